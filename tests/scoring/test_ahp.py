@@ -76,7 +76,7 @@ def test_malformed_matrix(matrix: list[list[float]], message: str) -> None:
 
 
 def test_reciprocal_tolerance_is_a_parameter() -> None:
-    rounded = [[1, 3, 5], [0.333, 1, 3], [0.2, 0.333, 1]]
+    rounded: list[list[float]] = [[1, 3, 5], [0.333, 1, 3], [0.2, 0.333, 1]]
     with pytest.raises(ValueError, match="not reciprocal"):
         ahp_weights(rounded)
     assert ahp_weights(rounded, reciprocal_tolerance=1e-2).cr < 0.1

@@ -133,7 +133,7 @@ def test_intervals_tile_the_range(spec: tuple[list[tuple[int, str]], int, int]) 
         # Adjacent bands meet at one point that belongs to exactly one of them.
         assert below.upper == above.lower
         assert below.upper_closed != above.lower_closed
-        assert below.lower <= below.upper  # type: ignore[operator]
+        assert below.upper is not None and below.lower <= below.upper
 
 
 @SETTINGS
@@ -143,7 +143,9 @@ def test_band_index_is_monotonic(
 ) -> None:
     bounds, lo, hi = spec
     bands = Bands(bounds, "top", minimum=lo, maximum=hi)
-    a, b = sorted((min(max(a, Fraction(lo)), Fraction(hi)), min(max(b, Fraction(lo)), Fraction(hi))))
+    a, b = sorted(
+        (min(max(a, Fraction(lo)), Fraction(hi)), min(max(b, Fraction(lo)), Fraction(hi)))
+    )
     assert bands.index(a) <= bands.index(b)
 
 

@@ -6,9 +6,20 @@ from pathlib import Path
 import fengping.scoring
 
 PACKAGE = Path(fengping.scoring.__file__).parent
-ALLOWED_TOP_LEVEL = {"__future__", "bisect", "collections", "dataclasses", "decimal",
-                     "fractions", "functools", "itertools", "math", "numbers", "numpy",
-                     "typing"}
+ALLOWED_TOP_LEVEL = {
+    "__future__",
+    "bisect",
+    "collections",
+    "dataclasses",
+    "decimal",
+    "fractions",
+    "functools",
+    "itertools",
+    "math",
+    "numbers",
+    "numpy",
+    "typing",
+}
 
 
 def test_scoring_imports_only_stdlib_and_numpy() -> None:

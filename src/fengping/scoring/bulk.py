@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +44,16 @@ class BulkResult:
         return int(self.risk.shape[0])
 
 
-def _levels(values: ArrayLike, what: str, n: int | None) -> IntArray:
+def _as_array(values: ArrayLike) -> npt.NDArray[Any]:
     array = np.asarray(values)
+    if array.size == 0 and array.dtype == np.float64:
+        # numpy gives an empty list the dtype float64; no value means no wrong type.
+        array = array.astype(np.int16)
+    return array
+
+
+def _levels(values: ArrayLike, what: str, n: int | None) -> IntArray:
+    array = _as_array(values)
     if array.ndim != 1:
         raise ValueError(f"{what} must be a one-dimensional array, got shape {array.shape}")
     if n is not None and array.shape[0] != n:
@@ -61,7 +70,7 @@ def _levels(values: ArrayLike, what: str, n: int | None) -> IntArray:
 def _steps(values: ArrayLike | None, what: str, n: int) -> IntArray | None:
     if values is None:
         return None
-    array = np.asarray(values)
+    array = _as_array(values)
     if array.ndim != 1 or array.shape[0] != n:
         raise ValueError(f"{what} must be a one-dimensional array of {n} entries")
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):

@@ -1,0 +1,55 @@
+# fengping — two commands for a new user: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR_STAMP := src/fengping/static/vendor/.copied
+LOCALE := src/fengping/locale
+
+.PHONY: demo test lint format dist static messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Front-end libraries come from the npm registry and are copied into the static tree.
+$(VENDOR_STAMP): node_modules/.package-lock.json scripts/copy-vendor.mjs
+	node scripts/copy-vendor.mjs
+	touch $@
+
+static: $(VENDOR_STAMP)
+
+# Compile translation catalogues (.po → .mo) with Babel, so no system gettext is needed.
+messages: $(STAMP)
+	@if ls $(LOCALE)/*/LC_MESSAGES/django.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel -q compile -d $(LOCALE) -D django; fi
+
+demo: $(STAMP) static messages
+	FENGPING_DEBUG=1 $(BIN)/fengping demo
+	FENGPING_DEBUG=1 $(BIN)/fengping serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP) static messages
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# A wheel with the static files and compiled catalogues inside: production needs no Node.
+dist: $(STAMP) static messages
+	rm -rf dist build
+	$(BIN)/python -m build --wheel --no-isolation
+	@ls -l dist/*.whl
+
+clean:
+	rm -rf $(VENV) node_modules dist build src/fengping/static/vendor var

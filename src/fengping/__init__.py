@@ -1,0 +1,3 @@
+"""风评 fengping — a risk-assessment workbench."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,114 @@
+"""The JSON API under /api/ (django-ninja; OpenAPI docs at /api/docs).
+
+Authentication: a personal token (`Authorization: Bearer fp_…`, created on the profile
+page) or the browser session. Every endpoint reads through `org.access`, exactly like the
+pages, and every change calls the same action functions. Errors are JSON:
+{"detail": "<Chinese message>", "code": "..."}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from fengping.core.errors import ActionError
+
+from .tokens import user_for_token
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="风评 fengping API",
+    version="1",
+    description="风险评估工作台接口。认证：个人 API 令牌（Bearer）或浏览器会话。",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 404, _("对象不存在或无权访问"), "not_found")
+
+
+@api.exception_handler(PermissionDenied)
+def on_403(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 403, str(exc) or _("您没有执行此操作的权限"), "forbidden")
+
+
+@api.exception_handler(AuthenticationError)
+def on_401(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 401, _("需要登录或有效的 API 令牌"), "unauthenticated")
+
+
+@api.exception_handler(ValidationError)
+def on_422(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors
+    ]
+    return _error(request, 422, _("输入有误，请检查各字段"), "invalid", errors=errors)
+
+
+@api.exception_handler(ActionError)
+def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    extra = {"field": exc.field} if exc.field else {}
+    return _error(request, exc.status, exc.message, exc.code, **extra)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), "error")
+
+
+class HealthOut(Schema):
+    status: str
+    database: bool
+    migrations_applied: bool
+    detail: str = ""
+
+
+@api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["system"])
+def health(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    """数据库可达且迁移均已执行时返回 200，否则 503。"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = True
+    except Exception as exc:  # noqa: BLE001 - health reports the failure instead of raising
+        return 503, {"status": "error", "database": False, "migrations_applied": False, "detail": str(exc)}
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    applied = not pending
+    status = 200 if applied else 503
+    detail = "" if applied else _("有 %(n)s 个迁移尚未执行") % {"n": len(pending)}
+    return status, {
+        "status": "ok" if applied else "error",
+        "database": database,
+        "migrations_applied": applied,
+        "detail": detail,
+    }
+
+
+from . import org_api  # noqa: E402 - routers register on `api`
+
+api.add_router("/", org_api.router)

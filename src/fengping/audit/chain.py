@@ -1,0 +1,181 @@
+"""Writing to and verifying the audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from .models import ChainHead, Event
+
+GENESIS = "0" * 64
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types only, so that what is hashed is exactly what the database returns."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of `obj` as JSON values (foreign keys by their id)."""
+    data: dict[str, Any] = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        data[name] = getattr(obj, attname)
+    return jsonable(data)  # type: ignore[no-any-return]
+
+
+def _canonical(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    scope_path: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> bytes:
+    payload = [
+        seq,
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_id,
+        actor_name,
+        action,
+        object_type,
+        object_id,
+        object_repr,
+        scope_path,
+        before,
+        after,
+        prev_hash,
+    ]
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _event_hash(event: Event) -> str:
+    return hashlib.sha256(
+        _canonical(
+            seq=event.seq,
+            at=event.at,
+            actor_id=event.actor_id,
+            actor_name=event.actor_name,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            object_repr=event.object_repr,
+            scope_path=event.scope_path,
+            before=event.before,
+            after=event.after,
+            prev_hash=event.prev_hash,
+        )
+    ).hexdigest()
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    scope_path: str = "",
+) -> Event:
+    """Append one event. Call it inside the action's transaction so the event and the
+    change commit or roll back together."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:300]
+        scope_path = scope_path or getattr(obj, "audit_scope_path", "") or ""
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    actor_name = getattr(actor, "username", "") if actor is not None else "system"
+    with transaction.atomic():
+        head = ChainHead.objects.select_for_update().get(pk=1)
+        event = Event(
+            seq=head.last_seq + 1,
+            # Stored to the microsecond on both SQLite and PostgreSQL.
+            at=timezone.now(),
+            actor_id=actor_id,
+            actor_name=actor_name or "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr[:300],
+            scope_path=scope_path,
+            before=jsonable(before),
+            after=jsonable(after),
+            prev_hash=head.last_hash,
+        )
+        event.hash = _event_hash(event)
+        event.save()
+        head.last_seq = event.seq
+        head.last_hash = event.hash
+        head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify() -> Verification:
+    """Recompute the chain from the first event; stop at the first break."""
+    expected_seq = 1
+    prev = GENESIS
+    checked = 0
+    for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            return Verification(
+                False, checked, expected_seq, f"事件 #{expected_seq} 缺失 / event #{expected_seq} is missing"
+            )
+        if event.prev_hash != prev:
+            return Verification(
+                False,
+                checked,
+                event.seq,
+                f"事件 #{event.seq} 的前序哈希不符 / event #{event.seq} does not link to its predecessor",
+            )
+        if _event_hash(event) != event.hash:
+            return Verification(
+                False,
+                checked,
+                event.seq,
+                f"事件 #{event.seq} 内容已被改动 / event #{event.seq} was altered",
+            )
+        prev = event.hash
+        expected_seq += 1
+        checked += 1
+    head = ChainHead.objects.filter(pk=1).first()
+    last_seq = expected_seq - 1
+    if head is None or head.last_seq != last_seq or head.last_hash != prev:
+        head_seq = head.last_seq if head else 0
+        missing = last_seq + 1 if head_seq > last_seq else head_seq
+        return Verification(
+            False,
+            checked,
+            missing,
+            f"链头记录到事件 #{head_seq}，而链止于 #{last_seq}（末尾事件被删除或链头被改动）"
+            f" / the head records event #{head_seq} but the chain ends at #{last_seq}",
+        )
+    return Verification(True, checked)

@@ -1,0 +1,71 @@
+"""The append-only, hash-chained event log.
+
+Each event stores the SHA-256 of its own canonical content together with the hash of the
+event before it, so altering or deleting any row breaks the chain at that row, and
+`fengping audit verify` names it. `ChainHead` remembers the last sequence number and hash,
+so deleting the newest events is caught too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("audit events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit events are append-only")
+
+
+class Event(models.Model):
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    # The actor is copied, not a foreign key: deleting or renaming a user must never
+    # rewrite (and so break) the chain.
+    actor_id = models.BigIntegerField(_("操作人编号"), null=True, db_index=True)
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=80, db_index=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=300, blank=True)
+    # Department tree path of the object, so supervisors see only their organisation's events.
+    scope_path = models.CharField(_("部门路径"), max_length=255, blank=True, db_index=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("audit events are append-only")
+
+
+class ChainHead(models.Model):
+    """One row: the newest sequence number and hash. Locked while appending, which
+    serialises writers on PostgreSQL (SQLite serialises writers anyway)."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("审计链头")

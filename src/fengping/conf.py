@@ -1,0 +1,121 @@
+"""Typed readers for configuration from the environment.
+
+Every reader fails with `ConfigError` and a one-line Chinese + English message naming the
+variable, so a wrong setting stops start-up with an explanation instead of a traceback
+(the `fengping` command prints the message and exits 2).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(
+        f"{name}={raw!r} 不是布尔值，应为 1/0、true/false、yes/no、on/off"
+        f" / {name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off"
+    )
+
+
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={raw!r} 不是整数 / {name}={raw!r} is not an integer"
+        ) from None
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def data_dir(name: str = "FENGPING_DATA_DIR", default: str = "./var") -> Path:
+    """The data directory (SQLite file, uploads, generated secret key); created if missing."""
+    path = Path(os.environ.get(name) or default).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"{name}={path} 无法创建或不可写（{exc.strerror}）"
+            f" / {name}={path} cannot be created or written ({exc.strerror})"
+        ) from None
+    return path
+
+
+def secret_key(data: Path, name: str = "FENGPING_SECRET_KEY") -> str:
+    """The secret key from the environment, else one generated once into the data directory.
+
+    Generating it keeps a fresh install secure without a manual step; keeping it in the data
+    directory means sessions survive restarts. Several app servers must share it, so a
+    scale-out deployment sets FENGPING_SECRET_KEY explicitly.
+    """
+    raw = os.environ.get(name)
+    if raw is not None:
+        if len(raw) < 32:
+            raise ConfigError(
+                f"{name} 太短（至少 32 个字符） / {name} is too short (at least 32 characters)"
+            )
+        return raw
+    key_file = data / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def database(data: Path, name: str = "DATABASE_URL") -> dict[str, Any]:
+    raw = os.environ.get(name) or f"sqlite:///{data / 'fengping.sqlite3'}"
+    if not raw.startswith(("sqlite:", "postgres:", "postgresql:", "pgsql:")):
+        raise ConfigError(
+            f"{name} 只支持 sqlite:/// 或 postgres:// 开头的地址"
+            f" / {name} must start with sqlite:/// or postgres://"
+        )
+    try:
+        config = dict(dj_database_url.parse(raw, conn_max_age=60))
+    except Exception as exc:  # dj_database_url raises plain ValueError/KeyError variants
+        raise ConfigError(f"{name} 无法解析（{exc}） / {name} cannot be parsed ({exc})") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        # Sessions, the audit chain and job rows all write: wait for the lock instead of
+        # failing at once, and keep readers off the writer's back (WAL).
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        config["CONN_MAX_AGE"] = 0
+    return config

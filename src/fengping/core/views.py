@@ -1,0 +1,126 @@
+"""The shell: home page, login, profile, password and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from fengping.api import tokens
+from fengping.api.models import ApiToken
+from fengping.core.errors import ActionError
+from fengping.org import access, actions
+from fengping.org.models import Department, Membership, User
+
+from .forms import PasswordForm, ProfileForm, TokenForm
+from .models import TickRun
+from .policy import authenticated, public
+
+login = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
+logout = public(auth_views.LogoutView.as_view())
+set_language = public(django_set_language)
+
+
+@authenticated
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    memberships = Membership.objects.filter(user=user).select_related("department")
+    context = {
+        "department_count": access.visible(user, Department.objects.filter(is_active=True)).count(),
+        "user_count": access.visible(user, User.objects.filter(is_active=True)).count(),
+        "memberships": memberships,
+        "token_count": ApiToken.objects.filter(user=user, revoked_at__isnull=True).count(),
+    }
+    if access.is_org_admin(user) or access.is_supervisor(user):
+        from fengping.audit.views import visible_events
+
+        context["event_count"] = visible_events(user).count()
+        context["recent_events"] = visible_events(user)[:8]
+        context["last_verify"] = TickRun.objects.filter(job="audit_verify").first()
+    return render(request, "core/home.html", context)
+
+
+@authenticated
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={"real_name": user.real_name, "phone": user.phone, "email": user.email},
+    )
+    if request.method == "POST" and form.is_valid():
+        actions.do_update_own_profile(user, **form.cleaned_data)
+        messages.success(request, _("个人资料已保存"))
+        return redirect("profile")
+    return render(
+        request,
+        "core/profile.html",
+        {
+            "form": form,
+            "token_form": TokenForm(),
+            "tokens": ApiToken.objects.filter(user=user),
+            "memberships": Membership.objects.filter(user=user).select_related("department"),
+            "new_token": request.session.pop("new_token", None),
+        },
+    )
+
+
+@authenticated
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_change_own_password(
+                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"]
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("密码已修改"))
+            return redirect("profile")
+    return render(
+        request,
+        "core/form.html",
+        {
+            "form": form,
+            "title": _("修改密码"),
+            "crumbs": [(_("个人资料"), "/me/")],
+            "cancel_url": "/me/",
+        },
+    )
+
+
+@authenticated
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _row, token = tokens.do_create_token(request.user, form.cleaned_data["name"])
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            # Shown once on the next page, then gone: only its hash is stored.
+            request.session["new_token"] = token
+    else:
+        messages.error(request, _("请为令牌起一个名称"))
+    return redirect("profile")
+
+
+@authenticated
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        tokens.do_revoke_token(request.user, token_id)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("令牌已撤销"))
+    return redirect("profile")
+
+

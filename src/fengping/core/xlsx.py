@@ -1,0 +1,84 @@
+"""Reading uploaded workbooks and writing formula-safe exports."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .errors import ActionError
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A cell starting with one of these is run as a formula by spreadsheet programs
+# (CSV/formula injection); exports prefix such text with an apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Build an XLSX: each sheet is (title, header, rows); text that looks like a formula is
+    neutralised, so an exported name such as "=HYPERLINK(...)" stays text."""
+    wb = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title=title[:31])
+        ws.append(list(header))
+        for row in rows:
+            ws.append([safe_cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def check_upload(upload: Any, max_bytes: int) -> bytes:
+    """Size and type check for an uploaded workbook; returns its bytes."""
+    if upload is None:
+        raise ActionError(_("请选择要导入的 XLSX 文件"), field="file")
+    if upload.size > max_bytes:
+        raise ActionError(
+            _("文件过大（%(size)s MB），上限 %(max)s MB")
+            % {"size": round(upload.size / 1048576, 1), "max": max_bytes // 1048576},
+            field="file",
+        )
+    data: bytes = upload.read()
+    # An XLSX is a ZIP archive; refuse anything else before handing it to a parser.
+    if not data.startswith(b"PK\x03\x04") or not upload.name.lower().endswith(".xlsx"):
+        raise ActionError(_("只接受 .xlsx 格式的 Excel 文件"), field="file")
+    return data
+
+
+def read_sheets(data: bytes) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """All sheets as lists of (row number, {header: value}); blank rows skipped."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, ValueError, OSError) as exc:
+        raise ActionError(_("无法读取该 Excel 文件：%(err)s") % {"err": exc}, field="file") from None
+    sheets: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for ws in wb.worksheets:
+        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            sheets[ws.title] = []
+            continue
+        header = [str(h).strip() if h is not None else "" for h in header_row]
+        items: list[tuple[int, dict[str, Any]]] = []
+        for number, row in enumerate(rows, start=2):
+            if row is None or all(v is None or str(v).strip() == "" for v in row):
+                continue
+            record = {
+                header[i]: (v.strip() if isinstance(v, str) else v)
+                for i, v in enumerate(row)
+                if i < len(header) and header[i]
+            }
+            items.append((number, record))
+        sheets[ws.title] = items
+    wb.close()
+    return sheets

@@ -1,0 +1,160 @@
+"""The one place that decides what a user may see and change.
+
+A membership (user, department, role) gives its holder the department and every department
+below it. Supervisors (督查: 维稳办, 联席办, 监察室) see the whole organisation their
+department belongs to, but their supervisor membership lets them change nothing. Which roles
+may change a row is declared by the model (`change_roles`). Superusers see and change all.
+
+Every list goes through `visible()`, every object through `get_for_user()`, and every
+action re-checks with `require()` inside its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .models import Membership, Role, User
+
+Need = Literal["view", "change"]
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    view_paths: frozenset[str] = frozenset()
+    # role -> department paths where the user holds that role
+    role_paths: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def change_paths(self, roles: frozenset[str]) -> frozenset[str]:
+        paths: set[str] = set()
+        for role in roles:
+            paths |= self.role_paths.get(role, frozenset())
+        # Administrators may change anything in their subtree, whatever the model.
+        paths |= self.role_paths.get(Role.ADMIN, frozenset())
+        return frozenset(paths)
+
+    def covers(self, path: str, need: Need, roles: frozenset[str]) -> bool:
+        if self.everything:
+            return True
+        paths = self.view_paths if need == "view" else self.change_paths(roles)
+        return any(path.startswith(p) for p in paths)
+
+
+def scope_of(user: Any) -> Scope:
+    """The user's scope, computed once per request (cached on the user object)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_fengping_scope", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if user.is_superuser:
+        scope = Scope(everything=True)
+    else:
+        view: set[str] = set()
+        roles: dict[str, set[str]] = {}
+        rows = Membership.objects.filter(user=user, department__is_active=True).values_list(
+            "department__path", "role"
+        )
+        for path, role in rows:
+            roles.setdefault(role, set()).add(path)
+            # A supervisor reads across the whole organisation (the root of the tree).
+            view.add(path.split("/", 1)[0] + "/" if role == Role.SUPERVISOR else path)
+        scope = Scope(
+            view_paths=frozenset(view),
+            role_paths={role: frozenset(paths) for role, paths in roles.items()},
+        )
+    user._fengping_scope = scope
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope after the user's memberships changed."""
+    if hasattr(user, "_fengping_scope"):
+        del user._fengping_scope
+
+
+def _prefix_q(lookup: str, paths: frozenset[str]) -> Q:
+    q = Q()
+    # Nested paths are redundant: "1/" already covers "1/5/".
+    for path in sorted(paths):
+        if not any(path != other and path.startswith(other) for other in paths):
+            q |= Q(**{f"{lookup}__startswith": path})
+    return q
+
+
+def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M]:
+    """The rows of `queryset` that `user` may see (need="view") or change (need="change")."""
+    model = queryset.model
+    scope = scope_of(user)
+    if scope.everything:
+        return queryset
+    roles: frozenset[str] = getattr(model, "change_roles", frozenset())
+    paths = scope.view_paths if need == "view" else scope.change_paths(roles)
+    if model is User:
+        # A user belongs to every department they hold a role in; anyone may see themselves.
+        members = Membership.objects.filter(_prefix_q("department__path", paths)).values("user_id")
+        mine = Q(pk=user.pk) if need == "view" and user.is_authenticated else Q(pk__in=[])
+        if not paths:
+            return queryset.filter(mine)
+        return queryset.filter(Q(pk__in=members) | mine)
+    if not paths:
+        return queryset.none()
+    lookup = getattr(model, "scope_path_lookup", None)
+    if lookup is None:
+        raise TypeError(f"{model.__name__} declares no scope_path_lookup; it cannot be scoped")
+    return queryset.filter(_prefix_q(lookup, paths))
+
+
+def _queryset(model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
+    if isinstance(model_or_qs, QuerySet):
+        return model_or_qs
+    return model_or_qs._default_manager.all()
+
+
+def get_for_user(
+    user: Any, model_or_qs: type[M] | QuerySet[M], pk: Any, need: Need = "view"
+) -> M:
+    """The object, or 404 when it is missing or outside the user's scope (the same answer,
+    so outsiders learn nothing), or 403 when it is visible but the user may not change it."""
+    qs = _queryset(model_or_qs)
+    try:
+        obj = visible(user, qs, "view").get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("对象不存在或无权访问")) from None
+    if need == "change" and not can(user, obj, "change"):
+        raise PermissionDenied(_("您没有修改此对象的权限"))
+    return obj
+
+
+def can(user: Any, obj: models.Model, need: Need = "change") -> bool:
+    model = type(obj)
+    return visible(user, model._default_manager.filter(pk=obj.pk), need).exists()
+
+
+def require(user: Any, obj: models.Model, need: Need = "change") -> None:
+    """Inside an action: refuse with 403 unless the user may `need` the object."""
+    if not can(user, obj, need):
+        raise PermissionDenied(_("您没有修改此对象的权限"))
+
+
+def can_change_under(user: Any, path: str, roles: frozenset[str]) -> bool:
+    """May the user create something owned by the department at `path`?"""
+    return scope_of(user).covers(path, "change", roles)
+
+
+def is_org_admin(user: Any) -> bool:
+    scope = scope_of(user)
+    return scope.everything or bool(scope.role_paths.get(Role.ADMIN))
+
+
+def is_supervisor(user: Any) -> bool:
+    scope = scope_of(user)
+    return scope.everything or bool(scope.role_paths.get(Role.SUPERVISOR))

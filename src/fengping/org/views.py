@@ -1,0 +1,524 @@
+"""Pages of the organisation: departments, users and roles, leadership groups, import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from fengping.core.errors import ActionError
+from fengping.core.paging import paginate, query_without_page
+from fengping.core.policy import authenticated
+from fengping.core.xlsx import XLSX_MIME, check_upload, write_workbook
+
+from . import access, actions, imports
+from .forms import (
+    DepartmentForm,
+    ImportForm,
+    LeaderForm,
+    LeadershipGroupForm,
+    MembershipForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from .models import ADMIN_ROLES, Department, LeadershipGroup, LeadershipMember, Membership, User
+
+
+def _admin_departments(user: Any) -> Any:
+    return access.visible(user, Department.objects.filter(is_active=True), "change")
+
+
+def _form_page(request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any) -> HttpResponse:
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": title, "crumbs": crumbs, "cancel_url": cancel_url, **extra},
+    )
+
+
+DEPT_CRUMB = (_lazy("部门"), "/org/departments/")
+USER_CRUMB = (_lazy("人员与角色"), "/org/users/")
+
+
+# ---------------------------------------------------------------- departments
+
+
+@authenticated
+def departments(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    qs = access.visible(request.user, Department.objects.all()).annotate(
+        member_count=Count("memberships")
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    page = paginate(request, qs.order_by("path"))
+    context = {
+        "page": page,
+        "qs": query_without_page(request),
+        "q": q,
+        "kind": kind,
+        "kinds": Department._meta.get_field("kind").choices,
+        "can_create": access.is_org_admin(request.user),
+    }
+    template = "org/_department_rows.html" if request.htmx else "org/departments.html"
+    return render(request, template, context)
+
+
+@authenticated
+def department(request: HttpRequest, pk: int) -> HttpResponse:
+    dept = access.get_for_user(request.user, Department.objects.select_related("parent"), pk)
+    members = (
+        Membership.objects.filter(department=dept)
+        .select_related("user")
+        .order_by("role", "user__username")
+    )
+    children = access.visible(request.user, dept.children.all())
+    group = (
+        LeadershipGroup.objects.filter(department=dept)
+        .select_related("office")
+        .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
+        .first()
+    )
+    return render(
+        request,
+        "org/department.html",
+        {
+            "dept": dept,
+            "members": members,
+            "children": children,
+            "group": group,
+            "can_change": access.can(request.user, dept, "change"),
+        },
+    )
+
+
+@authenticated
+def department_create(request: HttpRequest) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以新建部门"))
+    parents = _admin_departments(request.user)
+    initial = {"parent": request.GET.get("parent"), "is_active": True}
+    form = DepartmentForm(request.POST or None, parents=parents, initial=initial)
+    form.fields.pop("is_active")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            dept = actions.do_create_department(
+                request.user,
+                name=data["name"],
+                code=data["code"],
+                kind=data["kind"],
+                parent=data["parent"],
+                note=data["note"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已新建部门“%(d)s”") % {"d": dept})
+            return redirect("org:department", dept.pk)
+    return _form_page(request, form, _("新建部门"), [DEPT_CRUMB], reverse("org:departments"))
+
+
+@authenticated
+def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    dept = access.get_for_user(request.user, Department, pk, need="change")
+    parents = _admin_departments(request.user).exclude(path__startswith=dept.path)
+    form = DepartmentForm(
+        request.POST or None,
+        parents=parents,
+        initial={
+            "name": dept.name,
+            "code": dept.code,
+            "kind": dept.kind,
+            "parent": dept.parent_id,
+            "is_active": dept.is_active,
+            "note": dept.note,
+            "version": dept.version,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_update_department(
+                request.user,
+                dept,
+                version=data["version"],
+                name=data["name"],
+                code=data["code"],
+                kind=data["kind"],
+                parent=data["parent"],
+                is_active=data["is_active"],
+                note=data["note"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("org:department", dept.pk)
+    return _form_page(
+        request,
+        form,
+        _("编辑部门"),
+        [DEPT_CRUMB, (dept.name, reverse("org:department", args=[dept.pk]))],
+        reverse("org:department", args=[dept.pk]),
+    )
+
+
+@authenticated
+def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    dept = access.get_for_user(request.user, Department, pk, need="change")
+    if request.method == "POST":
+        try:
+            actions.do_delete_department(request.user, dept)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+            return redirect("org:department", dept.pk)
+        messages.success(request, _("已删除部门“%(d)s”") % {"d": dept.name})
+        return redirect("org:departments")
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("删除部门"),
+            "crumbs": [DEPT_CRUMB, (dept.name, reverse("org:department", args=[dept.pk]))],
+            "question": _("确定删除部门“%(d)s”吗？") % {"d": dept.name},
+            "consequence": _("删除后不可恢复；删除操作会记入审计日志。有下级部门或任职人员的部门不能删除，只能停用。"),
+            "cancel_url": reverse("org:department", args=[dept.pk]),
+        },
+    )
+
+
+# ---------------------------------------------------------------- users
+
+
+def _visible_users(user: Any) -> Any:
+    return access.visible(user, User.objects.all()).prefetch_related(
+        Prefetch("memberships", Membership.objects.select_related("department"))
+    )
+
+
+@authenticated
+def users(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    dept_id = request.GET.get("department", "")
+    role = request.GET.get("role", "")
+    qs = _visible_users(request.user)
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(real_name__icontains=q) | Q(phone__icontains=q)
+        )
+    member_filter = Q()
+    if dept_id:
+        dept = access.get_for_user(request.user, Department, dept_id)
+        member_filter &= Q(department__path__startswith=dept.path)
+    if role:
+        member_filter &= Q(role=role)
+    if dept_id or role:
+        qs = qs.filter(pk__in=Membership.objects.filter(member_filter).values("user_id"))
+    page = paginate(request, qs.order_by("username"))
+    context = {
+        "page": page,
+        "qs": query_without_page(request),
+        "q": q,
+        "department_id": dept_id,
+        "role": role,
+        "roles": Membership._meta.get_field("role").choices,
+        "departments": access.visible(request.user, Department.objects.all()),
+        "can_create": access.is_org_admin(request.user),
+    }
+    template = "org/_user_rows.html" if request.htmx else "org/users.html"
+    return render(request, template, context)
+
+
+@authenticated
+def users_export(request: HttpRequest) -> HttpResponse:
+    qs = _visible_users(request.user).order_by("username")
+    rows = (
+        [
+            u.username,
+            u.real_name,
+            u.position,
+            u.phone,
+            u.email,
+            "；".join(f"{m.department.name}·{m.get_role_display()}" for m in u.memberships.all()),
+            _("是") if u.is_active else _("否"),
+        ]
+        for u in qs.iterator(chunk_size=1000)
+    )
+    data = write_workbook(
+        [(_("人员"), [_("用户名"), _("姓名"), _("职务"), _("手机"), _("邮箱"), _("任职"), _("启用")], rows)]
+    )
+    response = HttpResponse(data, content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="fengping-users.xlsx"'
+    return response
+
+
+@authenticated
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access.get_for_user(request.user, _visible_users(request.user), pk)
+    return render(
+        request,
+        "org/user.html",
+        {
+            "target": target,
+            "can_change": access.can(request.user, target, "change"),
+            "new_password": request.session.pop("new_password", None),
+        },
+    )
+
+
+@authenticated
+def user_create(request: HttpRequest) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以新建用户"))
+    form = UserCreateForm(
+        request.POST or None,
+        departments=_admin_departments(request.user),
+        initial={"department": request.GET.get("department")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user, generated = actions.do_create_user(request.user, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            if generated:
+                request.session["new_password"] = generated
+            messages.success(request, _("已新建用户“%(u)s”") % {"u": new_user.display_name})
+            return redirect("org:user", new_user.pk)
+    return _form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
+
+
+@authenticated
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access.get_for_user(request.user, User, pk, need="change")
+    form = UserEditForm(
+        request.POST or None,
+        initial={
+            "real_name": target.real_name,
+            "position": target.position,
+            "phone": target.phone,
+            "email": target.email,
+            "is_active": target.is_active,
+            "version": target.version,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_user(request.user, target, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("org:user", target.pk)
+    return _form_page(
+        request,
+        form,
+        _("编辑用户"),
+        [USER_CRUMB, (target.display_name, reverse("org:user", args=[target.pk]))],
+        reverse("org:user", args=[target.pk]),
+    )
+
+
+@authenticated
+def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access.get_for_user(request.user, User, pk, need="change")
+    if request.method == "POST":
+        try:
+            request.session["new_password"] = actions.do_reset_password(request.user, target)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        return redirect("org:user", target.pk)
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("重置密码"),
+            "crumbs": [USER_CRUMB, (target.display_name, reverse("org:user", args=[target.pk]))],
+            "question": _("为 %(u)s 生成新密码吗？") % {"u": target.display_name},
+            "consequence": _("原密码立即失效；新密码只显示一次，请当面或通过安全渠道告知本人。"),
+            "cancel_url": reverse("org:user", args=[target.pk]),
+            "confirm_label": _("生成新密码"),
+        },
+    )
+
+
+@authenticated
+def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
+    target = access.get_for_user(request.user, User, pk)
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以分配角色"))
+    form = MembershipForm(request.POST or None, departments=_admin_departments(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_add_membership(
+                request.user, target, form.cleaned_data["department"], form.cleaned_data["role"]
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已分配角色"))
+            return redirect("org:user", target.pk)
+    return _form_page(
+        request,
+        form,
+        _("分配部门角色"),
+        [USER_CRUMB, (target.display_name, reverse("org:user", args=[target.pk]))],
+        reverse("org:user", args=[target.pk]),
+    )
+
+
+@authenticated
+def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = access.get_for_user(
+        request.user, Membership.objects.select_related("user", "department"), pk, need="change"
+    )
+    user_url = reverse("org:user", args=[membership.user_id])
+    if request.method == "POST":
+        try:
+            actions.do_remove_membership(request.user, membership)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已移除角色"))
+        return redirect(user_url)
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("移除角色"),
+            "crumbs": [USER_CRUMB, (membership.user.display_name, user_url)],
+            "question": _("移除“%(m)s”吗？") % {"m": membership},
+            "consequence": _("移除后该人员将失去在此部门的相应权限。"),
+            "cancel_url": user_url,
+            "confirm_label": _("确认移除"),
+        },
+    )
+
+
+# ---------------------------------------------------------------- leadership groups
+
+
+@authenticated
+def leadership_groups(request: HttpRequest) -> HttpResponse:
+    groups = (
+        access.visible(request.user, LeadershipGroup.objects.all())
+        .select_related("department", "office")
+        .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
+        .order_by("department__path")
+    )
+    page = paginate(request, groups)
+    return render(
+        request,
+        "org/leadership_groups.html",
+        {"page": page, "qs": query_without_page(request), "can_create": access.is_org_admin(request.user)},
+    )
+
+
+@authenticated
+def leadership_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create or edit the leadership group of department `pk`."""
+    dept = access.get_for_user(request.user, Department, pk)
+    if not access.can_change_under(request.user, dept.path, ADMIN_ROLES):
+        raise PermissionDenied(_("您不是该部门的系统管理员"))
+    group = LeadershipGroup.objects.filter(department=dept).first()
+    initial = (
+        {"name": group.name, "office": group.office_id, "duties": group.duties, "version": group.version}
+        if group
+        else {"name": _("%(d)s社会稳定风险评估工作领导小组") % {"d": dept.name}}
+    )
+    form = LeadershipGroupForm(
+        request.POST or None,
+        departments=access.visible(request.user, Department.objects.filter(path__startswith=dept.path)),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_save_leadership_group(request.user, dept, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("领导小组已保存"))
+            return redirect("org:department", dept.pk)
+    return _form_page(
+        request,
+        form,
+        _("领导小组"),
+        [DEPT_CRUMB, (dept.name, reverse("org:department", args=[dept.pk]))],
+        reverse("org:department", args=[dept.pk]),
+        intro=_("篇1 七(一)：成立社会稳定风险评估工作领导小组，设组长、副组长和成员，领导小组办公室设在指定科室。"),
+    )
+
+
+@authenticated
+def leader_add(request: HttpRequest, pk: int) -> HttpResponse:
+    group = access.get_for_user(
+        request.user, LeadershipGroup.objects.select_related("department"), pk, need="change"
+    )
+    dept_url = reverse("org:department", args=[group.department_id])
+    users_in_org = access.visible(request.user, User.objects.filter(is_active=True)).order_by("username")
+    form = LeaderForm(request.POST or None, users=users_in_org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_add_leader(request.user, group, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已添加领导小组成员"))
+            return redirect(dept_url)
+    return _form_page(
+        request,
+        form,
+        _("添加领导小组成员"),
+        [DEPT_CRUMB, (group.department.name, dept_url)],
+        dept_url,
+    )
+
+
+@authenticated
+@require_POST
+def leader_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    member = access.get_for_user(
+        request.user, LeadershipMember.objects.select_related("group"), pk, need="change"
+    )
+    dept_id = member.group.department_id
+    actions.do_remove_leader(request.user, member)
+    messages.success(request, _("已移出领导小组"))
+    return redirect("org:department", dept_id)
+
+
+# ---------------------------------------------------------------- import
+
+
+@authenticated
+def import_workbook(request: HttpRequest) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以批量导入"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
+            result = imports.import_org_workbook(request.user, data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+    return render(request, "org/import.html", {"form": form, "result": result})
+
+
+@authenticated
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(imports.template_workbook(), content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="fengping-org-template.xlsx"'
+    return response

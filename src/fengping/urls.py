@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from fengping.api.main import api
+from fengping.core import views as core
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("accounts/login/", core.login, name="login"),
+    path("accounts/logout/", core.logout, name="logout"),
+    path("me/", core.profile, name="profile"),
+    path("me/password/", core.password_change, name="password_change"),
+    path("me/tokens/", core.token_create, name="token_create"),
+    path("me/tokens/<int:token_id>/revoke/", core.token_revoke, name="token_revoke"),
+    path("i18n/setlang/", core.set_language, name="set_language"),
+    path("org/", include("fengping.org.urls")),
+    path("audit/", include("fengping.audit.urls")),
+    path("api/", api.urls),
+]

@@ -56,7 +56,7 @@ def describe(scheme: Scheme) -> str:
     add(
         "  分段："
         + "；".join(
-            f"{b.label} {_num(b.min)}–{_num(b.max)} → {scheme.method.band_grades.get(b.code, '?')}"
+            f"{b.label} {_num(b.min)}–{_num(b.max)} → {_grade_label(scheme, b.code)}"
             for b in bands.levels
         )
     )
@@ -88,6 +88,11 @@ def describe(scheme: Scheme) -> str:
         add(f"脆弱性检查：{vul}")
         add(f"已有安全措施检查：{mea}")
     return "\n".join(out)
+
+
+def _grade_label(scheme: Scheme, band: str) -> str:
+    code = scheme.method.band_grades.get(band)
+    return scheme.grade(code).label if code else "?"
 
 
 def _condition_label(scheme: Scheme, code: str) -> str:

@@ -40,9 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         help="迁移数据库、收集静态文件并启动服务 / migrate, collect static files and serve",
         description="迁移数据库、收集静态文件，然后用 gunicorn 提供服务 / migrate the database, collect static files, then serve with gunicorn",
     )
-    s.add_argument("--host", default="127.0.0.1", help="监听地址 / address to listen on (default 127.0.0.1)")
+    s.add_argument(
+        "--host", default="127.0.0.1", help="监听地址 / address to listen on (default 127.0.0.1)"
+    )
     s.add_argument("--port", type=int, default=8000, help="端口 / port (default 8000)")
-    s.add_argument("--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)")
+    s.add_argument(
+        "--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)"
+    )
     s.add_argument("--no-migrate", action="store_true", help="不执行迁移 / skip migrations")
 
     sub.add_parser(
@@ -59,9 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--username", required=True, help="用户名 / user name")
     a.add_argument("--real-name", default="", help="姓名 / real name")
     a.add_argument("--email", default="", help="电子邮箱 / email")
-    a.add_argument("--org", default="", help="顶级组织名称（尚无组织时创建） / top-level organisation name (created if none exists)")
-    a.add_argument("--org-code", default="ORG", help="新建顶级组织的编码 / code of a new organisation")
-    a.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码 / read the password from standard input")
+    a.add_argument(
+        "--org",
+        default="",
+        help="顶级组织名称（尚无组织时创建） / top-level organisation name (created if none exists)",
+    )
+    a.add_argument(
+        "--org-code", default="ORG", help="新建顶级组织的编码 / code of a new organisation"
+    )
+    a.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="从标准输入读取密码 / read the password from standard input",
+    )
 
     sub.add_parser(
         "tick",
@@ -69,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         description="执行到期的定时任务；同一周期内重复执行不会重复运行 / run periodic jobs that are due; a second run in the same period does nothing",
     )
 
-    au = sub.add_parser("audit", help="审计链 / audit chain", description="审计链工具 / audit chain tools")
+    au = sub.add_parser(
+        "audit", help="审计链 / audit chain", description="审计链工具 / audit chain tools"
+    )
     au_sub = au.add_subparsers(dest="audit_command", metavar="子命令/subcommand", required=True)
     au_sub.add_parser(
         "verify",
@@ -151,9 +167,13 @@ def _demo(args: Any) -> int:
     created = load_demo()
     print(f"演示数据已就绪（本次新建 {created} 项） / demo data ready ({created} new objects)")
     print("登录 / login:  http://127.0.0.1:8000/")
-    print(f"  用户名 / user: admin      密码 / password: {DEMO_PASSWORD}   （系统管理员 / administrator）")
-    print(f"  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
-          f"liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, sunli 维稳办督查")
+    print(
+        f"  用户名 / user: admin      密码 / password: {DEMO_PASSWORD}   （系统管理员 / administrator）"
+    )
+    print(
+        "  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
+        "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, sunli 维稳办督查"
+    )
     return 0
 
 
@@ -189,9 +209,11 @@ def _tick(args: Any) -> int:
 
     failed = 0
     for outcome in tick():
-        label = {"ran": "执行 / ran", "skipped": "本周期已执行 / already done", "failed": "失败 / FAILED"}[
-            outcome.status
-        ]
+        label = {
+            "ran": "执行 / ran",
+            "skipped": "本周期已执行 / already done",
+            "failed": "失败 / FAILED",
+        }[outcome.status]
         print(f"{outcome.job} [{outcome.period}] {label} {outcome.detail}".rstrip())
         failed += outcome.status == "failed"
     return 1 if failed else 0

@@ -49,9 +49,7 @@ def envint(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(
-            f"{name}={raw!r} 不是整数 / {name}={raw!r} is not an integer"
-        ) from None
+        raise ConfigError(f"{name}={raw!r} 不是整数 / {name}={raw!r} is not an integer") from None
 
 
 def envlist(name: str, default: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -88,25 +88,31 @@ class HealthOut(Schema):
 
 
 @api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["system"])
-def health(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def health(request: HttpRequest) -> Status[dict[str, Any]]:
     """数据库可达且迁移均已执行时返回 200，否则 503。"""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         database = True
     except Exception as exc:  # noqa: BLE001 - health reports the failure instead of raising
-        return 503, {"status": "error", "database": False, "migrations_applied": False, "detail": str(exc)}
+        return Status(
+            503,
+            {"status": "error", "database": False, "migrations_applied": False, "detail": str(exc)},
+        )
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     applied = not pending
     status = 200 if applied else 503
     detail = "" if applied else _("有 %(n)s 个迁移尚未执行") % {"n": len(pending)}
-    return status, {
-        "status": "ok" if applied else "error",
-        "database": database,
-        "migrations_applied": applied,
-        "detail": detail,
-    }
+    return Status(
+        status,
+        {
+            "status": "ok" if applied else "error",
+            "database": database,
+            "migrations_applied": applied,
+            "detail": detail,
+        },
+    )
 
 
 from . import org_api  # noqa: E402 - routers register on `api`

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengping.org import access, actions
@@ -112,7 +112,7 @@ def create_department(request: HttpRequest, payload: DepartmentCreate) -> Any:
         parent=parent,
         note=payload.note,
     )
-    return 201, dept
+    return Status(201, dept)
 
 
 @router.patch("/departments/{dept_id}", response=DepartmentOut)

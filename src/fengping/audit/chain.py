@@ -107,7 +107,10 @@ def record(
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     actor_name = getattr(actor, "username", "") if actor is not None else "system"
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get(pk=1)
+        # The head row is created by a migration; it is re-created only on an empty log
+        # (e.g. a flushed test database). Were it deleted while events exist, the new
+        # event's sequence number 1 would collide and the append is refused.
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         event = Event(
             seq=head.last_seq + 1,
             # Stored to the microsecond on both SQLite and PostgreSQL.
@@ -147,7 +150,10 @@ def verify() -> Verification:
     for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return Verification(
-                False, checked, expected_seq, f"事件 #{expected_seq} 缺失 / event #{expected_seq} is missing"
+                False,
+                checked,
+                expected_seq,
+                f"事件 #{expected_seq} 缺失 / event #{expected_seq} is missing",
             )
         if event.prev_hash != prev:
             return Verification(

@@ -56,7 +56,13 @@ def events(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/events.html",
-        {"page": page, "qs": query_without_page(request), "action": action, "actor": actor, "object": obj},
+        {
+            "page": page,
+            "qs": query_without_page(request),
+            "action": action,
+            "actor": actor,
+            "object": obj,
+        },
     )
 
 

@@ -18,7 +18,9 @@ class TickRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("定时任务记录")
-        constraints = [models.UniqueConstraint(fields=["job", "period"], name="core_tickrun_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period"], name="core_tickrun_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.job} {self.period}"

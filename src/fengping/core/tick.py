@@ -32,7 +32,9 @@ def monthly(now: datetime) -> str:
     return timezone.localtime(now).strftime("%Y-%m")
 
 
-def register(name: str, label: str, period: Callable[[datetime], str]) -> Callable[[Callable[[], str]], Callable[[], str]]:
+def register(
+    name: str, label: str, period: Callable[[datetime], str]
+) -> Callable[[Callable[[], str]], Callable[[], str]]:
     def wrap(fn: Callable[[], str]) -> Callable[[], str]:
         JOBS[name] = Job(name, label, period, fn)
         return fn

@@ -122,5 +122,3 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.success(request, _("令牌已撤销"))
     return redirect("profile")
-
-

@@ -60,7 +60,9 @@ def read_sheets(data: bytes) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise ActionError(_("无法读取该 Excel 文件：%(err)s") % {"err": exc}, field="file") from None
+        raise ActionError(
+            _("无法读取该 Excel 文件：%(err)s") % {"err": exc}, field="file"
+        ) from None
     sheets: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for ws in wb.worksheets:
         rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)

@@ -119,9 +119,7 @@ def _queryset(model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
     return model_or_qs._default_manager.all()
 
 
-def get_for_user(
-    user: Any, model_or_qs: type[M] | QuerySet[M], pk: Any, need: Need = "view"
-) -> M:
+def get_for_user(user: Any, model_or_qs: type[M] | QuerySet[M], pk: Any, need: Need = "view") -> M:
     """The object, or 404 when it is missing or outside the user's scope (the same answer,
     so outsiders learn nothing), or 403 when it is visible but the user may not change it."""
     qs = _queryset(model_or_qs)

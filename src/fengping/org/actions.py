@@ -147,9 +147,10 @@ def do_delete_department(actor: Any, dept: Department) -> None:
         raise ActionError(_("“%(dept)s”还有下级部门，不能删除；可以改为停用。") % {"dept": dept})
     if dept.memberships.exists():
         raise ActionError(_("“%(dept)s”还有任职人员，不能删除；可以改为停用。") % {"dept": dept})
-    if LeadershipGroup.objects.filter(department=dept).exists() or LeadershipGroup.objects.filter(
-        office=dept
-    ).exists():
+    if (
+        LeadershipGroup.objects.filter(department=dept).exists()
+        or LeadershipGroup.objects.filter(office=dept).exists()
+    ):
         raise ActionError(_("“%(dept)s”关联了领导小组，不能删除。") % {"dept": dept})
     before = snapshot(dept, Department.audit_fields)
     scope_path = dept.path
@@ -247,7 +248,9 @@ def do_update_user(
     )
     target.version += 1
     target.save()
-    record(actor, "org.user.update", target, before=before, after=snapshot(target, User.audit_fields))
+    record(
+        actor, "org.user.update", target, before=before, after=snapshot(target, User.audit_fields)
+    )
     return target
 
 
@@ -454,7 +457,9 @@ def do_create_superuser(
         raise ActionError(_("用户名不能为空"), field="username")
     if User.objects.filter(username__iexact=username).exists():
         raise ActionError(_("用户名“%(u)s”已存在") % {"u": username}, field="username")
-    user = User(username=username, real_name=real_name, email=email, is_staff=True, is_superuser=True)
+    user = User(
+        username=username, real_name=real_name, email=email, is_staff=True, is_superuser=True
+    )
     _check_password(password, user)
     user.set_password(password)
     user.save()

@@ -20,7 +20,8 @@ from .models import (
     User,
 )
 
-DEMO_PASSWORD = "Fengping-demo-2026"
+# Printed by `make demo`; the demo is for trying fengping, never for production data.
+DEMO_PASSWORD = "Fengping-demo-2026"  # noqa: S105
 
 DEPARTMENTS = [
     # code, name, kind, parent code

@@ -23,7 +23,9 @@ class DepartmentForm(StyledForm):
         label=_("上级部门"), queryset=Department.objects.none(), required=False
     )
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
-    note = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(
+        label=_("备注"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
@@ -75,7 +77,9 @@ class LeadershipGroupForm(StyledForm):
     office = DepartmentChoiceField(
         label=_("办公室设在"), queryset=Department.objects.none(), required=False
     )
-    duties = forms.CharField(label=_("职责"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    duties = forms.CharField(
+        label=_("职责"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
@@ -91,7 +95,9 @@ class UserChoiceField(forms.ModelChoiceField):
 class LeaderForm(StyledForm):
     user = UserChoiceField(label=_("人员"), queryset=User.objects.none())
     position = forms.ChoiceField(label=_("领导小组职务"), choices=LeaderPosition.choices)
-    title = forms.CharField(label=_("本职"), max_length=80, required=False, help_text=_("例如：局长、副局长"))
+    title = forms.CharField(
+        label=_("本职"), max_length=80, required=False, help_text=_("例如：局长、副局长")
+    )
     order = forms.IntegerField(label=_("排序"), initial=0, min_value=0, max_value=999)
 
     def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
@@ -100,4 +106,6 @@ class LeaderForm(StyledForm):
 
 
 class ImportForm(StyledForm):
-    file = forms.FileField(label=_("XLSX 文件"), help_text=_("工作表“部门”和/或“用户”，格式见模板。"))
+    file = forms.FileField(
+        label=_("XLSX 文件"), help_text=_("工作表“部门”和/或“用户”，格式见模板。")
+    )

@@ -96,10 +96,14 @@ def import_org_workbook(actor: Any, data: bytes) -> ImportResult:
 
 
 def _row_error(result: ImportResult, sheet: str, row: int, message: str) -> None:
-    result.errors.append(_("“%(sheet)s”第 %(row)s 行：%(msg)s") % {"sheet": sheet, "row": row, "msg": message})
+    result.errors.append(
+        _("“%(sheet)s”第 %(row)s 行：%(msg)s") % {"sheet": sheet, "row": row, "msg": message}
+    )
 
 
-def _import_departments(actor: Any, rows: list[tuple[int, dict[str, Any]]], result: ImportResult) -> None:
+def _import_departments(
+    actor: Any, rows: list[tuple[int, dict[str, Any]]], result: ImportResult
+) -> None:
     by_code = {d.code: d for d in Department.objects.all()}
     for number, row in rows:
         code, name = _text(row.get("编码")), _text(row.get("名称"))
@@ -113,14 +117,21 @@ def _import_departments(actor: Any, rows: list[tuple[int, dict[str, Any]]], resu
                 result,
                 DEPT_SHEET,
                 number,
-                _("未知的部门类型“%(k)s”，可选：%(all)s") % {"k": kind_label, "all": "、".join(_KIND_BY_LABEL)},
+                _("未知的部门类型“%(k)s”，可选：%(all)s")
+                % {"k": kind_label, "all": "、".join(_KIND_BY_LABEL)},
             )
             continue
         parent = None
         if parent_code:
             parent = by_code.get(parent_code)
             if parent is None:
-                _row_error(result, DEPT_SHEET, number, _("上级编码“%(c)s”不存在（上级须在本表中排在前面或已存在）") % {"c": parent_code})
+                _row_error(
+                    result,
+                    DEPT_SHEET,
+                    number,
+                    _("上级编码“%(c)s”不存在（上级须在本表中排在前面或已存在）")
+                    % {"c": parent_code},
+                )
                 continue
         if code in by_code:
             _row_error(result, DEPT_SHEET, number, _("编码“%(c)s”已存在") % {"c": code})
@@ -130,7 +141,9 @@ def _import_departments(actor: Any, rows: list[tuple[int, dict[str, Any]]], resu
                 actor, name=name, code=code, kind=kind, parent=parent, note=_text(row.get("备注"))
             )
         except (ActionError, PermissionDenied) as exc:
-            _row_error(result, DEPT_SHEET, number, str(getattr(exc, "message", exc)) or _("无权操作"))
+            _row_error(
+                result, DEPT_SHEET, number, str(getattr(exc, "message", exc)) or _("无权操作")
+            )
             continue
         by_code[code] = dept
         result.departments += 1
@@ -154,7 +167,8 @@ def _import_users(actor: Any, rows: list[tuple[int, dict[str, Any]]], result: Im
                 result,
                 USER_SHEET,
                 number,
-                _("未知的角色“%(r)s”，可选：%(all)s") % {"r": role_label, "all": "、".join(str(r.label) for r in Role)},
+                _("未知的角色“%(r)s”，可选：%(all)s")
+                % {"r": role_label, "all": "、".join(str(r.label) for r in Role)},
             )
             continue
         try:
@@ -162,7 +176,12 @@ def _import_users(actor: Any, rows: list[tuple[int, dict[str, Any]]], result: Im
             if existing is not None:
                 # A second row for the same person adds another role.
                 if Membership.objects.filter(user=existing, department=dept, role=role).exists():
-                    _row_error(result, USER_SHEET, number, _("用户“%(u)s”已在该部门担任该角色") % {"u": username})
+                    _row_error(
+                        result,
+                        USER_SHEET,
+                        number,
+                        _("用户“%(u)s”已在该部门担任该角色") % {"u": username},
+                    )
                     continue
                 actions.do_add_membership(actor, existing, dept, role)
                 result.memberships += 1
@@ -179,7 +198,9 @@ def _import_users(actor: Any, rows: list[tuple[int, dict[str, Any]]], result: Im
                 password=_text(row.get("初始密码")) or None,
             )
         except (ActionError, PermissionDenied) as exc:
-            _row_error(result, USER_SHEET, number, str(getattr(exc, "message", exc)) or _("无权操作"))
+            _row_error(
+                result, USER_SHEET, number, str(getattr(exc, "message", exc)) or _("无权操作")
+            )
             continue
         result.users += 1
         result.memberships += 1

@@ -6,7 +6,7 @@ and everything under it" is one indexed prefix filter, whatever the depth.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -77,7 +77,14 @@ class Department(Scoped):
 
     scope_path_lookup = "path"
     change_roles = ADMIN_ROLES
-    audit_fields: ClassVar[tuple[str, ...]] = ("name", "code", "kind", "parent", "is_active", "note")
+    audit_fields: ClassVar[tuple[str, ...]] = (
+        "name",
+        "code",
+        "kind",
+        "parent",
+        "is_active",
+        "note",
+    )
 
     class Meta:
         ordering = ["path"]
@@ -214,11 +221,18 @@ class LeadershipGroup(Scoped):
 
 class LeadershipMember(Scoped):
     group = models.ForeignKey(
-        LeadershipGroup, verbose_name=_("领导小组"), on_delete=models.CASCADE, related_name="members"
+        LeadershipGroup,
+        verbose_name=_("领导小组"),
+        on_delete=models.CASCADE,
+        related_name="members",
     )
-    user = models.ForeignKey(User, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        User, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+"
+    )
     position = models.CharField(_("职务"), max_length=20, choices=LeaderPosition.choices)
-    title = models.CharField(_("本职"), max_length=80, blank=True, help_text=_("例如：局长、副局长"))
+    title = models.CharField(
+        _("本职"), max_length=80, blank=True, help_text=_("例如：局长、副局长")
+    )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     scope_path_lookup = "group__department__path"
@@ -241,5 +255,3 @@ class LeadershipMember(Scoped):
     @property
     def audit_scope_path(self) -> str:
         return self.group.department.path
-
-

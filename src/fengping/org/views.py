@@ -37,7 +37,9 @@ def _admin_departments(user: Any) -> Any:
     return access.visible(user, Department.objects.filter(is_active=True), "change")
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any
+) -> HttpResponse:
     return render(
         request,
         "core/form.html",
@@ -194,7 +196,9 @@ def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("删除部门"),
             "crumbs": [DEPT_CRUMB, (dept.name, reverse("org:department", args=[dept.pk]))],
             "question": _("确定删除部门“%(d)s”吗？") % {"d": dept.name},
-            "consequence": _("删除后不可恢复；删除操作会记入审计日志。有下级部门或任职人员的部门不能删除，只能停用。"),
+            "consequence": _(
+                "删除后不可恢复；删除操作会记入审计日志。有下级部门或任职人员的部门不能删除，只能停用。"
+            ),
             "cancel_url": reverse("org:department", args=[dept.pk]),
         },
     )
@@ -216,9 +220,7 @@ def users(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     qs = _visible_users(request.user)
     if q:
-        qs = qs.filter(
-            Q(username__icontains=q) | Q(real_name__icontains=q) | Q(phone__icontains=q)
-        )
+        qs = qs.filter(Q(username__icontains=q) | Q(real_name__icontains=q) | Q(phone__icontains=q))
     member_filter = Q()
     if dept_id:
         dept = access.get_for_user(request.user, Department, dept_id)
@@ -258,7 +260,13 @@ def users_export(request: HttpRequest) -> HttpResponse:
         for u in qs.iterator(chunk_size=1000)
     )
     data = write_workbook(
-        [(_("人员"), [_("用户名"), _("姓名"), _("职务"), _("手机"), _("邮箱"), _("任职"), _("启用")], rows)]
+        [
+            (
+                _("人员"),
+                [_("用户名"), _("姓名"), _("职务"), _("手机"), _("邮箱"), _("任职"), _("启用")],
+                rows,
+            )
+        ]
     )
     response = HttpResponse(data, content_type=XLSX_MIME)
     response["Content-Disposition"] = 'attachment; filename="fengping-users.xlsx"'
@@ -423,7 +431,11 @@ def leadership_groups(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "org/leadership_groups.html",
-        {"page": page, "qs": query_without_page(request), "can_create": access.is_org_admin(request.user)},
+        {
+            "page": page,
+            "qs": query_without_page(request),
+            "can_create": access.is_org_admin(request.user),
+        },
     )
 
 
@@ -435,13 +447,20 @@ def leadership_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("您不是该部门的系统管理员"))
     group = LeadershipGroup.objects.filter(department=dept).first()
     initial = (
-        {"name": group.name, "office": group.office_id, "duties": group.duties, "version": group.version}
+        {
+            "name": group.name,
+            "office": group.office_id,
+            "duties": group.duties,
+            "version": group.version,
+        }
         if group
         else {"name": _("%(d)s社会稳定风险评估工作领导小组") % {"d": dept.name}}
     )
     form = LeadershipGroupForm(
         request.POST or None,
-        departments=access.visible(request.user, Department.objects.filter(path__startswith=dept.path)),
+        departments=access.visible(
+            request.user, Department.objects.filter(path__startswith=dept.path)
+        ),
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
@@ -458,7 +477,9 @@ def leadership_edit(request: HttpRequest, pk: int) -> HttpResponse:
         _("领导小组"),
         [DEPT_CRUMB, (dept.name, reverse("org:department", args=[dept.pk]))],
         reverse("org:department", args=[dept.pk]),
-        intro=_("篇1 七(一)：成立社会稳定风险评估工作领导小组，设组长、副组长和成员，领导小组办公室设在指定科室。"),
+        intro=_(
+            "篇1 七(一)：成立社会稳定风险评估工作领导小组，设组长、副组长和成员，领导小组办公室设在指定科室。"
+        ),
     )
 
 
@@ -468,7 +489,9 @@ def leader_add(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, LeadershipGroup.objects.select_related("department"), pk, need="change"
     )
     dept_url = reverse("org:department", args=[group.department_id])
-    users_in_org = access.visible(request.user, User.objects.filter(is_active=True)).order_by("username")
+    users_in_org = access.visible(request.user, User.objects.filter(is_active=True)).order_by(
+        "username"
+    )
     form = LeaderForm(request.POST or None, users=users_in_org)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,90 @@
+"""Personas: one organisation (示范市) with two bureaus (人社局, 住建局), a supervising
+office (维稳办) and people in each role. Built once per test through the action functions,
+so the audit chain is exercised by every test that uses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from fengping.org import actions
+from fengping.org.models import Department, DepartmentKind, Role, User
+
+PASSWORD = "Test-password-2026"
+
+
+@dataclass
+class Org:
+    root: Department
+    rsj: Department
+    rsj_unit: Department
+    zjj: Department
+    wwb: Department
+    superuser: User
+    admin: User
+    rsj_handler: User
+    rsj_unit_assessor: User
+    rsj_head: User
+    zjj_handler: User
+    supervisor: User
+    nobody: User
+
+
+def _user(admin: User, username: str, dept: Department, role: str) -> User:
+    user, _ = actions.do_create_user(
+        admin, username=username, real_name=username, department=dept, role=role, password=PASSWORD
+    )
+    return user
+
+
+@pytest.fixture
+def org(db) -> Org:
+    su = actions.do_create_superuser(username="root", password=PASSWORD, real_name="超级管理员")
+    root = actions.do_create_department(
+        su, name="示范市人民政府", code="SFS", kind=DepartmentKind.DECIDING
+    )
+    rsj = actions.do_create_department(
+        su, name="人社局", code="RSJ", kind=DepartmentKind.FUNCTIONAL, parent=root
+    )
+    unit = actions.do_create_department(su, name="养老保险科", code="RSJ-YL", parent=rsj)
+    zjj = actions.do_create_department(
+        su, name="住建局", code="ZJJ", kind=DepartmentKind.FUNCTIONAL, parent=root
+    )
+    wwb = actions.do_create_department(
+        su, name="维稳办", code="WWB", kind=DepartmentKind.STABILITY_OFFICE, parent=root
+    )
+    admin = _user(su, "admin", root, Role.ADMIN)
+    nobody, _ = actions.do_create_user(
+        su,
+        username="nobody",
+        real_name="无任职",
+        department=wwb,
+        role=Role.HANDLER,
+        password=PASSWORD,
+    )
+    nobody.memberships.all().delete()
+    return Org(
+        root=root,
+        rsj=rsj,
+        rsj_unit=unit,
+        zjj=zjj,
+        wwb=wwb,
+        superuser=su,
+        admin=admin,
+        rsj_handler=_user(su, "rsj_handler", rsj, Role.HANDLER),
+        rsj_unit_assessor=_user(su, "rsj_assessor", unit, Role.ASSESSOR),
+        rsj_head=_user(su, "rsj_head", rsj, Role.HEAD),
+        zjj_handler=_user(su, "zjj_handler", zjj, Role.HANDLER),
+        supervisor=_user(su, "supervisor", wwb, Role.SUPERVISOR),
+        nobody=nobody,
+    )
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user: User):
+        client.force_login(user)
+        return client
+
+    return as_user

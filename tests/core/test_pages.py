@@ -1,0 +1,163 @@
+import re
+
+from fengping.api.models import ApiToken
+from fengping.core.tick import tick
+from fengping.org import actions
+from fengping.org.models import Department, Role, User
+
+
+def test_home_shows_real_counts(org, login):
+    html = login(org.rsj_handler).get("/").content.decode()
+    assert "可见部门" in html
+    assert re.search(r'stat-value">2<', html)  # 人社局 and 养老保险科
+    assert "承办人" in html
+
+
+def test_home_for_admin_shows_audit_state(org, login):
+    tick()
+    html = login(org.admin).get("/").content.decode()
+    assert "审计链校验" in html and "完好" in html
+
+
+def test_sidebar_hides_admin_pages_from_members(org, login):
+    html = login(org.rsj_handler).get("/").content.decode()
+    assert "/org/import/" not in html and "/audit/" not in html
+    html = login(org.admin).get("/").content.decode()
+    assert "/org/import/" in html and "/audit/" in html
+
+
+def test_language_switch_to_english_and_back(org, login):
+    client = login(org.rsj_handler)
+    assert 'lang="zh-hans"' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/").content.decode()
+    assert 'lang="en"' in html and "Visible departments" in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "可见部门" in client.get("/").content.decode()
+
+
+def test_profile_edit_and_token_shown_once(org, login):
+    client = login(org.rsj_handler)
+    client.post("/me/", {"real_name": "张三", "phone": "13800000000", "email": "z@example.cn"})
+    assert User.objects.get(pk=org.rsj_handler.pk).real_name == "张三"
+    client.post("/me/tokens/", {"name": "数据对接"})
+    first = client.get("/me/").content.decode()
+    token = re.search(r'id="new-token">(fp_[^<]+)<', first).group(1)
+    assert token not in client.get("/me/").content.decode()
+    row = ApiToken.objects.get(user=org.rsj_handler)
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    # Another user cannot revoke it.
+    login(org.zjj_handler).post(f"/me/tokens/{row.pk}/revoke/")
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is None
+    login(org.rsj_handler).post(f"/me/tokens/{row.pk}/revoke/")
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is not None
+
+
+def test_password_change_page(org, login):
+    client = login(org.rsj_handler)
+    response = client.post(
+        "/me/password/",
+        {"old_password": "x", "new_password1": "New-pass-2026", "new_password2": "New-pass-2026"},
+    )
+    assert "原密码不正确" in response.content.decode()
+    response = client.post(
+        "/me/password/",
+        {
+            "old_password": "Test-password-2026",
+            "new_password1": "New-pass-2026",
+            "new_password2": "New-pass-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # still logged in
+
+
+def test_department_pages_flow(org, login):
+    client = login(org.admin)
+    response = client.post(
+        "/org/departments/new/",
+        {"name": "就业科", "code": "RSJ-JY", "kind": "unit", "parent": org.rsj.pk},
+    )
+    dept = Department.objects.get(code="RSJ-JY")
+    assert response.url == f"/org/departments/{dept.pk}/"
+    response = client.post(
+        f"/org/departments/{dept.pk}/edit/",
+        {
+            "name": "就业促进科",
+            "code": "RSJ-JY",
+            "kind": "unit",
+            "parent": org.rsj.pk,
+            "is_active": "on",
+            "version": 1,
+        },
+    )
+    assert Department.objects.get(pk=dept.pk).name == "就业促进科"
+    stale = client.post(
+        f"/org/departments/{dept.pk}/edit/",
+        {
+            "name": "旧",
+            "code": "RSJ-JY",
+            "kind": "unit",
+            "parent": org.rsj.pk,
+            "is_active": "on",
+            "version": 1,
+        },
+    )
+    assert "已被他人修改" in stale.content.decode()
+    confirm = client.get(f"/org/departments/{dept.pk}/delete/")
+    assert "确定删除" in confirm.content.decode()
+    client.post(f"/org/departments/{dept.pk}/delete/")
+    assert not Department.objects.filter(pk=dept.pk).exists()
+
+
+def test_user_pages_flow(org, login):
+    client = login(org.admin)
+    response = client.post(
+        "/org/users/new/",
+        {
+            "username": "newbie",
+            "real_name": "新同事",
+            "department": org.rsj.pk,
+            "role": Role.HANDLER,
+        },
+    )
+    user = User.objects.get(username="newbie")
+    page = client.get(response.url).content.decode()
+    assert "初始密码" in page
+    client.post(
+        f"/org/users/{user.pk}/memberships/add/",
+        {"department": org.rsj_unit.pk, "role": Role.ASSESSOR},
+    )
+    assert user.memberships.count() == 2
+    dup = client.post(
+        f"/org/users/{user.pk}/memberships/add/",
+        {"department": org.rsj_unit.pk, "role": Role.ASSESSOR},
+    )
+    assert "已在" in dup.content.decode()
+
+
+def test_lists_filter_and_htmx_partial(org, login):
+    client = login(org.admin)
+    html = client.get("/org/users/?q=rsj", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in html and "rsj_handler" in html and "zjj_handler" not in html
+    html = client.get(f"/org/users/?department={org.zjj.pk}").content.decode()
+    assert "zjj_handler" in html and "rsj_handler" not in html
+    assert "没有符合条件的部门" in client.get("/org/departments/?q=不存在").content.decode()
+
+
+def test_lists_have_constant_query_counts(org, login, django_assert_max_num_queries):
+    for i in range(120):
+        actions.do_create_user(
+            org.admin,
+            username=f"u{i:03d}",
+            real_name=f"用户{i}",
+            department=org.rsj_unit,
+            role=Role.ASSESSOR,
+            password="Bulk-password-2026",
+        )
+    for i in range(60):
+        actions.do_create_department(org.admin, name=f"科室{i}", code=f"K{i}", parent=org.rsj)
+    client = login(org.admin)
+    for url in ("/org/users/", "/org/users/?page=2", "/org/departments/", "/audit/", "/"):
+        with django_assert_max_num_queries(14):
+            assert client.get(url).status_code == 200

@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+
+def test_csp_and_headers(client, db):
+    response = client.get("/accounts/login/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_load_nothing_from_outside(org, login):
+    html = login(org.admin).get("/").content.decode()
+    for marker in ("http://", "https://", "//cdn", "<script>", 'style="'):
+        assert marker not in html, marker
+
+
+def test_argon2_is_the_hasher(org):
+    assert "Argon2" in settings.PASSWORD_HASHERS[0]
+    org.rsj_handler.refresh_from_db()
+    assert org.rsj_handler.password.startswith("argon2$")
+
+
+def test_login_logout(org):
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "rsj_handler", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == "/"
+    assert "人社局" in client.get("/").content.decode()
+    client.post("/accounts/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_login_is_throttled(org):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post("/accounts/login/", {"username": "rsj_handler", "password": "wrong"})
+        assert "用户名或密码不正确" in response.content.decode()
+    response = client.post("/accounts/login/", {"username": "rsj_handler", "password": "wrong"})
+    assert response.status_code == 429
+    # Even the right password is refused while locked.
+    locked = client.post("/accounts/login/", {"username": "rsj_handler", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "暂时锁定" in locked.content.decode()
+
+
+def test_csrf_enforced_on_pages(org):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.admin)
+    response = client.post("/org/departments/new/", {"name": "x", "code": "X", "kind": "unit"})
+    assert response.status_code == 403
+
+
+def test_sessions_expire(db):
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert settings.SESSION_COOKIE_AGE <= 8 * 3600 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_HTTPONLY
+
+
+def test_no_debug_page_in_production(org, login):
+    assert not settings.DEBUG
+    response = login(org.admin).get("/org/departments/999999/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在或无权访问" in body and "Traceback" not in body

@@ -1,0 +1,19 @@
+"""Test settings: the real settings, with a throw-away data directory and plain static
+file storage (the manifest storage needs `collectstatic`, which tests don't run)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("FENGPING_DATA_DIR", tempfile.mkdtemp(prefix="fengping-test-"))
+os.environ.pop("FENGPING_DEBUG", None)
+
+from fengping.settings import *  # noqa: E402, F403
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Argon2 all the same (the production hasher), at the lowest cost: tests create many users.
+PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

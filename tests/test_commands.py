@@ -1,0 +1,123 @@
+"""The `fengping` command: help texts, configuration errors, demo, tick."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fengping.cli import main
+from fengping.conf import ConfigError, database, envbool, envint
+from fengping.core.models import TickRun
+from fengping.core.tick import tick
+from fengping.org.models import Department, LeadershipGroup, User
+
+
+def run(*args, env=None):
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "fengping.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        [],
+        ["serve"],
+        ["demo"],
+        ["createadmin"],
+        ["tick"],
+        ["audit", "verify"],
+        ["check"],
+        ["worker"],
+    ],
+)
+def test_help_is_bilingual(cmd):
+    result = run(*cmd, "--help")
+    assert result.returncode == 0
+    assert "/" in result.stdout and any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)
+
+
+def test_bad_setting_gives_one_line(tmp_path):
+    result = run("check", env={"FENGPING_DEBUG": "maybe", "FENGPING_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert (
+        "FENGPING_DEBUG" in result.stderr
+        and "不是布尔值" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_bad_database_url_gives_one_line(tmp_path):
+    result = run("check", env={"DATABASE_URL": "mysql://x", "FENGPING_DATA_DIR": str(tmp_path)})
+    assert (
+        result.returncode == 2
+        and "DATABASE_URL" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_check_passes_on_a_fresh_data_dir(tmp_path):
+    env = {
+        "FENGPING_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "FENGPING_DEBUG": "1",
+    }
+    assert run("manage", "migrate", "-v", "0", env=env).returncode == 0
+    result = run("check", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✗" not in result.stdout
+
+
+def test_env_readers(monkeypatch, tmp_path):
+    monkeypatch.setenv("X_BOOL", "yes")
+    assert envbool("X_BOOL") is True
+    monkeypatch.setenv("X_INT", "ten")
+    with pytest.raises(ConfigError, match="不是整数"):
+        envint("X_INT", 1)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h:5432/d")
+    assert database(tmp_path)["ENGINE"].endswith("postgresql")
+
+
+def test_demo_is_idempotent(db, capsys):
+    assert main(["demo"]) == 0
+    counts = (Department.objects.count(), User.objects.count(), LeadershipGroup.objects.count())
+    assert main(["demo"]) == 0
+    assert (
+        Department.objects.count(),
+        User.objects.count(),
+        LeadershipGroup.objects.count(),
+    ) == counts
+    assert "Fengping-demo-2026" in capsys.readouterr().out
+    group = LeadershipGroup.objects.get()
+    assert group.members.get(position="head").user.real_name == "周光耀"
+    assert main(["audit", "verify"]) == 0
+
+
+def test_createadmin(db, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Admin-pass-2026\n"))
+    assert (
+        main(["createadmin", "--username", "boss", "--org", "某市人民政府", "--password-stdin"])
+        == 0
+    )
+    user = User.objects.get(username="boss")
+    assert user.is_superuser and user.memberships.get().department.name == "某市人民政府"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["createadmin", "--username", "boss2", "--password-stdin"]) == 1
+
+
+def test_tick_is_idempotent(db):
+    first = tick()
+    assert {o.status for o in first} == {"ran"}
+    second = tick()
+    assert {o.status for o in second} == {"skipped"}
+    assert TickRun.objects.filter(job="audit_verify").count() == 1

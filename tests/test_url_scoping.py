@@ -1,0 +1,138 @@
+"""Every page and API endpoint that names an object: an outsider (another department)
+gets 404, a member who may read but not change gets 403 on changing pages, the owner
+may proceed. A URL added without a row here fails `test_every_object_url_is_covered`."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from fengping.api.tokens import do_create_token
+from fengping.org import actions
+from fengping.org.models import LeaderPosition, Membership
+
+
+@pytest.fixture
+def objects(org):
+    group = actions.do_save_leadership_group(
+        org.admin, org.rsj, name="人社局领导小组", office=org.rsj_unit
+    )
+    leader = actions.do_add_leader(
+        org.admin, group, org.rsj_head, LeaderPosition.HEAD, title="局长"
+    )
+    return {
+        "department": org.rsj.pk,
+        "user": org.rsj_handler.pk,
+        "membership": Membership.objects.get(user=org.rsj_handler).pk,
+        "leadership_group": group.pk,
+        "leader": leader.pk,
+    }
+
+
+# url name -> (object kind, is a changing page)
+OBJECT_URLS = {
+    "org:department": ("department", False),
+    "org:department_edit": ("department", True),
+    "org:department_delete": ("department", True),
+    "org:leadership_edit": ("department", True),
+    "org:leader_add": ("leadership_group", True),
+    "org:leader_remove": ("leader", True),
+    "org:user": ("user", False),
+    "org:user_edit": ("user", True),
+    "org:user_password": ("user", True),
+    "org:membership_add": ("user", True),
+    "org:membership_remove": ("membership", True),
+}
+# Object URLs that are not department-scoped: the audit event (checked in tests/audit)
+# and a user's own API tokens (checked in tests/core/test_pages.py).
+OTHER_OBJECT_URLS = {"audit:event", "token_revoke"}
+
+
+def named_routes(patterns, ns=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("api/"):
+                continue
+            yield from named_routes(p.url_patterns, f"{p.namespace}:" if p.namespace else ns)
+        elif isinstance(p, URLPattern) and p.pattern.converters:
+            yield ns + p.name
+
+
+def test_every_object_url_is_covered():
+    found = set(named_routes(get_resolver().url_patterns))
+    assert found == set(OBJECT_URLS) | OTHER_OBJECT_URLS
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_outsider_gets_404(name, org, objects, login):
+    kind, _ = OBJECT_URLS[name]
+    client = login(org.zjj_handler)
+    url = reverse(name, args=[objects[kind]])
+    assert client.get(url).status_code in (404, 405)
+    assert client.post(url, {}).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, changing) in OBJECT_URLS.items() if changing))
+def test_reader_gets_403_on_changing_pages(name, org, objects, login):
+    kind, _ = OBJECT_URLS[name]
+    for reader in (org.supervisor, org.rsj_head):
+        client = login(reader)
+        url = reverse(name, args=[objects[kind]])
+        assert client.post(url, {}).status_code == 403, (reader, url)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (_, changing) in OBJECT_URLS.items() if not changing)
+)
+def test_member_reads(name, org, objects, login):
+    kind, _ = OBJECT_URLS[name]
+    assert login(org.rsj_head).get(reverse(name, args=[objects[kind]])).status_code == 200
+    assert login(org.supervisor).get(reverse(name, args=[objects[kind]])).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, changing) in OBJECT_URLS.items() if changing))
+def test_admin_may_open_changing_pages(name, org, objects, login):
+    kind, _ = OBJECT_URLS[name]
+    client = login(org.admin)
+    response = client.get(reverse(name, args=[objects[kind]]))
+    assert response.status_code in (200, 405)
+
+
+API_OBJECT_ENDPOINTS = [
+    ("get", "/api/departments/{department}"),
+    ("patch", "/api/departments/{department}"),
+    ("get", "/api/users/{user}"),
+]
+
+
+@pytest.mark.parametrize("method,path", API_OBJECT_ENDPOINTS)
+def test_api_outsider_gets_404(method, path, org, objects, client):
+    _row, token = do_create_token(org.zjj_handler, "t")
+    url = path.format(**objects)
+    response = getattr(client, method)(
+        url,
+        data={"version": 1},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == "对象不存在或无权访问"
+
+
+def test_api_reader_gets_403_on_change(org, objects, client):
+    _row, token = do_create_token(org.supervisor, "t")
+    response = client.patch(
+        f"/api/departments/{objects['department']}",
+        data={"version": 1, "name": "改名"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 403
+    assert "权限" in response.json()["detail"]
+
+
+def test_api_lists_are_scoped(org, client):
+    _row, token = do_create_token(org.zjj_handler, "t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    codes = [d["code"] for d in client.get("/api/departments", **auth).json()["items"]]
+    assert codes == ["ZJJ"]
+    users = [u["username"] for u in client.get("/api/users", **auth).json()["items"]]
+    assert users == ["zjj_handler"]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import CaseScreeningMethod, CompositeMethod, Gbt20984Method, Scheme
+from .model import (
+    AfterEventRule,
+    CaseScreeningMethod,
+    CompositeMethod,
+    DeadlineRule,
+    Gbt20984Method,
+    MonthlyRule,
+    Scheme,
+    YearlyRule,
+)
 
 _KIND_LABELS = {"ssra": "社会稳定风险评估", "isra": "信息安全风险评估", "case": "办案风险评估"}
 
@@ -78,7 +87,7 @@ def describe(scheme: Scheme) -> str:
     if scheme.deadlines:
         add("时限：")
         for deadline in scheme.deadlines:
-            add(f"  - {deadline.label}：{_rule_text(deadline.rule)}")
+            add(f"  - {deadline.label}：{_rule_text(scheme, deadline.rule)}")
     add(f"{scheme.report.title}：" + "、".join(s.label for s in scheme.report.sections))
     if scheme.infosec:
         info = scheme.infosec
@@ -118,11 +127,18 @@ def _method_line(scheme: Scheme) -> str:
     return f"案件筛查计分（{len(method.factors)} 个因素；一票触发：{hard}）"
 
 
-def _rule_text(rule: Any) -> str:
-    if rule.kind == "yearly":
+def _rule_text(scheme: Scheme, rule: DeadlineRule) -> str:
+    if isinstance(rule, YearlyRule):
         return f"每年 {rule.month} 月 {rule.day} 日前"
-    if rule.kind == "monthly":
+    if isinstance(rule, MonthlyRule):
         return f"每月 {rule.day} 日前"
-    if rule.kind == "after_event":
-        return f"{rule.event} 后 {rule.days} 日内"
-    return "每月进行"
+    if isinstance(rule, AfterEventRule):
+        # Name the event by the step that produces it ("确定实施意见"), not by its code.
+        event = rule.event
+        for step in scheme.procedure.steps:
+            if rule.event == step.code or rule.event in step.produces:
+                event = step.label
+                break
+        when = {0: "当日", 1: "次日"}.get(rule.days, f"后 {rule.days} 日内")
+        return f"{event}{when}"
+    return "每月进行一次"

@@ -56,7 +56,11 @@ class UniqueKeySafeLoader(yaml.SafeLoader):
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if key in seen:
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable key: SafeLoader reports it with its own message
+            if duplicate:
                 raise _DuplicateKey(key, seen[key], key_node)
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
@@ -77,22 +81,24 @@ def _duplicate_keys(node: yaml.Node, path: str) -> Iterator[Issue]:
     tree first gives the path inside the document and reports every duplicate at once.
     """
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, yaml.Node] = {}
+        # Keyed by (tag, text) so that 1 and "1" are different keys, as in YAML itself.
+        seen: dict[tuple[str, str], yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key == "<<":
                 continue
+            ident = (key_node.tag, key) if key is not None else None
             sub = _join(path, key) if key is not None else path
-            if key is not None and key in seen:
+            if ident is not None and ident in seen:
                 line = key_node.start_mark.line + 1
-                first = seen[key].start_mark.line + 1
+                first = seen[ident].start_mark.line + 1
                 yield Issue(
                     sub,
                     f"重复的键 {key!r}（第 {line} 行，第一次出现在第 {first} 行）",
                     f"duplicate key {key!r} at line {line} (first at line {first})",
                 )
-            elif key is not None:
-                seen[key] = key_node
+            elif ident is not None:
+                seen[ident] = key_node
             yield from _duplicate_keys(value_node, sub)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

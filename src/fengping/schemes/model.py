@@ -42,6 +42,7 @@ VERBATIM_FIELDS = frozenset(
         "leadership",
         "value_factors",
         "example",
+        "consequence",
     }
 )
 

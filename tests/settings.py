@@ -17,3 +17,5 @@ STORAGES = {
 # Argon2 all the same (the production hasher), at the lowest cost: tests create many users.
 PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
+# Persistent connections outlive live-server threads and block dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

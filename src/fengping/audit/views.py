@@ -72,4 +72,10 @@ def event(request: HttpRequest, seq: int) -> HttpResponse:
     found = visible_events(request.user).filter(seq=seq).first()
     if found is None:
         raise Http404(_("对象不存在或无权访问"))
-    return render(request, "audit/event.html", {"event": found})
+    before, after = found.before or {}, found.after or {}
+    keys = list(dict.fromkeys([*before.keys(), *after.keys()]))
+    rows = [
+        (key, before.get(key, "—"), after.get(key, "—"), before.get(key) != after.get(key))
+        for key in keys
+    ]
+    return render(request, "audit/event.html", {"event": found, "rows": rows})

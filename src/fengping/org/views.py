@@ -111,7 +111,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
     if not access.is_org_admin(request.user):
         raise PermissionDenied(_("只有系统管理员可以新建部门"))
     parents = _admin_departments(request.user)
-    initial = {"parent": request.GET.get("parent"), "is_active": True}
+    initial = {"parent": request.GET.get("parent"), "kind": "unit", "is_active": True}
     form = DepartmentForm(request.POST or None, parents=parents, initial=initial)
     form.fields.pop("is_active")
     if request.method == "POST" and form.is_valid():

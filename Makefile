@@ -40,6 +40,7 @@ test: $(STAMP) static messages
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict src/fengping/scoring src/fengping/schemes
 
 format: $(STAMP)
 	$(BIN)/ruff format .

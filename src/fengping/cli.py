@@ -1,4 +1,5 @@
-"""The `fengping` command: serve, demo, createadmin, tick, audit verify, check, worker.
+"""The `fengping` command: serve, demo, createadmin, tick, audit verify, check, worker,
+scheme check|list|show, score isra.
 
 Arguments are parsed before Django starts, so `--help` works without any configuration;
 a wrong configuration stops with one line (Chinese / English) and exit status 2.
@@ -103,6 +104,57 @@ def _parser() -> argparse.ArgumentParser:
         help="运行后台任务进程 / run the background job worker",
         description="处理后台任务队列（django-tasks 数据库后端） / process the background job queue",
     )
+    sc = sub.add_parser(
+        "scheme",
+        help="评估方案：校验、列出、查看 / assessment schemes: check, list, show",
+        description="评估方案（YAML）工具 / tools for assessment schemes (YAML files)",
+    )
+    sc_sub = sc.add_subparsers(dest="scheme_command", metavar="子命令/subcommand", required=True)
+    chk = sc_sub.add_parser(
+        "check",
+        help="校验方案文件 / validate a scheme file",
+        description="校验方案文件；有错时逐条给出文件、位置和原因，以非零状态退出 / validate a scheme file; on errors name the file, the path inside it and what is wrong, and exit 1",
+    )
+    chk.add_argument("file", help="YAML 文件 / YAML file")
+    sc_sub.add_parser(
+        "list",
+        help="列出可用方案 / list the available schemes",
+        description="列出内置、放入数据目录 schemes/ 和上传的方案 / list built-in, dropped-in (data directory schemes/) and uploaded schemes",
+    )
+    show = sc_sub.add_parser(
+        "show",
+        help="显示一个方案 / show one scheme",
+        description="显示一个方案的全部内容 / show one scheme in full",
+    )
+    show.add_argument("key", help="方案标识，如 ssra-town / scheme key, e.g. ssra-town")
+    show.add_argument("--json", action="store_true", help="以 JSON 输出 / print JSON")
+
+    so = sub.add_parser(
+        "score",
+        help="批量计算风险值 / score risk scenarios in bulk",
+        description="批量计算风险值 / score risk scenarios in bulk",
+    )
+    so_sub = so.add_subparsers(dest="score_command", metavar="子命令/subcommand", required=True)
+    isra = so_sub.add_parser(
+        "isra",
+        help="按 GB/T 20984 计算信息安全风险 / GB/T 20984 information-security risk",
+        description=(
+            "读取 CSV 列 asset_value, threat_frequency, vuln_severity（可选 measure_effect），"
+            "输出同样的行并加上 likelihood, loss, risk_value, risk_level；有错行时逐行报告且不写出文件"
+            " / read CSV columns asset_value, threat_frequency, vuln_severity (optional measure_effect) "
+            "and write the rows with likelihood, loss, risk_value, risk_level added; bad rows are "
+            "reported by line and nothing is written"
+        ),
+    )
+    isra.add_argument("--input", required=True, help="输入 CSV / input CSV file")
+    isra.add_argument("--output", required=True, help="输出 CSV / output CSV file")
+    isra.add_argument(
+        "--method",
+        choices=["matrix", "multiply"],
+        help="矩阵法或相乘法（默认取方案设定） / matrix or multiplication method (default: the scheme's)",
+    )
+    isra.add_argument("--scheme", default="isra", help="方案标识（默认 isra） / scheme key (default isra)")
+
     m = sub.add_parser(
         "manage",
         help="运行 Django 管理命令（运维用） / run a Django management command (for operators)",
@@ -123,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "check": _check,
         "worker": _worker,
+        "scheme": _scheme,
+        "score": _score,
         "manage": _manage,
     }[args.command]
     return handler(args)
@@ -268,6 +322,73 @@ def _check(args: Any) -> int:
         manifest = settings.STATIC_ROOT / "staticfiles.json"
         line(manifest.exists(), f"静态文件已收集 / static files collected: {manifest}")
     return 1 if problems else 0
+
+
+def _scheme_registry() -> Any:
+    from fengping.schemebook import registry
+
+    return registry
+
+
+def _scheme(args: Any) -> int:
+    import json
+
+    from fengping import schemes
+
+    if args.scheme_command == "check":
+        try:
+            scheme = schemes.check_file(args.file)
+        except schemes.SchemeError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        print(f"✓ {args.file}: {scheme.name}（{scheme.key}） 版本 / version {scheme.version}")
+        return 0
+    registry = _scheme_registry()
+    if args.scheme_command == "list":
+        for entry in registry.entries():
+            s = entry.scheme
+            print(f"{s.key:<16} {s.version}  {entry.origin:<8} {s.name}")
+        return 0
+    try:
+        scheme = registry.get(args.key)
+    except LookupError:
+        keys = ", ".join(e.scheme.key for e in registry.entries())
+        print(f"没有方案 {args.key!r} / no scheme {args.key!r} (有 / available: {keys})", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(schemes.to_json(scheme), ensure_ascii=False, indent=2))
+    else:
+        print(schemes.describe(scheme))
+    return 0
+
+
+def _score(args: Any) -> int:
+    from pathlib import Path
+
+    from fengping.schemes.isra_csv import score_csv
+
+    try:
+        scheme = _scheme_registry().get(args.scheme)
+    except LookupError:
+        print(f"没有方案 {args.scheme!r} / no scheme {args.scheme!r}", file=sys.stderr)
+        return 1
+    if scheme.kind != "isra":
+        print(f"方案 {args.scheme!r} 不是信息安全方案 / {args.scheme!r} is not an isra scheme", file=sys.stderr)
+        return 1
+    source, target = Path(args.input), Path(args.output)
+    if not source.is_file():
+        print(f"找不到输入文件 / input file not found: {source}", file=sys.stderr)
+        return 1
+    calculation = {"matrix": "matrix", "multiply": "multiplication", None: None}[args.method]
+    report = score_csv(source, target, scheme, calculation)
+    if report.errors:
+        for line in report.errors:
+            print(line, file=sys.stderr)
+        print(f"有 {len(report.errors)} 行错误，未写出文件 / {len(report.errors)} bad row(s), nothing written", file=sys.stderr)
+        return 1
+    summary = "，".join(f"{level} {n}" for level, n in report.levels.items())
+    print(f"已计算 {report.rows} 行 → {target}（{summary}） / scored {report.rows} rows")
+    return 0
 
 
 def _worker(args: Any) -> int:

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "fengping.core",
     "fengping.audit",
     "fengping.org",
+    "fengping.schemebook",
+    "fengping.matters",
     "ninja",
     "fengping.api",
 ]

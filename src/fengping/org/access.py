@@ -156,3 +156,19 @@ def is_org_admin(user: Any) -> bool:
 def is_supervisor(user: Any) -> bool:
     scope = scope_of(user)
     return scope.everything or bool(scope.role_paths.get(Role.SUPERVISOR))
+
+
+def organisation_departments(user: Any) -> QuerySet[Any]:
+    """Every active department of the organisations the user belongs to: reference data
+    for choosing a lead or assisting department, or the office a matter is filed with.
+    (Seeing a department's name in a list does not open its matters.)"""
+    from .models import Department
+
+    scope = scope_of(user)
+    qs = Department.objects.filter(is_active=True)
+    if scope.everything:
+        return qs
+    roots = frozenset(path.split("/", 1)[0] + "/" for path in scope.view_paths)
+    if not roots:
+        return qs.none()
+    return qs.filter(_prefix_q("path", roots))

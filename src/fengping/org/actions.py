@@ -66,6 +66,7 @@ def do_create_department(
     kind: str = DepartmentKind.UNIT,
     parent: Department | None = None,
     note: str = "",
+    short_name: str = "",
 ) -> Department:
     _require_admin_under(actor, parent)
     name = (name or "").strip()
@@ -76,7 +77,9 @@ def do_create_department(
         raise ActionError(_("未知的部门类型：%(kind)s") % {"kind": kind}, field="kind")
     if Department.objects.filter(code=code).exists():
         raise ActionError(_("部门编码“%(code)s”已被使用") % {"code": code}, field="code")
-    dept = Department.objects.create(name=name, code=code, kind=kind, parent=parent, note=note)
+    dept = Department.objects.create(
+        name=name, short_name=(short_name or "").strip(), code=code, kind=kind, parent=parent, note=note
+    )
     dept.path = f"{parent.path if parent else ''}{dept.pk:07d}/"
     dept.depth = parent.depth + 1 if parent else 0
     dept.save(update_fields=["path", "depth"])
@@ -96,6 +99,7 @@ def do_update_department(
     parent: Department | None,
     is_active: bool,
     note: str = "",
+    short_name: str | None = None,
 ) -> Department:
     access.require(actor, dept, "change")
     dept = _locked(dept, version)
@@ -110,6 +114,8 @@ def do_update_department(
         if parent is not None and parent.path.startswith(dept.path):
             raise ActionError(_("不能把部门移到它自己或它的下级部门之下"), field="parent")
         _require_admin_under(actor, parent)
+    if short_name is not None:
+        dept.short_name = short_name.strip()
     dept.name, dept.code, dept.kind, dept.is_active, dept.note = (
         name.strip(),
         code,

@@ -24,14 +24,14 @@ from .models import (
 DEMO_PASSWORD = "Fengping-demo-2026"  # noqa: S105
 
 DEPARTMENTS = [
-    # code, name, kind, parent code
+    # code, name, kind, parent code[, short name as the schemes write it]
     ("SFS", "示范市人民政府", DepartmentKind.DECIDING, None),
-    ("SFS-RSJ", "市人力资源和社会保障局", DepartmentKind.FUNCTIONAL, "SFS"),
+    ("SFS-RSJ", "市人力资源和社会保障局", DepartmentKind.FUNCTIONAL, "SFS", "人社局"),
     ("SFS-RSJ-BGS", "局办公室", DepartmentKind.OFFICE, "SFS-RSJ"),
     ("SFS-RSJ-YL", "养老保险科", DepartmentKind.UNIT, "SFS-RSJ"),
     ("SFS-RSJ-JY", "就业促进科", DepartmentKind.UNIT, "SFS-RSJ"),
     ("SFS-RSJ-JCS", "监察室", DepartmentKind.SUPERVISION, "SFS-RSJ"),
-    ("SFS-ZJJ", "市住房和城乡建设局", DepartmentKind.FUNCTIONAL, "SFS"),
+    ("SFS-ZJJ", "市住房和城乡建设局", DepartmentKind.FUNCTIONAL, "SFS", "住建局"),
     ("SFS-ZJJ-ZS", "房屋征收科", DepartmentKind.UNIT, "SFS-ZJJ"),
     ("SFS-WWB", "市维稳办", DepartmentKind.STABILITY_OFFICE, "SFS"),
     ("SFS-LXB", "市信访联席会议办公室", DepartmentKind.JOINT_OFFICE, "SFS"),
@@ -79,12 +79,12 @@ def load_demo() -> int:
         )
         created += 1
     by_code = {d.code: d for d in Department.objects.filter(code__in=[d[0] for d in DEPARTMENTS])}
-    for code, name, kind, parent_code in DEPARTMENTS:
+    for code, name, kind, parent_code, *short in DEPARTMENTS:
         if code in by_code:
             continue
         parent = by_code[parent_code] if parent_code else None
         by_code[code] = actions.do_create_department(
-            admin, name=name, code=code, kind=kind, parent=parent
+            admin, name=name, code=code, kind=kind, parent=parent, short_name="".join(short)
         )
         created += 1
     for username, real_name, position, dept_code, role in USERS:

@@ -17,6 +17,12 @@ class DepartmentChoiceField(forms.ModelChoiceField):
 
 class DepartmentForm(StyledForm):
     name = forms.CharField(label=_("名称"), max_length=120)
+    short_name = forms.CharField(
+        label=_("简称"),
+        max_length=40,
+        required=False,
+        help_text=_("方案中使用的简称，例如“住建局”，用于按方案建议牵头部门"),
+    )
     code = forms.CharField(label=_("编码"), max_length=40, help_text=_("全局唯一，例如 RSJ-YL"))
     kind = forms.ChoiceField(label=_("类型"), choices=DepartmentKind.choices)
     parent = DepartmentChoiceField(

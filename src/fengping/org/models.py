@@ -56,6 +56,13 @@ class Scoped(models.Model):
 
 class Department(Scoped):
     name = models.CharField(_("名称"), max_length=120)
+    short_name = models.CharField(
+        _("简称"),
+        max_length=40,
+        blank=True,
+        db_index=True,
+        help_text=_("方案中使用的简称，例如“住建局”“人社局”，用于按方案建议牵头部门"),
+    )
     code = models.CharField(_("编码"), max_length=40, unique=True)
     kind = models.CharField(
         _("类型"), max_length=32, choices=DepartmentKind.choices, default=DepartmentKind.UNIT

@@ -120,6 +120,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
             dept = actions.do_create_department(
                 request.user,
                 name=data["name"],
+                short_name=data["short_name"],
                 code=data["code"],
                 kind=data["kind"],
                 parent=data["parent"],
@@ -142,6 +143,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         parents=parents,
         initial={
             "name": dept.name,
+            "short_name": dept.short_name,
             "code": dept.code,
             "kind": dept.kind,
             "parent": dept.parent_id,
@@ -158,6 +160,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 dept,
                 version=data["version"],
                 name=data["name"],
+                short_name=data["short_name"],
                 code=data["code"],
                 kind=data["kind"],
                 parent=data["parent"],

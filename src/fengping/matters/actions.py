@@ -1,0 +1,289 @@
+"""Every change to a matter: one function each, checked, atomic and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengping.audit.chain import record, snapshot
+from fengping.core.errors import ActionError, ConflictError
+from fengping.core.uploads import check_document
+from fengping.org import access
+from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Role
+from fengping.schemebook import registry
+from fengping.schemes.model import Category, Scheme
+
+from .models import DesignationBody, Matter, MatterDocument, MatterKind, MatterStatus
+
+# Designation is the act of a 党组/党委/政府; in fengping it is recorded by a leader or the
+# principal of the department (or an administrator) on the body's behalf.
+DESIGNATING_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.ADMIN})
+SUPERVISING_KINDS = (DepartmentKind.STABILITY_OFFICE, DepartmentKind.JOINT_OFFICE)
+
+
+def scheme_of(key: str) -> Scheme:
+    try:
+        return registry.get(key)
+    except LookupError:
+        raise ActionError(_("评估方案“%(k)s”不存在") % {"k": key}, field="scheme_key") from None
+
+
+def categories(scheme: Scheme) -> list[tuple[str, Category]]:
+    """(group label, category) for every category of the scheme's taxonomy, in order."""
+    return [(group.label, cat) for group in scheme.taxonomy.groups for cat in group.categories]
+
+
+def find_category(scheme: Scheme, code: str) -> Category:
+    for _group, cat in categories(scheme):
+        if cat.code == code:
+            return cat
+    raise ActionError(
+        _("“%(c)s”不是方案“%(s)s”中的评估领域") % {"c": code, "s": scheme.name}, field="category_code"
+    )
+
+
+def propose_lead(scheme: Scheme, category_code: str, departments: Any) -> tuple[str, Department | None]:
+    """篇3 五: which department leads this area. Returns the scheme's text (e.g.
+    "住建局负责重大城镇建设项目的规划、建设、房屋拆迁…") and the matching department among
+    `departments`, matched on its 简称 or name."""
+    for lead in scheme.responsibility.lead_departments:
+        if category_code in lead.categories:
+            for name in lead.departments:
+                dept = departments.filter(short_name=name).first() or departments.filter(name__endswith=name).first()
+                if dept is not None:
+                    return lead.text, dept
+            return lead.text, None
+    return "", None
+
+
+def _require_work_role(actor: Any, department: Department) -> None:
+    if not access.can_change_under(actor, department.path, WORK_ROLES):
+        raise PermissionDenied(_("您在“%(d)s”没有登记或修改评估事项的权限") % {"d": department})
+
+
+def _locked(matter: Matter, version: int | None) -> Matter:
+    fresh = Matter.objects.select_for_update().get(pk=matter.pk)
+    if version is not None and fresh.version != version:
+        raise ConflictError(
+            _("事项“%(m)s”已被他人修改，请刷新后重新编辑。") % {"m": fresh}
+        )
+    return fresh
+
+
+def _clean(title: str, kind: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ActionError(_("请填写事项名称"), field="title")
+    if kind not in MatterKind.values:
+        raise ActionError(_("未知的事项类型"), field="kind")
+    return title
+
+
+@transaction.atomic
+def do_register_matter(
+    actor: Any,
+    *,
+    title: str,
+    scheme_key: str,
+    category_code: str,
+    department: Department,
+    kind: str = MatterKind.DECISION,
+    description: str = "",
+    lead_department: Department | None = None,
+    assisting_departments: list[Department] | None = None,
+    deciding_authority: str = "",
+    planned_decision_date: dt.date | None = None,
+    confidential: bool = False,
+) -> Matter:
+    _require_work_role(actor, department)
+    title = _clean(title, kind)
+    scheme = scheme_of(scheme_key)
+    category = find_category(scheme, category_code)
+    if lead_department is None:
+        _text, lead_department = propose_lead(
+            scheme, category_code, access.organisation_departments(actor)
+        )
+    matter = Matter.objects.create(
+        title=title,
+        kind=kind,
+        description=description,
+        scheme_key=scheme.key,
+        category_code=category.code,
+        category_label=category.label,
+        must_assess=category.must_assess,
+        department=department,
+        lead_department=lead_department or department,
+        deciding_authority=deciding_authority.strip(),
+        planned_decision_date=planned_decision_date,
+        year=(planned_decision_date or timezone.localdate()).year,
+        confidential=confidential,
+        created_by=actor,
+    )
+    if assisting_departments:
+        matter.assisting_departments.set(assisting_departments)
+    after = snapshot(matter, Matter.audit_fields)
+    after["assisting_departments"] = [d.pk for d in assisting_departments or []]
+    record(actor, "matters.matter.register", matter, after=after)
+    return matter
+
+
+@transaction.atomic
+def do_update_matter(
+    actor: Any,
+    matter: Matter,
+    *,
+    version: int | None,
+    title: str,
+    kind: str,
+    description: str,
+    category_code: str,
+    lead_department: Department | None,
+    assisting_departments: list[Department],
+    deciding_authority: str,
+    planned_decision_date: dt.date | None,
+    confidential: bool,
+) -> Matter:
+    access.require(actor, matter, "change")
+    matter = _locked(matter, version)
+    if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
+        raise ActionError(_("事项已作出决定，不能再修改登记信息"))
+    before = snapshot(matter, Matter.audit_fields)
+    category = find_category(scheme_of(matter.scheme_key), category_code)
+    matter.title = _clean(title, kind)
+    matter.kind = kind
+    matter.description = description
+    matter.category_code, matter.category_label = category.code, category.label
+    # A designation makes the matter mandatory whatever its category.
+    matter.must_assess = category.must_assess or bool(matter.designated_by_body)
+    matter.lead_department = lead_department or matter.department
+    matter.deciding_authority = deciding_authority.strip()
+    matter.planned_decision_date = planned_decision_date
+    if planned_decision_date:
+        matter.year = planned_decision_date.year
+    matter.confidential = confidential
+    if confidential:
+        matter.consultation_open = False
+    matter.version += 1
+    matter.save()
+    matter.assisting_departments.set(assisting_departments)
+    record(actor, "matters.matter.update", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    return matter
+
+
+@transaction.atomic
+def do_designate(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
+    """篇1 六(一)1 由局党组指定或建议确定; 篇3 五 由党委、政府指定评估责任主体."""
+    access.require(actor, matter, "view")
+    if not access.can_change_under(actor, matter.department.path, DESIGNATING_ROLES):
+        raise PermissionDenied(_("只有分管领导、主要负责人或系统管理员可以登记指定评估"))
+    if body not in DesignationBody.values:
+        raise ActionError(_("请选择指定机关"), field="body")
+    matter = _locked(matter, None)
+    before = snapshot(matter, Matter.audit_fields)
+    matter.designated_by_body = body
+    matter.designation_note = note.strip()
+    matter.designated_by = actor
+    matter.designated_at = timezone.now()
+    matter.must_assess = True
+    matter.version += 1
+    matter.save()
+    record(actor, "matters.matter.designate", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    return matter
+
+
+@transaction.atomic
+def do_set_consultation(
+    actor: Any,
+    matter: Matter,
+    *,
+    open: bool,
+    summary: str,
+    channels: str,
+    until: dt.date | None,
+) -> Matter:
+    """篇3 二(四) 公开评估: 除涉及国家秘密、商业机密和个人隐私的事项外 … 向社会公开."""
+    access.require(actor, matter, "change")
+    matter = _locked(matter, None)
+    if open and matter.confidential:
+        raise ActionError(_("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）"))
+    if open and not summary.strip():
+        raise ActionError(_("公开征求意见须填写面向公众的事项说明"), field="summary")
+    before = snapshot(matter, Matter.audit_fields)
+    matter.consultation_open = open
+    matter.consultation_summary = summary.strip()
+    matter.consultation_channels = channels.strip()
+    matter.consultation_until = until
+    matter.version += 1
+    matter.save()
+    record(actor, "matters.matter.consultation", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    return matter
+
+
+@transaction.atomic
+def do_file_plan(actor: Any, matter: Matter, *, office: Department, filed_on: dt.date) -> Matter:
+    """篇3 六(一): 年度社会稳定风险评估计划表报镇维稳办备案; 对未备案的事项，一律不予审批."""
+    access.require(actor, matter, "change")
+    if office.kind not in SUPERVISING_KINDS or office.root_path != matter.department.root_path:
+        raise ActionError(_("备案机关应为本组织的维稳办或联席会议办公室"), field="office")
+    if filed_on > timezone.localdate():
+        raise ActionError(_("备案日期不能晚于今天"), field="filed_on")
+    matter = _locked(matter, None)
+    before = snapshot(matter, Matter.audit_fields)
+    matter.plan_filed_on, matter.plan_filed_with = filed_on, office
+    matter.version += 1
+    matter.save()
+    record(actor, "matters.matter.plan_filed", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    return matter
+
+
+def set_status(actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = "") -> None:
+    """Called by the assessment actions inside their transaction; audited there too."""
+    fields = ["status", "version"]
+    matter.status = status
+    if grade:
+        matter.grade, matter.grade_label = grade, grade_label
+        fields += ["grade", "grade_label"]
+    matter.version += 1
+    matter.save(update_fields=fields)
+
+
+@transaction.atomic
+def do_add_document(actor: Any, matter: Matter, upload: Any, note: str = "") -> MatterDocument:
+    access.require(actor, matter, "change")
+    checked = check_document(upload)
+    doc = MatterDocument(
+        matter=matter,
+        name=checked.name,
+        token=checked.token,
+        sha256=checked.sha256,
+        size=checked.size,
+        content_type=checked.content_type,
+        note=note.strip(),
+        uploaded_by=actor,
+    )
+    doc.file.save(checked.name, checked.content, save=False)
+    doc.save()
+    record(actor, "matters.document.add", doc, after={"name": doc.name, "sha256": doc.sha256, "size": doc.size})
+    return doc
+
+
+@transaction.atomic
+def do_remove_document(actor: Any, doc: MatterDocument) -> None:
+    access.require(actor, doc, "change")
+    before = {"name": doc.name, "sha256": doc.sha256, "matter": doc.matter_id}
+    path, pk, name = doc.matter.department.path, doc.pk, doc.name
+    # The file stays on disk: the audit trail may need it; only the link is removed.
+    doc.delete()
+    record(
+        actor, "matters.document.remove", None, object_type="matters.matterdocument",
+        object_id=str(pk), object_repr=name, scope_path=path, before=before,
+    )
+
+
+def supervising_offices(actor: Any) -> Any:
+    return access.organisation_departments(actor).filter(kind__in=SUPERVISING_KINDS)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("i18n/setlang/", core.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
     path("audit/", include("fengping.audit.urls")),
+    path("schemes/", include("fengping.schemebook.urls")),
     path("api/", api.urls),
 ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SchemebookConfig(AppConfig):
+    name = "fengping.schemebook"
+    label = "schemebook"
+    verbose_name = "评估方案"

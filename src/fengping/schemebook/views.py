@@ -1,0 +1,173 @@
+"""Pages of the 评估方案 section. Schemes are organisation-wide reference data: every
+logged-in user reads them; only organisation administrators upload or withdraw one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fengping.core.errors import ActionError
+from fengping.core.policy import authenticated
+from fengping.org import access
+
+from . import actions, registry
+from .forms import UploadForm
+from .models import UploadedScheme
+from .present import KIND_LABELS, ORIGIN_LABELS, scheme_context
+
+
+def _entry_or_404(key: str) -> registry.Entry:
+    try:
+        return registry.entry(key)
+    except LookupError:
+        raise Http404(_("评估方案不存在")) from None
+
+
+@authenticated
+def scheme_list(request: HttpRequest) -> HttpResponse:
+    entries, problems = registry.scan()
+    is_admin = access.is_org_admin(request.user)
+    rows = [
+        {
+            "e": e,
+            "kind": KIND_LABELS[e.scheme.kind],
+            "origin": ORIGIN_LABELS[e.origin],
+            "dimensions": len(e.scheme.dimensions),
+            "grades": len(e.scheme.grades),
+            "steps": len(e.scheme.procedure.steps),
+        }
+        for e in entries
+    ]
+    context: dict[str, Any] = {"rows": rows, "is_admin": is_admin}
+    if is_admin:
+        # File names and validation details are for the people who can fix them.
+        context["problems"] = problems
+        context["inactive"] = UploadedScheme.objects.filter(is_active=False).select_related(
+            "uploaded_by"
+        )
+        context["drop_dir"] = registry.drop_dir()
+    return render(request, "schemebook/list.html", context)
+
+
+@authenticated
+def scheme_detail(request: HttpRequest, key: str) -> HttpResponse:
+    entry = _entry_or_404(key)
+    context = scheme_context(entry.scheme)
+    context.update(
+        {
+            "entry": entry,
+            "origin_label": ORIGIN_LABELS[entry.origin],
+            "is_admin": access.is_org_admin(request.user),
+        }
+    )
+    return render(request, "schemebook/detail.html", context)
+
+
+@authenticated
+def scheme_download(request: HttpRequest, key: str) -> HttpResponse:
+    entry = _entry_or_404(key)
+    response = HttpResponse(entry.text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{entry.key}.yaml"'
+    response["X-Scheme-Version"] = entry.scheme.version
+    return response
+
+
+def _read_upload(form: UploadForm) -> tuple[str, str]:
+    """(file name, text) from the form; ActionError for a wrong type, size or encoding."""
+    upload = form.cleaned_data.get("file")
+    if not upload:
+        return _("粘贴的内容"), form.cleaned_data["text"]
+    name = upload.name or ""
+    if not name.lower().endswith((".yaml", ".yml")):
+        raise ActionError(_("只接受 .yaml 或 .yml 格式的方案文件"), field="file")
+    limit = settings.FENGPING_UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise ActionError(
+            _("文件过大（%(size)s MB），上限 %(max)s MB")
+            % {"size": round(upload.size / 1048576, 1), "max": max(limit // 1048576, 1)},
+            field="file",
+        )
+    data = upload.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ActionError(
+            _("文件不是 UTF-8 编码；请在编辑器中另存为 UTF-8 后再上传"), field="file"
+        ) from None
+    return name, text
+
+
+@authenticated
+def scheme_upload(request: HttpRequest) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以上传评估方案"))
+    form = UploadForm(request.POST or None, request.FILES or None)
+    issues: tuple = ()
+    filename = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            filename, text = _read_upload(form)
+            row = actions.do_upload_scheme(request.user, filename, text)
+        except actions.SchemeUploadError as exc:
+            issues = exc.issues
+            form.add_error(None, _("方案文件有 %(n)s 处错误，未保存。") % {"n": len(issues)})
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            old = row.previous_version
+            if old:
+                messages.success(
+                    request,
+                    _("已更新方案“%(name)s”：版本 %(old)s → %(new)s")
+                    % {"name": row.name, "old": old, "new": row.version},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("已上传方案“%(name)s”，版本 %(v)s") % {"name": row.name, "v": row.version},
+                )
+            if not row.is_active:
+                messages.warning(request, _("该方案目前已停用，启用后才会出现在方案列表中。"))
+                return redirect("schemebook:schemes")
+            return redirect("schemebook:scheme", row.key)
+    return render(
+        request,
+        "schemebook/upload.html",
+        {
+            "form": form,
+            "issues": issues,
+            "filename": filename,
+            "max_mb": max(settings.FENGPING_UPLOAD_MAX_BYTES // 1048576, 1),
+        },
+    )
+
+
+@authenticated
+@require_POST
+def scheme_set_active(request: HttpRequest, key: str) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以启用或停用评估方案"))
+    upload = UploadedScheme.objects.filter(key=key).first()
+    if upload is None:
+        raise Http404(_("评估方案不存在"))
+    active = request.POST.get("active") == "1"
+    try:
+        actions.do_set_scheme_active(request.user, upload, active)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        if active:
+            messages.success(request, _("已启用方案“%(name)s”") % {"name": upload.name})
+        else:
+            messages.success(
+                request,
+                _("已停用方案“%(name)s”；已使用该方案的评估不受影响。") % {"name": upload.name},
+            )
+    return redirect("schemebook:schemes")

@@ -43,7 +43,15 @@ OBJECT_URLS = {
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
-OTHER_OBJECT_URLS = {"audit:event", "token_revoke"}
+OTHER_OBJECT_URLS = {
+    "audit:event",
+    "token_revoke",
+    # Schemes are organisation-wide reference data, readable by every logged-in user;
+    # changing them is for administrators (tests/schemebook).
+    "schemebook:scheme",
+    "schemebook:download",
+    "schemebook:set_active",
+}
 
 
 def named_routes(patterns, ns=""):

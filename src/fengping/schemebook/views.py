@@ -108,10 +108,11 @@ def _read_upload(form: UploadForm) -> tuple[str, str]:
 def scheme_upload(request: HttpRequest) -> HttpResponse:
     if not access.is_org_admin(request.user):
         raise PermissionDenied(_("只有系统管理员可以上传评估方案"))
-    form = UploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
     issues: tuple = ()
     filename = ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             filename, text = _read_upload(form)
             row = actions.do_upload_scheme(request.user, filename, text)

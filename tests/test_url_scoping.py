@@ -18,7 +18,18 @@ def objects(org):
     leader = actions.do_add_leader(
         org.admin, group, org.rsj_head, LeaderPosition.HEAD, title="局长"
     )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fengping.matters.actions import do_add_document, do_register_matter
+
+    matter = do_register_matter(
+        org.rsj_handler, title="企业退休人员养老金调整", scheme_key="ssra-town",
+        category_code="focus_social_security", department=org.rsj,
+    )
+    document = do_add_document(org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode()))
     return {
+        "matter": matter.pk,
+        "matter_document": document.pk,
         "department": org.rsj.pk,
         "user": org.rsj_handler.pk,
         "membership": Membership.objects.get(user=org.rsj_handler).pk,
@@ -40,6 +51,26 @@ OBJECT_URLS = {
     "org:user_password": ("user", True),
     "org:membership_add": ("user", True),
     "org:membership_remove": ("membership", True),
+    "matters:detail": ("matter", False),
+    "matters:edit": ("matter", True),
+    "matters:designate": ("matter", True),
+    "matters:consultation": ("matter", True),
+    "matters:plan_filing": ("matter", True),
+    "matters:document_add": ("matter", True),
+    "matters:document": ("matter_document", False),
+    "matters:document_remove": ("matter_document", True),
+}
+# Who may read but not change each kind of object: organisation data is changed by
+# administrators only; a matter by the work roles of its department, so only the
+# supervisor (督查) is a pure reader there.
+READERS = {
+    "department": ("supervisor", "rsj_head"),
+    "user": ("supervisor", "rsj_head"),
+    "membership": ("supervisor", "rsj_head"),
+    "leadership_group": ("supervisor", "rsj_head"),
+    "leader": ("supervisor", "rsj_head"),
+    "matter": ("supervisor",),
+    "matter_document": ("supervisor",),
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
@@ -81,7 +112,7 @@ def test_outsider_gets_404(name, org, objects, login):
 @pytest.mark.parametrize("name", sorted(n for n, (_, changing) in OBJECT_URLS.items() if changing))
 def test_reader_gets_403_on_changing_pages(name, org, objects, login):
     kind, _ = OBJECT_URLS[name]
-    for reader in (org.supervisor, org.rsj_head):
+    for reader in (getattr(org, persona) for persona in READERS[kind]):
         client = login(reader)
         url = reverse(name, args=[objects[kind]])
         assert client.post(url, {}).status_code == 403, (reader, url)
@@ -104,22 +135,22 @@ def test_admin_may_open_changing_pages(name, org, objects, login):
     assert response.status_code in (200, 405)
 
 
+# (method, path, a valid payload): valid, so the answer is about access, not the input.
 API_OBJECT_ENDPOINTS = [
-    ("get", "/api/departments/{department}"),
-    ("patch", "/api/departments/{department}"),
-    ("get", "/api/users/{user}"),
+    ("get", "/api/departments/{department}", None),
+    ("patch", "/api/departments/{department}", {"version": 1}),
+    ("get", "/api/users/{user}", None),
+    ("get", "/api/matters/{matter}", None),
+    ("post", "/api/matters/{matter}/designate", {"body": "party_group", "note": "会议纪要"}),
 ]
 
 
-@pytest.mark.parametrize("method,path", API_OBJECT_ENDPOINTS)
-def test_api_outsider_gets_404(method, path, org, objects, client):
+@pytest.mark.parametrize("method,path,payload", API_OBJECT_ENDPOINTS)
+def test_api_outsider_gets_404(method, path, payload, org, objects, client):
     _row, token = do_create_token(org.zjj_handler, "t")
     url = path.format(**objects)
     response = getattr(client, method)(
-        url,
-        data={"version": 1},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
+        url, data=payload, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert response.status_code == 404
     assert response.json()["detail"] == "对象不存在或无权访问"

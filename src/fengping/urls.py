@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/revoke/", core.token_revoke, name="token_revoke"),
     path("i18n/setlang/", core.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
+    path("matters/", include("fengping.matters.urls")),
     path("audit/", include("fengping.audit.urls")),
     path("schemes/", include("fengping.schemebook.urls")),
     path("api/", api.urls),

@@ -115,6 +115,7 @@ def health(request: HttpRequest) -> Status[dict[str, Any]]:
     )
 
 
-from . import org_api  # noqa: E402 - routers register on `api`
+from . import matters_api, org_api  # noqa: E402 - routers register on `api`
 
 api.add_router("/", org_api.router)
+api.add_router("/", matters_api.router)

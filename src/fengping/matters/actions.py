@@ -43,18 +43,24 @@ def find_category(scheme: Scheme, code: str) -> Category:
         if cat.code == code:
             return cat
     raise ActionError(
-        _("“%(c)s”不是方案“%(s)s”中的评估领域") % {"c": code, "s": scheme.name}, field="category_code"
+        _("“%(c)s”不是方案“%(s)s”中的评估领域") % {"c": code, "s": scheme.name},
+        field="category_code",
     )
 
 
-def propose_lead(scheme: Scheme, category_code: str, departments: Any) -> tuple[str, Department | None]:
+def propose_lead(
+    scheme: Scheme, category_code: str, departments: Any
+) -> tuple[str, Department | None]:
     """篇3 五: which department leads this area. Returns the scheme's text (e.g.
     "住建局负责重大城镇建设项目的规划、建设、房屋拆迁…") and the matching department among
     `departments`, matched on its 简称 or name."""
     for lead in scheme.responsibility.lead_departments:
         if category_code in lead.categories:
             for name in lead.departments:
-                dept = departments.filter(short_name=name).first() or departments.filter(name__endswith=name).first()
+                dept = (
+                    departments.filter(short_name=name).first()
+                    or departments.filter(name__endswith=name).first()
+                )
                 if dept is not None:
                     return lead.text, dept
             return lead.text, None
@@ -69,9 +75,7 @@ def _require_work_role(actor: Any, department: Department) -> None:
 def _locked(matter: Matter, version: int | None) -> Matter:
     fresh = Matter.objects.select_for_update().get(pk=matter.pk)
     if version is not None and fresh.version != version:
-        raise ConflictError(
-            _("事项“%(m)s”已被他人修改，请刷新后重新编辑。") % {"m": fresh}
-        )
+        raise ConflictError(_("事项“%(m)s”已被他人修改，请刷新后重新编辑。") % {"m": fresh})
     return fresh
 
 
@@ -171,7 +175,13 @@ def do_update_matter(
     matter.version += 1
     matter.save()
     matter.assisting_departments.set(assisting_departments)
-    record(actor, "matters.matter.update", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    record(
+        actor,
+        "matters.matter.update",
+        matter,
+        before=before,
+        after=snapshot(matter, Matter.audit_fields),
+    )
     return matter
 
 
@@ -192,7 +202,13 @@ def do_designate(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
     matter.must_assess = True
     matter.version += 1
     matter.save()
-    record(actor, "matters.matter.designate", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    record(
+        actor,
+        "matters.matter.designate",
+        matter,
+        before=before,
+        after=snapshot(matter, Matter.audit_fields),
+    )
     return matter
 
 
@@ -210,7 +226,9 @@ def do_set_consultation(
     access.require(actor, matter, "change")
     matter = _locked(matter, None)
     if open and matter.confidential:
-        raise ActionError(_("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）"))
+        raise ActionError(
+            _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）")
+        )
     if open and not summary.strip():
         raise ActionError(_("公开征求意见须填写面向公众的事项说明"), field="summary")
     before = snapshot(matter, Matter.audit_fields)
@@ -220,7 +238,13 @@ def do_set_consultation(
     matter.consultation_until = until
     matter.version += 1
     matter.save()
-    record(actor, "matters.matter.consultation", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    record(
+        actor,
+        "matters.matter.consultation",
+        matter,
+        before=before,
+        after=snapshot(matter, Matter.audit_fields),
+    )
     return matter
 
 
@@ -237,11 +261,19 @@ def do_file_plan(actor: Any, matter: Matter, *, office: Department, filed_on: dt
     matter.plan_filed_on, matter.plan_filed_with = filed_on, office
     matter.version += 1
     matter.save()
-    record(actor, "matters.matter.plan_filed", matter, before=before, after=snapshot(matter, Matter.audit_fields))
+    record(
+        actor,
+        "matters.matter.plan_filed",
+        matter,
+        before=before,
+        after=snapshot(matter, Matter.audit_fields),
+    )
     return matter
 
 
-def set_status(actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = "") -> None:
+def set_status(
+    actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = ""
+) -> None:
     """Called by the assessment actions inside their transaction; audited there too."""
     fields = ["status", "version"]
     matter.status = status
@@ -268,7 +300,12 @@ def do_add_document(actor: Any, matter: Matter, upload: Any, note: str = "") -> 
     )
     doc.file.save(checked.name, checked.content, save=False)
     doc.save()
-    record(actor, "matters.document.add", doc, after={"name": doc.name, "sha256": doc.sha256, "size": doc.size})
+    record(
+        actor,
+        "matters.document.add",
+        doc,
+        after={"name": doc.name, "sha256": doc.sha256, "size": doc.size},
+    )
     return doc
 
 
@@ -280,8 +317,14 @@ def do_remove_document(actor: Any, doc: MatterDocument) -> None:
     # The file stays on disk: the audit trail may need it; only the link is removed.
     doc.delete()
     record(
-        actor, "matters.document.remove", None, object_type="matters.matterdocument",
-        object_id=str(pk), object_repr=name, scope_path=path, before=before,
+        actor,
+        "matters.document.remove",
+        None,
+        object_type="matters.matterdocument",
+        object_id=str(pk),
+        object_repr=name,
+        scope_path=path,
+        before=before,
     )
 
 

@@ -42,7 +42,9 @@ class DesignationBody(models.TextChoices):
 
 class Matter(Scoped):
     title = models.CharField(_("事项名称"), max_length=200)
-    kind = models.CharField(_("事项类型"), max_length=20, choices=MatterKind.choices, default=MatterKind.DECISION)
+    kind = models.CharField(
+        _("事项类型"), max_length=20, choices=MatterKind.choices, default=MatterKind.DECISION
+    )
     description = models.TextField(_("事项概况"), blank=True)
     scheme_key = models.CharField(_("评估方案"), max_length=64, db_index=True)
     category_code = models.CharField(_("所属领域"), max_length=64, blank=True, db_index=True)
@@ -62,13 +64,15 @@ class Matter(Scoped):
     assisting_departments = models.ManyToManyField(
         Department, verbose_name=_("协助部门"), related_name="assisted_matters", blank=True
     )
-    deciding_authority = models.CharField(
-        _("有权作出决定的机关"), max_length=120, blank=True
-    )
+    deciding_authority = models.CharField(_("有权作出决定的机关"), max_length=120, blank=True)
     planned_decision_date = models.DateField(_("计划决策日期"), null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
     status = models.CharField(
-        _("状态"), max_length=20, choices=MatterStatus.choices, default=MatterStatus.REGISTERED, db_index=True
+        _("状态"),
+        max_length=20,
+        choices=MatterStatus.choices,
+        default=MatterStatus.REGISTERED,
+        db_index=True,
     )
     grade = models.CharField(_("风险等级"), max_length=32, blank=True, db_index=True)
     grade_label = models.CharField(_("风险等级名称"), max_length=32, blank=True)
@@ -78,8 +82,12 @@ class Matter(Scoped):
     )
     designation_note = models.CharField(_("指定依据"), max_length=300, blank=True)
     designated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("指定登记人"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     designated_at = models.DateTimeField(_("指定时间"), null=True, blank=True)
     # 篇3 二(四): public unless it involves state or commercial secrets or personal privacy.
@@ -93,20 +101,42 @@ class Matter(Scoped):
     # 篇3 六(一): 年度评估计划表报维稳办备案；对未备案的事项，一律不予审批.
     plan_filed_on = models.DateField(_("列入年度计划备案日期"), null=True, blank=True)
     plan_filed_with = models.ForeignKey(
-        Department, verbose_name=_("计划备案机关"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        Department,
+        verbose_name=_("计划备案机关"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     audit_fields: ClassVar[tuple[str, ...]] = (
-        "title", "kind", "description", "scheme_key", "category_code", "must_assess", "department",
-        "lead_department", "deciding_authority", "planned_decision_date", "status", "grade",
-        "designated_by_body", "designation_note", "confidential", "consultation_open",
-        "consultation_until", "plan_filed_on", "plan_filed_with",
+        "title",
+        "kind",
+        "description",
+        "scheme_key",
+        "category_code",
+        "must_assess",
+        "department",
+        "lead_department",
+        "deciding_authority",
+        "planned_decision_date",
+        "status",
+        "grade",
+        "designated_by_body",
+        "designation_note",
+        "confidential",
+        "consultation_open",
+        "consultation_until",
+        "plan_filed_on",
+        "plan_filed_with",
     )
 
     class Meta:
@@ -145,7 +175,9 @@ class MatterDocument(Scoped):
     size = models.PositiveIntegerField(editable=False)
     content_type = models.CharField(max_length=100, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = "matter__department__path"

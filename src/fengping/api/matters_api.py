@@ -1,0 +1,131 @@
+"""Matters (重大事项), scoped by org.access; changes through matters.actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from fengping.matters import actions, queries
+from fengping.matters.models import DesignationBody, Matter, MatterKind
+from fengping.org import access
+from fengping.org.models import Department
+
+router = Router(tags=["matters"])
+
+
+class MatterOut(Schema):
+    id: int
+    title: str
+    kind: str
+    description: str
+    scheme_key: str
+    category_code: str
+    category_label: str
+    must_assess: bool
+    department_id: int
+    lead_department_id: int | None
+    assisting_department_ids: list[int]
+    deciding_authority: str
+    planned_decision_date: dt.date | None
+    year: int
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+    grade: str
+    grade_label: str
+    designated_by_body: str
+    confidential: bool
+    consultation_open: bool
+    plan_filed_on: dt.date | None
+    version: int
+
+    @staticmethod
+    def resolve_assisting_department_ids(obj: Matter) -> list[int]:
+        return [d.pk for d in obj.assisting_departments.all()]
+
+
+class MatterIn(Schema):
+    title: str = Field(..., min_length=1, max_length=200)
+    scheme_key: str
+    category_code: str
+    department_id: int
+    kind: MatterKind = MatterKind.DECISION
+    description: str = ""
+    lead_department_id: int | None = None
+    assisting_department_ids: list[int] = []
+    deciding_authority: str = ""
+    planned_decision_date: dt.date | None = None
+    confidential: bool = False
+
+
+class DesignateIn(Schema):
+    body: DesignationBody
+    note: str = Field(..., min_length=1, max_length=300)
+
+
+def _dept(request: HttpRequest, pk: int | None) -> Department | None:
+    if pk is None:
+        return None
+    return access.get_for_user(request.user, access.organisation_departments(request.user), pk)
+
+
+@router.get("/matters", response=list[MatterOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_matters(
+    request: HttpRequest,
+    q: str = "",
+    status: str = "",
+    grade: str = "",
+    department: str = "",
+    category: str = "",
+    year: str = "",
+) -> Any:
+    """可见的评估事项，可按状态、等级、部门、领域、年度筛选。"""
+    params = {
+        "q": q,
+        "status": status,
+        "grade": grade,
+        "department": department,
+        "category": category,
+        "year": year,
+    }
+    qs, _f = queries.filtered(request.user, params)
+    return qs.prefetch_related("assisting_departments")
+
+
+@router.get("/matters/{matter_id}", response=MatterOut)
+def get_matter(request: HttpRequest, matter_id: int) -> Any:
+    return access.get_for_user(request.user, Matter, matter_id)
+
+
+@router.post("/matters", response={201: MatterOut})
+def register_matter(request: HttpRequest, payload: MatterIn) -> Any:
+    """登记评估事项（须在责任主体部门担任承办人、评估人员、分管领导或主要负责人）。"""
+    department = access.get_for_user(request.user, Department, payload.department_id)
+    matter = actions.do_register_matter(
+        request.user,
+        title=payload.title,
+        scheme_key=payload.scheme_key,
+        category_code=payload.category_code,
+        department=department,
+        kind=payload.kind,
+        description=payload.description,
+        lead_department=_dept(request, payload.lead_department_id),
+        assisting_departments=[
+            d for d in (_dept(request, i) for i in payload.assisting_department_ids) if d
+        ],
+        deciding_authority=payload.deciding_authority,
+        planned_decision_date=payload.planned_decision_date,
+        confidential=payload.confidential,
+    )
+    return Status(201, matter)
+
+
+@router.post("/matters/{matter_id}/designate", response=MatterOut)
+def designate_matter(request: HttpRequest, matter_id: int, payload: DesignateIn) -> Any:
+    """登记党组/党委/政府指定评估。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return actions.do_designate(request.user, matter, body=payload.body, note=payload.note)

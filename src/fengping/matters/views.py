@@ -1,0 +1,424 @@
+"""Pages of matters: list with filters and export, register, detail, edit, designate,
+public consultation settings, plan filing and documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from fengping.core.errors import ActionError
+from fengping.core.paging import paginate, query_without_page
+from fengping.core.policy import authenticated
+from fengping.core.xlsx import XLSX_MIME, write_workbook
+from fengping.org import access
+from fengping.org.models import WORK_ROLES, Department
+from fengping.schemebook import registry
+
+from . import actions, queries
+from .forms import ConsultationForm, DesignateForm, DocumentForm, MatterForm, PlanFilingForm
+from .models import Matter, MatterDocument, MatterStatus
+
+CRUMB = (_lazy("评估事项"), "/matters/")
+
+
+def category_choices() -> list[tuple[str, Any]]:
+    """Grouped choices "scheme/category" for every social-stability scheme."""
+    groups: list[tuple[str, Any]] = []
+    for entry in registry.entries():
+        scheme = entry.scheme
+        if scheme.kind != "ssra":
+            continue
+        for group in scheme.taxonomy.groups:
+            options = [
+                (
+                    f"{scheme.key}/{cat.code}",
+                    f"{cat.label}{'（必须评估）' if cat.must_assess else ''}",
+                )
+                for cat in group.categories
+            ]
+            groups.append((f"{scheme.name} · {group.label}", options))
+    return groups
+
+
+def _form(request: HttpRequest, initial: dict[str, Any]) -> MatterForm:
+    departments = [
+        d.pk
+        for d in access.visible(request.user, Department.objects.filter(is_active=True))
+        if access.can_change_under(request.user, d.path, WORK_ROLES)
+    ]
+    return MatterForm(
+        request.POST or None,
+        initial=initial,
+        categories=category_choices(),
+        departments=Department.objects.filter(pk__in=departments),
+        org_departments=access.organisation_departments(request.user),
+    )
+
+
+@authenticated
+def matter_list(request: HttpRequest) -> HttpResponse:
+    qs, f = queries.filtered(request.user, request.GET)
+    page = paginate(request, qs)
+    context = {
+        "page": page,
+        "qs": query_without_page(request),
+        "f": f,
+        "statuses": MatterStatus.choices,
+        "departments": access.visible(request.user, Department.objects.filter(is_active=True)),
+        "categories": queries.visible_matters(request.user)
+        .order_by()
+        .values_list("category_code", "category_label")
+        .distinct(),
+        "years": queries.visible_matters(request.user)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year"),
+        "grades": queries.visible_matters(request.user)
+        .exclude(grade="")
+        .values_list("grade", "grade_label")
+        .distinct(),
+    }
+    template = "matters/_rows.html" if request.htmx else "matters/matter_list.html"
+    return render(request, template, context)
+
+
+@authenticated
+def matter_export(request: HttpRequest) -> HttpResponse:
+    qs, _f = queries.filtered(request.user, request.GET)
+    rows = (
+        [
+            m.year,
+            m.title,
+            m.get_kind_display(),
+            m.category_label,
+            _("是") if m.must_assess else _("否"),
+            m.department.name,
+            m.lead_department.name if m.lead_department else "",
+            m.deciding_authority,
+            m.planned_decision_date,
+            m.get_status_display(),
+            m.grade_label,
+            m.created_at.date(),
+        ]
+        for m in qs.iterator(chunk_size=1000)
+    )
+    header = [
+        _("年度"),
+        _("事项名称"),
+        _("类型"),
+        _("所属领域"),
+        _("必须评估"),
+        _("责任主体"),
+        _("牵头部门"),
+        _("决定机关"),
+        _("计划决策日期"),
+        _("状态"),
+        _("风险等级"),
+        _("登记日期"),
+    ]
+    response = HttpResponse(write_workbook([(_("评估事项"), header, rows)]), content_type=XLSX_MIME)
+    response["Content-Disposition"] = 'attachment; filename="fengping-matters.xlsx"'
+    return response
+
+
+@authenticated
+def matter_create(request: HttpRequest) -> HttpResponse:
+    form = _form(request, {"kind": "decision"})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scheme_key, _sep, category_code = data["category"].partition("/")
+        try:
+            matter = actions.do_register_matter(
+                request.user,
+                title=data["title"],
+                kind=data["kind"],
+                description=data["description"],
+                scheme_key=scheme_key,
+                category_code=category_code,
+                department=data["department"],
+                lead_department=data["lead_department"],
+                assisting_departments=list(data["assisting_departments"]),
+                deciding_authority=data["deciding_authority"],
+                planned_decision_date=data["planned_decision_date"],
+                confidential=data["confidential"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记评估事项“%(m)s”") % {"m": matter})
+            return redirect("matters:detail", matter.pk)
+    form.fields.pop("version")
+    return render(
+        request,
+        "matters/matter_form.html",
+        {"form": form, "title": _("登记评估事项"), "cancel_url": reverse("matters:list")},
+    )
+
+
+@authenticated
+def lead_proposal(request: HttpRequest) -> HttpResponse:
+    """htmx: the scheme's lead-department rule (篇3 五) for the chosen category."""
+    scheme_key, _sep, code = (request.GET.get("category") or "").partition("/")
+    text, dept = "", None
+    try:
+        scheme = registry.get(scheme_key)
+    except LookupError:
+        scheme = None
+    if scheme is not None:
+        text, dept = actions.propose_lead(
+            scheme, code, access.organisation_departments(request.user)
+        )
+    return render(request, "matters/_lead_proposal.html", {"text": text, "dept": dept})
+
+
+@authenticated
+def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(
+        request.user,
+        Matter.objects.select_related(
+            "department", "lead_department", "designated_by", "plan_filed_with", "created_by"
+        ),
+        pk,
+    )
+    proposal_text, proposal_dept = "", None
+    try:
+        scheme = registry.get(matter.scheme_key)
+        proposal_text, proposal_dept = actions.propose_lead(
+            scheme, matter.category_code, access.organisation_departments(request.user)
+        )
+    except LookupError:
+        scheme = None
+    return render(
+        request,
+        "matters/matter_detail.html",
+        {
+            "matter": matter,
+            "scheme": scheme,
+            "assisting": matter.assisting_departments.all(),
+            "documents": matter.documents.select_related("uploaded_by"),
+            "can_change": access.can(request.user, matter, "change"),
+            "proposal_text": proposal_text,
+            "proposal_dept": proposal_dept,
+            "document_form": DocumentForm(),
+            "extra_panels": matter_panels(request, matter),
+        },
+    )
+
+
+def matter_panels(request: HttpRequest, matter: Matter) -> list[dict[str, Any]]:
+    """Links to the other apps' pages about this matter (opinions, assessments), added by
+    those apps through `PANELS` so this app does not import them."""
+    return [p for p in (panel(request, matter) for panel in PANELS) if p]
+
+
+PANELS: list[Any] = []
+
+
+@authenticated
+def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    initial = {
+        "title": matter.title,
+        "kind": matter.kind,
+        "category": f"{matter.scheme_key}/{matter.category_code}",
+        "department": matter.department_id,
+        "lead_department": matter.lead_department_id,
+        "assisting_departments": list(matter.assisting_departments.values_list("pk", flat=True)),
+        "deciding_authority": matter.deciding_authority,
+        "planned_decision_date": matter.planned_decision_date,
+        "description": matter.description,
+        "confidential": matter.confidential,
+        "version": matter.version,
+    }
+    form = _form(request, initial)
+    form.fields["department"].disabled = True
+    form.fields["department"].required = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scheme_key, _sep, category_code = data["category"].partition("/")
+        try:
+            if scheme_key != matter.scheme_key:
+                raise ActionError(
+                    _("登记后不能更换评估方案；如需更换，请重新登记事项"), field="category"
+                )
+            actions.do_update_matter(
+                request.user,
+                matter,
+                version=data["version"],
+                title=data["title"],
+                kind=data["kind"],
+                description=data["description"],
+                category_code=category_code,
+                lead_department=data["lead_department"],
+                assisting_departments=list(data["assisting_departments"]),
+                deciding_authority=data["deciding_authority"],
+                planned_decision_date=data["planned_decision_date"],
+                confidential=data["confidential"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("matters:detail", matter.pk)
+    return render(
+        request,
+        "matters/matter_form.html",
+        {
+            "form": form,
+            "title": _("编辑评估事项"),
+            "matter": matter,
+            "cancel_url": reverse("matters:detail", args=[matter.pk]),
+        },
+    )
+
+
+def _simple(
+    request: HttpRequest, matter: Matter, form: Any, title: str, intro: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "core/form.html",
+        {
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "crumbs": [CRUMB, (matter.title, reverse("matters:detail", args=[matter.pk]))],
+            "cancel_url": reverse("matters:detail", args=[matter.pk]),
+        },
+    )
+
+
+@authenticated
+def matter_designate(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = DesignateForm(
+        request.POST or None,
+        initial={"body": matter.designated_by_body, "note": matter.designation_note},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_designate(request.user, matter, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记指定评估"))
+            return redirect("matters:detail", matter.pk)
+    return _simple(
+        request,
+        matter,
+        form,
+        _("登记党组/党委/政府指定评估"),
+        _(
+            "篇1 六(一)1：需要组织进行社会风险评估的重大事项一般由责任主体确定，也可由局党组指定或建议确定。指定后该事项必须评估。"
+        ),
+    )
+
+
+@authenticated
+def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = ConsultationForm(
+        request.POST or None,
+        initial={
+            "open": matter.consultation_open,
+            "summary": matter.consultation_summary or matter.description,
+            "channels": matter.consultation_channels,
+            "until": matter.consultation_until,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_set_consultation(request.user, matter, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("公开征求意见设置已保存"))
+            return redirect("matters:detail", matter.pk)
+    return _simple(
+        request,
+        matter,
+        form,
+        _("公开征求意见"),
+        _("篇3 二(四)：除涉及国家秘密、商业机密和个人隐私的事项外，重大决策应当依法向社会公开。"),
+    )
+
+
+@authenticated
+def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = PlanFilingForm(request.POST or None, offices=actions.supervising_offices(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_file_plan(request.user, matter, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记年度计划备案"))
+            return redirect("matters:detail", matter.pk)
+    return _simple(
+        request,
+        matter,
+        form,
+        _("年度评估计划备案"),
+        _(
+            "篇3 六(一)：各责任主体要在3月底前将本年度社会稳定风险评估计划表报镇维稳办备案；对未备案的事项，一律不予审批。"
+        ),
+    )
+
+
+@authenticated
+@require_POST
+def document_add(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.do_add_document(
+                request.user, matter, form.cleaned_data["file"], form.cleaned_data["note"]
+            )
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("文件已上传"))
+    else:
+        messages.error(request, _("请选择文件"))
+    return redirect("matters:detail", matter.pk)
+
+
+@authenticated
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    doc = access.get_for_user(request.user, MatterDocument, pk)
+    return FileResponse(
+        doc.file.open("rb"), as_attachment=True, filename=doc.name, content_type=doc.content_type
+    )
+
+
+@authenticated
+def document_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = access.get_for_user(
+        request.user, MatterDocument.objects.select_related("matter"), pk, need="change"
+    )
+    url = reverse("matters:detail", args=[doc.matter_id])
+    if request.method == "POST":
+        actions.do_remove_document(request.user, doc)
+        messages.success(request, _("已移除文件"))
+        return redirect(url)
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("移除文件"),
+            "crumbs": [CRUMB, (doc.matter.title, url)],
+            "question": _("移除文件“%(n)s”吗？") % {"n": doc.name},
+            "consequence": _("移除后该文件不再列在事项中；移除操作记入审计日志。"),
+            "cancel_url": url,
+            "confirm_label": _("确认移除"),
+        },
+    )

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "fengping.org",
     "fengping.schemebook",
     "fengping.matters",
+    "fengping.assessments",
+    "fengping.opinions",
     "ninja",
     "fengping.api",
 ]
@@ -156,6 +158,13 @@ STORAGES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# The public-consultation throttle counts submissions here. LocMemCache is per process:
+# a deployment with several app processes should use the database cache
+# ("django.core.cache.backends.db.DatabaseCache" + `createcachetable`) so all share one count.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# At most this many questionnaire submissions per address in ten minutes.
+FENGPING_PUBLIC_SUBMIT_LIMIT = conf.envint("FENGPING_PUBLIC_SUBMIT_LIMIT", 20)
 
 EMAIL_HOST = conf.envstr("FENGPING_EMAIL_HOST")
 if EMAIL_HOST:

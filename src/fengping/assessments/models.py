@@ -1,0 +1,548 @@
+"""A social-stability risk assessment of one matter, run through its scheme's procedure.
+
+The scheme is frozen when the assessment starts: its canonical JSON and content hash are
+stored here, so a later edit of the scheme never rewrites a past result. Every row belongs
+to the matter's 责任主体 for access (`org.access`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fengping.matters.models import Matter
+from fengping.org.models import Department, Scoped
+from fengping.schemes.model import Scheme
+
+MATTER_PATH = "matter__department__path"
+ASSESSMENT_PATH = "assessment__matter__department__path"
+
+
+class AssessmentStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("评估中")
+    DECIDED = "decided", _("已决定")
+    FOLLOW_UP = "follow_up", _("跟踪落实中")
+    CLOSED = "closed", _("已办结")
+
+
+class Assessment(Scoped):
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="assessments")
+    scheme_key = models.CharField(_("评估方案"), max_length=64)
+    scheme_version = models.CharField(_("方案版本"), max_length=12)
+    scheme_hash = models.CharField(max_length=64)
+    scheme_snapshot = models.JSONField(editable=False)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.IN_PROGRESS,
+        db_index=True,
+    )
+    current_step = models.CharField(_("当前步骤"), max_length=64, db_index=True)
+    # 评估方案 (the plan): 明确评估牵头和协助部门责任、评估人员责任 … 评估责任、内容、方法
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("评估牵头部门"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assisting_departments = models.ManyToManyField(
+        Department, verbose_name=_("评估协助部门"), blank=True, related_name="+"
+    )
+    plan_content = models.TextField(_("评估内容与责任"), blank=True)
+    plan_methods = models.TextField(_("评估方法"), blank=True)
+    schedule_start = models.DateField(_("评估开始日期"), null=True, blank=True)
+    schedule_end = models.DateField(_("评估完成日期"), null=True, blank=True)
+    # Grading
+    computed_index = models.FloatField(_("综合风险指数"), null=True, blank=True)
+    computed_band = models.CharField(_("风险区间"), max_length=32, blank=True)
+    computed_grade = models.CharField(_("计算等级"), max_length=32, blank=True)
+    initial_index = models.FloatField(_("措施前综合风险指数"), null=True, blank=True)
+    initial_grade = models.CharField(_("措施前等级"), max_length=32, blank=True)
+    grade = models.CharField(_("风险等级"), max_length=32, blank=True, db_index=True)
+    grade_override_reason = models.TextField(_("调整等级的理由"), blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    graded_at = models.DateTimeField(null=True, blank=True)
+    written_opinion = models.TextField(_("责任主体书面意见"), blank=True)
+    recommendation = models.TextField(_("实施建议"), blank=True)
+    major_stability_issue = models.BooleanField(_("存在涉稳重大问题"), default=False)
+    mitigation_plan = models.TextField(_("化解矛盾方案"), blank=True)
+    contingency_plan = models.TextField(_("应急处置预案"), blank=True)
+    report_generated_at = models.DateTimeField(_("报告生成时间"), null=True, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    scope_path_lookup = MATTER_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = (
+        "status",
+        "current_step",
+        "lead_department",
+        "plan_content",
+        "plan_methods",
+        "schedule_start",
+        "schedule_end",
+        "computed_index",
+        "computed_grade",
+        "grade",
+        "grade_override_reason",
+        "written_opinion",
+        "recommendation",
+        "major_stability_issue",
+        "mitigation_plan",
+        "contingency_plan",
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("风险评估")
+        verbose_name_plural = _("风险评估")
+        indexes = [
+            models.Index(fields=["status", "current_step"], name="assessment_status_step_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.matter.title} · {_('风险评估')}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.matter.department.path
+
+    @property
+    def scheme(self) -> Scheme:
+        """The frozen scheme, exactly as it was when the assessment started."""
+        cached = getattr(self, "_scheme", None)
+        if cached is None:
+            data = {
+                k: v
+                for k, v in self.scheme_snapshot.items()
+                if k not in ("version", "content_hash")
+            }
+            cached = Scheme.model_validate(data)
+            self._scheme = cached
+        return cached
+
+    def grade_obj(self) -> Any:
+        return next((g for g in self.scheme.grades if g.code == self.grade), None)
+
+    @property
+    def grade_label(self) -> str:
+        grade = self.grade_obj()
+        return grade.label if grade else ""
+
+
+class StepState(models.TextChoices):
+    OPEN = "open", _("进行中")
+    DONE = "done", _("已完成")
+    SENT_BACK = "sent_back", _("已退回")
+
+
+class StepRecord(Scoped):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
+    step_code = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=StepState.choices, default=StepState.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    sent_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_back_at = models.DateTimeField(null=True, blank=True)
+    sent_back_reason = models.TextField(blank=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "step_code"], name="assessment_step_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step_code} {self.state}"
+
+
+class MemberKind(models.TextChoices):
+    STAFF = "staff", _("评估人员")
+    EXPERT = "expert", _("特邀专家")
+    PUBLIC = "public", _("群众代表")
+    OFFICIAL = "official", _("有关党政领导")
+
+
+class TeamMember(Scoped):
+    """篇1 七(三) 评估工作应邀请相关专家和群众代表参加."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="team")
+    kind = models.CharField(_("身份"), max_length=12, choices=MemberKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("姓名"), max_length=60)
+    organisation = models.CharField(_("单位"), max_length=120, blank=True)
+    duty = models.CharField(_("分工"), max_length=200, blank=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RiskFactor(Scoped):
+    """One possible source of instability (篇3 六(四)): its probability and impact, the
+    people involved, scope, manner and intensity, and the possible negative impact."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="factors")
+    dimension = models.CharField(_("评估维度"), max_length=64)
+    title = models.CharField(_("风险因素"), max_length=200)
+    description = models.TextField(_("表现与成因"), blank=True)
+    people_involved = models.PositiveIntegerField(_("可能涉及人数"), null=True, blank=True)
+    scope = models.CharField(_("涉及范围"), max_length=200, blank=True)
+    manner = models.CharField(_("可能方式"), max_length=200, blank=True)
+    intensity = models.CharField(_("激烈程度"), max_length=64, blank=True)
+    negative_impact = models.TextField(_("可能带来的负面影响"), blank=True)
+    weight = models.FloatField(_("权重"), default=1.0)
+    # Aggregates of the assessors' scores, recomputed by the actions.
+    probability = models.FloatField(null=True, blank=True)
+    impact = models.FloatField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    spread = models.JSONField(default=dict, blank=True)
+    residual_probability = models.FloatField(null=True, blank=True)
+    residual_impact = models.FloatField(null=True, blank=True)
+    residual_score = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = (
+        "dimension",
+        "title",
+        "description",
+        "people_involved",
+        "scope",
+        "manner",
+        "intensity",
+        "negative_impact",
+        "weight",
+    )
+
+    class Meta:
+        ordering = ["dimension", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
+
+
+class FactorScore(Scoped):
+    """One assessor's separate score of one factor."""
+
+    factor = models.ForeignKey(RiskFactor, on_delete=models.CASCADE, related_name="scores")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    probability_level = models.CharField(_("可能性"), max_length=64)
+    impact_level = models.CharField(_("影响程度"), max_length=64)
+    probability = models.FloatField()
+    impact = models.FloatField()
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    scored_at = models.DateTimeField(auto_now=True)
+
+    scope_path_lookup = "factor__assessment__matter__department__path"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["factor", "assessor"], name="factor_score_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessor}: {self.probability_level}/{self.impact_level}"
+
+
+class Mitigation(Scoped):
+    factor = models.ForeignKey(RiskFactor, on_delete=models.CASCADE, related_name="mitigations")
+    measure = models.TextField(_("化解措施"))
+    owner = models.CharField(_("责任单位/人"), max_length=120, blank=True)
+    due = models.DateField(_("完成时限"), null=True, blank=True)
+    residual_probability_level = models.CharField(_("措施后可能性"), max_length=64)
+    residual_impact_level = models.CharField(_("措施后影响程度"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = "factor__assessment__matter__department__path"
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.measure[:40]
+
+
+class Answer(models.TextChoices):
+    MEETS = "meets", _("符合")
+    PARTLY = "partly", _("部分符合")
+    FAILS = "fails", _("不符合")
+    NA = "na", _("不适用")
+
+
+class ChecklistAnswer(Scoped):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="checklist")
+    dimension = models.CharField(max_length=64)
+    item_no = models.PositiveSmallIntegerField()
+    item_text = models.TextField()
+    answer = models.CharField(_("结论"), max_length=10, choices=Answer.choices)
+    note = models.TextField(_("说明"), blank=True)
+    evidence = models.CharField(_("依据/佐证"), max_length=300, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["dimension", "item_no"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "dimension", "item_no"], name="checklist_answer_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}[{self.item_no}] {self.answer}"
+
+
+def archive_path(instance: ArchiveDocument, filename: str) -> str:
+    return f"assessments/{instance.assessment_id}/{instance.sha256[:16]}-{instance.token}"
+
+
+class ArchiveDocument(Scoped):
+    """专项工作档案 (篇3 六(二)): every document of the assessment with its SHA-256."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="archive")
+    step_code = models.CharField(_("所属步骤"), max_length=64, blank=True)
+    title = models.CharField(_("材料名称"), max_length=200)
+    name = models.CharField(_("文件名"), max_length=200)
+    file = models.FileField(upload_to=archive_path, max_length=255)
+    token = models.CharField(max_length=32, editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    size = models.PositiveIntegerField(editable=False)
+    content_type = models.CharField(max_length=100, blank=True)
+    generated = models.BooleanField(default=False)  # e.g. a generated report
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ConditionRecord(Scoped):
+    """A condition a decision may require, confirmed by a person (e.g. 化解矛盾方案经批准)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="conditions")
+    code = models.CharField(max_length=64)
+    note = models.TextField(_("说明"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "code"], name="assessment_condition_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ReviewResult(models.TextChoices):
+    APPROVED = "approved", _("审查通过")
+    SENT_BACK = "sent_back", _("退回修改")
+
+
+class Review(Scoped):
+    """篇3 六(七): 评估报告经审批、审议部门审查后，报送分管领导审定；涉稳重大问题报党委、政府审定."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reviews")
+    stage = models.CharField(_("审查环节"), max_length=64)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.TextField(_("审查意见"))
+    result = models.CharField(_("结论"), max_length=12, choices=ReviewResult.choices)
+    round = models.PositiveSmallIntegerField(default=1)
+    at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.result}"
+
+
+class Decision(Scoped):
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="decisions")
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="decision"
+    )
+    outcome = models.CharField(_("决定"), max_length=64)
+    outcome_label = models.CharField(_("决定"), max_length=64)
+    doc_no = models.CharField(_("文号"), max_length=80)
+    decided_on = models.DateField(_("决定日期"))
+    authority = models.CharField(_("决定机关"), max_length=120)
+    note = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = MATTER_PATH
+
+    class Meta:
+        ordering = ["-decided_on"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome_label} {self.doc_no}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.matter.department.path
+
+    @property
+    def filing_due(self) -> dt.date:
+        """篇3 六(七): 责任主体应在决定的次日 … 报镇维稳办、镇联席办备案."""
+        return self.decided_on + dt.timedelta(days=1)
+
+
+class Filing(Scoped):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="filings")
+    office = models.ForeignKey(
+        Department, verbose_name=_("备案机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    filed_on = models.DateField(_("备案日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["filed_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "office"], name="filing_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.filed_on}"
+
+
+class MeasureKind(models.TextChoices):
+    RESPONSE = "response", _("应对措施")
+    CONTINGENCY = "contingency", _("应急预案")
+
+
+class MeasureStatus(models.TextChoices):
+    PLANNED = "planned", _("未开始")
+    IN_PROGRESS = "in_progress", _("落实中")
+    DONE = "done", _("已落实")
+
+
+class FollowUpMeasure(Scoped):
+    """篇3 六(八) 落实应对措施; 篇1 六(二) 全程跟踪 … 制定应急预案."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="measures")
+    kind = models.CharField(_("类别"), max_length=12, choices=MeasureKind.choices)
+    title = models.CharField(_("措施"), max_length=200)
+    detail = models.TextField(_("内容"), blank=True)
+    owner = models.CharField(_("责任单位/人"), max_length=120)
+    due = models.DateField(_("完成时限"), null=True, blank=True, db_index=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=MeasureStatus.choices,
+        default=MeasureStatus.PLANNED,
+        db_index=True,
+    )
+    evidence = models.TextField(_("落实情况与佐证"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["due", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentAction(models.TextChoices):
+    HANDLE = "handle", _("按预案处置")
+    REOPEN = "reopen", _("重新评估")
+    ADJUST = "adjust", _("对事项作出调整")
+
+
+class Incident(Scoped):
+    """篇3 六(八): 实施过程中出现新的重大不稳定情况 … 按照预案及时妥善处置，或对重大事项做出适当调整."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="incidents")
+    occurred_on = models.DateField(_("发生日期"))
+    description = models.TextField(_("情况"))
+    people_involved = models.PositiveIntegerField(_("涉及人数"), null=True, blank=True)
+    handling = models.TextField(_("处置情况"), blank=True)
+    action = models.CharField(_("处理方式"), max_length=10, choices=IncidentAction.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.description[:40]

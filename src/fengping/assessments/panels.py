@@ -1,0 +1,33 @@
+"""The assessment card on the matter page (matters.views.PANELS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from fengping.matters import views as matter_views
+
+
+def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
+    assessment = matter.assessments.order_by("-started_at").first()
+    if assessment is None:
+        return {
+            "label": _("社会稳定风险评估"),
+            "value": _("尚未开始"),
+            "note": _("点击开始评估"),
+            "url": reverse("assessments:start", args=[matter.pk]),
+        }
+    step = next(
+        (s for s in assessment.scheme.procedure.steps if s.code == assessment.current_step), None
+    )
+    return {
+        "label": _("社会稳定风险评估"),
+        "value": assessment.get_status_display(),
+        "note": _("当前步骤：%(s)s") % {"s": step.label if step else assessment.current_step},
+        "url": reverse("assessments:detail", args=[assessment.pk]),
+    }
+
+
+matter_views.PANELS.append(assessment_panel)

@@ -1,0 +1,138 @@
+"""Helpers that take a matter through an assessment with the action functions, as the
+pages and the API do. Used by the assessment, report and browser tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from fengping.assessments import actions
+from fengping.assessments.models import Answer, MemberKind
+from fengping.matters import actions as matter_actions
+from fengping.opinions import actions as opinion_actions
+from fengping.opinions.models import Questionnaire
+
+
+def register(
+    org,
+    scheme_key="ssra-town",
+    category_code="focus_social_security",
+    title="企业退休人员养老金调整",
+):
+    matter = matter_actions.do_register_matter(
+        org.rsj_handler,
+        title=title,
+        scheme_key=scheme_key,
+        category_code=category_code,
+        department=org.rsj,
+        deciding_authority="市人民政府常务会议",
+    )
+    return matter_actions.do_file_plan(
+        org.rsj_handler, matter, office=org.wwb, filed_on=timezone.localdate()
+    )
+
+
+def opinions(org, matter, support=6, oppose=3, neutral=1):
+    qn = opinion_actions.do_create_questionnaire(
+        org.rsj_handler,
+        matter,
+        title="养老金调整意见征询",
+        closes_at=timezone.now() + dt.timedelta(days=7),
+    )
+    qn = opinion_actions.do_publish(org.rsj_handler, qn)
+    stance = qn.questions.get(is_stance=True)
+    n = 0
+    for choice, count in ((0, support), (4, oppose), (2, neutral)):
+        for _ in range(count):
+            n += 1
+            opinion_actions.submit_public_response(
+                Questionnaire.objects.get(pk=qn.pk),
+                group=qn.groups[0],
+                answers={stance.pk: choice},
+                browser_key=f"browser-{n}",
+            )
+    return qn
+
+
+def to_grade_step(
+    org, scheme_key="ssra-town", factors=((1.0, "very_high", "severe"),), **opinion_counts
+):
+    """Register, plan, consult and analyse: returns the assessment at the grading step.
+    `factors` are (weight, probability level, impact level) scored by both assessors."""
+    matter = register(
+        org,
+        scheme_key=scheme_key,
+        category_code="focus_social_security" if scheme_key == "ssra-town" else "major_decision",
+    )
+    a = actions.do_start_assessment(org.rsj_handler, matter)
+    a = actions.do_complete_step(org.rsj_handler, a, a.current_step)  # 确定评估项目
+    a = actions.do_save_plan(
+        org.rsj_handler,
+        a,
+        version=None,
+        lead_department=org.rsj,
+        assisting_departments=[org.zjj],
+        plan_content="评估内容与责任分工",
+        plan_methods="问卷调查、座谈会",
+        schedule_start=None,
+        schedule_end=None,
+    )
+    actions.do_add_member(
+        org.rsj_handler, a, kind=MemberKind.STAFF, name="", user=org.rsj_handler, duty="组长"
+    )
+    actions.do_add_member(org.rsj_handler, a, kind=MemberKind.STAFF, name="", user=org.rsj_head)
+    actions.do_add_member(
+        org.rsj_handler, a, kind=MemberKind.EXPERT, name="王教授", organisation="市社科院"
+    )
+    actions.do_archive_document(
+        org.rsj_handler, a, SimpleUploadedFile("方案.txt", "评估方案".encode()), title="评估方案"
+    )
+    a = actions.do_complete_step(org.rsj_handler, a, "plan")
+    opinions(org, matter, **opinion_counts)
+    if a.current_step == "consult":
+        a = actions.do_complete_step(org.rsj_handler, a, "consult")
+    for dim in a.scheme.dimensions:
+        for i, _item in enumerate(dim.items):
+            actions.do_answer_checklist(
+                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
+            )
+    for n, (weight, p, i) in enumerate(factors):
+        f = actions.do_save_factor(
+            org.rsj_handler,
+            a,
+            dimension=a.scheme.dimensions[0].code,
+            title=f"因素{n}",
+            weight=weight,
+            people_involved=120,
+        )
+        for assessor in (org.rsj_handler, org.rsj_head):
+            actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
+    a = actions.do_complete_step(org.rsj_handler, a, "analyse")
+    return a
+
+
+def to_decide_step(org, a, *, grade="", reason="", major=False):
+    a = actions.do_grade(
+        org.rsj_handler,
+        a,
+        grade=grade,
+        reason=reason,
+        written_opinion="同意评估结论",
+        recommendation="建议暂缓实施",
+        major_stability_issue=major,
+        mitigation_plan="化解矛盾方案：分批兑现",
+    )
+    a = actions.do_complete_step(org.rsj_handler, a, "grade")
+    actions.do_mark_report_generated(org.rsj_handler, a, "0" * 64)
+    return actions.do_complete_step(org.rsj_handler, a, "report")
+
+
+def approve_reviews(org, a):
+    from fengping.assessments.actions import pending_review
+
+    while (stage := pending_review(a)) is not None:
+        actions.do_review(org.rsj_head, a, stage=stage.code, result="approved", opinion="同意")
+        a.refresh_from_db()
+    return a

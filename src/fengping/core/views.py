@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -26,11 +28,17 @@ logout = public(auth_views.LogoutView.as_view())
 set_language = public(django_set_language)
 
 
+# Cards the domain apps add to the home page (label, value, url, note), so the shell does
+# not import them: each is a callable taking the user and returning a list of dicts.
+HOME_CARDS: list[Any] = []
+
+
 @authenticated
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     memberships = Membership.objects.filter(user=user).select_related("department")
     context = {
+        "cards": [card for source in HOME_CARDS for card in source(user)],
         "department_count": access.visible(user, Department.objects.filter(is_active=True)).count(),
         "user_count": access.visible(user, User.objects.filter(is_active=True)).count(),
         "memberships": memberships,

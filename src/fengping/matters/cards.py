@@ -1,0 +1,52 @@
+"""Home-page cards of matters: real counts over what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from fengping.core.views import HOME_CARDS
+
+from .models import MatterStatus
+from .queries import visible_matters
+
+
+def matter_cards(user: Any) -> list[dict[str, Any]]:
+    counts = visible_matters(user).aggregate(
+        total=Count("id"),
+        assessing=Count("id", filter=Q(status=MatterStatus.ASSESSING)),
+        reviewing=Count("id", filter=Q(status=MatterStatus.REVIEWING)),
+        unassessed=Count("id", filter=Q(status=MatterStatus.REGISTERED, must_assess=True)),
+    )
+    return [
+        {
+            "label": _("评估事项"),
+            "value": counts["total"],
+            "url": "/matters/",
+            "note": _("查看全部事项"),
+        },
+        {
+            "label": _("评估中"),
+            "value": counts["assessing"],
+            "url": f"/matters/?status={MatterStatus.ASSESSING}",
+            "note": _("查看评估中的事项"),
+        },
+        {
+            "label": _("报告审查中"),
+            "value": counts["reviewing"],
+            "url": f"/matters/?status={MatterStatus.REVIEWING}",
+            "note": _("查看待审查、待决定的事项"),
+        },
+        {
+            "label": _("必须评估但尚未开始"),
+            "value": counts["unassessed"],
+            "url": f"/matters/?status={MatterStatus.REGISTERED}",
+            "note": _("严禁漏项"),
+            "alert": counts["unassessed"] > 0,
+        },
+    ]
+
+
+HOME_CARDS.append(matter_cards)

@@ -30,11 +30,34 @@ def objects(org):
     return {
         "matter": matter.pk,
         "matter_document": document.pk,
+        **opinion_objects(org, matter),
         "department": org.rsj.pk,
         "user": org.rsj_handler.pk,
         "membership": Membership.objects.get(user=org.rsj_handler).pk,
         "leadership_group": group.pk,
         "leader": leader.pk,
+    }
+
+
+def opinion_objects(org, matter):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from fengping.opinions import actions as opinions
+    from tests.opinions.conftest import build_questionnaire
+
+    qn = build_questionnaire(org, matter)
+    activity = opinions.do_record_activity(
+        org.rsj_handler, matter, kind="hearing", date=timezone.localdate(),
+        uploads=[SimpleUploadedFile("纪要.txt", "纪要".encode())],
+    )
+    comment = opinions.do_add_comment(org.rsj_handler, matter, channel="letter", content="质疑", is_query=True)
+    return {
+        "questionnaire": qn.pk,
+        "question": qn.questions.first().pk,
+        "opinion_activity": activity.pk,
+        "opinion_attachment": activity.attachments.get().pk,
+        "opinion_comment": comment.pk,
     }
 
 
@@ -59,6 +82,27 @@ OBJECT_URLS = {
     "matters:document_add": ("matter", True),
     "matters:document": ("matter_document", False),
     "matters:document_remove": ("matter_document", True),
+    "opinions:matter": ("matter", False),
+    "opinions:questionnaire_create": ("matter", True),
+    "opinions:activities": ("matter", False),
+    "opinions:activity_create": ("matter", True),
+    "opinions:comments": ("matter", False),
+    "opinions:comment_create": ("matter", True),
+    "opinions:questionnaire": ("questionnaire", False),
+    "opinions:questionnaire_edit": ("questionnaire", True),
+    "opinions:questionnaire_publish": ("questionnaire", True),
+    "opinions:questionnaire_close": ("questionnaire", True),
+    "opinions:question_add": ("questionnaire", True),
+    "opinions:responses": ("questionnaire", False),
+    "opinions:import": ("questionnaire", True),
+    "opinions:import_template": ("questionnaire", False),
+    "opinions:question_edit": ("question", True),
+    "opinions:question_delete": ("question", True),
+    "opinions:activity": ("opinion_activity", False),
+    "opinions:attachment_add": ("opinion_activity", True),
+    "opinions:attachment": ("opinion_attachment", False),
+    "opinions:comment_reply": ("opinion_comment", True),
+    "opinions:comment_revision": ("opinion_comment", True),
 }
 # Who may read but not change each kind of object: organisation data is changed by
 # administrators only; a matter by the work roles of its department, so only the
@@ -71,6 +115,11 @@ READERS = {
     "leader": ("supervisor", "rsj_head"),
     "matter": ("supervisor",),
     "matter_document": ("supervisor",),
+    "questionnaire": ("supervisor",),
+    "question": ("supervisor",),
+    "opinion_activity": ("supervisor",),
+    "opinion_attachment": ("supervisor",),
+    "opinion_comment": ("supervisor",),
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
@@ -82,6 +131,9 @@ OTHER_OBJECT_URLS = {
     "schemebook:scheme",
     "schemebook:download",
     "schemebook:set_active",
+    # Public questionnaire links: the unguessable token is the access (tests/opinions/test_public.py).
+    "opinions:public_form",
+    "opinions:public_thanks",
 }
 
 
@@ -142,6 +194,11 @@ API_OBJECT_ENDPOINTS = [
     ("get", "/api/users/{user}", None),
     ("get", "/api/matters/{matter}", None),
     ("post", "/api/matters/{matter}/designate", {"body": "party_group", "note": "会议纪要"}),
+    ("get", "/api/matters/{matter}/questionnaires", None),
+    ("get", "/api/matters/{matter}/opinion-summary", None),
+    ("get", "/api/matters/{matter}/comments", None),
+    ("post", "/api/matters/{matter}/comments", {"channel": "letter", "content": "意见"}),
+    ("post", "/api/comments/{opinion_comment}/reply", {"reply": "答复"}),
 ]
 
 

@@ -28,7 +28,15 @@ def test_only_expected_views_are_public():
         for route, view in walk(get_resolver().url_patterns)
         if view.fengping_policy == "public"
     )
-    assert public == ["accounts/login/", "accounts/logout/", "i18n/setlang/"]
+    assert public == [
+        "accounts/login/",
+        "accounts/logout/",
+        "i18n/setlang/",
+        # 征求意见: the public consultation list and questionnaire (tests/opinions/test_public.py)
+        "public/",
+        "q/<str:token>/",
+        "q/<str:token>/thanks/",
+    ]
 
 
 def test_api_endpoints_require_auth_except_health(client, db):

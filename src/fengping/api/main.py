@@ -119,3 +119,7 @@ from . import matters_api, org_api  # noqa: E402 - routers register on `api`
 
 api.add_router("/", org_api.router)
 api.add_router("/", matters_api.router)
+
+from . import opinions_api  # noqa: E402
+
+api.add_router("/", opinions_api.router)

@@ -1,0 +1,136 @@
+"""征求意见: questionnaires, the opinion summary and comments of a matter, scoped by
+org.access; changes through opinions.actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from fengping.matters.models import Matter
+from fengping.opinions import actions, queries
+from fengping.opinions.models import Comment, CommentChannel
+from fengping.org import access
+
+router = Router(tags=["opinions"])
+
+
+class QuestionnaireOut(Schema):
+    id: int
+    title: str
+    status: str
+    status_label: str = Field(..., alias="get_status_display")
+    groups: list[str]
+    closes_at: dt.datetime | None
+    is_accepting: bool
+    question_count: int
+    response_count: int
+    version: int
+
+
+class GroupOut(Schema):
+    group: str
+    respondents: int
+    support: int
+    oppose: int
+    neutral: int
+    support_rate: float | None
+    oppose_rate: float | None
+    neutral_rate: float | None
+
+
+class SummaryOut(Schema):
+    respondents: int
+    stance_respondents: int
+    support: int
+    oppose: int
+    neutral: int
+    support_rate: float | None = Field(..., description="支持率，0–1；无态度数据时为 null")
+    oppose_rate: float | None
+    neutral_rate: float | None
+    per_group: list[GroupOut]
+    top_keywords: list[tuple[str, int]]
+    comments: int
+    queries: int
+    unanswered_queries: int
+    revisions: int
+    activities: dict[str, int]
+
+
+class CommentOut(Schema):
+    id: int
+    channel: str
+    channel_label: str = Field(..., alias="get_channel_display")
+    author_name: str
+    author_group: str
+    content: str
+    is_query: bool
+    reply: str
+    replied_by_id: int | None
+    replied_at: dt.datetime | None
+    led_to_revision: bool
+    revision_note: str
+    created_at: dt.datetime
+    version: int
+
+
+class CommentIn(Schema):
+    channel: CommentChannel
+    content: str = Field(..., min_length=1)
+    author_name: str = Field("", max_length=60)
+    author_group: str = Field("", max_length=60)
+    is_query: bool = False
+
+
+class ReplyIn(Schema):
+    reply: str = Field(..., min_length=1)
+    version: int | None = Field(None, description="读取时的版本号，用于防止覆盖他人的回复")
+
+
+def _matter(request: HttpRequest, matter_id: int, need: str = "view") -> Matter:
+    return access.get_for_user(request.user, Matter.objects.select_related("department"), matter_id, need)  # type: ignore[arg-type]
+
+
+@router.get("/matters/{matter_id}/questionnaires", response=list[QuestionnaireOut])
+def list_questionnaires(request: HttpRequest, matter_id: int) -> Any:
+    """事项的调查问卷。"""
+    return list(queries.questionnaires_of(_matter(request, matter_id)))
+
+
+@router.get("/matters/{matter_id}/opinion-summary", response=SummaryOut)
+def opinion_summary(request: HttpRequest, matter_id: int) -> Any:
+    """征求意见汇总：答卷数、支持率／反对率／中立率（总体及分群体）、关注热词、意见和质疑数。"""
+    return queries.matter_opinion_summary(_matter(request, matter_id))
+
+
+@router.get("/matters/{matter_id}/comments", response=list[CommentOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_comments(request: HttpRequest, matter_id: int, unanswered: bool = False, channel: str = "") -> Any:
+    """事项的意见；unanswered=true 只列待回复的质疑。"""
+    qs = Comment.objects.filter(matter=_matter(request, matter_id))
+    if unanswered:
+        qs = qs.filter(is_query=True, replied_at__isnull=True)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("-created_at", "-id")
+
+
+@router.post("/matters/{matter_id}/comments", response={201: CommentOut})
+def create_comment(request: HttpRequest, matter_id: int, payload: CommentIn) -> Any:
+    """登记意见（须有该事项的修改权限）。"""
+    matter = _matter(request, matter_id, "change")
+    comment = actions.do_add_comment(
+        request.user, matter, channel=payload.channel, content=payload.content,
+        author_name=payload.author_name, author_group=payload.author_group, is_query=payload.is_query,
+    )
+    return Status(201, comment)
+
+
+@router.post("/comments/{comment_id}/reply", response=CommentOut)
+def reply_comment(request: HttpRequest, comment_id: int, payload: ReplyIn) -> Any:
+    """回复意见或质疑，记录回复人和时间。"""
+    comment = access.get_for_user(request.user, Comment.objects.select_related("matter__department"), comment_id, "change")
+    return actions.do_reply_comment(request.user, comment, reply=payload.reply, version=payload.version)

@@ -1,0 +1,771 @@
+"""Every change to questionnaires, responses, activities and comments: one function each.
+
+Staff actions need change access on the matter (`org.access.require`), run in one
+transaction and write an audit event. Public submissions have no user: they are audited
+too (actor None, recorded as "system"), with the questionnaire, channel and group only —
+never the browser key, address hash or answers, so the log holds no personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengping.audit.chain import record, snapshot
+from fengping.core.errors import ActionError, ConflictError
+from fengping.core.uploads import check_document
+from fengping.core.xlsx import read_sheets, write_workbook
+from fengping.matters.models import Matter
+from fengping.org import access
+
+from .models import (
+    DEFAULT_STANCE_CHOICES,
+    DEFAULT_STANCE_QUESTION,
+    SCALE_MAX,
+    SCALE_MIN,
+    Activity,
+    ActivityKind,
+    Answer,
+    AnswerChoice,
+    Attachment,
+    Channel,
+    Comment,
+    CommentChannel,
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireStatus,
+    Response,
+    Stance,
+)
+
+TEXT_MAX = 2000
+IMPORT_MAX_ROWS = 10000
+
+
+class ResponseInvalid(ActionError):
+    """Some answers are missing or wrong; `errors` maps question id -> message."""
+
+    code = "invalid_answers"
+
+    def __init__(self, errors: dict[int | str, str]) -> None:
+        super().__init__(next(iter(errors.values())))
+        self.errors = errors
+
+
+class AlreadySubmitted(ActionError):
+    status = 409
+    code = "already_submitted"
+
+
+class QuestionnaireClosed(ActionError):
+    status = 410
+    code = "closed"
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+def _locked(obj: Any, version: int | None) -> Any:
+    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    if version is not None and fresh.version != version:
+        raise ConflictError(_("“%(obj)s”已被他人修改，请刷新后重新编辑。") % {"obj": fresh})
+    return fresh
+
+
+def _require_draft(qn: Questionnaire) -> None:
+    if not qn.is_draft:
+        raise ActionError(_("问卷已发布，题目和设置不能再修改（已收到的答卷须与题目一致）"))
+
+
+def _clean_groups(groups: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for g in groups:
+        g = (g or "").strip()
+        if g and g not in cleaned:
+            cleaned.append(g[:60])
+    if not cleaned:
+        raise ActionError(_("请至少填写一个受访群体"), field="groups")
+    return cleaned
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ActionError(_("请填写问卷标题"), field="title")
+    return title
+
+
+@transaction.atomic
+def do_create_questionnaire(
+    actor: Any,
+    matter: Matter,
+    *,
+    title: str,
+    intro: str = "",
+    groups: Sequence[str] | None = None,
+    closes_at: dt.datetime | None = None,
+    with_stance_question: bool = True,
+) -> Questionnaire:
+    access.require(actor, matter, "change")
+    qn = Questionnaire(
+        matter=matter,
+        title=_clean_title(title),
+        intro=intro.strip(),
+        closes_at=closes_at,
+        created_by=actor,
+    )
+    if groups is not None:
+        qn.groups = _clean_groups(groups)
+    qn.save()
+    record(actor, "opinions.questionnaire.create", qn, after=snapshot(qn, Questionnaire.audit_fields))
+    if with_stance_question:
+        do_add_question(
+            actor,
+            qn,
+            kind=QuestionKind.SINGLE,
+            text=DEFAULT_STANCE_QUESTION,
+            choices=[c for c, _s in DEFAULT_STANCE_CHOICES],
+            stances=[str(s) for _c, s in DEFAULT_STANCE_CHOICES],
+            is_stance=True,
+        )
+    return qn
+
+
+@transaction.atomic
+def do_update_questionnaire(
+    actor: Any,
+    qn: Questionnaire,
+    *,
+    version: int | None,
+    title: str,
+    intro: str,
+    groups: Sequence[str],
+    closes_at: dt.datetime | None,
+) -> Questionnaire:
+    access.require(actor, qn, "change")
+    qn = _locked(qn, version)
+    _require_draft(qn)
+    before = snapshot(qn, Questionnaire.audit_fields)
+    qn.title = _clean_title(title)
+    qn.intro = intro.strip()
+    qn.groups = _clean_groups(groups)
+    qn.closes_at = closes_at
+    qn.version += 1
+    qn.save()
+    record(actor, "opinions.questionnaire.update", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    return qn
+
+
+def _clean_question(
+    qn: Questionnaire,
+    *,
+    kind: str,
+    text: str,
+    choices: Sequence[str],
+    stances: Sequence[str] | None,
+    is_stance: bool,
+    exclude_pk: int | None = None,
+) -> tuple[str, list[str], list[str]]:
+    text = (text or "").strip()
+    if not text:
+        raise ActionError(_("请填写题目"), field="text")
+    if kind not in QuestionKind.values:
+        raise ActionError(_("未知的题型"), field="kind")
+    cleaned: list[str] = []
+    if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        for c in choices:
+            c = (c or "").strip()
+            if c and c in cleaned:
+                raise ActionError(_("选项“%(c)s”重复") % {"c": c}, field="choices")
+            if c:
+                cleaned.append(c[:100])
+        if len(cleaned) < 2:
+            raise ActionError(_("单选题和多选题至少需要两个选项"), field="choices")
+    stance_list: list[str] = []
+    if is_stance:
+        if kind != QuestionKind.SINGLE:
+            raise ActionError(_("态度题必须是单选题"), field="kind")
+        stance_list = [str(s) for s in (stances or [])]
+        if len(stance_list) != len(cleaned) or any(s not in Stance.values for s in stance_list):
+            raise ActionError(
+                _("态度题的每个选项都要标明“支持”“中立”或“反对”"), field="choices"
+            )
+        others = qn.questions.filter(is_stance=True)
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+        if others.exists():
+            raise ActionError(_("每份问卷只能有一道态度题"), field="is_stance")
+    return text, cleaned, stance_list
+
+
+@transaction.atomic
+def do_add_question(
+    actor: Any,
+    qn: Questionnaire,
+    *,
+    kind: str,
+    text: str,
+    choices: Sequence[str] = (),
+    stances: Sequence[str] | None = None,
+    is_stance: bool = False,
+    required: bool = True,
+    order: int | None = None,
+) -> Question:
+    access.require(actor, qn, "change")
+    qn = _locked(qn, None)
+    _require_draft(qn)
+    text, cleaned, stance_list = _clean_question(
+        qn, kind=kind, text=text, choices=choices, stances=stances, is_stance=is_stance
+    )
+    if order is None:
+        order = (qn.questions.aggregate(m=Max("order"))["m"] or 0) + 1
+    question = Question.objects.create(
+        questionnaire=qn,
+        order=order,
+        kind=kind,
+        text=text,
+        choices=cleaned,
+        stances=stance_list,
+        is_stance=is_stance,
+        required=required,
+    )
+    qn.version += 1
+    qn.save(update_fields=["version"])
+    record(actor, "opinions.question.add", question, after=snapshot(question, Question.audit_fields))
+    return question
+
+
+@transaction.atomic
+def do_update_question(
+    actor: Any,
+    question: Question,
+    *,
+    kind: str,
+    text: str,
+    choices: Sequence[str] = (),
+    stances: Sequence[str] | None = None,
+    is_stance: bool = False,
+    required: bool = True,
+    order: int | None = None,
+) -> Question:
+    access.require(actor, question, "change")
+    qn = _locked(question.questionnaire, None)
+    _require_draft(qn)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    before = snapshot(question, Question.audit_fields)
+    text, cleaned, stance_list = _clean_question(
+        qn, kind=kind, text=text, choices=choices, stances=stances, is_stance=is_stance,
+        exclude_pk=question.pk,
+    )
+    question.kind, question.text, question.choices = kind, text, cleaned
+    question.stances, question.is_stance, question.required = stance_list, is_stance, required
+    if order is not None:
+        question.order = order
+    question.save()
+    qn.version += 1
+    qn.save(update_fields=["version"])
+    record(actor, "opinions.question.update", question, before=before, after=snapshot(question, Question.audit_fields))
+    return question
+
+
+@transaction.atomic
+def do_remove_question(actor: Any, question: Question) -> None:
+    access.require(actor, question, "change")
+    qn = _locked(question.questionnaire, None)
+    _require_draft(qn)
+    before = snapshot(question, Question.audit_fields)
+    pk, label, path = question.pk, str(question), question.audit_scope_path
+    question.delete()
+    qn.version += 1
+    qn.save(update_fields=["version"])
+    record(
+        actor, "opinions.question.remove", None, object_type="opinions.question",
+        object_id=str(pk), object_repr=label, scope_path=path, before=before,
+    )
+
+
+@transaction.atomic
+def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> Questionnaire:
+    """Open the public link. 篇3 二(四): a matter involving state or commercial secrets or
+    personal privacy is not put before the public."""
+    access.require(actor, qn, "change")
+    qn = _locked(qn, version)
+    if not qn.is_draft:
+        raise ActionError(_("只有草稿状态的问卷可以发布"))
+    if qn.matter.confidential:
+        raise ActionError(
+            _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开发布问卷（篇3 二(四)）")
+        )
+    if not qn.questions.exists():
+        raise ActionError(_("问卷还没有题目，不能发布"))
+    if qn.closes_at is None or qn.closes_at <= timezone.now():
+        raise ActionError(_("请先设置晚于当前时间的截止时间"), field="closes_at")
+    before = snapshot(qn, Questionnaire.audit_fields)
+    qn.status = QuestionnaireStatus.PUBLISHED
+    qn.published_at = timezone.now()
+    qn.version += 1
+    qn.save()
+    record(actor, "opinions.questionnaire.publish", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    return qn
+
+
+@transaction.atomic
+def do_close(actor: Any, qn: Questionnaire) -> Questionnaire:
+    access.require(actor, qn, "change")
+    qn = _locked(qn, None)
+    if qn.status != QuestionnaireStatus.PUBLISHED:
+        raise ActionError(_("只有已发布的问卷可以结束"))
+    before = snapshot(qn, Questionnaire.audit_fields)
+    qn.status = QuestionnaireStatus.CLOSED
+    qn.closed_at = timezone.now()
+    qn.version += 1
+    qn.save()
+    record(actor, "opinions.questionnaire.close", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    return qn
+
+
+# ---------------------------------------------------------------- answers
+
+
+@dataclass
+class CleanAnswer:
+    question: Question
+    choices: list[int] = field(default_factory=list)
+    scale: int | None = None
+    text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.choices and self.scale is None and not self.text
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def clean_answers(
+    questions: Sequence[Question], raw: Mapping[int, Any]
+) -> tuple[list[CleanAnswer], dict[int | str, str]]:
+    """Check every answer against its question. `raw` maps question id to: a choice index
+    (single), a list of indexes (multiple), a number 1–5 (scale) or text. Returns the clean
+    answers and, per question id, a message naming the question (第N题“…”)."""
+    cleaned: list[CleanAnswer] = []
+    errors: dict[int | str, str] = {}
+    for number, q in enumerate(questions, start=1):
+        value = raw.get(q.pk)
+        answer = CleanAnswer(q)
+
+        def fail(msg: str, q: Question = q, number: int = number) -> None:
+            errors[q.pk] = _("第%(n)s题“%(q)s”：%(msg)s") % {"n": number, "q": q.text, "msg": msg}
+
+        if q.kind == QuestionKind.SINGLE:
+            if value not in (None, ""):
+                index = _as_int(value)
+                if index is None or not 0 <= index < len(q.choices):
+                    fail(_("所选选项无效"))
+                    continue
+                answer.choices = [index]
+        elif q.kind == QuestionKind.MULTIPLE:
+            values = value if isinstance(value, list | tuple) else ([] if value in (None, "") else [value])
+            indexes = [_as_int(v) for v in values]
+            if any(i is None or not 0 <= i < len(q.choices) for i in indexes):
+                fail(_("所选选项无效"))
+                continue
+            answer.choices = sorted({i for i in indexes if i is not None})
+        elif q.kind == QuestionKind.SCALE:
+            if value not in (None, ""):
+                number_value = _as_int(value)
+                if number_value is None or not SCALE_MIN <= number_value <= SCALE_MAX:
+                    fail(_("请填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX})
+                    continue
+                answer.scale = number_value
+        else:
+            answer.text = str(value or "").strip()
+            if len(answer.text) > TEXT_MAX:
+                fail(_("内容过长（最多 %(n)s 字）") % {"n": TEXT_MAX})
+                continue
+        if q.required and answer.empty:
+            fail(_("此题为必答题"))
+            continue
+        cleaned.append(answer)
+    return cleaned, errors
+
+
+def _stance_of(answers: Sequence[CleanAnswer]) -> str:
+    for a in answers:
+        if a.question.is_stance and a.choices:
+            return str(a.question.stances[a.choices[0]])
+    return ""
+
+
+def _check_group(qn: Questionnaire, group: str) -> str:
+    group = (group or "").strip()
+    if group not in qn.groups:
+        raise ResponseInvalid({"group": _("请选择您所属的群体")})
+    return group
+
+
+def _save_responses(
+    qn: Questionnaire, rows: Sequence[tuple[Response, Sequence[CleanAnswer]]]
+) -> list[Response]:
+    responses = Response.objects.bulk_create([r for r, _a in rows])
+    answers: list[Answer] = []
+    picks: list[tuple[Answer, CleanAnswer]] = []
+    for response, (_r, clean) in zip(responses, rows, strict=True):
+        for a in clean:
+            if a.empty:
+                continue
+            row = Answer(response=response, question=a.question, choices=a.choices, scale=a.scale, text=a.text)
+            answers.append(row)
+            picks.append((row, a))
+    Answer.objects.bulk_create(answers)
+    AnswerChoice.objects.bulk_create(
+        AnswerChoice(answer=row, question=a.question, index=i) for row, a in picks for i in a.choices
+    )
+    return responses
+
+
+@transaction.atomic
+def submit_public_response(
+    questionnaire: Questionnaire,
+    *,
+    group: str,
+    answers: Mapping[int, Any],
+    browser_key: str,
+    ip_hash: str = "",
+) -> Response:
+    """A member of the public answers (no user). One response per browser: a second
+    submission with the same `browser_key` is refused and the first one is kept."""
+    # The lock orders concurrent submissions to one questionnaire; the partial unique
+    # constraint is the last word where the database ignores FOR UPDATE (SQLite).
+    qn = (
+        Questionnaire.objects.select_for_update()
+        .select_related("matter__department")
+        .get(pk=questionnaire.pk)
+    )
+    if qn.matter.confidential or not qn.is_accepting:
+        raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
+    if not browser_key:
+        raise ActionError(_("请允许浏览器保存 Cookie 后再提交"))
+    already = _("您已提交过这份问卷（每个浏览器只能提交一次），原答卷已保存，感谢您的参与！")
+    if Response.objects.filter(questionnaire=qn, channel=Channel.ONLINE, browser_key=browser_key).exists():
+        raise AlreadySubmitted(already)
+    questions = list(qn.questions.all())
+    errors: dict[int | str, str] = {}
+    try:
+        group = _check_group(qn, group)
+    except ResponseInvalid as exc:
+        errors.update(exc.errors)
+    clean, answer_errors = clean_answers(questions, answers)
+    errors.update(answer_errors)
+    if errors:
+        raise ResponseInvalid(errors)
+    response = Response(
+        questionnaire=qn,
+        group=group,
+        channel=Channel.ONLINE,
+        browser_key=browser_key,
+        ip_hash=ip_hash,
+        stance=_stance_of(clean),
+    )
+    try:
+        with transaction.atomic():
+            (response,) = _save_responses(qn, [(response, clean)])
+    except IntegrityError:
+        raise AlreadySubmitted(already) from None
+    record(
+        None, "opinions.response.submit", response,
+        after={"questionnaire": qn.pk, "channel": Channel.ONLINE, "group": group},
+    )
+    return response
+
+
+# ---------------------------------------------------------------- paper import
+
+SHEET = "答卷"
+GROUP_HEADER = "受访群体"
+_COLUMN = re.compile(r"^第\s*(\d+)\s*题")
+_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+
+def column_title(number: int, question: Question) -> str:
+    return f"第{number}题 {question.text}"
+
+
+def template_workbook(qn: Questionnaire) -> bytes:
+    """One column per question (plus 受访群体); a second sheet says how to fill each."""
+    questions = list(qn.questions.all())
+    header = [GROUP_HEADER] + [column_title(n, q) for n, q in enumerate(questions, start=1)]
+    notes: list[list[Any]] = [[GROUP_HEADER, _("必填"), _("填写以下之一：") + "、".join(qn.groups)]]
+    for n, q in enumerate(questions, start=1):
+        if q.kind == QuestionKind.SINGLE:
+            how = _("填写一个选项的文字或序号：") + "；".join(f"{i}. {c}" for i, c in enumerate(q.choices, 1))
+        elif q.kind == QuestionKind.MULTIPLE:
+            how = _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
+                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+            )
+        elif q.kind == QuestionKind.SCALE:
+            how = _("填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX}
+        else:
+            how = _("填写文字（最多 %(n)s 字）") % {"n": TEXT_MAX}
+        notes.append([column_title(n, q), _("必答") if q.required else _("选答"), how])
+    return write_workbook(
+        [(SHEET, header, []), (_("填写说明"), [_("列"), _("是否必填"), _("填写方法")], notes)]
+    )
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _choice_index(q: Question, token: str) -> int | None:
+    if token in q.choices:
+        return q.choices.index(token)
+    number = _as_int(token)
+    if number is not None and 1 <= number <= len(q.choices):
+        return number - 1
+    return -1  # reported as an invalid choice by clean_answers
+
+
+def _raw_from_cell(q: Question, value: Any) -> Any:
+    text = _cell_text(value)
+    if not text:
+        return None
+    if q.kind == QuestionKind.SINGLE:
+        return _choice_index(q, text)
+    if q.kind == QuestionKind.MULTIPLE:
+        return [_choice_index(q, t) for t in _SPLIT.split(text) if t]
+    return text
+
+
+def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> ImportResult:
+    """Paper questionnaires typed into the template: all rows or none. Each error names its
+    row (as numbered in the spreadsheet) and the question."""
+    access.require(actor, qn, "change")
+    result = ImportResult()
+    if qn.is_draft:
+        result.errors.append(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
+        return result
+    sheets = read_sheets(data)
+    rows = sheets.get(SHEET)
+    if rows is None:
+        rows = next(iter(sheets.values()), [])
+    questions = list(qn.questions.all())
+    if not rows:
+        result.errors.append(_("工作表“%(s)s”中没有答卷") % {"s": SHEET})
+        return result
+    if len(rows) > IMPORT_MAX_ROWS:
+        result.errors.append(_("一次最多导入 %(n)s 份答卷") % {"n": IMPORT_MAX_ROWS})
+        return result
+    by_number: dict[int, str] = {}
+    for header in rows[0][1]:
+        match = _COLUMN.match(header)
+        if match:
+            by_number[int(match.group(1))] = header
+    missing = [n for n in range(1, len(questions) + 1) if n not in by_number]
+    if missing:
+        result.errors.append(
+            _("缺少以下题目的列：%(cols)s（请使用本问卷的模板）")
+            % {"cols": "、".join(f"第{n}题" for n in missing)}
+        )
+        return result
+    prepared: list[tuple[Response, list[CleanAnswer]]] = []
+    now = timezone.now()
+    for row_number, row in rows:
+        problems: list[str] = []
+        group = _cell_text(row.get(GROUP_HEADER))
+        if group not in qn.groups:
+            problems.append(
+                _("受访群体“%(g)s”无效，可选：%(all)s") % {"g": group or "—", "all": "、".join(qn.groups)}
+            )
+        raw = {q.pk: _raw_from_cell(q, row.get(by_number[n])) for n, q in enumerate(questions, start=1)}
+        clean, errors = clean_answers(questions, raw)
+        problems.extend(errors.values())
+        for problem in problems:
+            result.errors.append(_("第 %(row)s 行：%(msg)s") % {"row": row_number, "msg": problem})
+        if not problems:
+            prepared.append(
+                (
+                    Response(
+                        questionnaire=qn, group=group, channel=Channel.PAPER, submitted_at=now,
+                        stance=_stance_of(clean), entered_by=actor,
+                    ),
+                    clean,
+                )
+            )
+    if result.errors:
+        return result
+    with transaction.atomic():
+        access.require(actor, qn, "change")
+        _save_responses(qn, prepared)
+        record(actor, "opinions.response.import", qn, after={"channel": Channel.PAPER, "count": len(prepared)})
+    result.imported = len(prepared)
+    return result
+
+
+# ---------------------------------------------------------------- activities
+
+
+@transaction.atomic
+def do_record_activity(
+    actor: Any,
+    matter: Matter,
+    *,
+    kind: str,
+    date: dt.date,
+    place: str = "",
+    participants: str = "",
+    participant_count: int = 0,
+    minutes: str = "",
+    uploads: Sequence[Any] = (),
+) -> Activity:
+    """走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证 (篇3 六(三)), or 征求上级主管部门
+    意见 for a 重大复杂疑难事项 (篇3 六(四))."""
+    access.require(actor, matter, "change")
+    if kind not in ActivityKind.values:
+        raise ActionError(_("未知的征求意见形式"), field="kind")
+    if date is None:
+        raise ActionError(_("请填写日期"), field="date")
+    if date > timezone.localdate():
+        raise ActionError(_("日期不能晚于今天（请在活动开展后登记）"), field="date")
+    if participant_count is None or participant_count < 0:
+        raise ActionError(_("参加人数不能为负数"), field="participant_count")
+    activity = Activity.objects.create(
+        matter=matter,
+        kind=kind,
+        date=date,
+        place=place.strip(),
+        participants=participants.strip(),
+        participant_count=participant_count,
+        minutes=minutes.strip(),
+        created_by=actor,
+    )
+    record(actor, "opinions.activity.record", activity, after=snapshot(activity, Activity.audit_fields))
+    for upload in uploads:
+        do_add_attachment(actor, activity, upload)
+    return activity
+
+
+@transaction.atomic
+def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment:
+    access.require(actor, activity, "change")
+    checked = check_document(upload)
+    attachment = Attachment(
+        activity=activity,
+        name=checked.name,
+        token=checked.token,
+        sha256=checked.sha256,
+        size=checked.size,
+        content_type=checked.content_type,
+        uploaded_by=actor,
+    )
+    attachment.file.save(checked.name, checked.content, save=False)
+    attachment.save()
+    record(
+        actor, "opinions.attachment.add", attachment,
+        after={"activity": activity.pk, "name": attachment.name, "sha256": attachment.sha256, "size": attachment.size},
+    )
+    return attachment
+
+
+# ---------------------------------------------------------------- comments
+
+
+@transaction.atomic
+def do_add_comment(
+    actor: Any,
+    matter: Matter,
+    *,
+    channel: str,
+    content: str,
+    author_name: str = "",
+    author_group: str = "",
+    is_query: bool = False,
+) -> Comment:
+    access.require(actor, matter, "change")
+    if channel not in CommentChannel.values:
+        raise ActionError(_("未知的意见渠道"), field="channel")
+    content = (content or "").strip()
+    if not content:
+        raise ActionError(_("请填写意见内容"), field="content")
+    comment = Comment.objects.create(
+        matter=matter,
+        channel=channel,
+        content=content,
+        author_name=author_name.strip()[:60],
+        author_group=author_group.strip()[:60],
+        is_query=is_query,
+        created_by=actor,
+    )
+    # The author's name stays out of the log (personal data); the group is enough.
+    record(actor, "opinions.comment.add", comment, after=snapshot(comment, Comment.audit_fields))
+    return comment
+
+
+@transaction.atomic
+def do_reply_comment(actor: Any, comment: Comment, *, reply: str, version: int | None = None) -> Comment:
+    """及时回复社会各界和群众的质疑 (篇3 六(三)): records who replied and when."""
+    access.require(actor, comment, "change")
+    comment = _locked(comment, version)
+    reply = (reply or "").strip()
+    if not reply:
+        raise ActionError(_("请填写回复内容"), field="reply")
+    before = snapshot(comment, Comment.audit_fields)
+    comment.reply = reply
+    comment.replied_by = actor
+    comment.replied_at = timezone.now()
+    comment.version += 1
+    comment.save()
+    record(actor, "opinions.comment.reply", comment, before=before, after=snapshot(comment, Comment.audit_fields))
+    return comment
+
+
+@transaction.atomic
+def do_mark_revision(
+    actor: Any, comment: Comment, *, note: str, revised: bool = True, version: int | None = None
+) -> Comment:
+    """对拟做出的重大决策和重大项目进行修订完善: the comment changed the decision."""
+    access.require(actor, comment, "change")
+    comment = _locked(comment, version)
+    note = (note or "").strip()
+    if revised and not note:
+        raise ActionError(_("请说明据此作了哪些修订"), field="revision_note")
+    before = snapshot(comment, Comment.audit_fields)
+    comment.led_to_revision = revised
+    comment.revision_note = note if revised else ""
+    comment.version += 1
+    comment.save()
+    record(actor, "opinions.comment.revision", comment, before=before, after=snapshot(comment, Comment.audit_fields))
+    return comment

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpinionsConfig(AppConfig):
+    name = "fengping.opinions"
+    label = "opinions"
+    verbose_name = "征求意见"

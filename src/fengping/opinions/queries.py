@@ -1,0 +1,331 @@
+"""Reads for 征求意见: scoped lists and the opinion statistics.
+
+`matter_opinion_summary(matter)` is the contract the assessment and report code call;
+its name and fields stay stable. Every figure is aggregated in SQL: the number of queries
+does not grow with the number of responses.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from fengping.matters.models import Matter
+from fengping.org import access
+
+from .models import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Activity,
+    ActivityKind,
+    Answer,
+    AnswerChoice,
+    Comment,
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireStatus,
+    Response,
+    Stance,
+)
+
+KEYWORD_LIMIT = 15
+
+
+def visible_matters(user: Any, need: str = "view") -> QuerySet[Matter]:
+    return access.visible(user, Matter.objects.all(), need)  # type: ignore[arg-type]
+
+
+def public_matters() -> QuerySet[Matter]:
+    """Matters open for public consultation. A confidential matter never appears
+    (篇3 二(四)), even if it was opened before being marked confidential."""
+    return Matter.objects.filter(consultation_open=True, confidential=False).select_related("department")
+
+
+def public_questionnaires(matters: Iterable[Matter]) -> QuerySet[Questionnaire]:
+    return Questionnaire.objects.filter(
+        matter__in=list(matters),
+        matter__confidential=False,
+        status=QuestionnaireStatus.PUBLISHED,
+        closes_at__gt=timezone.now(),
+    ).order_by("closes_at", "id")
+
+
+def questionnaires_of(matter: Matter) -> QuerySet[Questionnaire]:
+    return matter.questionnaires.annotate(
+        response_count=Count("responses", distinct=True),
+        question_count=Count("questions", distinct=True),
+    ).order_by("-created_at", "-id")
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class StanceCounts:
+    """Counts and rates (fractions 0–1; None when nobody answered the 态度 question)."""
+
+    respondents: int = 0  # all responses (of this group)
+    support: int = 0
+    oppose: int = 0
+    neutral: int = 0
+
+    @property
+    def with_stance(self) -> int:
+        return self.support + self.oppose + self.neutral
+
+    @property
+    def support_rate(self) -> float | None:
+        return _rate(self.support, self.with_stance)
+
+    @property
+    def oppose_rate(self) -> float | None:
+        return _rate(self.oppose, self.with_stance)
+
+    @property
+    def neutral_rate(self) -> float | None:
+        return _rate(self.neutral, self.with_stance)
+
+
+@dataclass(frozen=True)
+class GroupStats(StanceCounts):
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class OpinionSummary:
+    """What the public thought of a matter, across all its questionnaires and comments.
+
+    Fields (stable — the assessment and report code read them):
+      respondents        int   responses received (online + paper), all questionnaires
+      stance_respondents int   of which answered the 态度 question
+      support_rate       float | None   support / stance_respondents, a fraction 0–1
+      oppose_rate        float | None   oppose / stance_respondents
+      neutral_rate       float | None   neutral / stance_respondents
+                         (all three None when there is no stance data)
+      support, oppose, neutral   int    the counts behind the rates
+      per_group          list[GroupStats]  one per respondent group with responses, in the
+                         questionnaires' group order; each has group, respondents, support,
+                         oppose, neutral and support_rate / oppose_rate / neutral_rate
+      top_keywords       list[tuple[str, int]]  the most frequent words in free-text answers
+                         and comments: (word, number of texts that contain it), most first
+      comments           int   comments registered (any channel)
+      queries            int   of which are 质疑
+      unanswered_queries int   质疑 without a reply yet (篇3 六(三) 及时回复)
+      revisions          int   comments that led to a revision of the matter (修订完善)
+      activities         dict[str, int]  consultation activities by ActivityKind value
+                         (走访、抽样调查、公示、听证、座谈、专家论证、征求上级主管部门意见)
+    """
+
+    respondents: int = 0
+    stance_respondents: int = 0
+    support: int = 0
+    oppose: int = 0
+    neutral: int = 0
+    support_rate: float | None = None
+    oppose_rate: float | None = None
+    neutral_rate: float | None = None
+    per_group: list[GroupStats] = field(default_factory=list)
+    top_keywords: list[tuple[str, int]] = field(default_factory=list)
+    comments: int = 0
+    queries: int = 0
+    unanswered_queries: int = 0
+    revisions: int = 0
+    activities: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_stance(self) -> bool:
+        return self.stance_respondents > 0
+
+
+def _stance_table(responses: QuerySet[Response]) -> dict[str, dict[str, int]]:
+    """{group: {stance or "": count}} in one GROUP BY."""
+    table: dict[str, dict[str, int]] = {}
+    for row in responses.order_by().values("group", "stance").annotate(n=Count("id")):
+        table.setdefault(row["group"], {})[row["stance"]] = row["n"]
+    return table
+
+
+def _counts(by_stance: dict[str, int]) -> dict[str, int]:
+    return {
+        "respondents": sum(by_stance.values()),
+        "support": by_stance.get(Stance.SUPPORT, 0),
+        "oppose": by_stance.get(Stance.OPPOSE, 0),
+        "neutral": by_stance.get(Stance.NEUTRAL, 0),
+    }
+
+
+def _group_order(matter: Matter) -> list[str]:
+    order: list[str] = []
+    for groups in matter.questionnaires.order_by("created_at", "id").values_list("groups", flat=True):
+        for g in groups or []:
+            if g not in order:
+                order.append(g)
+    return order
+
+
+def matter_opinion_summary(matter: Matter) -> OpinionSummary:
+    """The opinion summary of one matter (see `OpinionSummary` for the fields).
+
+    The caller has already checked access to `matter`. Runs a fixed number of queries
+    whatever the number of responses or comments.
+    """
+    table = _stance_table(Response.objects.filter(questionnaire__matter=matter))
+    total: Counter[str] = Counter()
+    for by_stance in table.values():
+        total.update(by_stance)
+    overall = _counts(dict(total))
+    order = _group_order(matter)
+    groups = sorted(table, key=lambda g: (order.index(g) if g in order else len(order), g))
+    per_group = [GroupStats(group=g, **_counts(table[g])) for g in groups]
+    stance_n = overall["support"] + overall["oppose"] + overall["neutral"]
+    comment_counts = Comment.objects.filter(matter=matter).aggregate(
+        comments=Count("id"),
+        queries=Count("id", filter=Q(is_query=True)),
+        unanswered=Count("id", filter=Q(is_query=True, replied_at__isnull=True)),
+        revisions=Count("id", filter=Q(led_to_revision=True)),
+    )
+    activities = {
+        row["kind"]: row["n"]
+        for row in Activity.objects.filter(matter=matter).order_by().values("kind").annotate(n=Count("id"))
+    }
+    return OpinionSummary(
+        respondents=overall["respondents"],
+        stance_respondents=stance_n,
+        support=overall["support"],
+        oppose=overall["oppose"],
+        neutral=overall["neutral"],
+        support_rate=_rate(overall["support"], stance_n),
+        oppose_rate=_rate(overall["oppose"], stance_n),
+        neutral_rate=_rate(overall["neutral"], stance_n),
+        per_group=per_group,
+        top_keywords=top_keywords(matter_texts(matter)),
+        comments=comment_counts["comments"],
+        queries=comment_counts["queries"],
+        unanswered_queries=comment_counts["unanswered"],
+        revisions=comment_counts["revisions"],
+        activities={k: activities.get(k, 0) for k in ActivityKind.values},
+    )
+
+
+def matter_texts(matter: Matter) -> list[str]:
+    """Free-text answers and comment contents of a matter (two queries)."""
+    answers = Answer.objects.filter(
+        question__questionnaire__matter=matter, question__kind=QuestionKind.TEXT
+    ).exclude(text="")
+    texts = list(answers.values_list("text", flat=True))
+    texts += list(Comment.objects.filter(matter=matter).values_list("content", flat=True))
+    return texts
+
+
+# ---------------------------------------------------------------- keywords
+
+# Function words and survey boilerplate that say nothing about a concern.
+STOPWORDS = frozenset(
+    """
+    的 了 和 是 在 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 这些 那些 就 都 也 还 又 与 及
+    或 而 但 但是 因为 所以 如果 虽然 然后 对于 关于 以及 并且 而且 或者 不是 没有 一个 一些 什么
+    怎么 怎样 如何 为什么 哪些 可以 能够 应该 需要 希望 建议 认为 觉得 感觉 表示 非常 比较 特别 十分
+    很 太 更 最 有 要 会 能 让 把 被 给 对 从 向 到 为 以 之 其 该 此 等 各 每 已 已经 正在 目前 现在
+    问题 情况 方面 工作 进行 相关 有关 事项 意见 问卷 调查 部分 大家 自己 这样 那样 还是 可能 一下
+    没 不 请 吗 呢 吧 啊 呀 哦 嗯 好 谢谢 通过 由于 按照 根据 以后 之后 之前 一定 其他 另外
+    """.split()  # noqa: SIM905 - one readable block of words
+)
+_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]*$")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    """jieba's dictionary loads once per process, without its banner on stderr."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def top_keywords(texts: Iterable[str], limit: int = KEYWORD_LIMIT) -> list[tuple[str, int]]:
+    """The words that most texts mention: (word, number of texts containing it).
+    Counting texts, not occurrences, so one long letter cannot outweigh many people."""
+    texts = [t for t in texts if t and t.strip()]
+    if not texts:
+        return []
+    tokenizer = _tokenizer()
+    counter: Counter[str] = Counter()
+    for text in texts:
+        words = {
+            w.strip()
+            for w in tokenizer.lcut(text)
+            if len(w.strip()) >= 2 and w.strip() not in STOPWORDS and _WORD.match(w.strip())
+        }
+        counter.update(words)
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+# ---------------------------------------------------------------- per questionnaire
+
+
+@dataclass
+class QuestionStats:
+    question: Question
+    number: int
+    answered: int = 0
+    # (label, count, share of respondents 0–1) for choice questions; (score, count, share) for scales
+    rows: list[tuple[str, int, float]] = field(default_factory=list)
+    mean: float | None = None
+
+
+def questionnaire_stats(qn: Questionnaire) -> tuple[int, list[QuestionStats]]:
+    """(responses, per-question distributions) in four queries."""
+    questions = list(qn.questions.all())
+    responses = qn.responses.count()
+    answered = dict(
+        Answer.objects.filter(question__questionnaire=qn)
+        .order_by()
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+    )
+    choice_counts: dict[tuple[int, int], int] = {
+        (row["question_id"], row["index"]): row["n"]
+        for row in AnswerChoice.objects.filter(question__questionnaire=qn)
+        .order_by()
+        .values("question_id", "index")
+        .annotate(n=Count("id"))
+    }
+    scale_counts: dict[tuple[int, int], int] = {
+        (row["question_id"], row["scale"]): row["n"]
+        for row in Answer.objects.filter(question__questionnaire=qn, scale__isnull=False)
+        .order_by()
+        .values("question_id", "scale")
+        .annotate(n=Count("id"))
+    }
+    stats: list[QuestionStats] = []
+    for number, q in enumerate(questions, start=1):
+        s = QuestionStats(q, number, answered.get(q.pk, 0))
+        base = responses or 1
+        if q.has_choices:
+            s.rows = [
+                (label, choice_counts.get((q.pk, i), 0), choice_counts.get((q.pk, i), 0) / base)
+                for i, label in enumerate(q.choices)
+            ]
+        elif q.kind == QuestionKind.SCALE:
+            counts = [(v, scale_counts.get((q.pk, v), 0)) for v in range(SCALE_MIN, SCALE_MAX + 1)]
+            s.rows = [(str(v), n, n / base) for v, n in counts]
+            n_total = sum(n for _v, n in counts)
+            s.mean = sum(v * n for v, n in counts) / n_total if n_total else None
+        stats.append(s)
+    return responses, stats

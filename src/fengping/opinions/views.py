@@ -1,0 +1,673 @@
+"""Pages of 征求意见: staff pages under a matter (scoped by org.access) and the public
+pages (no login) where people answer a questionnaire."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fengping.core.errors import ActionError
+from fengping.core.paging import paginate, query_without_page
+from fengping.core.policy import authenticated, public
+from fengping.core.xlsx import XLSX_MIME, check_upload
+from fengping.matters.models import Matter
+from fengping.org import access
+
+from . import actions, queries
+from .forms import (
+    ActivityForm,
+    AttachmentForm,
+    CommentForm,
+    ImportForm,
+    QuestionForm,
+    QuestionnaireForm,
+    ReplyForm,
+    RevisionForm,
+    lines,
+    question_initial,
+)
+from .models import (
+    Activity,
+    ActivityKind,
+    Answer,
+    Attachment,
+    Channel,
+    Comment,
+    CommentChannel,
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireStatus,
+    Response,
+    Stance,
+)
+
+
+def _matter(request: HttpRequest, pk: int, need: str = "view") -> Matter:
+    return access.get_for_user(request.user, Matter.objects.select_related("department"), pk, need)  # type: ignore[arg-type]
+
+
+def _questionnaire(request: HttpRequest, pk: int, need: str = "view") -> Questionnaire:
+    return access.get_for_user(
+        request.user, Questionnaire.objects.select_related("matter__department"), pk, need  # type: ignore[arg-type]
+    )
+
+
+def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
+    return [(_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])), *more]
+
+
+def _form_page(request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any) -> HttpResponse:
+    return render(
+        request, "core/form.html",
+        {"form": form, "title": title, "crumbs": crumbs, "cancel_url": cancel_url, **extra},
+    )
+
+
+# ---------------------------------------------------------------- the matter's page
+
+
+def _chart_data(summary: queries.OpinionSummary) -> dict[str, Any]:
+    labels = dict(Stance.choices)
+    return {
+        "stance": [
+            {"name": str(labels[Stance.SUPPORT]), "value": summary.support},
+            {"name": str(labels[Stance.NEUTRAL]), "value": summary.neutral},
+            {"name": str(labels[Stance.OPPOSE]), "value": summary.oppose},
+        ],
+        "groups": [g.group for g in summary.per_group],
+        "series": [
+            {"name": str(labels[Stance.SUPPORT]), "data": [g.support for g in summary.per_group]},
+            {"name": str(labels[Stance.NEUTRAL]), "data": [g.neutral for g in summary.per_group]},
+            {"name": str(labels[Stance.OPPOSE]), "data": [g.oppose for g in summary.per_group]},
+            {
+                "name": _("未表态"),
+                "data": [g.respondents - g.with_stance for g in summary.per_group],
+            },
+        ],
+    }
+
+
+@authenticated
+def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk)
+    summary = queries.matter_opinion_summary(matter)
+    kinds = dict(ActivityKind.choices)
+    return render(
+        request,
+        "opinions/matter.html",
+        {
+            "matter": matter,
+            "summary": summary,
+            "chart": _chart_data(summary),
+            "questionnaires": queries.questionnaires_of(matter),
+            "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
+            "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[:5],
+            "can_change": access.can(request.user, matter, "change"),
+            "tab": "summary",
+        },
+    )
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+def _groups_text(groups: list[str]) -> str:
+    return "\n".join(groups)
+
+
+@authenticated
+def questionnaire_create(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk, "change")
+    form = QuestionnaireForm(
+        request.POST or None,
+        initial={"title": _("关于“%(m)s”的意见征询问卷") % {"m": matter.title},
+                 "groups": _groups_text(Questionnaire._meta.get_field("groups").default()),
+                 "with_stance_question": True},
+    )
+    form.fields.pop("version")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            qn = actions.do_create_questionnaire(
+                request.user, matter, title=data["title"], intro=data["intro"],
+                groups=lines(data["groups"]), closes_at=data["closes_at"],
+                with_stance_question=data["with_stance_question"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已新建问卷，请继续添加题目"))
+            return redirect("opinions:questionnaire", qn.pk)
+    return _form_page(request, form, _("新建调查问卷"), _crumbs(matter), reverse("opinions:matter", args=[matter.pk]))
+
+
+@authenticated
+def questionnaire_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk)
+    responses, stats = queries.questionnaire_stats(qn)
+    return render(
+        request,
+        "opinions/questionnaire.html",
+        {
+            "matter": qn.matter,
+            "qn": qn,
+            "stats": stats,
+            "responses": responses,
+            "public_url": request.build_absolute_uri(reverse("opinions:public_form", args=[qn.token])),
+            "can_change": access.can(request.user, qn, "change"),
+            "tab": "questionnaires",
+        },
+    )
+
+
+@authenticated
+def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk, "change")
+    form = QuestionnaireForm(
+        request.POST or None,
+        initial={
+            "title": qn.title, "intro": qn.intro, "groups": _groups_text(qn.groups),
+            "closes_at": timezone.localtime(qn.closes_at) if qn.closes_at else None, "version": qn.version,
+        },
+    )
+    form.fields.pop("with_stance_question")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_update_questionnaire(
+                request.user, qn, version=data["version"], title=data["title"], intro=data["intro"],
+                groups=lines(data["groups"]), closes_at=data["closes_at"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("opinions:questionnaire", qn.pk)
+    back = reverse("opinions:questionnaire", args=[qn.pk])
+    return _form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
+
+
+def _question_page(request: HttpRequest, qn: Questionnaire, question: Question | None) -> HttpResponse:
+    initial = question_initial(question) if question else {"kind": QuestionKind.SINGLE, "required": True}
+    form = QuestionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {
+            "kind": data["kind"], "text": data["text"], "choices": data["choice_list"],
+            "stances": data["stance_list"], "is_stance": data["is_stance"],
+            "required": data["required"], "order": data["order"],
+        }
+        try:
+            if question is None:
+                actions.do_add_question(request.user, qn, **fields)
+            else:
+                actions.do_update_question(request.user, question, **fields)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已保存题目"))
+            return redirect("opinions:questionnaire", qn.pk)
+    back = reverse("opinions:questionnaire", args=[qn.pk])
+    title = _("添加题目") if question is None else _("编辑题目")
+    return _form_page(request, form, title, _crumbs(qn.matter, (qn.title, back)), back)
+
+
+@authenticated
+def question_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _question_page(request, _questionnaire(request, pk, "change"), None)
+
+
+@authenticated
+def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    question = access.get_for_user(
+        request.user, Question.objects.select_related("questionnaire__matter__department"), pk, "change"
+    )
+    return _question_page(request, question.questionnaire, question)
+
+
+@authenticated
+def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    question = access.get_for_user(
+        request.user, Question.objects.select_related("questionnaire__matter__department"), pk, "change"
+    )
+    qn = question.questionnaire
+    back = reverse("opinions:questionnaire", args=[qn.pk])
+    if request.method == "POST":
+        try:
+            actions.do_remove_question(request.user, question)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已删除题目"))
+        return redirect(back)
+    return render(
+        request, "core/confirm.html",
+        {
+            "title": _("删除题目"), "crumbs": _crumbs(qn.matter, (qn.title, back)),
+            "question": _("确定删除题目“%(q)s”吗？") % {"q": question.text},
+            "consequence": _("只有草稿状态的问卷可以删除题目；删除操作会记入审计日志。"),
+            "cancel_url": back,
+        },
+    )
+
+
+@authenticated
+@require_POST
+def questionnaire_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk, "change")
+    try:
+        actions.do_publish(request.user, qn)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("问卷已发布，公众可通过链接填写"))
+    return redirect("opinions:questionnaire", qn.pk)
+
+
+@authenticated
+@require_POST
+def questionnaire_close(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk, "change")
+    try:
+        actions.do_close(request.user, qn)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("问卷已结束，不再接受提交"))
+    return redirect("opinions:questionnaire", qn.pk)
+
+
+@authenticated
+def responses(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk)
+    group, channel, stance = request.GET.get("group", ""), request.GET.get("channel", ""), request.GET.get("stance", "")
+    qs = qn.responses.select_related("entered_by").prefetch_related(
+        Prefetch("answers", Answer.objects.select_related("question").order_by("question__order", "question_id"))
+    )
+    if group:
+        qs = qs.filter(group=group)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if stance == "none":
+        qs = qs.filter(stance="")
+    elif stance:
+        qs = qs.filter(stance=stance)
+    page = paginate(request, qs.order_by("-submitted_at", "-id"))
+    return render(
+        request,
+        "opinions/responses.html",
+        {
+            "matter": qn.matter, "qn": qn, "page": page, "qs": query_without_page(request),
+            "group": group, "channel": channel, "stance": stance,
+            "channels": Channel.choices, "stances": Stance.choices, "tab": "questionnaires",
+        },
+    )
+
+
+@authenticated
+def import_paper(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk, "change")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
+            result = actions.import_paper_responses(request.user, qn, data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+    return render(
+        request, "opinions/import.html",
+        {"matter": qn.matter, "qn": qn, "form": form, "result": result, "tab": "questionnaires"},
+    )
+
+
+@authenticated
+def import_template(request: HttpRequest, pk: int) -> HttpResponse:
+    qn = _questionnaire(request, pk)
+    response = HttpResponse(actions.template_workbook(qn), content_type=XLSX_MIME)
+    response["Content-Disposition"] = f'attachment; filename="fengping-questionnaire-{qn.pk}.xlsx"'
+    return response
+
+
+# ---------------------------------------------------------------- activities
+
+
+@authenticated
+def activities(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk)
+    kind = request.GET.get("kind", "")
+    qs = matter.opinion_activities.prefetch_related("attachments")
+    if kind:
+        qs = qs.filter(kind=kind)
+    page = paginate(request, qs.order_by("-date", "-id"))
+    return render(
+        request, "opinions/activities.html",
+        {
+            "matter": matter, "page": page, "qs": query_without_page(request), "kind": kind,
+            "kinds": ActivityKind.choices, "can_change": access.can(request.user, matter, "change"),
+            "tab": "activities",
+        },
+    )
+
+
+@authenticated
+def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk, "change")
+    form = ActivityForm(
+        request.POST or None, request.FILES or None,
+        initial={"kind": request.GET.get("kind", ActivityKind.SYMPOSIUM), "date": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            activity = actions.do_record_activity(
+                request.user, matter, kind=data["kind"], date=data["date"], place=data["place"],
+                participants=data["participants"], participant_count=data["participant_count"],
+                minutes=data["minutes"], uploads=[data["attachment"]] if data["attachment"] else [],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记%(k)s") % {"k": activity.get_kind_display()})
+            return redirect("opinions:activity", activity.pk)
+    back = reverse("opinions:activities", args=[matter.pk])
+    return _form_page(
+        request, form, _("登记征求意见活动"), _crumbs(matter, (_("征求意见活动"), back)), back,
+        intro=_("走访群众、抽样调查、媒体公示、召开听证会、与利益相关方座谈、组织专家分析论证；"
+                "重大复杂疑难事项还应征求上级主管部门的意见和建议。"),
+    )
+
+
+@authenticated
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = access.get_for_user(request.user, Activity.objects.select_related("matter__department", "created_by"), pk)
+    can_change = access.can(request.user, activity, "change")
+    return render(
+        request, "opinions/activity.html",
+        {
+            "matter": activity.matter, "activity": activity,
+            "attachments": activity.attachments.select_related("uploaded_by"),
+            "form": AttachmentForm() if can_change else None, "can_change": can_change, "tab": "activities",
+        },
+    )
+
+
+@authenticated
+@require_POST
+def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = access.get_for_user(request.user, Activity, pk, "change")
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.do_add_attachment(request.user, activity, form.cleaned_data["file"])
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已上传附件"))
+    else:
+        messages.error(request, _("请选择要上传的文件"))
+    return redirect("opinions:activity", activity.pk)
+
+
+@authenticated
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = access.get_for_user(request.user, Attachment, pk)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+
+
+# ---------------------------------------------------------------- comments
+
+
+@authenticated
+def comments(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk)
+    show, channel = request.GET.get("show", ""), request.GET.get("channel", "")
+    qs = matter.opinion_comments.select_related("replied_by")
+    if show == "unanswered":
+        qs = qs.filter(is_query=True, replied_at__isnull=True)
+    elif show == "queries":
+        qs = qs.filter(is_query=True)
+    elif show == "revised":
+        qs = qs.filter(led_to_revision=True)
+    if channel:
+        qs = qs.filter(channel=channel)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(content__icontains=q) | Q(reply__icontains=q))
+    page = paginate(request, qs.order_by("-created_at", "-id"))
+    return render(
+        request, "opinions/comments.html",
+        {
+            "matter": matter, "page": page, "qs": query_without_page(request), "show": show,
+            "channel": channel, "q": q, "channels": CommentChannel.choices,
+            "can_change": access.can(request.user, matter, "change"), "tab": "comments",
+        },
+    )
+
+
+@authenticated
+def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = _matter(request, pk, "change")
+    form = CommentForm(request.POST or None, initial={"channel": CommentChannel.LETTER})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_add_comment(
+                request.user, matter, channel=data["channel"], content=data["content"],
+                author_name=data["author_name"], author_group=data["author_group"], is_query=data["is_query"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记意见"))
+            return redirect("opinions:comments", matter.pk)
+    back = reverse("opinions:comments", args=[matter.pk])
+    return _form_page(request, form, _("登记意见"), _crumbs(matter, (_("意见与回复"), back)), back)
+
+
+def _comment(request: HttpRequest, pk: int) -> Comment:
+    return access.get_for_user(request.user, Comment.objects.select_related("matter__department"), pk, "change")
+
+
+@authenticated
+def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _comment(request, pk)
+    form = ReplyForm(request.POST or None, initial={"reply": comment.reply, "version": comment.version})
+    back = reverse("opinions:comments", args=[comment.matter_id])
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_reply_comment(request.user, comment, reply=form.cleaned_data["reply"], version=form.cleaned_data["version"])
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已回复"))
+            return redirect(request.POST["next"] if _safe_next(request) else back)
+    return _form_page(
+        request, form, _("回复意见"), _crumbs(comment.matter, (_("意见与回复"), back)), back,
+        intro=comment.content,
+    )
+
+
+@authenticated
+def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _comment(request, pk)
+    form = RevisionForm(request.POST or None, initial={"revision_note": comment.revision_note, "version": comment.version})
+    back = reverse("opinions:comments", args=[comment.matter_id])
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_mark_revision(
+                request.user, comment, note=form.cleaned_data["revision_note"], version=form.cleaned_data["version"]
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已记录据此意见作出的修订"))
+            return redirect(back)
+    return _form_page(
+        request, form, _("记录修订完善"), _crumbs(comment.matter, (_("意见与回复"), back)), back,
+        intro=comment.content,
+    )
+
+
+def _safe_next(request: HttpRequest) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+
+
+# ---------------------------------------------------------------- public pages
+
+COOKIE = "fengping_respondent"
+COOKIE_AGE = 2 * 365 * 24 * 3600
+THROTTLE_WINDOW = 600
+
+
+def _ip_hash(request: HttpRequest) -> str:
+    # Keyed with the secret so the stored value cannot be reversed by hashing every IPv4
+    # address. REMOTE_ADDR: behind a proxy this is the proxy (set it to pass the client).
+    address = request.META.get("REMOTE_ADDR", "")
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def _browser_cookie(request: HttpRequest) -> tuple[str, bool]:
+    """(cookie value, is new): a random value the browser keeps for two years."""
+    value = request.COOKIES.get(COOKIE, "")
+    if 20 <= len(value) <= 100:
+        return value, False
+    return secrets.token_urlsafe(32), True
+
+
+def _browser_key(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _set_cookie(response: HttpResponse, value: str) -> HttpResponse:
+    response.set_cookie(
+        COOKIE, value, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+def _throttled(ip_hash: str) -> bool:
+    """Fixed ten-minute windows per address hash, counted in the cache (see settings)."""
+    key = f"opinions:submit:{ip_hash}:{int(time.time() // THROTTLE_WINDOW)}"
+    if cache.add(key, 1, timeout=THROTTLE_WINDOW):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=THROTTLE_WINDOW)
+            count = 1
+    return count > settings.FENGPING_PUBLIC_SUBMIT_LIMIT
+
+
+def _public_questionnaire(token: str) -> Questionnaire:
+    qn = (
+        Questionnaire.objects.select_related("matter")
+        .filter(token=token, matter__confidential=False)
+        .exclude(status=QuestionnaireStatus.DRAFT)
+        .first()
+    )
+    if qn is None:
+        raise Http404(_("问卷不存在"))
+    return qn
+
+
+def _raw_answers(request: HttpRequest, questions: list[Question]) -> dict[int, Any]:
+    raw: dict[int, Any] = {}
+    for q in questions:
+        name = f"q{q.pk}"
+        raw[q.pk] = request.POST.getlist(name) if q.kind == QuestionKind.MULTIPLE else request.POST.get(name)
+    return raw
+
+
+@public
+def public_index(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, queries.public_matters().order_by("consultation_until", "-created_at", "-id"), 20)
+    matters = list(page.object_list)
+    by_matter: dict[int, list[Questionnaire]] = {}
+    for qn in queries.public_questionnaires(matters):
+        by_matter.setdefault(qn.matter_id, []).append(qn)
+    items = [(m, by_matter.get(m.pk, [])) for m in matters]
+    return render(request, "opinions/public_index.html", {"page": page, "items": items, "qs": ""})
+
+
+@public
+def public_form(request: HttpRequest, token: str) -> HttpResponse:
+    qn = _public_questionnaire(token)
+    cookie, new = _browser_cookie(request)
+    context: dict[str, Any] = {"qn": qn, "matter": qn.matter}
+    if not qn.is_accepting:
+        return render(request, "opinions/public_closed.html", context, status=410)
+    questions = list(qn.questions.all())
+    key = _browser_key(cookie)
+    status = 200
+    if request.method == "POST":
+        ip_hash = _ip_hash(request)
+        if _throttled(ip_hash):
+            context["message"] = _("提交过于频繁，请十分钟后再试。")
+            return _set_cookie(render(request, "opinions/public_message.html", context, status=429), cookie)
+        try:
+            actions.submit_public_response(
+                qn, group=request.POST.get("group", ""), answers=_raw_answers(request, questions),
+                browser_key=key, ip_hash=ip_hash,
+            )
+        except actions.QuestionnaireClosed:
+            return render(request, "opinions/public_closed.html", context, status=410)
+        except actions.AlreadySubmitted as exc:
+            context["message"] = exc.message
+            return _set_cookie(render(request, "opinions/public_message.html", context, status=409), cookie)
+        except actions.ResponseInvalid as exc:
+            context["errors"] = exc.errors
+            status = 400
+        except ActionError as exc:
+            context["errors"] = {"form": exc.message}
+            status = 400
+        else:
+            return _set_cookie(redirect("opinions:public_thanks", qn.token), cookie)
+    elif Response.objects.filter(questionnaire=qn, channel=Channel.ONLINE, browser_key=key).exists():
+        context["message"] = _("您已提交过这份问卷，感谢您的参与！")
+        return render(request, "opinions/public_message.html", context)
+    errors = context.get("errors", {})
+    context["questions"] = [
+        {
+            "q": q,
+            "number": n,
+            "error": errors.get(q.pk, ""),
+            "value": request.POST.getlist(f"q{q.pk}") if request.method == "POST" else [],
+        }
+        for n, q in enumerate(questions, start=1)
+    ]
+    context["group"] = request.POST.get("group", "")
+    context["group_error"] = errors.get("group", "")
+    context["form_error"] = errors.get("form", "")
+    context["scale"] = [str(v) for v in range(1, 6)]
+    response = render(request, "opinions/public_form.html", context, status=status)
+    return _set_cookie(response, cookie) if new or request.method == "POST" else response
+
+
+@public
+def public_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    qn = _public_questionnaire(token)
+    return render(request, "opinions/public_thanks.html", {"qn": qn, "matter": qn.matter})

@@ -145,3 +145,11 @@ def test_api(org, qn, client):
     bad = client.post(f"/api/matters/{m}/comments", {"channel": "letter", "content": "  "}, content_type="application/json", **auth)
     assert bad.status_code == 400 and bad.json()["detail"] == "请填写意见内容"
     assert Response.objects.count() == 1
+
+
+def test_matter_page_links_to_opinions(org, login, qn):
+    actions.submit_public_response(qn, group="企业", answers=answers_for(qn, 0), browser_key="b" * 64)
+    actions.do_add_comment(org.rsj_handler, qn.matter, channel=CommentChannel.LETTER, content="质疑", is_query=True)
+    body = login(org.rsj_head).get(reverse("matters:detail", args=[qn.matter.pk])).content.decode()
+    assert reverse("opinions:matter", args=[qn.matter.pk]) in body
+    assert "答卷 1 份 · 支持率 100.0%" in body and "待回复质疑 1 条" in body

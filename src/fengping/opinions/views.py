@@ -622,7 +622,6 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "opinions/public_closed.html", context, status=410)
     questions = list(qn.questions.all())
     key = _browser_key(cookie)
-    status = 200
     if request.method == "POST":
         ip_hash = _ip_hash(request)
         if _throttled(ip_hash):
@@ -639,11 +638,11 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
             context["message"] = exc.message
             return _set_cookie(render(request, "opinions/public_message.html", context, status=409), cookie)
         except actions.ResponseInvalid as exc:
+            # Re-shown with the errors at 200, as Django forms do (a 4xx page is logged as
+            # an error in the browser console).
             context["errors"] = exc.errors
-            status = 400
         except ActionError as exc:
             context["errors"] = {"form": exc.message}
-            status = 400
         else:
             return _set_cookie(redirect("opinions:public_thanks", qn.token), cookie)
     elif Response.objects.filter(questionnaire=qn, channel=Channel.ONLINE, browser_key=key).exists():
@@ -663,7 +662,7 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
     context["group_error"] = errors.get("group", "")
     context["form_error"] = errors.get("form", "")
     context["scale"] = [str(v) for v in range(1, 6)]
-    response = render(request, "opinions/public_form.html", context, status=status)
+    response = render(request, "opinions/public_form.html", context)
     return _set_cookie(response, cookie) if new or request.method == "POST" else response
 
 

@@ -27,15 +27,44 @@ def objects(org):
         category_code="focus_social_security", department=org.rsj,
     )
     document = do_add_document(org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode()))
+    from fengping.assessments.actions import do_start_assessment
+
+    assessment = do_start_assessment(org.rsj_handler, matter)
     return {
         "matter": matter.pk,
         "matter_document": document.pk,
+        "assessment": assessment.pk,
+        **assessment_objects(org, assessment),
         **opinion_objects(org, matter),
         "department": org.rsj.pk,
         "user": org.rsj_handler.pk,
         "membership": Membership.objects.get(user=org.rsj_handler).pk,
         "leadership_group": group.pk,
         "leader": leader.pk,
+    }
+
+
+def assessment_objects(org, assessment):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fengping.assessments import actions as assessments
+
+    member = assessments.do_add_member(org.rsj_handler, assessment, kind="expert", name="王教授")
+    factor = assessments.do_save_factor(
+        org.rsj_handler, assessment, dimension="legality", title="标准争议"
+    )
+    doc = assessments.do_archive_document(
+        org.rsj_handler, assessment, SimpleUploadedFile("方案.txt", "方案".encode()), title="方案"
+    )
+    measure = assessments.do_add_measure(
+        org.rsj_handler, assessment, kind="response", title="分批兑现", owner="养老保险科"
+    )
+    return {
+        "assessment_member": member.pk,
+        "risk_factor": factor.pk,
+        "archive_document": doc.pk,
+        "follow_up_measure": measure.pk,
+        "assessment_review": assessment.pk,
     }
 
 
@@ -82,6 +111,30 @@ OBJECT_URLS = {
     "matters:document_add": ("matter", True),
     "matters:document": ("matter_document", False),
     "matters:document_remove": ("matter_document", True),
+    "assessments:start": ("matter", True),
+    "assessments:detail": ("assessment", False),
+    "assessments:complete_step": ("assessment", True),
+    "assessments:send_back": ("assessment", True),
+    "assessments:plan": ("assessment", True),
+    "assessments:member_add": ("assessment", True),
+    "assessments:member_remove": ("assessment_member", True),
+    "assessments:archive_add": ("assessment", True),
+    "assessments:archive_document": ("archive_document", False),
+    "assessments:factor_add": ("assessment", True),
+    "assessments:factor_edit": ("risk_factor", True),
+    "assessments:factor_remove": ("risk_factor", True),
+    "assessments:factor_score": ("risk_factor", True),
+    "assessments:mitigation_add": ("risk_factor", True),
+    "assessments:checklist_answer": ("assessment", True),
+    "assessments:grade": ("assessment", True),
+    "assessments:condition_confirm": ("assessment", True),
+    "assessments:review": ("assessment_review", True),
+    "assessments:decide": ("assessment", True),
+    "assessments:file": ("assessment", True),
+    "assessments:measure_add": ("assessment", True),
+    "assessments:measure_update": ("follow_up_measure", True),
+    "assessments:incident_add": ("assessment", True),
+    "assessments:finish": ("assessment", True),
     "opinions:matter": ("matter", False),
     "opinions:questionnaire_create": ("matter", True),
     "opinions:activities": ("matter", False),
@@ -115,6 +168,14 @@ READERS = {
     "leader": ("supervisor", "rsj_head"),
     "matter": ("supervisor",),
     "matter_document": ("supervisor",),
+    "assessment": ("supervisor",),
+    "assessment_member": ("supervisor",),
+    "risk_factor": ("supervisor",),
+    "archive_document": ("supervisor",),
+    "follow_up_measure": ("supervisor",),
+    # Supervisors (督查) may review a report: the review action decides by role and step,
+    # so no persona is a pure reader of the review URL.
+    "assessment_review": (),
     "questionnaire": ("supervisor",),
     "question": ("supervisor",),
     "opinion_activity": ("supervisor",),
@@ -199,6 +260,18 @@ API_OBJECT_ENDPOINTS = [
     ("get", "/api/matters/{matter}/comments", None),
     ("post", "/api/matters/{matter}/comments", {"channel": "letter", "content": "意见"}),
     ("post", "/api/comments/{opinion_comment}/reply", {"reply": "答复"}),
+    ("get", "/api/assessments/{assessment}", None),
+    ("post", "/api/assessments/{assessment}/steps/select/complete", {"note": ""}),
+    ("post", "/api/assessments/{assessment}/factors", {"dimension": "legality", "title": "争议"}),
+    ("put", "/api/factors/{risk_factor}", {"dimension": "legality", "title": "争议"}),
+    ("post", "/api/factors/{risk_factor}/scores", {"probability_level": "high", "impact_level": "major"}),
+    ("post", "/api/assessments/{assessment}/checklist", {"dimension": "legality", "item_no": 0, "answer": "meets"}),
+    ("post", "/api/assessments/{assessment}/grade", {"written_opinion": "同意"}),
+    ("post", "/api/assessments/{assessment}/reviews", {"stage": "review", "result": "approved", "opinion": "同意"}),
+    ("post", "/api/assessments/{assessment}/decision", {"outcome": "reject", "doc_no": "株政发〔2026〕1号", "decided_on": "2026-01-05"}),
+    ("post", "/api/assessments/{assessment}/filings", {"office_id": 1, "filed_on": "2026-01-06"}),
+    ("post", "/api/assessments/{assessment}/measures", {"kind": "response", "title": "措施", "owner": "科室"}),
+    ("post", "/api/assessments/{assessment}/incidents", {"occurred_on": "2026-01-06", "description": "聚集", "action": "handle"}),
 ]
 
 

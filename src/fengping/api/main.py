@@ -123,3 +123,7 @@ api.add_router("/", matters_api.router)
 from . import opinions_api  # noqa: E402
 
 api.add_router("/", opinions_api.router)
+
+from . import assessments_api  # noqa: E402
+
+api.add_router("/", assessments_api.router)

@@ -5,3 +5,6 @@ class AssessmentsConfig(AppConfig):
     name = "fengping.assessments"
     label = "assessments"
     verbose_name = "风险评估"
+
+    def ready(self) -> None:
+        from . import panels  # noqa: F401 - adds the assessment card to the matter page

@@ -1,0 +1,1062 @@
+"""Pages of an assessment: the list, starting one from a matter, the assessment page
+(step tracker and one tab per part of the work) and the small views its forms post to.
+
+Every view fetches its object through `access.get_for_user` (404 to outsiders, 403 to
+readers on changing views), parses, calls ONE action of `actions.py` and redirects with a
+message; the rules (what a step must produce, which decision is allowed) live in
+`actions` and `rules` and are only displayed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from fengping.core.errors import ActionError
+from fengping.core.paging import paginate, query_without_page
+from fengping.core.policy import authenticated
+from fengping.matters import actions as matter_actions
+from fengping.matters.models import Matter
+from fengping.org import access
+from fengping.org.models import Department, User
+
+from . import actions, rules
+from .forms import (
+    ArchiveForm,
+    ChecklistForm,
+    CompleteStepForm,
+    ConditionForm,
+    DecisionForm,
+    FactorForm,
+    FilingForm,
+    GradeForm,
+    IncidentForm,
+    MeasureForm,
+    MeasureUpdateForm,
+    MemberForm,
+    MitigationForm,
+    PlanForm,
+    ReviewForm,
+    ScoreForm,
+    SendBackForm,
+)
+from .models import (
+    Answer,
+    ArchiveDocument,
+    Assessment,
+    AssessmentStatus,
+    Decision,
+    FactorScore,
+    FollowUpMeasure,
+    RiskFactor,
+    StepState,
+    TeamMember,
+)
+
+CRUMB = (_lazy("风险评估"), "/assessments/")
+
+TABS = [
+    ("plan", _lazy("评估方案")),
+    ("consult", _lazy("征求意见")),
+    ("factors", _lazy("风险因素")),
+    ("checklist", _lazy("评估清单")),
+    ("grade", _lazy("风险等级")),
+    ("report", _lazy("评估报告")),
+    ("decision", _lazy("审查与决定")),
+    ("filing", _lazy("备案")),
+    ("follow", _lazy("跟踪落实")),
+]
+# The tab where the work of each built-in step is done (a custom step opens on 评估方案).
+STEP_TABS = {
+    "select": "plan",
+    "plan": "plan",
+    "consult": "consult",
+    "analyse": "factors",
+    "grade": "grade",
+    "report": "report",
+    "decide": "decision",
+    "measures": "follow",
+}
+# Conditions fengping checks by itself; the others are confirmed by a person.
+AUTOMATIC_CONDITIONS = ("assessment_completed", "plan_filed")
+PAGE_SIZE = 20
+
+
+def _page(request: HttpRequest, qs: Any, param: str, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(qs, per_page).get_page(request.GET.get(param))
+
+
+def _assessment(request: HttpRequest, pk: int, need: str = "view") -> Assessment:
+    return access.get_for_user(
+        request.user,
+        Assessment.objects.select_related(
+            "matter__department", "lead_department", "started_by", "graded_by"
+        ),
+        pk,
+        need=need,  # type: ignore[arg-type]
+    )
+
+
+def _tab_url(a: Assessment, tab: str, anchor: str = "") -> str:
+    url = reverse("assessments:detail", args=[a.pk]) + "?" + urlencode({"tab": tab})
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def _crumbs(a: Assessment) -> list[tuple[Any, str]]:
+    return [CRUMB, (a.matter.title, reverse("assessments:detail", args=[a.pk]))]
+
+
+def _form_page(
+    request: HttpRequest,
+    a: Assessment,
+    form: Any,
+    title: str,
+    tab: str,
+    intro: str = "",
+    submit_label: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "core/form.html",
+        {
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "crumbs": _crumbs(a),
+            "cancel_url": _tab_url(a, tab),
+            "submit_label": submit_label or _("保存"),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _done(request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = "") -> Any:
+    messages.success(request, text)
+    return redirect(_tab_url(a, tab, anchor))
+
+
+def _failed(request: HttpRequest, a: Assessment, tab: str, exc: Any, anchor: str = "") -> Any:
+    messages.error(request, exc.message if isinstance(exc, ActionError) else str(exc))
+    return redirect(_tab_url(a, tab, anchor))
+
+
+def _form_error(form: Any) -> str:
+    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# ------------------------------------------------------------------ list
+
+
+@authenticated
+def assessment_list(request: HttpRequest) -> HttpResponse:
+    qs = access.visible(request.user, Assessment.objects.all()).select_related("matter__department")
+    f = {k: (request.GET.get(k) or "").strip() for k in ("status", "step", "grade", "department")}
+    if f["status"]:
+        qs = qs.filter(status=f["status"])
+    if f["step"]:
+        qs = qs.filter(current_step=f["step"])
+    if f["grade"]:
+        qs = qs.filter(grade=f["grade"])
+    if f["department"].isdigit():
+        dept = access.get_for_user(request.user, Department, int(f["department"]))
+        qs = qs.filter(matter__department__path__startswith=dept.path)
+    page = paginate(request, qs)
+    steps: dict[str, str] = {}
+    grades: dict[str, str] = {}
+    for a in page.object_list:
+        for s in a.scheme.procedure.steps:
+            steps.setdefault(s.code, s.label)
+        for g in a.scheme.grades:
+            grades.setdefault(g.code, g.label)
+        a.step_label = steps.get(a.current_step, a.current_step)
+    from fengping.schemebook import registry
+
+    for entry in registry.entries():
+        if entry.scheme.kind == "ssra":
+            for s in entry.scheme.procedure.steps:
+                steps.setdefault(s.code, s.label)
+            for g in entry.scheme.grades:
+                grades.setdefault(g.code, g.label)
+    return render(
+        request,
+        "assessments/list.html",
+        {
+            "page": page,
+            "qs": query_without_page(request),
+            "f": f,
+            "statuses": AssessmentStatus.choices,
+            "steps": sorted(steps.items(), key=lambda kv: list(steps).index(kv[0])),
+            "grades": sorted(grades.items()),
+            "departments": access.visible(request.user, Department.objects.filter(is_active=True)),
+        },
+    )
+
+
+# ------------------------------------------------------------------ start
+
+
+@authenticated
+def assessment_start(request: HttpRequest, matter_pk: int) -> HttpResponse:
+    matter = access.get_for_user(
+        request.user, Matter.objects.select_related("department"), matter_pk, need="change"
+    )
+    matter_url = reverse("matters:detail", args=[matter.pk])
+    if request.method == "POST":
+        try:
+            a = actions.do_start_assessment(request.user, matter)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+            return redirect(matter_url)
+        messages.success(
+            request,
+            _("已开始评估，方案“%(s)s”（版本 %(v)s）已冻结")
+            % {"s": a.scheme.name, "v": a.scheme_version},
+        )
+        return redirect("assessments:detail", a.pk)
+    try:
+        scheme_name = matter_actions.scheme_of(matter.scheme_key).name
+    except ActionError:
+        scheme_name = matter.scheme_key
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("开始社会稳定风险评估"),
+            "crumbs": [(_("评估事项"), reverse("matters:list")), (matter.title, matter_url)],
+            "question": _("对“%(m)s”开始社会稳定风险评估吗？") % {"m": matter.title},
+            "consequence": _(
+                "将按评估方案“%(s)s”的当前版本开展评估，并冻结该版本：此后方案修改不影响本次评估。事项状态改为“评估中”。"
+            )
+            % {"s": scheme_name},
+            "cancel_url": matter_url,
+            "confirm_label": _("开始评估"),
+        },
+    )
+
+
+# ------------------------------------------------------------------ the assessment page
+
+
+def _tracker(a: Assessment) -> list[dict[str, Any]]:
+    records = {r.step_code: r for r in a.steps.select_related("done_by", "sent_back_by")}
+    codes = [s.code for s in a.scheme.procedure.steps]
+    current = codes.index(a.current_step) if a.current_step in codes else -1
+    out = []
+    for i, s in enumerate(a.scheme.procedure.steps):
+        record = records.get(s.code)
+        out.append(
+            {
+                "step": s,
+                "record": record,
+                "state": record.state if record else "",
+                "is_current": i == current,
+                "is_past": i < current or (record is not None and record.state == StepState.DONE),
+            }
+        )
+    return out
+
+
+def _decision(a: Assessment) -> Decision | None:
+    return Decision.objects.filter(assessment=a).select_related("recorded_by").first()
+
+
+def _decision_options(a: Assessment) -> list[dict[str, Any]]:
+    """Every decision of the scheme, allowed or refused now, with the refusals' quotes."""
+    grade = rules.grade_of(a)
+    out = []
+    for d in a.scheme.decisions:
+        refused = rules.refusals(a, d.code)
+        out.append(
+            {
+                "decision": d,
+                "refusals": refused,
+                "allowed": not refused,
+                "recommended": grade is not None and grade.decisions.recommended == d.code,
+            }
+        )
+    return out
+
+
+def _conditions(a: Assessment) -> list[dict[str, Any]]:
+    confirmed = {c.code: c for c in a.conditions.select_related("confirmed_by")}
+    out = []
+    for c in a.scheme.conditions:
+        automatic = c.code in AUTOMATIC_CONDITIONS
+        out.append(
+            {
+                "condition": c,
+                "automatic": automatic,
+                "met": rules.condition_met(a, c.code) if automatic else c.code in confirmed,
+                "record": confirmed.get(c.code),
+                "form": ConditionForm(initial={"code": c.code}, auto_id=f"cond-{c.code}-%s"),
+            }
+        )
+    return out
+
+
+def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any]:
+    """Only the open tab's data is read: the page's query count does not grow with
+    what the other tabs hold."""
+    user = request.user
+    ctx: dict[str, Any] = {}
+    if tab == "plan":
+        ctx["assisting"] = a.assisting_departments.all()
+        ctx["members"] = a.team.select_related("user")
+        ctx["archive"] = _page(
+            request, a.archive.select_related("uploaded_by").order_by("-uploaded_at", "-id"), "page"
+        )
+        ctx["member_form"] = MemberForm(users=_team_candidates(request, a))
+        ctx["archive_form"] = ArchiveForm()
+    elif tab == "consult":
+        from fengping.opinions.models import ActivityKind
+
+        ctx["summary"] = rules.opinion_summary(a)
+        kinds = dict(ActivityKind.choices)
+        ctx["activities"] = [(kinds.get(k, k), n) for k, n in ctx["summary"].activities.items()]
+        step = next((s for s in a.scheme.procedure.steps if "opinions" in s.produces), None)
+        ctx["channels"] = step.channels if step else []
+    elif tab == "factors":
+        factors = list(
+            a.factors.prefetch_related(
+                Prefetch("scores", queryset=FactorScore.objects.select_related("assessor")),
+                "mitigations",
+            )
+        )
+        labels = {s.code: {lv.code: lv.label for lv in s.levels} for s in a.scheme.scales}
+        method = a.scheme.method
+        p_labels = labels.get(getattr(method, "probability_scale", ""), {})
+        i_labels = labels.get(getattr(method, "impact_scale", ""), {})
+        for f in factors:
+            mine = next((s for s in f.scores.all() if s.assessor_id == user.pk), None)
+            f.my_score = mine
+            f.score_form = ScoreForm(
+                assessment=a,
+                initial={
+                    "probability_level": mine.probability_level if mine else "",
+                    "impact_level": mine.impact_level if mine else "",
+                    "note": mine.note if mine else "",
+                },
+                auto_id=f"score-{f.pk}-%s",
+            )
+            for s in f.scores.all():
+                s.p_label = p_labels.get(s.probability_level, s.probability_level)
+                s.i_label = i_labels.get(s.impact_level, s.impact_level)
+            for m in f.mitigations.all():
+                m.p_label = p_labels.get(m.residual_probability_level, m.residual_probability_level)
+                m.i_label = i_labels.get(m.residual_impact_level, m.residual_impact_level)
+        groups = []
+        for d in a.scheme.dimensions:
+            groups.append(
+                {"dimension": d, "factors": [f for f in factors if f.dimension == d.code]}
+            )
+        known = {d.code for d in a.scheme.dimensions}
+        other = [f for f in factors if f.dimension not in known]
+        if other:
+            groups.append({"dimension": None, "factors": other})
+        ctx["groups"] = groups
+        ctx["factor_count"] = len(factors)
+        ctx["is_assessor"] = a.team.filter(user=user).exists()
+        ctx["catalogue"] = getattr(method, "factor_catalogue", [])
+    elif tab == "checklist":
+        answers = {(c.dimension, c.item_no): c for c in a.checklist.select_related("answered_by")}
+        dims = []
+        total = done = 0
+        for d in a.scheme.dimensions:
+            items = []
+            for i, text in enumerate(d.items):
+                ans = answers.get((d.code, i))
+                items.append(
+                    {
+                        "no": i,
+                        "text": text,
+                        "answer": ans,
+                        "form": ChecklistForm(
+                            initial={
+                                "dimension": d.code,
+                                "item_no": i,
+                                "answer": ans.answer if ans else Answer.MEETS,
+                                "note": ans.note if ans else "",
+                                "evidence": ans.evidence if ans else "",
+                            },
+                            auto_id=f"cl-{d.code}-{i}-%s",
+                        ),
+                    }
+                )
+            answered = sum(1 for it in items if it["answer"])
+            total += len(items)
+            done += answered
+            dims.append({"dimension": d, "items": items, "answered": answered})
+        ctx["dims"] = dims
+        ctx["checklist_total"], ctx["checklist_done"] = total, done
+    elif tab == "grade":
+        try:
+            ctx["preview"] = actions.compute_grade(a)
+        except ActionError as exc:
+            ctx["preview_error"] = exc.message
+        ctx["grade_labels"] = {g.code: g.label for g in a.scheme.grades}
+        ctx["conditions"] = _conditions(a)
+    elif tab == "report":
+        ctx["outline"] = a.scheme.report
+        ctx["report_docs"] = a.archive.filter(generated=True).order_by("-uploaded_at")[:10]
+    elif tab == "decision":
+        ctx["chain"] = _chain(a)
+        ctx["pending"] = actions.pending_review(a)
+        ctx["review_form"] = ReviewForm(
+            initial={"stage": ctx["pending"].code if ctx["pending"] else ""}
+        )
+        ctx["decision"] = _decision(a)
+        ctx["options"] = _decision_options(a)
+        ctx["at_decide_step"] = _at_decide_step(a)
+    elif tab == "filing":
+        ctx["decision"] = _decision(a)
+        ctx["filing"] = actions.filing_state(a)
+        ctx["filing_form"] = FilingForm(offices=matter_actions.supervising_offices(user))
+        deadline = next((d for d in a.scheme.deadlines if d.code == "filing"), None)
+        ctx["filing_rule"] = deadline
+    elif tab == "follow":
+        ctx["decision"] = _decision(a)
+        ctx["measures"] = _page(request, a.measures.all(), "mpage")
+        for m in ctx["measures"].object_list:
+            m.form = MeasureUpdateForm(
+                initial={"status": m.status, "evidence": m.evidence}, auto_id=f"m-{m.pk}-%s"
+            )
+        ctx["incidents"] = _page(request, a.incidents.select_related("recorded_by"), "ipage")
+        ctx["follow_up_rules"] = a.scheme.procedure.follow_up
+    return ctx
+
+
+def _chain(a: Assessment) -> list[dict[str, Any]]:
+    reviews = list(a.reviews.select_related("reviewer"))
+    current_round = max((r.round for r in reviews if r.result == "sent_back"), default=0) + 1
+    out = []
+    for stage in actions.review_chain(a):
+        done = [r for r in reviews if r.stage == stage.code]
+        approved = next(
+            (r for r in done if r.result == "approved" and r.round == current_round), None
+        )
+        out.append({"stage": stage, "reviews": done, "approved": approved})
+    return out
+
+
+def _at_decide_step(a: Assessment) -> bool:
+    decide = next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
+    return decide is not None and a.current_step == decide.code
+
+
+def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
+    """People who may be put on the team: users of the responsible department's tree."""
+    return access.visible(request.user, User.objects.filter(is_active=True)).order_by(
+        "real_name", "username"
+    )
+
+
+@authenticated
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk)
+    tracker = _tracker(a)
+    current = next((t for t in tracker if t["is_current"]), None)
+    open_ = a.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
+    current_done = current is not None and current["state"] == StepState.DONE
+    missing = (
+        [rules.label_of(c) for c in rules.missing_outputs(a, current["step"])]
+        if current and open_ and not current_done
+        else []
+    )
+    tab = request.GET.get("tab") or STEP_TABS.get(a.current_step, "plan")
+    if a.status == AssessmentStatus.FOLLOW_UP and tab == "decision" and "tab" not in request.GET:
+        tab = "filing"
+    if tab not in dict(TABS):
+        tab = "plan"
+    codes = [s.code for s in a.scheme.procedure.steps]
+    earlier = (
+        [(s.code, s.label) for s in a.scheme.procedure.steps[: codes.index(a.current_step)]]
+        if a.current_step in codes
+        else []
+    )
+    context = {
+        "a": a,
+        "matter": a.matter,
+        "scheme": a.scheme,
+        "tracker": tracker,
+        "current": current,
+        "current_done": current_done,
+        "missing": missing,
+        "is_open": open_,
+        "can_change": access.can(request.user, a, "change"),
+        "tab": tab,
+        "tabs": TABS,
+        "complete_form": CompleteStepForm(initial={"step": a.current_step}),
+        "send_back_form": SendBackForm(steps=earlier) if earlier else None,
+        "grade": rules.grade_of(a),
+    }
+    context.update(_tab_context(request, a, tab))
+    return render(request, "assessments/detail.html", context)
+
+
+# ------------------------------------------------------------------ procedure
+
+
+@authenticated
+@require_POST
+def step_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = CompleteStepForm(request.POST)
+    if not form.is_valid():
+        return _failed(
+            request, a, STEP_TABS.get(a.current_step, "plan"), ActionError(_form_error(form))
+        )
+    step_code = form.cleaned_data["step"]
+    label = next((s.label for s in a.scheme.procedure.steps if s.code == step_code), step_code)
+    try:
+        a = actions.do_complete_step(request.user, a, step_code, form.cleaned_data["note"])
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        return redirect("assessments:detail", a.pk)
+    messages.success(request, _("已完成“%(s)s”") % {"s": label})
+    return redirect("assessments:detail", a.pk)
+
+
+@authenticated
+@require_POST
+def step_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    try:
+        a = actions.do_send_back(
+            request.user,
+            a,
+            request.POST.get("to_step", ""),
+            request.POST.get("reason", ""),
+        )
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        return redirect("assessments:detail", a.pk)
+    messages.success(request, _("已退回"))
+    return redirect("assessments:detail", a.pk)
+
+
+# ------------------------------------------------------------------ plan, team, archive
+
+
+@authenticated
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = PlanForm(
+        request.POST or None,
+        departments=access.organisation_departments(request.user),
+        initial={
+            "version": a.version,
+            "lead_department": a.lead_department_id,
+            "assisting_departments": list(a.assisting_departments.values_list("pk", flat=True)),
+            "plan_content": a.plan_content,
+            "plan_methods": a.plan_methods,
+            "schedule_start": a.schedule_start,
+            "schedule_end": a.schedule_end,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_save_plan(
+                request.user,
+                a,
+                version=data["version"],
+                lead_department=data["lead_department"],
+                assisting_departments=list(data["assisting_departments"]),
+                plan_content=data["plan_content"],
+                plan_methods=data["plan_methods"],
+                schedule_start=data["schedule_start"],
+                schedule_end=data["schedule_end"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "plan", _("评估方案已保存"))
+    return _form_page(
+        request,
+        a,
+        form,
+        _("制定评估方案"),
+        "plan",
+        _(
+            "篇3 六(二)：评估事项确定后，要合理制定评估方案，明确评估牵头和协助部门责任、评估人员责任等，明确评估责任、内容、方法等，适时组织评估。"
+        ),
+    )
+
+
+@authenticated
+@require_POST
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = MemberForm(request.POST, users=_team_candidates(request, a))
+    if not form.is_valid():
+        return _failed(request, a, "plan", ActionError(_form_error(form)), "team")
+    try:
+        member = actions.do_add_member(request.user, a, **form.cleaned_data)
+    except ActionError as exc:
+        return _failed(request, a, "plan", exc, "team")
+    return _done(request, a, "plan", _("已将“%(n)s”加入评估组") % {"n": member.name}, "team")
+
+
+@authenticated
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    member = access.get_for_user(
+        request.user, TeamMember.objects.select_related("assessment__matter"), pk, need="change"
+    )
+    a = member.assessment
+    if request.method == "POST":
+        try:
+            actions.do_remove_member(request.user, member)
+        except ActionError as exc:
+            return _failed(request, a, "plan", exc, "team")
+        return _done(request, a, "plan", _("已移出评估组"), "team")
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("移出评估组"),
+            "crumbs": _crumbs(a),
+            "question": _("将“%(n)s”移出评估组吗？") % {"n": member.name},
+            "consequence": _("已提交的评分保留；移出操作记入审计日志。"),
+            "cancel_url": _tab_url(a, "plan"),
+            "confirm_label": _("确认移出"),
+        },
+    )
+
+
+@authenticated
+@require_POST
+def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = ArchiveForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _failed(request, a, "plan", ActionError(_("请选择文件")), "archive")
+    try:
+        doc = actions.do_archive_document(
+            request.user, a, form.cleaned_data["file"], title=form.cleaned_data["title"]
+        )
+    except ActionError as exc:
+        return _failed(request, a, "plan", exc, "archive")
+    return _done(request, a, "plan", _("“%(t)s”已归档") % {"t": doc.title}, "archive")
+
+
+@authenticated
+def archive_download(request: HttpRequest, pk: int) -> FileResponse:
+    doc = access.get_for_user(request.user, ArchiveDocument, pk)
+    return FileResponse(
+        doc.file.open("rb"),
+        as_attachment=True,
+        filename=doc.name,
+        content_type=doc.content_type or "application/octet-stream",
+    )
+
+
+# ------------------------------------------------------------------ factors
+
+
+FACTOR_FIELDS = (
+    "dimension",
+    "title",
+    "description",
+    "people_involved",
+    "scope",
+    "manner",
+    "intensity",
+    "negative_impact",
+    "weight",
+)
+
+
+def _factor_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in FACTOR_FIELDS}
+
+
+@authenticated
+def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    initial = {"weight": 1.0, "dimension": request.GET.get("dimension", "")}
+    form = FactorForm(request.POST or None, assessment=a, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            factor = actions.do_save_factor(request.user, a, **_factor_values(form.cleaned_data))
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(
+                request,
+                a,
+                "factors",
+                _("已登记风险因素“%(t)s”") % {"t": factor.title},
+                f"f{factor.pk}",
+            )
+    return _form_page(
+        request,
+        a,
+        form,
+        _("登记风险因素"),
+        "factors",
+        _(
+            "篇3 六(四)：对可能出现的不稳定因素逐项进行分析，评估预测风险发生的概率，矛盾冲突涉及的人员数量、范围和激烈程度，以及可能带来的负面影响等。"
+        ),
+    )
+
+
+@authenticated
+def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    factor = access.get_for_user(
+        request.user,
+        RiskFactor.objects.select_related("assessment__matter__department"),
+        pk,
+        need="change",
+    )
+    a = factor.assessment
+    initial = {k: getattr(factor, k) for k in FACTOR_FIELDS}
+    form = FactorForm(request.POST or None, assessment=a, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_save_factor(
+                request.user, a, factor=factor, **_factor_values(form.cleaned_data)
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "factors", _("风险因素已保存"), f"f{factor.pk}")
+    return _form_page(request, a, form, _("编辑风险因素"), "factors")
+
+
+@authenticated
+def factor_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    factor = access.get_for_user(
+        request.user, RiskFactor.objects.select_related("assessment__matter"), pk, need="change"
+    )
+    a = factor.assessment
+    if request.method == "POST":
+        try:
+            actions.do_remove_factor(request.user, factor)
+        except ActionError as exc:
+            return _failed(request, a, "factors", exc)
+        return _done(request, a, "factors", _("已删除风险因素"))
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("删除风险因素"),
+            "crumbs": _crumbs(a),
+            "question": _("删除风险因素“%(t)s”吗？") % {"t": factor.title},
+            "consequence": _("评估组成员对它的评分和化解措施一并删除；删除操作记入审计日志。"),
+            "cancel_url": _tab_url(a, "factors"),
+        },
+    )
+
+
+@authenticated
+@require_POST
+def factor_score(request: HttpRequest, pk: int) -> HttpResponse:
+    """Any member of the team scores separately (the action checks membership, so a
+    reader outside the team is refused with 403 whatever the input)."""
+    factor = access.get_for_user(
+        request.user, RiskFactor.objects.select_related("assessment__matter"), pk
+    )
+    a = factor.assessment
+    try:
+        actions.do_score_factor(
+            request.user,
+            factor,
+            probability_level=request.POST.get("probability_level", ""),
+            impact_level=request.POST.get("impact_level", ""),
+            note=request.POST.get("note", "")[:300],
+        )
+    except ActionError as exc:
+        return _failed(request, a, "factors", exc, f"f{factor.pk}")
+    return _done(
+        request, a, "factors", _("已保存您对“%(t)s”的评分") % {"t": factor.title}, f"f{factor.pk}"
+    )
+
+
+@authenticated
+def mitigation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    factor = access.get_for_user(
+        request.user, RiskFactor.objects.select_related("assessment__matter"), pk, need="change"
+    )
+    a = factor.assessment
+    form = MitigationForm(request.POST or None, assessment=a)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_add_mitigation(request.user, factor, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "factors", _("已登记化解措施"), f"f{factor.pk}")
+    return _form_page(
+        request,
+        a,
+        form,
+        _("化解措施：%(t)s") % {"t": factor.title},
+        "factors",
+        _("登记化解措施，并重新估计措施落实后的可能性和影响程度（残余风险）。"),
+    )
+
+
+# ------------------------------------------------------------------ checklists
+
+
+@authenticated
+@require_POST
+def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = ChecklistForm(request.POST)
+    anchor = f"cl-{request.POST.get('dimension', '')}-{request.POST.get('item_no', '')}"
+    if not form.is_valid():
+        return _failed(request, a, "checklist", ActionError(_form_error(form)), anchor)
+    try:
+        actions.do_answer_checklist(request.user, a, **form.cleaned_data)
+    except ActionError as exc:
+        return _failed(request, a, "checklist", exc, anchor)
+    return _done(request, a, "checklist", _("已保存"), anchor)
+
+
+# ------------------------------------------------------------------ grade and conditions
+
+
+@authenticated
+def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    preview, preview_error = None, ""
+    try:
+        preview = actions.compute_grade(a)
+    except ActionError as exc:
+        preview_error = exc.message
+    computed = preview["result"].grade if preview else ""
+    form = GradeForm(
+        request.POST or None,
+        assessment=a,
+        initial={
+            "grade": a.grade or computed,
+            "reason": a.grade_override_reason,
+            "written_opinion": a.written_opinion,
+            "recommendation": a.recommendation,
+            "major_stability_issue": a.major_stability_issue,
+            "mitigation_plan": a.mitigation_plan,
+            "contingency_plan": a.contingency_plan,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            a = actions.do_grade(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "grade", _("风险等级已确定：%(g)s") % {"g": a.grade_label})
+    labels = {g.code: g.label for g in a.scheme.grades}
+    return render(
+        request,
+        "assessments/grade_form.html",
+        {
+            "a": a,
+            "form": form,
+            "preview": preview,
+            "preview_error": preview_error,
+            "computed_label": labels.get(computed, computed),
+            "initial_label": labels.get(preview["initial"].grade, "") if preview else "",
+            "residual_label": labels.get(preview["residual"].grade, "") if preview else "",
+            "grades": sorted(a.scheme.grades, key=lambda g: -g.severity),
+            "crumbs": _crumbs(a),
+            "title": _("确定风险等级"),
+            "cancel_url": _tab_url(a, "grade"),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@authenticated
+@require_POST
+def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    try:
+        actions.do_confirm_condition(
+            request.user, a, request.POST.get("code", ""), request.POST.get("note", "")
+        )
+    except ActionError as exc:
+        return _failed(request, a, "grade", exc, "conditions")
+    return _done(request, a, "grade", _("已确认条件"), "conditions")
+
+
+# ------------------------------------------------------------------ review and decision
+
+
+@authenticated
+@require_POST
+def review_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reviewers are leaders of the department or supervisors (督查): they may only read
+    the assessment otherwise, so the page asks for view access and the action decides."""
+    a = _assessment(request, pk)
+    try:
+        actions.do_review(
+            request.user,
+            a,
+            stage=request.POST.get("stage", ""),
+            result=request.POST.get("result", ""),
+            opinion=request.POST.get("opinion", ""),
+        )
+    except ActionError as exc:
+        return _failed(request, a, "decision", exc, "reviews")
+    return _done(request, a, "decision", _("审查意见已登记"), "reviews")
+
+
+@authenticated
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = DecisionForm(request.POST or None, assessment=a)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = actions.do_decide(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(
+                request,
+                a,
+                "filing",
+                _("已登记决定：%(d)s（%(n)s）。请在 %(due)s 前向维稳办、联席办备案。")
+                % {
+                    "d": decision.outcome_label,
+                    "n": decision.doc_no,
+                    "due": f"{decision.filing_due.year}年{decision.filing_due.month}月{decision.filing_due.day}日",
+                },
+            )
+    return render(
+        request,
+        "assessments/decide.html",
+        {
+            "a": a,
+            "form": form,
+            "options": _decision_options(a),
+            "pending": actions.pending_review(a),
+            "at_decide_step": _at_decide_step(a),
+            "decision": _decision(a),
+            "grade": rules.grade_of(a),
+            "crumbs": _crumbs(a),
+            "title": _("登记决定"),
+            "cancel_url": _tab_url(a, "decision"),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@authenticated
+def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = FilingForm(
+        request.POST or None, offices=matter_actions.supervising_offices(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            filing = actions.do_file(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "filing", _("已向%(o)s备案") % {"o": filing.office.name})
+    return _form_page(
+        request,
+        a,
+        form,
+        _("登记备案"),
+        "filing",
+        _(
+            "篇3 六(七)：评估报告一经审定，责任主体应在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案。"
+        ),
+    )
+
+
+# ------------------------------------------------------------------ follow-up
+
+
+@authenticated
+def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = MeasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_add_measure(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "follow", _("已登记措施"), "measures")
+    return _form_page(
+        request,
+        a,
+        form,
+        _("登记应对措施或应急预案"),
+        "follow",
+        _(
+            "篇3 六(八)：重大事项出台实施后，责任主体部门要根据分析评估情况，制定和落实化解不稳定因素、维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
+        ),
+    )
+
+
+@authenticated
+@require_POST
+def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = access.get_for_user(
+        request.user,
+        FollowUpMeasure.objects.select_related("assessment__matter__department"),
+        pk,
+        need="change",
+    )
+    a = measure.assessment
+    try:
+        actions.do_update_measure(
+            request.user,
+            measure,
+            status=request.POST.get("status", ""),
+            evidence=request.POST.get("evidence", ""),
+        )
+    except ActionError as exc:
+        return _failed(request, a, "follow", exc, f"m{measure.pk}")
+    return _done(request, a, "follow", _("已更新“%(t)s”") % {"t": measure.title}, f"m{measure.pk}")
+
+
+@authenticated
+def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_record_incident(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            return _done(request, a, "follow", _("已登记不稳定情况"), "incidents")
+    return _form_page(request, a, form, _("登记新的不稳定情况"), "follow")
+
+
+@authenticated
+def finish(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    if request.method == "POST":
+        try:
+            actions.do_finish_follow_up(request.user, a)
+        except ActionError as exc:
+            return _failed(request, a, "follow", exc)
+        return _done(request, a, "follow", _("评估已办结"))
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": _("办结"),
+            "crumbs": _crumbs(a),
+            "question": _("办结“%(m)s”的风险评估吗？") % {"m": a.matter.title},
+            "consequence": _("所有应对措施均须已落实。办结后事项状态改为“已办结”。"),
+            "cancel_url": _tab_url(a, "follow"),
+            "confirm_label": _("确认办结"),
+        },
+    )

@@ -135,6 +135,10 @@ OBJECT_URLS = {
     "assessments:measure_update": ("follow_up_measure", True),
     "assessments:incident_add": ("assessment", True),
     "assessments:finish": ("assessment", True),
+    "reports:generate": ("assessment", True),
+    "reports:docx": ("assessment", False),
+    "reports:print": ("assessment", False),
+    "reports:archive_zip": ("assessment", False),
     "opinions:matter": ("matter", False),
     "opinions:questionnaire_create": ("matter", True),
     "opinions:activities": ("matter", False),
@@ -192,6 +196,9 @@ OTHER_OBJECT_URLS = {
     "schemebook:scheme",
     "schemebook:download",
     "schemebook:set_active",
+    # Scoped like the other report URLs, but answers 503 without LibreOffice on the
+    # server, so its reader test lives in tests/reports (404 for outsiders there too).
+    "reports:pdf",
     # Public questionnaire links: the unguessable token is the access (tests/opinions/test_public.py).
     "opinions:public_form",
     "opinions:public_thanks",

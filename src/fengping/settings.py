@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "fengping.schemebook",
     "fengping.matters",
     "fengping.assessments",
+    "fengping.reports",
     "fengping.opinions",
     "ninja",
     "fengping.api",

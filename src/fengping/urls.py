@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/setlang/", core.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
     path("matters/", include("fengping.matters.urls")),
+    path("reports/", include("fengping.reports.urls")),
     path("assessments/", include("fengping.assessments.urls")),
     path("", include("fengping.opinions.urls")),
     path("audit/", include("fengping.audit.urls")),

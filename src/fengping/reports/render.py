@@ -1,0 +1,68 @@
+"""The DOCX report: which template (an office's uploaded one or the shipped default) and
+rendering it with docxtpl. No database access here beyond what the context holds."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates_docx" / "ssra_report.docx"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DEFAULT_KEY = "default"
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def template_dir() -> Path:
+    return Path(settings.DATA_DIR) / "report_templates"
+
+
+def template_path(key: str) -> Path:
+    """Where the uploaded template for `key` (a scheme key, or "default") is stored."""
+    if not _KEY.match(key):
+        raise ValueError(f"bad template key {key!r}")
+    return template_dir() / f"{key}.docx"
+
+
+def template_for(scheme_key: str) -> tuple[Path, str]:
+    """(path, origin) of the template a report of `scheme_key` uses: the office's upload
+    for that scheme, else its upload for every scheme, else the shipped default."""
+    for key, origin in ((scheme_key, "scheme"), (DEFAULT_KEY, "uploaded_default")):
+        if _KEY.match(key):
+            path = template_path(key)
+            if path.is_file():
+                return path, origin
+    return DEFAULT_TEMPLATE, "builtin"
+
+
+def _environment() -> Environment:
+    # Autoescape: the values are user text going into XML. Strict: a template naming a
+    # key the context does not have fails loudly (at upload, against the sample context)
+    # instead of printing an empty string into an official document.
+    return Environment(autoescape=True, undefined=StrictUndefined)
+
+
+def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
+    source: Any = io.BytesIO(template) if isinstance(template, bytes) else str(template)
+    doc = DocxTemplate(source)
+    doc.render(context, jinja_env=_environment())
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def is_docx(data: bytes) -> bool:
+    """A ZIP (magic PK\\x03\\x04) holding word/document.xml."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "word/document.xml" in z.namelist()
+    except zipfile.BadZipFile:
+        return False

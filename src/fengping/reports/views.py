@@ -1,0 +1,238 @@
+"""Pages of the assessment report: generate (into the archive), download DOCX or PDF,
+an A4 print view, the 专项工作档案 as a ZIP, and the office's report template."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fengping.assessments.models import ArchiveDocument, Assessment
+from fengping.core.errors import ActionError
+from fengping.core.policy import authenticated
+from fengping.org import access
+from fengping.schemebook import registry
+
+from . import actions
+from .archive import build_archive_zip
+from .context import report_context
+from .forms import TemplateUploadForm
+from .render import DEFAULT_KEY, DOCX_MIME, template_for, template_path
+
+PDF_TIMEOUT_SECONDS = 120
+
+
+def _assessment_url(a: Assessment) -> str:
+    """The assessment page when the assessments app has one, else the print view."""
+    try:
+        return reverse("assessments:detail", args=[a.pk])
+    except NoReverseMatch:
+        return reverse("reports:print", args=[a.pk])
+
+
+def _latest(a: Assessment) -> ArchiveDocument | None:
+    return (
+        ArchiveDocument.objects.filter(assessment=a, generated=True)
+        .order_by("-uploaded_at", "-id")
+        .first()
+    )
+
+
+def _report_bytes(a: Assessment) -> tuple[bytes, str]:
+    """(DOCX, file name): the latest generated report, or — before the first one — a
+    draft rendered now and marked as such (not archived)."""
+    doc = _latest(a)
+    if doc is not None:
+        with doc.file.open("rb") as f:
+            return f.read(), doc.name
+    try:
+        data, context = actions.render_report(a)
+    except ActionError as exc:
+        raise Http404(exc.message) from exc
+    draft = _("草稿")
+    return data, actions.safe_name(f"{a.matter.title}-{context['title']}（{draft}）.docx")
+
+
+@authenticated
+@require_POST
+def generate(request: HttpRequest, pk: int) -> HttpResponse:
+    a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk, "change")
+    try:
+        doc = actions.do_generate_report(request.user, a)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已生成“%(t)s”并归入专项工作档案") % {"t": doc.title})
+    return redirect(_assessment_url(a))
+
+
+@authenticated
+def report_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
+    data, name = _report_bytes(a)
+    response = HttpResponse(data, content_type=DOCX_MIME)
+    response["Content-Disposition"] = _attachment(name)
+    return response
+
+
+def _attachment(name: str) -> str:
+    return content_disposition_header(True, name) or "attachment"
+
+
+@authenticated
+def report_print(request: HttpRequest, pk: int) -> HttpResponse:
+    a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
+    latest = _latest(a)
+    context = report_context(a, edition=None)
+    if latest is None:
+        context["edition_label"] = _("草稿")
+    return render(
+        request,
+        "reports/print.html",
+        {
+            "r": context,
+            "a": a,
+            "latest": latest,
+            "back_url": _assessment_url(a),
+            "can_generate": access.can(request.user, a, "change"),
+        },
+    )
+
+
+@authenticated
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        return _pdf_unavailable(request, a, _("服务器上未安装 LibreOffice，无法生成 PDF。"))
+    data, name = _report_bytes(a)
+    with tempfile.TemporaryDirectory(prefix="fengping-pdf-") as tmp:
+        source = Path(tmp) / "report.docx"
+        source.write_bytes(data)
+        try:
+            subprocess.run(  # noqa: S603 - fixed argv, our own temp paths
+                [
+                    soffice,
+                    # A private profile: concurrent conversions never share a lock file.
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    tmp,
+                    str(source),
+                ],
+                check=True,
+                timeout=PDF_TIMEOUT_SECONDS,
+                capture_output=True,
+            )
+        except subprocess.TimeoutExpired:
+            return _pdf_unavailable(request, a, _("PDF 转换超时，请稍后重试。"))
+        except subprocess.CalledProcessError as exc:
+            detail = exc.stderr.decode("utf-8", "replace")[-300:]
+            return _pdf_unavailable(request, a, _("PDF 转换失败：%(e)s") % {"e": detail})
+        pdf = Path(tmp) / "report.pdf"
+        if not pdf.is_file():
+            return _pdf_unavailable(request, a, _("PDF 转换失败：未生成文件。"))
+        body = pdf.read_bytes()
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = _attachment(name.rsplit(".", 1)[0] + ".pdf")
+    return response
+
+
+def _pdf_unavailable(request: HttpRequest, a: Assessment, reason: str) -> HttpResponse:
+    return render(
+        request,
+        "reports/pdf_unavailable.html",
+        {"a": a, "reason": reason, "back_url": _assessment_url(a)},
+        status=503,
+    )
+
+
+@authenticated
+def archive_zip(request: HttpRequest, pk: int) -> HttpResponse:
+    a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
+    name = actions.safe_name(f"{a.matter.title}-专项工作档案.zip")
+    return FileResponse(
+        build_archive_zip(a), as_attachment=True, filename=name, content_type="application/zip"
+    )
+
+
+# ------------------------------------------------------------------ templates
+
+
+def _template_keys() -> list[tuple[str, str]]:
+    keys = [(DEFAULT_KEY, _("全部方案（默认）"))]
+    for entry in registry.entries():
+        if entry.scheme.kind == "ssra":
+            keys.append((entry.key, f"{entry.scheme.name}（{entry.key}）"))
+    return keys
+
+
+@authenticated
+def template_page(request: HttpRequest) -> HttpResponse:
+    if not access.is_org_admin(request.user):
+        raise PermissionDenied(_("只有系统管理员可以更换报告模板"))
+    keys = _template_keys()
+    posted = request.method == "POST"
+    if posted and request.POST.get("reset"):
+        try:
+            actions.do_reset_template(request.user, request.POST["reset"])
+        except (ActionError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            messages.success(request, _("已恢复为系统默认模板"))
+        return redirect("reports:template")
+    form = TemplateUploadForm(
+        request.POST if posted else None, request.FILES if posted else None, keys=keys
+    )
+    if posted and form.is_valid():
+        try:
+            actions.do_upload_template(
+                request.user, form.cleaned_data["key"], form.cleaned_data["file"]
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("模板已通过检查并启用"))
+            return redirect("reports:template")
+    uses = {
+        "scheme": _("已上传的模板"),
+        "uploaded_default": _("“全部方案”的上传模板"),
+        "builtin": _("系统默认模板"),
+    }
+    rows = [
+        {
+            "key": key,
+            "label": label,
+            "uploaded": template_path(key).is_file(),
+            "uses": uses[template_for(key)[1]],
+        }
+        for key, label in keys
+    ]
+    return render(request, "reports/template.html", {"form": form, "rows": rows})
+
+
+@authenticated
+def template_download(request: HttpRequest) -> HttpResponse:
+    """The template a scheme's reports use now (any logged-in user: it is a blank form)."""
+    key = request.GET.get("key") or DEFAULT_KEY
+    if key not in {k for k, _label in _template_keys()}:
+        raise Http404(_("没有该方案"))
+    path, _origin = template_for(key)
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"report-template-{key}.docx",
+        content_type=DOCX_MIME,
+    )

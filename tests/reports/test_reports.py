@@ -1,0 +1,296 @@
+"""The assessment report: its content from the frozen scheme's outline, generation into the
+archive, the print view, PDF, the archive ZIP and the office's template."""
+
+import csv
+import io
+import shutil
+import zipfile
+
+import docx
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fengping.assessments import actions as assessment_actions
+from fengping.assessments.models import ArchiveDocument, Assessment
+from fengping.audit.models import Event
+from fengping.core.errors import ActionError
+from fengping.reports import actions
+from fengping.reports.context import cn_date, percent, report_context
+from fengping.reports.render import DEFAULT_TEMPLATE, template_path
+
+from ..assessments.flow import approve_reviews, to_decide_step, to_grade_step
+
+TOWN_HEADINGS = [
+    "一、重大决策或重大工程项目的概括",
+    "二、开展评估有关情况",
+    "三、稳定风险因素分析",
+    "四、稳定风险等级评价",
+    "五、重大事项实施建议",
+    "六、化解风险方案和应急处置预案",
+]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def graded(org, **kw):
+    a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
+    return to_decide_step(org, a, **kw)
+
+
+def open_docx(data: bytes):
+    return docx.Document(io.BytesIO(data))
+
+
+def text_of(document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def headings(document) -> list[str]:
+    return [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+
+
+def test_formats():
+    import datetime as dt
+
+    assert cn_date(dt.date(2026, 11, 27)) == "2026年11月27日"
+    assert cn_date(dt.date(2026, 3, 5)) == "2026年3月5日"
+    assert percent(0.625) == "62.5%" and percent(None) == "—"
+
+
+def test_town_report_has_outline_factors_support_rate_and_override(org):
+    a = graded(org, grade="level1", reason="群众反映强烈，需从严评定")
+    doc = actions.do_generate_report(org.rsj_handler, a)
+    assert doc.generated and doc.title == "社会稳定风险评估报告（第1版）"
+    a.refresh_from_db()
+    assert a.report_sha256 == doc.sha256 and a.report_generated_at is not None
+    with doc.file.open("rb") as f:
+        document = open_docx(f.read())
+    assert headings(document) == TOWN_HEADINGS
+    text = text_of(document)
+    assert "因素0" in text and "因素1" in text
+    rows = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    scored = [r[:5] for r in rows if r[:2] == ["1", "因素0"] and "0.64" in r]
+    assert scored == [["1", "因素0", "0.80", "0.80", "0.64"]]
+    assert "支持率60.0%" in text  # flow: 6 support, 3 oppose, 1 neutral
+    assert "群众反映强烈，需从严评定" in text and "【等级调整】" in text
+    assert "企业退休人员养老金调整" in text and "王教授" in text
+
+
+def test_no_override_paragraph_when_grade_kept(org):
+    a = graded(org)
+    data, _ctx = actions.render_report(a)
+    text = text_of(open_docx(data))
+    assert "【等级调整】" not in text and "调整为" not in text
+
+
+def test_bureau_scheme_follows_its_own_outline(org):
+    a = to_decide_step(org, to_grade_step(org, scheme_key="ssra-bureau"))
+    data, ctx = actions.render_report(a)
+    assert [s["label"] for s in ctx["sections"]] == ["评估事项", "风险分析", "评估结论", "应对措施"]
+    assert headings(open_docx(data)) == [
+        "一、评估事项",
+        "二、风险分析",
+        "三、评估结论",
+        "四、应对措施",
+    ]
+
+
+def test_context_matrix_places_factors_and_is_query_bounded(org):
+    a = graded(org)
+    with CaptureQueriesContext(connection) as few:
+        ctx = report_context(a)
+    placed = {c["factors"]: c["value"] for row in ctx["matrix"]["rows"] for c in row["cells"]}
+    assert placed["1"] == "0.64" and placed["2"] == "0.16"
+    assert ctx["matrix"]["rows"][0]["label"].startswith("很高")  # highest probability first
+    assert ctx["opinions"]["support_rate"] == "60.0%"
+    assert [s["parts"] for s in ctx["sections"]][2] == ["factors", "matrix", "checklist"]
+    for n in range(5):
+        f = assessment_actions.do_save_factor(
+            org.rsj_handler, a, dimension="legality", title=f"新因素{n}", weight=1.0
+        )
+        assessment_actions.do_score_factor(
+            org.rsj_handler, f, probability_level="medium", impact_level="moderate"
+        )
+    with CaptureQueriesContext(connection) as many:
+        report_context(a)
+    assert len(many) == len(few)
+
+
+def test_editions_count_up_and_decision_is_printed(org):
+    a = approve_reviews(org, graded(org))
+    assessment_actions.do_decide(
+        org.rsj_handler,
+        a,
+        outcome="postpone",
+        doc_no="示政发〔2026〕3号",
+        decided_on=a.started_at.date(),
+    )
+    actions.do_generate_report(org.rsj_handler, a)
+    second = actions.do_generate_report(org.rsj_handler, a)
+    assert second.title.endswith("（第2版）")
+    with second.file.open("rb") as f:
+        text = text_of(open_docx(f.read()))
+    assert "示政发〔2026〕3号" in text and "附：审查、决定和备案情况" in text
+
+
+def test_generate_view_access(org, login):
+    a = graded(org)
+    url = reverse("reports:generate", args=[a.pk])
+    assert login(org.zjj_handler).post(url).status_code == 404
+    assert login(org.supervisor).post(url).status_code == 403
+    response = login(org.rsj_handler).post(url)
+    assert response.status_code == 302
+    assert ArchiveDocument.objects.filter(assessment=a, generated=True).count() == 1
+    download = login(org.supervisor).get(reverse("reports:docx", args=[a.pk]))
+    assert download.status_code == 200
+    assert (
+        headings(
+            open_docx(
+                b"".join(download.streaming_content) if download.streaming else download.content
+            )
+        )
+        == TOWN_HEADINGS
+    )
+
+
+def test_draft_before_first_generation(org, login):
+    a = Assessment.objects.get(pk=graded(org).pk)
+    response = login(org.rsj_head).get(reverse("reports:docx", args=[a.pk]))
+    assert response.status_code == 200 and "%E8%8D%89%E7%A8%BF" in response["Content-Disposition"]
+    assert not ArchiveDocument.objects.filter(generated=True).exists()
+
+
+def test_print_view(org, login):
+    a = graded(org, grade="level1", reason="群众反映强烈")
+    response = login(org.supervisor).get(reverse("reports:print", args=[a.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for heading in TOWN_HEADINGS:
+        assert heading in html
+    assert "群众反映强烈" in html and "60.0%" in html
+    assert "style=" not in html and "<script>" not in html
+    assert "fengping/reports/print.css" in html
+
+
+def test_archive_zip_has_every_file_and_matching_hashes(org, login):
+    import hashlib
+
+    a = graded(org)
+    actions.do_generate_report(org.rsj_handler, a)
+    assessment_actions.do_archive_document(
+        org.rsj_handler,
+        a,
+        SimpleUploadedFile("评估方案.txt", "同名不同文".encode()),
+        title="补充/方案",
+    )
+    response = login(org.supervisor).get(reverse("reports:archive_zip", args=[a.pk]))
+    assert response.status_code == 200
+    z = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = z.namelist()
+    docs = list(ArchiveDocument.objects.filter(assessment=a))
+    assert len(names) == len(docs) + 2 and "目录.csv" in names and "目录.txt" in names
+    raw = z.read("目录.csv")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == len(docs)
+    for row in rows:
+        assert hashlib.sha256(z.read(row["文件名"])).hexdigest() == row["SHA-256"]
+        assert "/" not in row["文件名"]
+    assert {r["SHA-256"] for r in rows} == {d.sha256 for d in docs}
+    assert "SHA-256" in z.read("目录.txt").decode("utf-8-sig")
+    assert (
+        login(org.zjj_handler).get(reverse("reports:archive_zip", args=[a.pk])).status_code == 404
+    )
+
+
+def test_pdf_scoping_and_fallback(org, login, monkeypatch):
+    a = graded(org)
+    url = reverse("reports:pdf", args=[a.pk])
+    assert login(org.zjj_handler).get(url).status_code == 404
+    monkeypatch.setattr("fengping.reports.views.shutil.which", lambda name: None)
+    response = login(org.supervisor).get(url)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "LibreOffice" in html and reverse("reports:docx", args=[a.pk]) in html
+    assert reverse("reports:print", args=[a.pk]) in html
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+def test_pdf_with_libreoffice(org, login):
+    a = graded(org)
+    actions.do_generate_report(org.rsj_handler, a)
+    response = login(org.rsj_head).get(reverse("reports:pdf", args=[a.pk]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+
+
+# ------------------------------------------------------------------ templates
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data)
+
+
+def test_template_page_is_for_admins(org, login):
+    assert login(org.rsj_handler).get(reverse("reports:template")).status_code == 403
+    response = login(org.rsj_handler).post(
+        reverse("reports:template"),
+        {"key": "default", "file": upload("t.docx", DEFAULT_TEMPLATE.read_bytes())},
+    )
+    assert response.status_code == 403
+    assert login(org.admin).get(reverse("reports:template")).status_code == 200
+    download = login(org.rsj_handler).get(reverse("reports:template_download"))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == DEFAULT_TEMPLATE.read_bytes()
+
+
+def test_bad_templates_are_refused(org):
+    with pytest.raises(ActionError, match="不是 Word 文档"):
+        actions.do_upload_template(org.admin, "default", upload("t.docx", b"PK\x03\x04 not a zip"))
+    broken = docx.Document()
+    broken.add_paragraph("{{ matter.no_such_field }}")
+    out = io.BytesIO()
+    broken.save(out)
+    with pytest.raises(ActionError, match="示例报告"):
+        actions.do_upload_template(org.admin, "default", upload("t.docx", out.getvalue()))
+    unclosed = docx.Document()
+    unclosed.add_paragraph("{%p for s in sections %}")
+    out = io.BytesIO()
+    unclosed.save(out)
+    with pytest.raises(ActionError, match="示例报告"):
+        actions.do_upload_template(org.admin, "ssra-town", upload("t.docx", out.getvalue()))
+    assert not template_path("default").exists() and not template_path("ssra-town").exists()
+
+
+def test_uploaded_template_is_used_for_its_scheme(org, login):
+    custom = docx.Document()
+    custom.add_paragraph("本局专用格式：{{ matter.title }}，支持率{{ opinions.support_rate }}")
+    out = io.BytesIO()
+    custom.save(out)
+    response = login(org.admin).post(
+        reverse("reports:template"),
+        {"key": "ssra-town", "file": upload("本局.docx", out.getvalue())},
+    )
+    assert response.status_code == 302 and template_path("ssra-town").is_file()
+    assert Event.objects.filter(action="reports.template.upload", object_id="ssra-town").exists()
+    doc = actions.do_generate_report(org.rsj_handler, graded(org))
+    with doc.file.open("rb") as f:
+        assert "本局专用格式：企业退休人员养老金调整，支持率60.0%" in text_of(open_docx(f.read()))
+    bureau = to_decide_step(org, to_grade_step(org, scheme_key="ssra-bureau"))
+    data, _ctx = actions.render_report(bureau)
+    assert "本局专用格式" not in text_of(open_docx(data))  # other schemes keep the default
+    login(org.admin).post(reverse("reports:template"), {"reset": "ssra-town"})
+    assert not template_path("ssra-town").exists()
+    assert Event.objects.filter(action="reports.template.reset").exists()

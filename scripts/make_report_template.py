@@ -173,6 +173,13 @@ def _repeat_header(row):
     tr_pr.append(el)
 
 
+def _grid(table, widths) -> None:
+    """Column widths in the table grid too: LibreOffice and WPS read w:gridCol, not the
+    cells' own widths."""
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+
+
 def _cell(cell, text: str, style: str, width: float | None = None):
     cell.paragraphs[0].style = cell.part.document.styles[style]
     if text:
@@ -190,6 +197,7 @@ def loop_table(doc, headers: list[str], cells: list[str], widths: list[float], l
     for i, (head, width) in enumerate(zip(headers, widths, strict=True)):
         _cell(table.rows[0].cells[i], head, "表头", width)
     _repeat_header(table.rows[0])
+    _grid(table, widths)
     # docxtpl replaces a whole row holding a {%tr %} tag by the tag itself.
     first = table.rows[1].cells
     _cell(first[0], f"{{%tr for {loop} %}}", "表格文字", widths[0])
@@ -208,6 +216,7 @@ def field_table(doc, rows: list[tuple[str, str]], widths=(4.2, 10.4)):
     for row, (label, value) in zip(table.rows, rows, strict=True):
         _cell(row.cells[0], label, "表头", widths[0])
         _cell(row.cells[1], value, "表格文字", widths[1])
+    _grid(table, widths)
     return table
 
 

@@ -21,7 +21,7 @@ from .models import (
     ReviewResult,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def scale_choices(a: Assessment, which: str) -> list[tuple[str, str]]:

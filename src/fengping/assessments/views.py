@@ -90,6 +90,11 @@ STEP_TABS = {
 # Conditions fengping checks by itself; the others are confirmed by a person.
 AUTOMATIC_CONDITIONS = ("assessment_completed", "plan_filed")
 PAGE_SIZE = 20
+AGGREGATION_LABELS = {
+    "mean": _lazy("平均值"),
+    "median": _lazy("中位数"),
+    "trimmed": _lazy("截尾平均值"),
+}
 
 
 def _page(request: HttpRequest, qs: Any, param: str, per_page: int = PAGE_SIZE) -> Page:
@@ -136,7 +141,6 @@ def _form_page(
             "cancel_url": _tab_url(a, tab),
             "submit_label": submit_label or _("保存"),
         },
-        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -310,6 +314,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
     user = request.user
     ctx: dict[str, Any] = {}
     if tab == "plan":
+        ctx["step_labels"] = {s.code: s.label for s in a.scheme.procedure.steps}
         ctx["assisting"] = a.assisting_departments.all()
         ctx["members"] = a.team.select_related("user")
         ctx["archive"] = _page(
@@ -367,6 +372,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["factor_count"] = len(factors)
         ctx["is_assessor"] = a.team.filter(user=user).exists()
         ctx["catalogue"] = getattr(method, "factor_catalogue", [])
+        ctx["aggregation_labels"] = AGGREGATION_LABELS
     elif tab == "checklist":
         answers = {(c.dimension, c.item_no): c for c in a.checklist.select_related("answered_by")}
         dims = []
@@ -404,6 +410,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         except ActionError as exc:
             ctx["preview_error"] = exc.message
         ctx["grade_labels"] = {g.code: g.label for g in a.scheme.grades}
+        bands = getattr(getattr(a.scheme.method, "bands", None), "levels", [])
+        ctx["band_labels"] = {b.code: b.label for b in bands}
         ctx["conditions"] = _conditions(a)
     elif tab == "report":
         ctx["outline"] = a.scheme.report
@@ -873,7 +881,6 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("确定风险等级"),
             "cancel_url": _tab_url(a, "grade"),
         },
-        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -948,7 +955,6 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("登记决定"),
             "cancel_url": _tab_url(a, "decision"),
         },
-        status=400 if form.is_bound and form.errors else 200,
     )
 
 

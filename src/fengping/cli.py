@@ -215,18 +215,23 @@ def _serve(args: Any) -> int:
 def _demo(args: Any) -> int:
     from django.core.management import call_command
 
+    from fengping.assessments.demo import load_demo as load_assessments
     from fengping.org.demo import DEMO_PASSWORD, load_demo
 
     call_command("migrate", interactive=False, verbosity=0)
     created = load_demo()
-    print(f"演示数据已就绪（本次新建 {created} 项） / demo data ready ({created} new objects)")
+    matters = load_assessments()
+    print(
+        f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项） / demo data ready "
+        f"({created} new organisation objects, {matters} matters assessed end to end)"
+    )
     print("登录 / login:  http://127.0.0.1:8000/")
     print(
         f"  用户名 / user: admin      密码 / password: {DEMO_PASSWORD}   （系统管理员 / administrator）"
     )
     print(
         "  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
-        "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, sunli 维稳办督查"
+        "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, qianwei 住建局分管领导, sunli 维稳办督查"
     )
     return 0
 

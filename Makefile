@@ -35,7 +35,7 @@ demo: $(STAMP) static messages
 	FENGPING_DEBUG=1 $(BIN)/fengping serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) static messages
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

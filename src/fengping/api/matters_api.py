@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -67,9 +67,14 @@ class DesignateIn(Schema):
 
 
 def _dept(request: HttpRequest, pk: int | None) -> Department | None:
+    """A lead or assisting department: any active department of the user's organisation
+    (naming one opens none of its matters), else 404."""
     if pk is None:
         return None
-    return access.get_for_user(request.user, access.organisation_departments(request.user), pk)
+    dept = access.organisation_departments(request.user).filter(pk=pk).first()
+    if dept is None:
+        raise Http404
+    return dept
 
 
 @router.get("/matters", response=list[MatterOut])

@@ -1,0 +1,180 @@
+"""A whole 篇1 assessment in headless Chromium, from registering the matter to filing the
+decision: the pages a 承办人 uses, the refusal of 实施 for an A-grade matter with the rule
+quoted, and the public questionnaire answered from another browser. The bulky parts
+(every checklist item, the assessors' scores) go through the same action functions the
+pages call, to keep the test short."""
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+
+from fengping.assessments import actions
+from fengping.assessments.models import Answer, Assessment
+from fengping.matters.models import Matter
+from fengping.opinions import actions as opinion_actions
+
+from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not HAVE_CHROMIUM,
+        reason="需要 Chromium / needs Chromium: apt-get install chromium fonts-noto-cjk",
+    ),
+]
+PASSWORD = "Test-password-2026"
+
+
+@pytest.fixture
+def browser(live_server):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        b.base = live_server.url
+        yield b
+        b.close()
+
+
+def submit(page, text):
+    page.locator(
+        f"main button[type=submit]:has-text('{text}'), .page-body button[type=submit]:has-text('{text}')"
+    ).first.click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_matter_to_filing(browser, org, tmp_path):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(browser.base + "/accounts/login/")
+    page.fill("#id_username", "rsj_handler")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(browser.base + "/")
+
+    # 1. Register the matter (篇1 重大决策或政策调整).
+    page.goto(browser.base + "/matters/new/")
+    page.fill("#id_title", "企业退休人员养老金调整")
+    page.select_option("#id_category", "ssra-bureau/major_decision")
+    page.select_option("#id_department", str(org.rsj.pk))
+    page.fill("#id_deciding_authority", "局务会议")
+    submit(page, "保存")
+    matter = Matter.objects.get()
+    assert page.url.endswith(f"/matters/{matter.pk}/")
+    assert "必须评估" in page.content()
+
+    # 2. Start the assessment: the scheme version is frozen.
+    page.goto(browser.base + f"/assessments/start/{matter.pk}/")
+    page.locator(".page-body form button[type=submit]").click()
+    page.wait_for_load_state()
+    a = Assessment.objects.get()
+    assert page.url.endswith(f"/assessments/{a.pk}/") and "已冻结" in page.content()
+    submit(page, "完成本步骤")  # 确定评估项目
+
+    # 3. The plan, the team and the archive.
+    page.goto(browser.base + f"/assessments/{a.pk}/plan/")
+    page.fill("#id_plan_content", "评估组负责征求意见、分析风险并形成报告")
+    page.select_option("#id_lead_department", str(org.rsj.pk))
+    submit(page, "保存")
+    page.goto(browser.base + f"/assessments/{a.pk}/?tab=plan")
+    for user in (org.rsj_handler, org.rsj_head):
+        page.select_option("form[action$='/team/'] select[name=kind]", "staff")
+        page.select_option("form[action$='/team/'] select[name=user]", str(user.pk))
+        submit(page, "加入")
+    doc = tmp_path / "评估工作方案.txt"
+    doc.write_text("评估工作方案", encoding="utf-8")
+    page.set_input_files("form[action$='/archive/'] input[type=file]", str(doc))
+    submit(page, "上传归档")
+    assert "评估工作方案.txt" in page.content()
+    submit(page, "完成本步骤")
+    a.refresh_from_db()
+    assert a.current_step == "analyse", page.content()
+
+    # 4. The public answers a questionnaire in another browser, without logging in.
+    qn = opinion_actions.do_create_questionnaire(
+        org.rsj_handler,
+        matter,
+        title="养老金调整意见征询",
+        closes_at=timezone.now() + dt.timedelta(days=3),
+    )
+    qn = opinion_actions.do_publish(org.rsj_handler, qn)
+    public = browser.new_context().new_page()
+    public.goto(browser.base + f"/q/{qn.token}/")
+    public.locator("input[name=group]").first.check()
+    public.locator(f"input[name=q{qn.questions.get(is_stance=True).pk}]").first.check()
+    public.locator("form button[type=submit]").click()
+    public.wait_for_load_state()
+    assert "感谢" in public.content()
+    assert qn.responses.count() == 1
+
+    # 5. Analysis: checklists and the assessors' scores (actions), then the grade (page).
+    for dim in a.scheme.dimensions:
+        for i, _item in enumerate(dim.items):
+            actions.do_answer_checklist(
+                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
+            )
+    factor = actions.do_save_factor(
+        org.rsj_handler, a, dimension="security", title="部分群体强烈不满", people_involved=500
+    )
+    for assessor in (org.rsj_handler, org.rsj_head):
+        actions.do_score_factor(
+            assessor, factor, probability_level="very_high", impact_level="severe"
+        )
+    page.goto(browser.base + f"/assessments/{a.pk}/")
+    submit(page, "完成本步骤")
+    page.goto(browser.base + f"/assessments/{a.pk}/grade/")
+    page.fill("#id_written_opinion", "同意评估结论")
+    page.fill("#id_recommendation", "不得实施")
+    submit(page, "确定风险等级")
+    a.refresh_from_db()
+    assert a.grade == "A"
+    page.goto(browser.base + f"/assessments/{a.pk}/")
+    submit(page, "完成本步骤")
+
+    # 6. The report, generated and archived.
+    page.goto(browser.base + f"/assessments/{a.pk}/?tab=report")
+    submit(page, "生成评估报告")
+    page.goto(browser.base + f"/assessments/{a.pk}/")
+    submit(page, "完成本步骤")
+    a.refresh_from_db()
+    assert a.current_step == "decide"
+
+    # 7. 实施 is refused for grade A, with the rule quoted; 不予实施 is recorded.
+    page.goto(browser.base + f"/assessments/{a.pk}/decide/")
+    page.check("input[name=outcome][value=implement]")
+    page.fill("#id_doc_no", "示人社发〔2026〕18号")
+    page.fill("#id_decided_on", timezone.localdate().isoformat())
+    submit(page, "登记决定")
+    assert "不得实施" in page.content()
+    assert (
+        not hasattr(Assessment.objects.get(), "decision")
+        or not Assessment.objects.filter(decision__isnull=False).exists()
+    )
+    page.check("input[name=outcome][value=reject]")
+    submit(page, "登记决定")
+    a.refresh_from_db()
+    assert a.decision.outcome == "reject" and a.decision.doc_no == "示人社发〔2026〕18号"
+
+    # 8. Filing with the 维稳办, due the day after the decision.
+    page.goto(browser.base + f"/assessments/{a.pk}/filing/")
+    page.select_option("#id_office", str(org.wwb.pk))
+    page.fill("#id_filed_on", timezone.localdate().isoformat())
+    submit(page, "保存")
+    page.goto(browser.base + f"/assessments/{a.pk}/?tab=filing")
+    assert "维稳办" in page.content()
+    assert a.filings.count() == 1
+    assert errors == []

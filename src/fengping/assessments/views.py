@@ -500,6 +500,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current_done": current_done,
         "missing": missing,
         "is_open": open_,
+        # The content (plan, factors, checklist, grade, report) is frozen once decided.
+        "content_open": a.status == AssessmentStatus.IN_PROGRESS and not Decision.objects.filter(assessment=a).exists(),
         "can_change": access.can(request.user, a, "change"),
         "tab": tab,
         "tabs": TABS,

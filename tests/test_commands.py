@@ -121,3 +121,17 @@ def test_tick_is_idempotent(db):
     second = tick()
     assert {o.status for o in second} == {"skipped"}
     assert TickRun.objects.filter(job="audit_verify").count() == 1
+
+
+def test_production_static_files_collect(tmp_path, settings):
+    """The production storage (hashed, compressed) must find every file a stylesheet or
+    script refers to, or `fengping serve` would fail without DEBUG."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "static" / "staticfiles.json").exists()

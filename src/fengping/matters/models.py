@@ -147,6 +147,9 @@ class Matter(Scoped):
             models.Index(fields=["department", "status"], name="matter_dept_status_idx"),
             models.Index(fields=["year", "status"], name="matter_year_status_idx"),
             models.Index(fields=["consultation_open", "confidential"], name="matter_public_idx"),
+            # The list's order (newest first), so a page is read off the index.
+            models.Index(fields=["-created_at", "-id"], name="matter_newest_idx"),
+            models.Index(fields=["category_code", "year"], name="matter_category_year_idx"),
         ]
 
     def __str__(self) -> str:

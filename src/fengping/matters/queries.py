@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
+from django.utils import timezone
 
 from fengping.org import access
 from fengping.org.models import Department
@@ -41,3 +42,36 @@ def filtered(user: Any, params: Any) -> tuple[QuerySet[Matter], dict[str, str]]:
         dept = access.get_for_user(user, Department, int(f["department"]))
         qs = qs.filter(department__path__startswith=dept.path)
     return qs, f
+
+
+def category_options() -> list[tuple[str, str]]:
+    """(code, label) of every category of the social-stability schemes, without duplicates."""
+    from fengping.schemebook import registry
+
+    seen: dict[str, str] = {}
+    for entry in registry.entries():
+        if entry.scheme.kind == "ssra":
+            for group in entry.scheme.taxonomy.groups:
+                for cat in group.categories:
+                    seen.setdefault(cat.code, cat.label)
+    return list(seen.items())
+
+
+def grade_options() -> list[tuple[str, str]]:
+    from fengping.schemebook import registry
+
+    seen: dict[str, str] = {}
+    for entry in registry.entries():
+        if entry.scheme.kind == "ssra":
+            for grade in entry.scheme.grades:
+                seen.setdefault(grade.code, grade.label)
+    return list(seen.items())
+
+
+def year_options(user: Any) -> list[int]:
+    """From the earliest to the latest year on record (two index look-ups), newest first."""
+    bounds = visible_matters(user).aggregate(first=Min("year"), last=Max("year"))
+    this_year = timezone.localdate().year
+    first = bounds["first"] or this_year
+    last = max(bounds["last"] or this_year, this_year)
+    return list(range(last, first - 1, -1))

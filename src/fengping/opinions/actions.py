@@ -333,6 +333,26 @@ def do_close(actor: Any, qn: Questionnaire) -> Questionnaire:
     return qn
 
 
+def close_expired(now: dt.datetime | None = None) -> int:
+    """`fengping tick`: questionnaires past their deadline become 已结束, each with an
+    audit event by the system (they already refuse answers; this makes the state say so)."""
+    now = now or timezone.now()
+    closed = 0
+    expired = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED, closes_at__lte=now)
+    for pk in expired.values_list("pk", flat=True):
+        with transaction.atomic():
+            qn = Questionnaire.objects.select_for_update().select_related("matter__department").get(pk=pk)
+            if qn.status != QuestionnaireStatus.PUBLISHED:
+                continue
+            before = snapshot(qn, Questionnaire.audit_fields)
+            qn.status, qn.closed_at = QuestionnaireStatus.CLOSED, now
+            qn.version += 1
+            qn.save()
+            record(None, "opinions.questionnaire.expire", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+            closed += 1
+    return closed
+
+
 # ---------------------------------------------------------------- answers
 
 

@@ -7,4 +7,4 @@ class OpinionsConfig(AppConfig):
     verbose_name = "征求意见"
 
     def ready(self) -> None:
-        from . import panels  # noqa: F401 - adds the 征求意见 card to the matter page
+        from . import jobs, panels  # noqa: F401 - the matter-page card and the tick job

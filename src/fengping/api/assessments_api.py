@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -22,7 +23,8 @@ from fengping.assessments.models import (
     ReviewResult,
     RiskFactor,
 )
-from fengping.matters.actions import supervising_offices
+from fengping.core.errors import ActionError
+from fengping.matters.actions import scheme_of, supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -441,3 +443,25 @@ def record_incident(request: HttpRequest, assessment_id: int, payload: IncidentI
     """登记实施中出现的不稳定情况（handle 按预案处置 / reopen 重新评估 / adjust 调整事项）。"""
     a = _get(request, assessment_id)
     return Status(201, actions.do_record_incident(request.user, a, **payload.dict()))
+
+
+@router.post("/matters/{matter_id}/decision", response={201: DecisionOut})
+def decide_matter(request: HttpRequest, matter_id: int, payload: DecisionIn) -> Any:
+    """不经评估登记决定：只适用于不属于必须评估范围、也未被指定评估的事项；否则返回 400 并引用规定。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    labels = {d.code: d.label for d in scheme_of(matter.scheme_key).decisions}
+    if payload.outcome not in labels:
+        raise ActionError(_("请选择方案中的决定"), field="outcome")
+    return Status(
+        201,
+        actions.do_decide_without_assessment(
+            request.user,
+            matter,
+            outcome=payload.outcome,
+            outcome_label=labels[payload.outcome],
+            doc_no=payload.doc_no,
+            decided_on=payload.decided_on,
+            authority=payload.authority or matter.deciding_authority,
+            note=payload.note,
+        ),
+    )

@@ -270,3 +270,19 @@ class IncidentForm(StyledForm):
             "篇3 六(八)：出现新的重大不稳定情况，责任部门要按照预案及时妥善处置，或对重大事项做出适当调整。选择“重新评估”将结束本次评估，可在事项上重新开始评估。"
         ),
     )
+
+
+class MatterDecisionForm(StyledForm):
+    """A decision on a matter outside the must-assess categories (no assessment)."""
+
+    outcome = forms.ChoiceField(label=_("决定"))
+    doc_no = forms.CharField(
+        label=_("文号"), max_length=80, help_text=_("格式：机关代字〔年份〕序号号，例如 株政发〔2026〕12号")
+    )
+    decided_on = forms.DateField(label=_("决定日期"), widget=DATE)
+    authority = forms.CharField(label=_("决定机关"), max_length=120)
+    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, decisions: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = decisions  # type: ignore[attr-defined]

@@ -12,6 +12,13 @@ from fengping.matters import views as matter_views
 
 def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     assessment = matter.assessments.order_by("-started_at").first()
+    if assessment is None and not matter.must_assess and not matter.decisions.exists():
+        return {
+            "label": _("社会稳定风险评估"),
+            "value": _("非必须评估"),
+            "note": _("开始评估，或不经评估登记决定"),
+            "url": reverse("assessments:matter_decide", args=[matter.pk]),
+        }
     if assessment is None:
         return {
             "label": _("社会稳定风险评估"),

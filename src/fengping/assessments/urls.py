@@ -6,6 +6,7 @@ app_name = "assessments"
 urlpatterns = [
     path("", views.assessment_list, name="list"),
     path("start/<int:matter_pk>/", views.assessment_start, name="start"),
+    path("matters/<int:matter_pk>/decide/", views.matter_decide, name="matter_decide"),
     path("<int:pk>/", views.assessment_detail, name="detail"),
     path("<int:pk>/complete/", views.step_complete, name="complete_step"),
     path("<int:pk>/send-back/", views.step_send_back, name="send_back"),

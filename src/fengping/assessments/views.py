@@ -17,6 +17,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -1066,5 +1067,53 @@ def finish(request: HttpRequest, pk: int) -> HttpResponse:
             "consequence": _("所有应对措施均须已落实。办结后事项状态改为“已办结”。"),
             "cancel_url": _tab_url(a, "follow"),
             "confirm_label": _("确认办结"),
+        },
+    )
+
+
+@authenticated
+def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
+    """Record a decision on a matter without an assessment — refused, with the rule
+    quoted, for a matter in a must-assess category or designated for assessment."""
+    from fengping.matters.models import Matter
+
+    from .forms import MatterDecisionForm
+
+    matter = access.get_for_user(request.user, Matter, matter_pk, need="change")
+    matter_url = reverse("matters:detail", args=[matter.pk])
+    try:
+        decisions = [(d.code, d.label) for d in matter_actions.scheme_of(matter.scheme_key).decisions]
+    except ActionError:
+        decisions = []
+    form = MatterDecisionForm(
+        request.POST or None,
+        decisions=decisions,
+        initial={"decided_on": timezone.localdate(), "authority": matter.deciding_authority},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_decide_without_assessment(
+                request.user, matter, outcome=data["outcome"], outcome_label=dict(decisions)[data["outcome"]],
+                doc_no=data["doc_no"], decided_on=data["decided_on"], authority=data["authority"], note=data["note"],
+            )
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("已登记决定"))
+            return redirect(matter_url)
+    return render(
+        request,
+        "core/form.html",
+        {
+            "form": form,
+            "title": _("登记决定（无需评估的事项）"),
+            "crumbs": [(_("评估事项"), reverse("matters:list")), (matter.title, matter_url)],
+            "cancel_url": matter_url,
+            # Said up front; on submission the action itself refuses with the rule.
+            "intro": _("该事项属于必须评估的范围，未完成社会稳定风险评估不得作出决定（篇3 六(一)：严禁漏项）。")
+            if matter.must_assess
+            else _("只有不属于必须评估范围、也未被指定评估的事项，才能不经社会稳定风险评估作出决定。"),
+            "submit_label": _("登记决定"),
         },
     )

@@ -22,6 +22,10 @@ MATTER_PATH = "matter__department__path"
 ASSESSMENT_PATH = "assessment__matter__department__path"
 
 
+# content hash -> the parsed frozen scheme (see Assessment.scheme)
+_FROZEN_SCHEMES: dict[str, Scheme] = {}
+
+
 class AssessmentStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("评估中")
     DECIDED = "decided", _("已决定")

@@ -164,7 +164,11 @@ def _form_error(form: Any) -> str:
 
 @authenticated
 def assessment_list(request: HttpRequest) -> HttpResponse:
-    qs = access.visible(request.user, Assessment.objects.all()).select_related("matter__department")
+    qs = (
+        access.visible(request.user, Assessment.objects.all())
+        .select_related("matter__department")
+        .defer("scheme_snapshot")
+    )
     f = {k: (request.GET.get(k) or "").strip() for k in ("status", "step", "grade", "department")}
     if f["status"]:
         qs = qs.filter(status=f["status"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fengping.schemes.model import Grade, Step
 
@@ -66,19 +66,19 @@ OUTPUTS: dict[str, Callable[[Assessment], bool]] = {
 }
 
 OUTPUT_LABELS = {
-    "matter": _lazy("评估事项"),
-    "assessment_plan": _lazy("评估方案（牵头部门、评估内容与责任、评估组成员）"),
-    "project_file": _lazy("专项工作档案（至少一份材料）"),
-    "opinions": _lazy("征求意见记录（问卷答卷、意见或征求意见活动）"),
-    "risk_analysis": _lazy("风险因素分析（每个因素已评分，各维度清单逐项作答）"),
-    "risk_grade": _lazy("风险等级"),
-    "recommendation": _lazy("实施建议"),
-    "written_opinion": _lazy("责任主体书面意见"),
-    "report": _lazy("评估报告"),
-    "decision": _lazy("决定"),
-    "filing": _lazy("备案"),
-    "response_measures": _lazy("应对措施"),
-    "contingency_plan": _lazy("应急处置预案"),
+    "matter": gettext_lazy("评估事项"),
+    "assessment_plan": gettext_lazy("评估方案（牵头部门、评估内容与责任、评估组成员）"),
+    "project_file": gettext_lazy("专项工作档案（至少一份材料）"),
+    "opinions": gettext_lazy("征求意见记录（问卷答卷、意见或征求意见活动）"),
+    "risk_analysis": gettext_lazy("风险因素分析（每个因素已评分，各维度清单逐项作答）"),
+    "risk_grade": gettext_lazy("风险等级"),
+    "recommendation": gettext_lazy("实施建议"),
+    "written_opinion": gettext_lazy("责任主体书面意见"),
+    "report": gettext_lazy("评估报告"),
+    "decision": gettext_lazy("决定"),
+    "filing": gettext_lazy("备案"),
+    "response_measures": gettext_lazy("应对措施"),
+    "contingency_plan": gettext_lazy("应急处置预案"),
 }
 
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
@@ -64,18 +64,18 @@ from .models import (
     TeamMember,
 )
 
-CRUMB = (_lazy("风险评估"), "/assessments/")
+CRUMB = (gettext_lazy("风险评估"), "/assessments/")
 
 TABS = [
-    ("plan", _lazy("评估方案")),
-    ("consult", _lazy("征求意见")),
-    ("factors", _lazy("风险因素")),
-    ("checklist", _lazy("评估清单")),
-    ("grade", _lazy("风险等级")),
-    ("report", _lazy("评估报告")),
-    ("decision", _lazy("审查与决定")),
-    ("filing", _lazy("备案")),
-    ("follow", _lazy("跟踪落实")),
+    ("plan", gettext_lazy("评估方案")),
+    ("consult", gettext_lazy("征求意见")),
+    ("factors", gettext_lazy("风险因素")),
+    ("checklist", gettext_lazy("评估清单")),
+    ("grade", gettext_lazy("风险等级")),
+    ("report", gettext_lazy("评估报告")),
+    ("decision", gettext_lazy("审查与决定")),
+    ("filing", gettext_lazy("备案")),
+    ("follow", gettext_lazy("跟踪落实")),
 ]
 # The tab where the work of each built-in step is done (a custom step opens on 评估方案).
 STEP_TABS = {
@@ -92,9 +92,9 @@ STEP_TABS = {
 AUTOMATIC_CONDITIONS = ("assessment_completed", "plan_filed")
 PAGE_SIZE = 20
 AGGREGATION_LABELS = {
-    "mean": _lazy("平均值"),
-    "median": _lazy("中位数"),
-    "trimmed": _lazy("截尾平均值"),
+    "mean": gettext_lazy("平均值"),
+    "median": gettext_lazy("中位数"),
+    "trimmed": gettext_lazy("截尾平均值"),
 }
 
 

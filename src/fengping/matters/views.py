@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
@@ -25,7 +25,7 @@ from . import actions, queries
 from .forms import ConsultationForm, DesignateForm, DocumentForm, MatterForm, PlanFilingForm
 from .models import Matter, MatterDocument, MatterStatus
 
-CRUMB = (_lazy("评估事项"), "/matters/")
+CRUMB = (gettext_lazy("评估事项"), "/matters/")
 
 
 def category_choices() -> list[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
@@ -47,8 +47,8 @@ def _form_page(
     )
 
 
-DEPT_CRUMB = (_lazy("部门"), "/org/departments/")
-USER_CRUMB = (_lazy("人员与角色"), "/org/users/")
+DEPT_CRUMB = (gettext_lazy("部门"), "/org/departments/")
+USER_CRUMB = (gettext_lazy("人员与角色"), "/org/users/")
 
 
 # ---------------------------------------------------------------- departments

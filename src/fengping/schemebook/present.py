@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fengping.schemes.model import (
     AfterEventRule,
@@ -29,43 +29,43 @@ from fengping.schemes.model import (
 )
 
 KIND_LABELS = {
-    "ssra": _lazy("社会稳定风险评估"),
-    "isra": _lazy("信息安全风险评估"),
-    "case": _lazy("办案风险评估"),
+    "ssra": gettext_lazy("社会稳定风险评估"),
+    "isra": gettext_lazy("信息安全风险评估"),
+    "case": gettext_lazy("办案风险评估"),
 }
 ORIGIN_LABELS = {
-    "builtin": _lazy("内置"),
-    "file": _lazy("数据目录文件"),
-    "upload": _lazy("上传"),
+    "builtin": gettext_lazy("内置"),
+    "file": gettext_lazy("数据目录文件"),
+    "upload": gettext_lazy("上传"),
 }
 METHOD_LABELS = {
-    "composite": _lazy("综合风险指数法"),
-    "gbt20984": _lazy("GB/T 20984 风险计算"),
-    "case_screening": _lazy("案件筛查计分"),
+    "composite": gettext_lazy("综合风险指数法"),
+    "gbt20984": gettext_lazy("GB/T 20984 风险计算"),
+    "case_screening": gettext_lazy("案件筛查计分"),
 }
 THREAT_ORIGINS = {
-    "environmental": _lazy("环境因素"),
-    "human_malicious": _lazy("人为因素（恶意）"),
-    "human_non_malicious": _lazy("人为因素（非恶意）"),
+    "environmental": gettext_lazy("环境因素"),
+    "human_malicious": gettext_lazy("人为因素（恶意）"),
+    "human_non_malicious": gettext_lazy("人为因素（非恶意）"),
 }
 TAG_LABELS = {
-    "S": _lazy("已核对来源"),
-    "R": _lazy("依据标准"),
-    "D": _lazy("系统默认"),
+    "S": gettext_lazy("已核对来源"),
+    "R": gettext_lazy("依据标准"),
+    "D": gettext_lazy("系统默认"),
 }
 AGGREGATION_LABELS = {
-    "mean": _lazy("平均值"),
-    "median": _lazy("中位数"),
-    "trimmed": _lazy("截尾平均"),
+    "mean": gettext_lazy("平均值"),
+    "median": gettext_lazy("中位数"),
+    "trimmed": gettext_lazy("截尾平均"),
 }
 WEIGHTING_LABELS = {
-    "equal": _lazy("等权"),
-    "expert": _lazy("专家赋权"),
-    "ahp": _lazy("层次分析法（AHP）"),
+    "equal": gettext_lazy("等权"),
+    "expert": gettext_lazy("专家赋权"),
+    "ahp": gettext_lazy("层次分析法（AHP）"),
 }
-CALCULATION_LABELS = {"multiplication": _lazy("相乘法"), "matrix": _lazy("矩阵法")}
-ASSET_VALUE_LABELS = {"max": _lazy("取 C、I、A 最大值"), "weighted": _lazy("C、I、A 加权平均")}
-LOWERS_LABELS = {"likelihood": _lazy("可能性"), "loss": _lazy("损失")}
+CALCULATION_LABELS = {"multiplication": gettext_lazy("相乘法"), "matrix": gettext_lazy("矩阵法")}
+ASSET_VALUE_LABELS = {"max": gettext_lazy("取 C、I、A 最大值"), "weighted": gettext_lazy("C、I、A 加权平均")}
+LOWERS_LABELS = {"likelihood": gettext_lazy("可能性"), "loss": gettext_lazy("损失")}
 
 
 def num(value: float) -> str:

@@ -135,3 +135,48 @@ def test_production_static_files_collect(tmp_path, settings):
     }
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "static" / "staticfiles.json").exists()
+
+
+def test_serve_in_production_mode_serves_static_files(tmp_path):
+    """`fengping serve` without DEBUG: collect static files, then serve them (whitenoise
+    indexes the files when the application is built, so the order matters)."""
+    import socket
+    import time
+    import urllib.request
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "FENGPING_DATA_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("FENGPING_DEBUG", None)
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "fengping.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        page = ""
+        while time.monotonic() < deadline:
+            try:
+                page = (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
+                    .read()
+                    .decode()
+                )  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert "登录您的账号" in page
+        css = page.split('href="/static/vendor/tabler/', 1)[1].split('"', 1)[0]
+        assert ".css" in css and css != "tabler.min.css"  # hashed name from the manifest
+        response = urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/vendor/tabler/{css}", timeout=5
+        )  # noqa: S310
+        assert response.status == 200 and "text/css" in response.headers["Content-Type"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -188,11 +188,12 @@ def _serve(args: Any) -> int:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    from fengping.wsgi import application
-
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    # Only now: whitenoise indexes the collected files when the application is built.
+    from fengping.wsgi import application
+
     connections.close_all()  # never share a database connection across the fork
 
     class Server(BaseApplication):  # type: ignore[misc]

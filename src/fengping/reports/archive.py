@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.utils import timezone
 
 from fengping.assessments.models import ArchiveDocument, Assessment
+from fengping.core.xlsx import safe_cell
 
 from .actions import safe_name
 from .context import cn_date
@@ -62,7 +63,7 @@ def _index_csv(rows: list[dict[str, Any]]) -> bytes:
     for r in rows:
         # Neutralise spreadsheet formulas: a title starting with = + - @ is text, not code.
         cells = [r["no"], r["title"], r["filename"], r["step"], r["uploader"], r["uploaded_at"]]
-        cells = [f"'{c}" if isinstance(c, str) and c[:1] in "=+-@" else c for c in cells]
+        cells = [safe_cell(c) for c in cells]
         writer.writerow([*cells, r["sha256"]])
     return out.getvalue().encode("utf-8-sig")
 

@@ -47,9 +47,15 @@ def main() -> None:
             dept = departments[i % len(departments)]
             batch.append(
                 Matter(
-                    title=f"基准事项 {i}", scheme_key="ssra-town", category_code="focus_social_security",
-                    category_label="社会保障", department=dept, lead_department=dept, year=2020 + i % 7,
-                    status=["registered", "assessing", "reviewing", "decided"][i % 4], created_by=admin,
+                    title=f"基准事项 {i}",
+                    scheme_key="ssra-town",
+                    category_code="focus_social_security",
+                    category_label="社会保障",
+                    department=dept,
+                    lead_department=dept,
+                    year=2020 + i % 7,
+                    status=["registered", "assessing", "reviewing", "decided"][i % 4],
+                    created_by=admin,
                 )
             )
             if len(batch) == 5000:
@@ -59,7 +65,14 @@ def main() -> None:
     print(f"{Matter.objects.count():,} matters on {connection.vendor}")
     client = Client(HTTP_HOST="localhost")
     client.force_login(admin)
-    for url in ["/matters/", "/matters/?page=1000", "/matters/?status=assessing&year=2024", "/matters/?q=基准事项 99", "/org/users/", "/"]:
+    for url in [
+        "/matters/",
+        "/matters/?page=1000",
+        "/matters/?status=assessing&year=2024",
+        "/matters/?q=基准事项 99",
+        "/org/users/",
+        "/",
+    ]:
         times = []
         for _ in range(7):
             reset_queries()
@@ -68,7 +81,9 @@ def main() -> None:
                 response = client.get(url)
                 times.append(time.perf_counter() - start)
             assert response.status_code == 200, (url, response.status_code)
-        print(f"  {url:<42} median {statistics.median(times) * 1000:7.1f} ms   {len(ctx.captured_queries):3d} queries")
+        print(
+            f"  {url:<42} median {statistics.median(times) * 1000:7.1f} ms   {len(ctx.captured_queries):3d} queries"
+        )
 
 
 if __name__ == "__main__":

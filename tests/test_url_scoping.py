@@ -23,10 +23,15 @@ def objects(org):
     from fengping.matters.actions import do_add_document, do_register_matter
 
     matter = do_register_matter(
-        org.rsj_handler, title="企业退休人员养老金调整", scheme_key="ssra-town",
-        category_code="focus_social_security", department=org.rsj,
+        org.rsj_handler,
+        title="企业退休人员养老金调整",
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=org.rsj,
     )
-    document = do_add_document(org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode()))
+    document = do_add_document(
+        org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode())
+    )
     from fengping.assessments.actions import do_start_assessment
 
     assessment = do_start_assessment(org.rsj_handler, matter)
@@ -77,10 +82,15 @@ def opinion_objects(org, matter):
 
     qn = build_questionnaire(org, matter)
     activity = opinions.do_record_activity(
-        org.rsj_handler, matter, kind="hearing", date=timezone.localdate(),
+        org.rsj_handler,
+        matter,
+        kind="hearing",
+        date=timezone.localdate(),
         uploads=[SimpleUploadedFile("纪要.txt", "纪要".encode())],
     )
-    comment = opinions.do_add_comment(org.rsj_handler, matter, channel="letter", content="质疑", is_query=True)
+    comment = opinions.do_add_comment(
+        org.rsj_handler, matter, channel="letter", content="质疑", is_query=True
+    )
     return {
         "questionnaire": qn.pk,
         "question": qn.questions.first().pk,
@@ -263,7 +273,11 @@ API_OBJECT_ENDPOINTS = [
     ("get", "/api/users/{user}", None),
     ("get", "/api/matters/{matter}", None),
     ("post", "/api/matters/{matter}/designate", {"body": "party_group", "note": "会议纪要"}),
-    ("post", "/api/matters/{matter}/decision", {"outcome": "reject", "doc_no": "示政发〔2026〕3号", "decided_on": "2026-01-05"}),
+    (
+        "post",
+        "/api/matters/{matter}/decision",
+        {"outcome": "reject", "doc_no": "示政发〔2026〕3号", "decided_on": "2026-01-05"},
+    ),
     ("get", "/api/matters/{matter}/questionnaires", None),
     ("get", "/api/matters/{matter}/opinion-summary", None),
     ("get", "/api/matters/{matter}/comments", None),
@@ -273,14 +287,38 @@ API_OBJECT_ENDPOINTS = [
     ("post", "/api/assessments/{assessment}/steps/select/complete", {"note": ""}),
     ("post", "/api/assessments/{assessment}/factors", {"dimension": "legality", "title": "争议"}),
     ("put", "/api/factors/{risk_factor}", {"dimension": "legality", "title": "争议"}),
-    ("post", "/api/factors/{risk_factor}/scores", {"probability_level": "high", "impact_level": "major"}),
-    ("post", "/api/assessments/{assessment}/checklist", {"dimension": "legality", "item_no": 0, "answer": "meets"}),
+    (
+        "post",
+        "/api/factors/{risk_factor}/scores",
+        {"probability_level": "high", "impact_level": "major"},
+    ),
+    (
+        "post",
+        "/api/assessments/{assessment}/checklist",
+        {"dimension": "legality", "item_no": 0, "answer": "meets"},
+    ),
     ("post", "/api/assessments/{assessment}/grade", {"written_opinion": "同意"}),
-    ("post", "/api/assessments/{assessment}/reviews", {"stage": "review", "result": "approved", "opinion": "同意"}),
-    ("post", "/api/assessments/{assessment}/decision", {"outcome": "reject", "doc_no": "株政发〔2026〕1号", "decided_on": "2026-01-05"}),
+    (
+        "post",
+        "/api/assessments/{assessment}/reviews",
+        {"stage": "review", "result": "approved", "opinion": "同意"},
+    ),
+    (
+        "post",
+        "/api/assessments/{assessment}/decision",
+        {"outcome": "reject", "doc_no": "株政发〔2026〕1号", "decided_on": "2026-01-05"},
+    ),
     ("post", "/api/assessments/{assessment}/filings", {"office_id": 1, "filed_on": "2026-01-06"}),
-    ("post", "/api/assessments/{assessment}/measures", {"kind": "response", "title": "措施", "owner": "科室"}),
-    ("post", "/api/assessments/{assessment}/incidents", {"occurred_on": "2026-01-06", "description": "聚集", "action": "handle"}),
+    (
+        "post",
+        "/api/assessments/{assessment}/measures",
+        {"kind": "response", "title": "措施", "owner": "科室"},
+    ),
+    (
+        "post",
+        "/api/assessments/{assessment}/incidents",
+        {"occurred_on": "2026-01-06", "description": "聚集", "action": "handle"},
+    ),
 ]
 
 

@@ -153,7 +153,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=["matrix", "multiply"],
         help="矩阵法或相乘法（默认取方案设定） / matrix or multiplication method (default: the scheme's)",
     )
-    isra.add_argument("--scheme", default="isra", help="方案标识（默认 isra） / scheme key (default isra)")
+    isra.add_argument(
+        "--scheme", default="isra", help="方案标识（默认 isra） / scheme key (default isra)"
+    )
 
     m = sub.add_parser(
         "manage",
@@ -359,7 +361,10 @@ def _scheme(args: Any) -> int:
         scheme = registry.get(args.key)
     except LookupError:
         keys = ", ".join(e.scheme.key for e in registry.entries())
-        print(f"没有方案 {args.key!r} / no scheme {args.key!r} (有 / available: {keys})", file=sys.stderr)
+        print(
+            f"没有方案 {args.key!r} / no scheme {args.key!r} (有 / available: {keys})",
+            file=sys.stderr,
+        )
         return 1
     if args.json:
         print(json.dumps(schemes.to_json(scheme), ensure_ascii=False, indent=2))
@@ -379,7 +384,10 @@ def _score(args: Any) -> int:
         print(f"没有方案 {args.scheme!r} / no scheme {args.scheme!r}", file=sys.stderr)
         return 1
     if scheme.kind != "isra":
-        print(f"方案 {args.scheme!r} 不是信息安全方案 / {args.scheme!r} is not an isra scheme", file=sys.stderr)
+        print(
+            f"方案 {args.scheme!r} 不是信息安全方案 / {args.scheme!r} is not an isra scheme",
+            file=sys.stderr,
+        )
         return 1
     source, target = Path(args.input), Path(args.output)
     if not source.is_file():
@@ -390,7 +398,10 @@ def _score(args: Any) -> int:
     if report.errors:
         for line in report.errors:
             print(line, file=sys.stderr)
-        print(f"有 {len(report.errors)} 行错误，未写出文件 / {len(report.errors)} bad row(s), nothing written", file=sys.stderr)
+        print(
+            f"有 {len(report.errors)} 行错误，未写出文件 / {len(report.errors)} bad row(s), nothing written",
+            file=sys.stderr,
+        )
         return 1
     summary = "，".join(f"{level} {n}" for level, n in report.levels.items())
     print(f"已计算 {report.rows} 行 → {target}（{summary}） / scored {report.rows} rows")

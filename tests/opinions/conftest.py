@@ -16,19 +16,29 @@ from fengping.opinions.models import QuestionKind
 
 def register_matter(org, title="企业退休人员养老金调整", department=None, **extra):
     return do_register_matter(
-        org.rsj_handler, title=title, scheme_key="ssra-town",
-        category_code="focus_social_security", department=department or org.rsj, **extra,
+        org.rsj_handler,
+        title=title,
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=department or org.rsj,
+        **extra,
     )
 
 
 def build_questionnaire(org, matter, *, publish=True):
     qn = actions.do_create_questionnaire(
-        org.rsj_handler, matter, title="养老金调整意见征询",
+        org.rsj_handler,
+        matter,
+        title="养老金调整意见征询",
         closes_at=timezone.now() + dt.timedelta(days=7),
     )
     actions.do_add_question(
-        org.rsj_handler, qn, kind=QuestionKind.MULTIPLE, text="您最关心哪些方面",
-        choices=["缴费基数", "待遇水平", "办理流程"], required=False,
+        org.rsj_handler,
+        qn,
+        kind=QuestionKind.MULTIPLE,
+        text="您最关心哪些方面",
+        choices=["缴费基数", "待遇水平", "办理流程"],
+        required=False,
     )
     actions.do_add_question(org.rsj_handler, qn, kind=QuestionKind.SCALE, text="对现行政策的满意度")
     actions.do_add_question(

@@ -28,7 +28,11 @@ def header_of(qn):
 
 def test_template_has_one_column_per_question(qn):
     assert header_of(qn) == [
-        "受访群体", "第1题 您对该事项的态度是", "第2题 您最关心哪些方面", "第3题 对现行政策的满意度", "第4题 其他意见和建议",
+        "受访群体",
+        "第1题 您对该事项的态度是",
+        "第2题 您最关心哪些方面",
+        "第3题 对现行政策的满意度",
+        "第4题 其他意见和建议",
     ]
 
 
@@ -38,18 +42,25 @@ def test_good_import(org, qn):
         [
             ["企业", "支持", "缴费基数、待遇水平", 4, "无"],
             ["周边群众", 5, "3", 2, None],  # choices by number: 5 = 反对, 3 = 办理流程
-            ["专家", "无所谓", None, 3, "=HYPERLINK(\"x\")"],
+            ["专家", "无所谓", None, 3, '=HYPERLINK("x")'],
         ],
     )
     result = import_paper_responses(org.rsj_handler, qn, data)
     assert result.ok, result.errors
     assert result.imported == 3
     assert set(Response.objects.values_list("channel", flat=True)) == {"paper"}
-    assert sorted(Response.objects.values_list("stance", flat=True)) == ["neutral", "oppose", "support"]
+    assert sorted(Response.objects.values_list("stance", flat=True)) == [
+        "neutral",
+        "oppose",
+        "support",
+    ]
     assert Response.objects.filter(entered_by=org.rsj_handler).count() == 3
     s = matter_opinion_summary(qn.matter)
     assert (s.respondents, s.support, s.oppose, s.neutral) == (3, 1, 1, 1)
-    assert Event.objects.get(action="opinions.response.import").after == {"channel": "paper", "count": 3}
+    assert Event.objects.get(action="opinions.response.import").after == {
+        "channel": "paper",
+        "count": 3,
+    }
 
 
 def test_bad_rows_import_nothing_and_name_their_rows(org, qn):
@@ -75,10 +86,14 @@ def test_bad_rows_import_nothing_and_name_their_rows(org, qn):
 
 
 def test_missing_columns_and_draft_refused(org, qn, matter):
-    result = import_paper_responses(org.rsj_handler, qn, workbook(["受访群体", "第1题 态度"], [["企业", "支持"]]))
+    result = import_paper_responses(
+        org.rsj_handler, qn, workbook(["受访群体", "第1题 态度"], [["企业", "支持"]])
+    )
     assert not result.ok and "第2题" in result.errors[0]
     from tests.opinions.conftest import build_questionnaire
 
     draft = build_questionnaire(org, matter, publish=False)
-    result = import_paper_responses(org.rsj_handler, draft, workbook(header_of(draft), [["企业", "支持", "", 3, ""]]))
+    result = import_paper_responses(
+        org.rsj_handler, draft, workbook(header_of(draft), [["企业", "支持", "", 3, ""]])
+    )
     assert not result.ok and "尚未发布" in result.errors[0]

@@ -43,10 +43,16 @@ def test_happy_path_with_csrf_enforced(org, qn):
     r = Response.objects.get()
     assert (r.group, r.channel, r.stance) == ("直接利益群体", "online", "support")
     assert len(r.browser_key) == 64 and r.browser_key != client.cookies[COOKIE].value
-    assert sorted(AnswerChoice.objects.filter(answer__response=r).values_list("index", flat=True)) == [0, 1, 2]
+    assert sorted(
+        AnswerChoice.objects.filter(answer__response=r).values_list("index", flat=True)
+    ) == [0, 1, 2]
     assert Answer.objects.get(response=r, text__gt="").text == "希望提高待遇"
     event = Event.objects.get(action="opinions.response.submit")
-    assert event.actor_id is None and r.browser_key not in str(event.after) and "希望" not in str(event.after)
+    assert (
+        event.actor_id is None
+        and r.browser_key not in str(event.after)
+        and "希望" not in str(event.after)
+    )
     assert "感谢" in client.get(response["Location"]).content.decode()
 
 
@@ -62,7 +68,9 @@ def test_invalid_answers_name_the_question_and_keep_the_input(client, qn):
 
 
 def test_unknown_group_refused(client, qn):
-    response = client.post(reverse("opinions:public_form", args=[qn.token]), form_data(qn, group="火星人"))
+    response = client.post(
+        reverse("opinions:public_form", args=[qn.token]), form_data(qn, group="火星人")
+    )
     assert response.status_code == 200 and "请选择您所属的群体" in response.content.decode()
 
 
@@ -107,7 +115,10 @@ def test_submission_after_closing_time_refused(client, qn):
 
 def test_closed_questionnaire_refused(client, org, qn):
     actions.do_close(org.rsj_handler, qn)
-    assert client.post(reverse("opinions:public_form", args=[qn.token]), form_data(qn)).status_code == 410
+    assert (
+        client.post(reverse("opinions:public_form", args=[qn.token]), form_data(qn)).status_code
+        == 410
+    )
 
 
 def test_draft_and_unknown_tokens_are_404(client, org, matter):
@@ -132,8 +143,17 @@ def test_flood_from_one_address_gets_429(qn):
 
 def test_public_list_shows_open_matters_and_never_a_confidential_one(client, org, qn):
     secret = register_matter(org, title="涉密搬迁方案")
-    do_set_consultation(org.rsj_handler, qn.matter, open=True, summary="调整方案说明", channels="电话 12333", until=None)
-    do_set_consultation(org.rsj_handler, secret, open=True, summary="搬迁说明", channels="", until=None)
+    do_set_consultation(
+        org.rsj_handler,
+        qn.matter,
+        open=True,
+        summary="调整方案说明",
+        channels="电话 12333",
+        until=None,
+    )
+    do_set_consultation(
+        org.rsj_handler, secret, open=True, summary="搬迁说明", channels="", until=None
+    )
     # Marked confidential after it was opened: it must disappear from the public list.
     type(secret).objects.filter(pk=secret.pk).update(confidential=True)
     body = client.get(reverse("opinions:public")).content.decode()

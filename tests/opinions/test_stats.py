@@ -25,7 +25,9 @@ KNOWN = [
 def answered(qn):
     for n, (group, stance, scale, text) in enumerate(KNOWN):
         actions.submit_public_response(
-            qn, group=group, answers=answers_for(qn, stance, scale=scale, text=text, picks=[0] if n % 2 else [0, 1]),
+            qn,
+            group=group,
+            answers=answers_for(qn, stance, scale=scale, text=text, picks=[0] if n % 2 else [0, 1]),
             browser_key=f"{n:064d}",
         )
     return qn
@@ -37,15 +39,31 @@ def test_rates_overall_and_per_group(answered):
     assert (s.support, s.oppose, s.neutral) == (6, 3, 1)
     assert (s.support_rate, s.oppose_rate, s.neutral_rate) == (0.6, 0.3, 0.1)
     by_group = {g.group: g for g in s.per_group}
-    assert [g.group for g in s.per_group] == ["直接利益群体", "周边群众", "企业"]  # questionnaire order
-    assert (by_group["直接利益群体"].support_rate, by_group["直接利益群体"].oppose_rate) == (0.75, 0.25)
+    assert [g.group for g in s.per_group] == [
+        "直接利益群体",
+        "周边群众",
+        "企业",
+    ]  # questionnaire order
+    assert (by_group["直接利益群体"].support_rate, by_group["直接利益群体"].oppose_rate) == (
+        0.75,
+        0.25,
+    )
     assert by_group["周边群众"].neutral_rate == pytest.approx(1 / 3)
-    assert (by_group["企业"].support, by_group["企业"].oppose, by_group["企业"].respondents) == (1, 2, 3)
+    assert (by_group["企业"].support, by_group["企业"].oppose, by_group["企业"].respondents) == (
+        1,
+        2,
+        3,
+    )
 
 
 def test_no_stance_data_gives_none(org):
     s = matter_opinion_summary(register_matter(org, title="无人作答"))
-    assert s.respondents == 0 and s.support_rate is None and s.oppose_rate is None and s.neutral_rate is None
+    assert (
+        s.respondents == 0
+        and s.support_rate is None
+        and s.oppose_rate is None
+        and s.neutral_rate is None
+    )
     assert s.per_group == [] and s.top_keywords == [] and not s.has_stance
 
 
@@ -62,8 +80,11 @@ def test_per_question_distribution(answered):
 
 def test_keywords_from_answers_and_comments(org, answered):
     actions.do_add_comment(
-        org.rsj_handler, answered.matter, channel=CommentChannel.SYMPOSIUM,
-        content="希望缴费基数分步调整", is_query=True,
+        org.rsj_handler,
+        answered.matter,
+        channel=CommentChannel.SYMPOSIUM,
+        content="希望缴费基数分步调整",
+        is_query=True,
     )
     s = matter_opinion_summary(answered.matter)
     words = dict(s.top_keywords)
@@ -79,13 +100,17 @@ def test_keywords_count_texts_not_repetitions():
 
 
 def test_summary_counts_comments_and_activities(org, matter):
-    c = actions.do_add_comment(org.rsj_handler, matter, channel=CommentChannel.LETTER, content="质疑", is_query=True)
+    c = actions.do_add_comment(
+        org.rsj_handler, matter, channel=CommentChannel.LETTER, content="质疑", is_query=True
+    )
     actions.do_add_comment(org.rsj_handler, matter, channel=CommentChannel.ONLINE, content="建议")
     actions.do_reply_comment(org.rsj_handler, c, reply="答复")
     actions.do_mark_revision(org.rsj_handler, c, note="已修改方案")
     from django.utils import timezone
 
-    actions.do_record_activity(org.rsj_handler, matter, kind=ActivityKind.HEARING, date=timezone.localdate())
+    actions.do_record_activity(
+        org.rsj_handler, matter, kind=ActivityKind.HEARING, date=timezone.localdate()
+    )
     s = matter_opinion_summary(matter)
     assert (s.comments, s.queries, s.unanswered_queries, s.revisions) == (2, 1, 0, 1)
     assert s.activities[ActivityKind.HEARING] == 1 and s.activities[ActivityKind.SUPERIOR] == 0

@@ -91,7 +91,9 @@ class ReplyIn(Schema):
 
 
 def _matter(request: HttpRequest, matter_id: int, need: str = "view") -> Matter:
-    return access.get_for_user(request.user, Matter.objects.select_related("department"), matter_id, need)  # type: ignore[arg-type]
+    return access.get_for_user(
+        request.user, Matter.objects.select_related("department"), matter_id, need
+    )  # type: ignore[arg-type]
 
 
 @router.get("/matters/{matter_id}/questionnaires", response=list[QuestionnaireOut])
@@ -108,7 +110,9 @@ def opinion_summary(request: HttpRequest, matter_id: int) -> Any:
 
 @router.get("/matters/{matter_id}/comments", response=list[CommentOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_comments(request: HttpRequest, matter_id: int, unanswered: bool = False, channel: str = "") -> Any:
+def list_comments(
+    request: HttpRequest, matter_id: int, unanswered: bool = False, channel: str = ""
+) -> Any:
     """事项的意见；unanswered=true 只列待回复的质疑。"""
     qs = Comment.objects.filter(matter=_matter(request, matter_id))
     if unanswered:
@@ -123,8 +127,13 @@ def create_comment(request: HttpRequest, matter_id: int, payload: CommentIn) -> 
     """登记意见（须有该事项的修改权限）。"""
     matter = _matter(request, matter_id, "change")
     comment = actions.do_add_comment(
-        request.user, matter, channel=payload.channel, content=payload.content,
-        author_name=payload.author_name, author_group=payload.author_group, is_query=payload.is_query,
+        request.user,
+        matter,
+        channel=payload.channel,
+        content=payload.content,
+        author_name=payload.author_name,
+        author_group=payload.author_group,
+        is_query=payload.is_query,
     )
     return Status(201, comment)
 
@@ -132,5 +141,9 @@ def create_comment(request: HttpRequest, matter_id: int, payload: CommentIn) -> 
 @router.post("/comments/{comment_id}/reply", response=CommentOut)
 def reply_comment(request: HttpRequest, comment_id: int, payload: ReplyIn) -> Any:
     """回复意见或质疑，记录回复人和时间。"""
-    comment = access.get_for_user(request.user, Comment.objects.select_related("matter__department"), comment_id, "change")
-    return actions.do_reply_comment(request.user, comment, reply=payload.reply, version=payload.version)
+    comment = access.get_for_user(
+        request.user, Comment.objects.select_related("matter__department"), comment_id, "change"
+    )
+    return actions.do_reply_comment(
+        request.user, comment, reply=payload.reply, version=payload.version
+    )

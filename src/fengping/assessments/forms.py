@@ -277,11 +277,15 @@ class MatterDecisionForm(StyledForm):
 
     outcome = forms.ChoiceField(label=_("决定"))
     doc_no = forms.CharField(
-        label=_("文号"), max_length=80, help_text=_("格式：机关代字〔年份〕序号号，例如 株政发〔2026〕12号")
+        label=_("文号"),
+        max_length=80,
+        help_text=_("格式：机关代字〔年份〕序号号，例如 株政发〔2026〕12号"),
     )
     decided_on = forms.DateField(label=_("决定日期"), widget=DATE)
     authority = forms.CharField(label=_("决定机关"), max_length=120)
-    note = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     def __init__(self, *args: Any, decisions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -506,7 +506,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "missing": missing,
         "is_open": open_,
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
-        "content_open": a.status == AssessmentStatus.IN_PROGRESS and not Decision.objects.filter(assessment=a).exists(),
+        "content_open": a.status == AssessmentStatus.IN_PROGRESS
+        and not Decision.objects.filter(assessment=a).exists(),
         "can_change": access.can(request.user, a, "change"),
         "tab": tab,
         "tabs": TABS,
@@ -1086,7 +1087,9 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
     matter = access.get_for_user(request.user, Matter, matter_pk, need="change")
     matter_url = reverse("matters:detail", args=[matter.pk])
     try:
-        decisions = [(d.code, d.label) for d in matter_actions.scheme_of(matter.scheme_key).decisions]
+        decisions = [
+            (d.code, d.label) for d in matter_actions.scheme_of(matter.scheme_key).decisions
+        ]
     except ActionError:
         decisions = []
     form = MatterDecisionForm(
@@ -1098,8 +1101,14 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             actions.do_decide_without_assessment(
-                request.user, matter, outcome=data["outcome"], outcome_label=dict(decisions)[data["outcome"]],
-                doc_no=data["doc_no"], decided_on=data["decided_on"], authority=data["authority"], note=data["note"],
+                request.user,
+                matter,
+                outcome=data["outcome"],
+                outcome_label=dict(decisions)[data["outcome"]],
+                doc_no=data["doc_no"],
+                decided_on=data["decided_on"],
+                authority=data["authority"],
+                note=data["note"],
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -1115,9 +1124,13 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
             "crumbs": [(_("评估事项"), reverse("matters:list")), (matter.title, matter_url)],
             "cancel_url": matter_url,
             # Said up front; on submission the action itself refuses with the rule.
-            "intro": _("该事项属于必须评估的范围，未完成社会稳定风险评估不得作出决定（篇3 六(一)：严禁漏项）。")
+            "intro": _(
+                "该事项属于必须评估的范围，未完成社会稳定风险评估不得作出决定（篇3 六(一)：严禁漏项）。"
+            )
             if matter.must_assess
-            else _("只有不属于必须评估范围、也未被指定评估的事项，才能不经社会稳定风险评估作出决定。"),
+            else _(
+                "只有不属于必须评估范围、也未被指定评估的事项，才能不经社会稳定风险评估作出决定。"
+            ),
             "submit_label": _("登记决定"),
         },
     )

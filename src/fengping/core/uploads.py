@@ -16,9 +16,18 @@ from .errors import ActionError
 # extension -> (content type, accepted leading bytes); b"" means text checked as UTF-8.
 DOCUMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".pdf": ("application/pdf", (b"%PDF",)),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (b"PK\x03\x04",),
+    ),
     ".doc": ("application/msword", (b"\xd0\xcf\x11\xe0",)),
     ".xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
     ".wps": ("application/vnd.ms-works", (b"\xd0\xcf\x11\xe0",)),
@@ -42,7 +51,9 @@ class CheckedFile:
     token: str
 
 
-def check_document(upload: Any, types: dict[str, tuple[str, tuple[bytes, ...]]] | None = None) -> CheckedFile:
+def check_document(
+    upload: Any, types: dict[str, tuple[str, tuple[bytes, ...]]] | None = None
+) -> CheckedFile:
     types = types or DOCUMENT_TYPES
     if upload is None:
         raise ActionError(_("请选择文件"), field="file")
@@ -57,7 +68,8 @@ def check_document(upload: Any, types: dict[str, tuple[str, tuple[bytes, ...]]] 
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in types:
         raise ActionError(
-            _("不接受该类型的文件（%(ext)s）；可上传：%(all)s") % {"ext": ext or "—", "all": " ".join(sorted(types))},
+            _("不接受该类型的文件（%(ext)s）；可上传：%(all)s")
+            % {"ext": ext or "—", "all": " ".join(sorted(types))},
             field="file",
         )
     data = upload.read()

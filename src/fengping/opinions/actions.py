@@ -126,7 +126,9 @@ def do_create_questionnaire(
     if groups is not None:
         qn.groups = _clean_groups(groups)
     qn.save()
-    record(actor, "opinions.questionnaire.create", qn, after=snapshot(qn, Questionnaire.audit_fields))
+    record(
+        actor, "opinions.questionnaire.create", qn, after=snapshot(qn, Questionnaire.audit_fields)
+    )
     if with_stance_question:
         do_add_question(
             actor,
@@ -161,7 +163,13 @@ def do_update_questionnaire(
     qn.closes_at = closes_at
     qn.version += 1
     qn.save()
-    record(actor, "opinions.questionnaire.update", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    record(
+        actor,
+        "opinions.questionnaire.update",
+        qn,
+        before=before,
+        after=snapshot(qn, Questionnaire.audit_fields),
+    )
     return qn
 
 
@@ -196,9 +204,7 @@ def _clean_question(
             raise ActionError(_("态度题必须是单选题"), field="kind")
         stance_list = [str(s) for s in (stances or [])]
         if len(stance_list) != len(cleaned) or any(s not in Stance.values for s in stance_list):
-            raise ActionError(
-                _("态度题的每个选项都要标明“支持”“中立”或“反对”"), field="choices"
-            )
+            raise ActionError(_("态度题的每个选项都要标明“支持”“中立”或“反对”"), field="choices")
         others = qn.questions.filter(is_stance=True)
         if exclude_pk is not None:
             others = others.exclude(pk=exclude_pk)
@@ -240,7 +246,9 @@ def do_add_question(
     )
     qn.version += 1
     qn.save(update_fields=["version"])
-    record(actor, "opinions.question.add", question, after=snapshot(question, Question.audit_fields))
+    record(
+        actor, "opinions.question.add", question, after=snapshot(question, Question.audit_fields)
+    )
     return question
 
 
@@ -263,7 +271,12 @@ def do_update_question(
     question = Question.objects.select_for_update().get(pk=question.pk)
     before = snapshot(question, Question.audit_fields)
     text, cleaned, stance_list = _clean_question(
-        qn, kind=kind, text=text, choices=choices, stances=stances, is_stance=is_stance,
+        qn,
+        kind=kind,
+        text=text,
+        choices=choices,
+        stances=stances,
+        is_stance=is_stance,
         exclude_pk=question.pk,
     )
     question.kind, question.text, question.choices = kind, text, cleaned
@@ -273,7 +286,13 @@ def do_update_question(
     question.save()
     qn.version += 1
     qn.save(update_fields=["version"])
-    record(actor, "opinions.question.update", question, before=before, after=snapshot(question, Question.audit_fields))
+    record(
+        actor,
+        "opinions.question.update",
+        question,
+        before=before,
+        after=snapshot(question, Question.audit_fields),
+    )
     return question
 
 
@@ -288,8 +307,14 @@ def do_remove_question(actor: Any, question: Question) -> None:
     qn.version += 1
     qn.save(update_fields=["version"])
     record(
-        actor, "opinions.question.remove", None, object_type="opinions.question",
-        object_id=str(pk), object_repr=label, scope_path=path, before=before,
+        actor,
+        "opinions.question.remove",
+        None,
+        object_type="opinions.question",
+        object_id=str(pk),
+        object_repr=label,
+        scope_path=path,
+        before=before,
     )
 
 
@@ -314,7 +339,13 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     qn.published_at = timezone.now()
     qn.version += 1
     qn.save()
-    record(actor, "opinions.questionnaire.publish", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    record(
+        actor,
+        "opinions.questionnaire.publish",
+        qn,
+        before=before,
+        after=snapshot(qn, Questionnaire.audit_fields),
+    )
     return qn
 
 
@@ -329,7 +360,13 @@ def do_close(actor: Any, qn: Questionnaire) -> Questionnaire:
     qn.closed_at = timezone.now()
     qn.version += 1
     qn.save()
-    record(actor, "opinions.questionnaire.close", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+    record(
+        actor,
+        "opinions.questionnaire.close",
+        qn,
+        before=before,
+        after=snapshot(qn, Questionnaire.audit_fields),
+    )
     return qn
 
 
@@ -341,14 +378,24 @@ def close_expired(now: dt.datetime | None = None) -> int:
     expired = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED, closes_at__lte=now)
     for pk in expired.values_list("pk", flat=True):
         with transaction.atomic():
-            qn = Questionnaire.objects.select_for_update().select_related("matter__department").get(pk=pk)
+            qn = (
+                Questionnaire.objects.select_for_update()
+                .select_related("matter__department")
+                .get(pk=pk)
+            )
             if qn.status != QuestionnaireStatus.PUBLISHED:
                 continue
             before = snapshot(qn, Questionnaire.audit_fields)
             qn.status, qn.closed_at = QuestionnaireStatus.CLOSED, now
             qn.version += 1
             qn.save()
-            record(None, "opinions.questionnaire.expire", qn, before=before, after=snapshot(qn, Questionnaire.audit_fields))
+            record(
+                None,
+                "opinions.questionnaire.expire",
+                qn,
+                before=before,
+                after=snapshot(qn, Questionnaire.audit_fields),
+            )
             closed += 1
     return closed
 
@@ -404,7 +451,11 @@ def clean_answers(
                     continue
                 answer.choices = [index]
         elif q.kind == QuestionKind.MULTIPLE:
-            values = value if isinstance(value, list | tuple) else ([] if value in (None, "") else [value])
+            values = (
+                value
+                if isinstance(value, list | tuple)
+                else ([] if value in (None, "") else [value])
+            )
             indexes = [_as_int(v) for v in values]
             if any(i is None or not 0 <= i < len(q.choices) for i in indexes):
                 fail(_("所选选项无效"))
@@ -453,12 +504,20 @@ def _save_responses(
         for a in clean:
             if a.empty:
                 continue
-            row = Answer(response=response, question=a.question, choices=a.choices, scale=a.scale, text=a.text)
+            row = Answer(
+                response=response,
+                question=a.question,
+                choices=a.choices,
+                scale=a.scale,
+                text=a.text,
+            )
             answers.append(row)
             picks.append((row, a))
     Answer.objects.bulk_create(answers)
     AnswerChoice.objects.bulk_create(
-        AnswerChoice(answer=row, question=a.question, index=i) for row, a in picks for i in a.choices
+        AnswerChoice(answer=row, question=a.question, index=i)
+        for row, a in picks
+        for i in a.choices
     )
     return responses
 
@@ -486,7 +545,9 @@ def submit_public_response(
     if not browser_key:
         raise ActionError(_("请允许浏览器保存 Cookie 后再提交"))
     already = _("您已提交过这份问卷（每个浏览器只能提交一次），原答卷已保存，感谢您的参与！")
-    if Response.objects.filter(questionnaire=qn, channel=Channel.ONLINE, browser_key=browser_key).exists():
+    if Response.objects.filter(
+        questionnaire=qn, channel=Channel.ONLINE, browser_key=browser_key
+    ).exists():
         raise AlreadySubmitted(already)
     questions = list(qn.questions.all())
     errors: dict[int | str, str] = {}
@@ -512,7 +573,9 @@ def submit_public_response(
     except IntegrityError:
         raise AlreadySubmitted(already) from None
     record(
-        None, "opinions.response.submit", response,
+        None,
+        "opinions.response.submit",
+        response,
         after={"questionnaire": qn.pk, "channel": Channel.ONLINE, "group": group},
     )
     return response
@@ -537,7 +600,9 @@ def template_workbook(qn: Questionnaire) -> bytes:
     notes: list[list[Any]] = [[GROUP_HEADER, _("必填"), _("填写以下之一：") + "、".join(qn.groups)]]
     for n, q in enumerate(questions, start=1):
         if q.kind == QuestionKind.SINGLE:
-            how = _("填写一个选项的文字或序号：") + "；".join(f"{i}. {c}" for i, c in enumerate(q.choices, 1))
+            how = _("填写一个选项的文字或序号：") + "；".join(
+                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+            )
         elif q.kind == QuestionKind.MULTIPLE:
             how = _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
                 f"{i}. {c}" for i, c in enumerate(q.choices, 1)
@@ -628,9 +693,12 @@ def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> Import
         group = _cell_text(row.get(GROUP_HEADER))
         if group not in qn.groups:
             problems.append(
-                _("受访群体“%(g)s”无效，可选：%(all)s") % {"g": group or "—", "all": "、".join(qn.groups)}
+                _("受访群体“%(g)s”无效，可选：%(all)s")
+                % {"g": group or "—", "all": "、".join(qn.groups)}
             )
-        raw = {q.pk: _raw_from_cell(q, row.get(by_number[n])) for n, q in enumerate(questions, start=1)}
+        raw = {
+            q.pk: _raw_from_cell(q, row.get(by_number[n])) for n, q in enumerate(questions, start=1)
+        }
         clean, errors = clean_answers(questions, raw)
         problems.extend(errors.values())
         for problem in problems:
@@ -639,8 +707,12 @@ def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> Import
             prepared.append(
                 (
                     Response(
-                        questionnaire=qn, group=group, channel=Channel.PAPER, submitted_at=now,
-                        stance=_stance_of(clean), entered_by=actor,
+                        questionnaire=qn,
+                        group=group,
+                        channel=Channel.PAPER,
+                        submitted_at=now,
+                        stance=_stance_of(clean),
+                        entered_by=actor,
                     ),
                     clean,
                 )
@@ -650,7 +722,12 @@ def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> Import
     with transaction.atomic():
         access.require(actor, qn, "change")
         _save_responses(qn, prepared)
-        record(actor, "opinions.response.import", qn, after={"channel": Channel.PAPER, "count": len(prepared)})
+        record(
+            actor,
+            "opinions.response.import",
+            qn,
+            after={"channel": Channel.PAPER, "count": len(prepared)},
+        )
     result.imported = len(prepared)
     return result
 
@@ -692,7 +769,9 @@ def do_record_activity(
         minutes=minutes.strip(),
         created_by=actor,
     )
-    record(actor, "opinions.activity.record", activity, after=snapshot(activity, Activity.audit_fields))
+    record(
+        actor, "opinions.activity.record", activity, after=snapshot(activity, Activity.audit_fields)
+    )
     for upload in uploads:
         do_add_attachment(actor, activity, upload)
     return activity
@@ -714,8 +793,15 @@ def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment
     attachment.file.save(checked.name, checked.content, save=False)
     attachment.save()
     record(
-        actor, "opinions.attachment.add", attachment,
-        after={"activity": activity.pk, "name": attachment.name, "sha256": attachment.sha256, "size": attachment.size},
+        actor,
+        "opinions.attachment.add",
+        attachment,
+        after={
+            "activity": activity.pk,
+            "name": attachment.name,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+        },
     )
     return attachment
 
@@ -755,7 +841,9 @@ def do_add_comment(
 
 
 @transaction.atomic
-def do_reply_comment(actor: Any, comment: Comment, *, reply: str, version: int | None = None) -> Comment:
+def do_reply_comment(
+    actor: Any, comment: Comment, *, reply: str, version: int | None = None
+) -> Comment:
     """及时回复社会各界和群众的质疑 (篇3 六(三)): records who replied and when."""
     access.require(actor, comment, "change")
     comment = _locked(comment, version)
@@ -768,7 +856,13 @@ def do_reply_comment(actor: Any, comment: Comment, *, reply: str, version: int |
     comment.replied_at = timezone.now()
     comment.version += 1
     comment.save()
-    record(actor, "opinions.comment.reply", comment, before=before, after=snapshot(comment, Comment.audit_fields))
+    record(
+        actor,
+        "opinions.comment.reply",
+        comment,
+        before=before,
+        after=snapshot(comment, Comment.audit_fields),
+    )
     return comment
 
 
@@ -787,5 +881,11 @@ def do_mark_revision(
     comment.revision_note = note if revised else ""
     comment.version += 1
     comment.save()
-    record(actor, "opinions.comment.revision", comment, before=before, after=snapshot(comment, Comment.audit_fields))
+    record(
+        actor,
+        "opinions.comment.revision",
+        comment,
+        before=before,
+        after=snapshot(comment, Comment.audit_fields),
+    )
     return comment

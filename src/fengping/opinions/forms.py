@@ -29,21 +29,27 @@ def lines(text: str) -> list[str]:
 class QuestionnaireForm(StyledForm):
     title = forms.CharField(label=_("问卷标题"), max_length=200)
     intro = forms.CharField(
-        label=_("问卷说明"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("问卷说明"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("向受访群众说明事项背景、填写方式和个人信息保护。"),
     )
     groups = forms.CharField(
-        label=_("受访群体"), widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("受访群体"),
+        widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("每行一个，受访者须选择其一，统计按群体分列。"),
     )
     closes_at = forms.DateTimeField(
-        label=_("截止时间"), required=False,
+        label=_("截止时间"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         help_text=_("发布前必须设置；过了截止时间问卷自动停止接受提交。"),
     )
     with_stance_question = forms.BooleanField(
-        label=_("自动添加态度题（支持／基本支持／无所谓／不支持／反对）"), required=False, initial=True
+        label=_("自动添加态度题（支持／基本支持／无所谓／不支持／反对）"),
+        required=False,
+        initial=True,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -53,7 +59,9 @@ class QuestionForm(StyledForm):
     kind = forms.ChoiceField(label=_("题型"), choices=QuestionKind.choices)
     text = forms.CharField(label=_("题目"), max_length=300)
     choices = forms.CharField(
-        label=_("选项"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        label=_("选项"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_(
             "单选、多选题每行一个选项。态度题在每个选项后用“|”标明态度，例如“基本支持 | 支持”，"
             "态度为支持、中立或反对。"
@@ -73,7 +81,8 @@ class QuestionForm(StyledForm):
                 if len(parts) != 2 or parts[1].strip().lower() not in _STANCE_BY_LABEL:
                     self.add_error(
                         "choices",
-                        _("“%(line)s”没有标明态度，应写成“选项 | 支持”（或中立、反对）") % {"line": line},
+                        _("“%(line)s”没有标明态度，应写成“选项 | 支持”（或中立、反对）")
+                        % {"line": line},
                     )
                     continue
                 choices.append(parts[0].strip())
@@ -88,7 +97,8 @@ def question_initial(question: Any) -> dict[str, Any]:
     labels = dict(Stance.choices)
     if question.is_stance:
         text = "\n".join(
-            f"{c} | {labels.get(s, s)}" for c, s in zip(question.choices, question.stances, strict=False)
+            f"{c} | {labels.get(s, s)}"
+            for c, s in zip(question.choices, question.stances, strict=False)
         )
     else:
         text = "\n".join(question.choices)
@@ -103,7 +113,9 @@ def question_initial(question: Any) -> dict[str, Any]:
 
 
 class ImportForm(StyledForm):
-    file = forms.FileField(label=_("XLSX 文件"), help_text=_("请使用本问卷的模板，每行一份纸质问卷。"))
+    file = forms.FileField(
+        label=_("XLSX 文件"), help_text=_("请使用本问卷的模板，每行一份纸质问卷。")
+    )
 
 
 class ActivityForm(StyledForm):
@@ -111,7 +123,9 @@ class ActivityForm(StyledForm):
     date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
     place = forms.CharField(label=_("地点"), max_length=200, required=False)
     participants = forms.CharField(
-        label=_("参加人员"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("参加人员"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("单位、身份或姓名；走访、调查可写对象范围。"),
     )
     participant_count = forms.IntegerField(label=_("参加人数"), min_value=0, initial=0)
@@ -119,7 +133,8 @@ class ActivityForm(StyledForm):
         label=_("主要意见和纪要"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
     attachment = forms.FileField(
-        label=_("附件"), required=False,
+        label=_("附件"),
+        required=False,
         help_text=_("会议纪要、签到表、公示截图等；可在活动页面继续添加。"),
     )
 
@@ -143,7 +158,8 @@ class ReplyForm(StyledForm):
 
 class RevisionForm(StyledForm):
     revision_note = forms.CharField(
-        label=_("修订说明"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("修订说明"),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("据此意见对决策或项目方案作了哪些修订完善。"),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

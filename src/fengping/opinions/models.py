@@ -45,13 +45,19 @@ class Questionnaire(Scoped):
     intro = models.TextField(_("问卷说明"), blank=True)
     groups = models.JSONField(_("受访群体"), default=default_groups)
     status = models.CharField(
-        _("状态"), max_length=20, choices=QuestionnaireStatus.choices, default=QuestionnaireStatus.DRAFT
+        _("状态"),
+        max_length=20,
+        choices=QuestionnaireStatus.choices,
+        default=QuestionnaireStatus.DRAFT,
     )
     closes_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     # The public link: unguessable, never derived from the primary key.
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
@@ -117,9 +123,13 @@ SCALE_MIN, SCALE_MAX = 1, 5
 
 
 class Question(Scoped):
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
     order = models.PositiveSmallIntegerField(_("题号"), default=1)
-    kind = models.CharField(_("题型"), max_length=20, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
+    kind = models.CharField(
+        _("题型"), max_length=20, choices=QuestionKind.choices, default=QuestionKind.SINGLE
+    )
     text = models.CharField(_("题目"), max_length=300)
     choices = models.JSONField(_("选项"), default=list, blank=True)
     # For the 态度 question only: the stance of each choice, parallel to `choices`.
@@ -128,7 +138,15 @@ class Question(Scoped):
     required = models.BooleanField(_("必答"), default=True)
 
     scope_path_lookup = "questionnaire__matter__department__path"
-    audit_fields: ClassVar[tuple[str, ...]] = ("order", "kind", "text", "choices", "stances", "is_stance", "required")
+    audit_fields: ClassVar[tuple[str, ...]] = (
+        "order",
+        "kind",
+        "text",
+        "choices",
+        "stances",
+        "is_stance",
+        "required",
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -136,7 +154,9 @@ class Question(Scoped):
         verbose_name_plural = _("问卷题目")
         constraints = [
             models.UniqueConstraint(
-                fields=["questionnaire"], condition=Q(is_stance=True), name="opinion_one_stance_question"
+                fields=["questionnaire"],
+                condition=Q(is_stance=True),
+                name="opinion_one_stance_question",
             )
         ]
 
@@ -155,7 +175,13 @@ class Question(Scoped):
         """(index, label, stance label) for templates."""
         labels = dict(Stance.choices)
         return [
-            (i, label, str(labels.get(self.stances[i], "")) if self.is_stance and i < len(self.stances) else "")
+            (
+                i,
+                label,
+                str(labels.get(self.stances[i], ""))
+                if self.is_stance and i < len(self.stances)
+                else "",
+            )
             for i, label in enumerate(self.choices)
         ]
 
@@ -167,9 +193,13 @@ class Channel(models.TextChoices):
 
 
 class Response(Scoped):
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="responses")
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="responses"
+    )
     group = models.CharField(_("受访群体"), max_length=60)
-    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    channel = models.CharField(
+        _("渠道"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
+    )
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     # SHA-256 of the long-lived random cookie of the browser that answered (online only):
     # one answer per browser, without storing anything that names the person.
@@ -178,8 +208,12 @@ class Response(Scoped):
     # Copied from the answer to the 态度 question, so rates are one GROUP BY.
     stance = models.CharField(_("态度"), max_length=10, choices=Stance.choices, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     scope_path_lookup = "questionnaire__matter__department__path"
@@ -197,7 +231,9 @@ class Response(Scoped):
         ]
         indexes = [
             models.Index(fields=["questionnaire", "submitted_at"], name="opinion_resp_qn_time_idx"),
-            models.Index(fields=["questionnaire", "group", "stance"], name="opinion_resp_group_idx"),
+            models.Index(
+                fields=["questionnaire", "group", "stance"], name="opinion_resp_group_idx"
+            ),
             models.Index(fields=["questionnaire", "channel"], name="opinion_resp_channel_idx"),
         ]
 
@@ -222,7 +258,9 @@ class Answer(Scoped):
     class Meta:
         ordering = ["question__order", "question_id"]
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="opinion_one_answer_per_question")
+            models.UniqueConstraint(
+                fields=["response", "question"], name="opinion_one_answer_per_question"
+            )
         ]
         indexes = [models.Index(fields=["question", "scale"], name="opinion_answer_scale_idx")]
 
@@ -258,7 +296,10 @@ class ActivityKind(models.TextChoices):
 
 class Activity(Scoped):
     matter = models.ForeignKey(
-        Matter, verbose_name=_("评估事项"), on_delete=models.CASCADE, related_name="opinion_activities"
+        Matter,
+        verbose_name=_("评估事项"),
+        on_delete=models.CASCADE,
+        related_name="opinion_activities",
     )
     kind = models.CharField(_("形式"), max_length=20, choices=ActivityKind.choices)
     date = models.DateField(_("日期"))
@@ -266,12 +307,19 @@ class Activity(Scoped):
     participants = models.TextField(_("参加人员"), blank=True)
     participant_count = models.PositiveIntegerField(_("参加人数"), default=0)
     minutes = models.TextField(_("主要意见和纪要"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = "matter__department__path"
     audit_fields: ClassVar[tuple[str, ...]] = (
-        "kind", "date", "place", "participants", "participant_count", "minutes",
+        "kind",
+        "date",
+        "place",
+        "participants",
+        "participant_count",
+        "minutes",
     )
 
     class Meta:
@@ -304,7 +352,9 @@ class Attachment(Scoped):
     sha256 = models.CharField(max_length=64, editable=False)
     size = models.PositiveIntegerField(editable=False)
     content_type = models.CharField(max_length=100, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = "activity__matter__department__path"
@@ -336,7 +386,10 @@ class CommentChannel(models.TextChoices):
 
 class Comment(Scoped):
     matter = models.ForeignKey(
-        Matter, verbose_name=_("评估事项"), on_delete=models.CASCADE, related_name="opinion_comments"
+        Matter,
+        verbose_name=_("评估事项"),
+        on_delete=models.CASCADE,
+        related_name="opinion_comments",
     )
     channel = models.CharField(_("渠道"), max_length=20, choices=CommentChannel.choices)
     author_name = models.CharField(_("提出人"), max_length=60, blank=True)
@@ -346,21 +399,34 @@ class Comment(Scoped):
     is_query = models.BooleanField(_("质疑"), default=False)
     reply = models.TextField(_("回复"), blank=True)
     replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("回复人"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回复人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     # 对拟做出的重大决策和重大项目进行修订完善.
     led_to_revision = models.BooleanField(_("已据此修订"), default=False)
     revision_note = models.TextField(_("修订说明"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = "matter__department__path"
     audit_fields: ClassVar[tuple[str, ...]] = (
-        "channel", "author_group", "content", "is_query", "reply", "replied_by", "replied_at",
-        "led_to_revision", "revision_note",
+        "channel",
+        "author_group",
+        "content",
+        "is_query",
+        "reply",
+        "replied_by",
+        "replied_at",
+        "led_to_revision",
+        "revision_note",
     )
 
     class Meta:

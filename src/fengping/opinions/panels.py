@@ -27,14 +27,17 @@ def opinions_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     unanswered = matter.opinion_comments.filter(is_query=True, replied_at__isnull=True).count()
     if with_stance:
         value = _("答卷 %(n)s 份 · 支持率 %(r).1f%%") % {
-            "n": total, "r": counts.get(Stance.SUPPORT, 0) * 100 / with_stance,
+            "n": total,
+            "r": counts.get(Stance.SUPPORT, 0) * 100 / with_stance,
         }
     else:
         value = _("答卷 %(n)s 份") % {"n": total}
     return {
         "label": _("征求意见"),
         "value": value,
-        "note": _("待回复质疑 %(n)s 条") % {"n": unanswered} if unanswered else _("问卷、座谈、听证、意见与回复"),
+        "note": _("待回复质疑 %(n)s 条") % {"n": unanswered}
+        if unanswered
+        else _("问卷、座谈、听证、意见与回复"),
         "url": reverse("opinions:matter", args=[matter.pk]),
     }
 

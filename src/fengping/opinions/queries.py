@@ -47,7 +47,9 @@ def visible_matters(user: Any, need: str = "view") -> QuerySet[Matter]:
 def public_matters() -> QuerySet[Matter]:
     """Matters open for public consultation. A confidential matter never appears
     (篇3 二(四)), even if it was opened before being marked confidential."""
-    return Matter.objects.filter(consultation_open=True, confidential=False).select_related("department")
+    return Matter.objects.filter(consultation_open=True, confidential=False).select_related(
+        "department"
+    )
 
 
 def public_questionnaires(matters: Iterable[Matter]) -> QuerySet[Questionnaire]:
@@ -169,7 +171,9 @@ def _counts(by_stance: dict[str, int]) -> dict[str, int]:
 
 def _group_order(matter: Matter) -> list[str]:
     order: list[str] = []
-    for groups in matter.questionnaires.order_by("created_at", "id").values_list("groups", flat=True):
+    for groups in matter.questionnaires.order_by("created_at", "id").values_list(
+        "groups", flat=True
+    ):
         for g in groups or []:
             if g not in order:
                 order.append(g)
@@ -199,7 +203,10 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
     )
     activities = {
         row["kind"]: row["n"]
-        for row in Activity.objects.filter(matter=matter).order_by().values("kind").annotate(n=Count("id"))
+        for row in Activity.objects.filter(matter=matter)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
     }
     return OpinionSummary(
         respondents=overall["respondents"],

@@ -63,17 +63,26 @@ def _matter(request: HttpRequest, pk: int, need: str = "view") -> Matter:
 
 def _questionnaire(request: HttpRequest, pk: int, need: str = "view") -> Questionnaire:
     return access.get_for_user(
-        request.user, Questionnaire.objects.select_related("matter__department"), pk, need  # type: ignore[arg-type]
+        request.user,
+        Questionnaire.objects.select_related("matter__department"),
+        pk,
+        need,  # type: ignore[arg-type]
     )
 
 
 def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
-    return [(_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])), *more]
+    return [
+        (_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])),
+        *more,
+    ]
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any
+) -> HttpResponse:
     return render(
-        request, "core/form.html",
+        request,
+        "core/form.html",
         {"form": form, "title": title, "crumbs": crumbs, "cancel_url": cancel_url, **extra},
     )
 
@@ -116,7 +125,9 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": _chart_data(summary),
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
-            "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[:5],
+            "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
+                :5
+            ],
             "can_change": access.can(request.user, matter, "change"),
             "tab": "summary",
         },
@@ -135,17 +146,23 @@ def questionnaire_create(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk, "change")
     form = QuestionnaireForm(
         request.POST or None,
-        initial={"title": _("关于“%(m)s”的意见征询问卷") % {"m": matter.title},
-                 "groups": _groups_text(Questionnaire._meta.get_field("groups").default()),
-                 "with_stance_question": True},
+        initial={
+            "title": _("关于“%(m)s”的意见征询问卷") % {"m": matter.title},
+            "groups": _groups_text(Questionnaire._meta.get_field("groups").default()),
+            "with_stance_question": True,
+        },
     )
     form.fields.pop("version")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             qn = actions.do_create_questionnaire(
-                request.user, matter, title=data["title"], intro=data["intro"],
-                groups=lines(data["groups"]), closes_at=data["closes_at"],
+                request.user,
+                matter,
+                title=data["title"],
+                intro=data["intro"],
+                groups=lines(data["groups"]),
+                closes_at=data["closes_at"],
                 with_stance_question=data["with_stance_question"],
             )
         except ActionError as exc:
@@ -153,7 +170,13 @@ def questionnaire_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已新建问卷，请继续添加题目"))
             return redirect("opinions:questionnaire", qn.pk)
-    return _form_page(request, form, _("新建调查问卷"), _crumbs(matter), reverse("opinions:matter", args=[matter.pk]))
+    return _form_page(
+        request,
+        form,
+        _("新建调查问卷"),
+        _crumbs(matter),
+        reverse("opinions:matter", args=[matter.pk]),
+    )
 
 
 @authenticated
@@ -168,7 +191,9 @@ def questionnaire_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "qn": qn,
             "stats": stats,
             "responses": responses,
-            "public_url": request.build_absolute_uri(reverse("opinions:public_form", args=[qn.token])),
+            "public_url": request.build_absolute_uri(
+                reverse("opinions:public_form", args=[qn.token])
+            ),
             "can_change": access.can(request.user, qn, "change"),
             "tab": "questionnaires",
         },
@@ -181,8 +206,11 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuestionnaireForm(
         request.POST or None,
         initial={
-            "title": qn.title, "intro": qn.intro, "groups": _groups_text(qn.groups),
-            "closes_at": timezone.localtime(qn.closes_at) if qn.closes_at else None, "version": qn.version,
+            "title": qn.title,
+            "intro": qn.intro,
+            "groups": _groups_text(qn.groups),
+            "closes_at": timezone.localtime(qn.closes_at) if qn.closes_at else None,
+            "version": qn.version,
         },
     )
     form.fields.pop("with_stance_question")
@@ -190,8 +218,13 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             actions.do_update_questionnaire(
-                request.user, qn, version=data["version"], title=data["title"], intro=data["intro"],
-                groups=lines(data["groups"]), closes_at=data["closes_at"],
+                request.user,
+                qn,
+                version=data["version"],
+                title=data["title"],
+                intro=data["intro"],
+                groups=lines(data["groups"]),
+                closes_at=data["closes_at"],
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -202,15 +235,23 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
 
 
-def _question_page(request: HttpRequest, qn: Questionnaire, question: Question | None) -> HttpResponse:
-    initial = question_initial(question) if question else {"kind": QuestionKind.SINGLE, "required": True}
+def _question_page(
+    request: HttpRequest, qn: Questionnaire, question: Question | None
+) -> HttpResponse:
+    initial = (
+        question_initial(question) if question else {"kind": QuestionKind.SINGLE, "required": True}
+    )
     form = QuestionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {
-            "kind": data["kind"], "text": data["text"], "choices": data["choice_list"],
-            "stances": data["stance_list"], "is_stance": data["is_stance"],
-            "required": data["required"], "order": data["order"],
+            "kind": data["kind"],
+            "text": data["text"],
+            "choices": data["choice_list"],
+            "stances": data["stance_list"],
+            "is_stance": data["is_stance"],
+            "required": data["required"],
+            "order": data["order"],
         }
         try:
             if question is None:
@@ -235,7 +276,10 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
-        request.user, Question.objects.select_related("questionnaire__matter__department"), pk, "change"
+        request.user,
+        Question.objects.select_related("questionnaire__matter__department"),
+        pk,
+        "change",
     )
     return _question_page(request, question.questionnaire, question)
 
@@ -243,7 +287,10 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
-        request.user, Question.objects.select_related("questionnaire__matter__department"), pk, "change"
+        request.user,
+        Question.objects.select_related("questionnaire__matter__department"),
+        pk,
+        "change",
     )
     qn = question.questionnaire
     back = reverse("opinions:questionnaire", args=[qn.pk])
@@ -256,9 +303,11 @@ def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已删除题目"))
         return redirect(back)
     return render(
-        request, "core/confirm.html",
+        request,
+        "core/confirm.html",
         {
-            "title": _("删除题目"), "crumbs": _crumbs(qn.matter, (qn.title, back)),
+            "title": _("删除题目"),
+            "crumbs": _crumbs(qn.matter, (qn.title, back)),
             "question": _("确定删除题目“%(q)s”吗？") % {"q": question.text},
             "consequence": _("只有草稿状态的问卷可以删除题目；删除操作会记入审计日志。"),
             "cancel_url": back,
@@ -295,9 +344,16 @@ def questionnaire_close(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def responses(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk)
-    group, channel, stance = request.GET.get("group", ""), request.GET.get("channel", ""), request.GET.get("stance", "")
+    group, channel, stance = (
+        request.GET.get("group", ""),
+        request.GET.get("channel", ""),
+        request.GET.get("stance", ""),
+    )
     qs = qn.responses.select_related("entered_by").prefetch_related(
-        Prefetch("answers", Answer.objects.select_related("question").order_by("question__order", "question_id"))
+        Prefetch(
+            "answers",
+            Answer.objects.select_related("question").order_by("question__order", "question_id"),
+        )
     )
     if group:
         qs = qs.filter(group=group)
@@ -312,9 +368,16 @@ def responses(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "opinions/responses.html",
         {
-            "matter": qn.matter, "qn": qn, "page": page, "qs": query_without_page(request),
-            "group": group, "channel": channel, "stance": stance,
-            "channels": Channel.choices, "stances": Stance.choices, "tab": "questionnaires",
+            "matter": qn.matter,
+            "qn": qn,
+            "page": page,
+            "qs": query_without_page(request),
+            "group": group,
+            "channel": channel,
+            "stance": stance,
+            "channels": Channel.choices,
+            "stances": Stance.choices,
+            "tab": "questionnaires",
         },
     )
 
@@ -331,7 +394,8 @@ def import_paper(request: HttpRequest, pk: int) -> HttpResponse:
         except ActionError as exc:
             form.add_action_error(exc)
     return render(
-        request, "opinions/import.html",
+        request,
+        "opinions/import.html",
         {"matter": qn.matter, "qn": qn, "form": form, "result": result, "tab": "questionnaires"},
     )
 
@@ -356,10 +420,15 @@ def activities(request: HttpRequest, pk: int) -> HttpResponse:
         qs = qs.filter(kind=kind)
     page = paginate(request, qs.order_by("-date", "-id"))
     return render(
-        request, "opinions/activities.html",
+        request,
+        "opinions/activities.html",
         {
-            "matter": matter, "page": page, "qs": query_without_page(request), "kind": kind,
-            "kinds": ActivityKind.choices, "can_change": access.can(request.user, matter, "change"),
+            "matter": matter,
+            "page": page,
+            "qs": query_without_page(request),
+            "kind": kind,
+            "kinds": ActivityKind.choices,
+            "can_change": access.can(request.user, matter, "change"),
             "tab": "activities",
         },
     )
@@ -369,16 +438,26 @@ def activities(request: HttpRequest, pk: int) -> HttpResponse:
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk, "change")
     form = ActivityForm(
-        request.POST or None, request.FILES or None,
-        initial={"kind": request.GET.get("kind", ActivityKind.SYMPOSIUM), "date": timezone.localdate()},
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "kind": request.GET.get("kind", ActivityKind.SYMPOSIUM),
+            "date": timezone.localdate(),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             activity = actions.do_record_activity(
-                request.user, matter, kind=data["kind"], date=data["date"], place=data["place"],
-                participants=data["participants"], participant_count=data["participant_count"],
-                minutes=data["minutes"], uploads=[data["attachment"]] if data["attachment"] else [],
+                request.user,
+                matter,
+                kind=data["kind"],
+                date=data["date"],
+                place=data["place"],
+                participants=data["participants"],
+                participant_count=data["participant_count"],
+                minutes=data["minutes"],
+                uploads=[data["attachment"]] if data["attachment"] else [],
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -387,22 +466,34 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("opinions:activity", activity.pk)
     back = reverse("opinions:activities", args=[matter.pk])
     return _form_page(
-        request, form, _("登记征求意见活动"), _crumbs(matter, (_("征求意见活动"), back)), back,
-        intro=_("走访群众、抽样调查、媒体公示、召开听证会、与利益相关方座谈、组织专家分析论证；"
-                "重大复杂疑难事项还应征求上级主管部门的意见和建议。"),
+        request,
+        form,
+        _("登记征求意见活动"),
+        _crumbs(matter, (_("征求意见活动"), back)),
+        back,
+        intro=_(
+            "走访群众、抽样调查、媒体公示、召开听证会、与利益相关方座谈、组织专家分析论证；"
+            "重大复杂疑难事项还应征求上级主管部门的意见和建议。"
+        ),
     )
 
 
 @authenticated
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = access.get_for_user(request.user, Activity.objects.select_related("matter__department", "created_by"), pk)
+    activity = access.get_for_user(
+        request.user, Activity.objects.select_related("matter__department", "created_by"), pk
+    )
     can_change = access.can(request.user, activity, "change")
     return render(
-        request, "opinions/activity.html",
+        request,
+        "opinions/activity.html",
         {
-            "matter": activity.matter, "activity": activity,
+            "matter": activity.matter,
+            "activity": activity,
             "attachments": activity.attachments.select_related("uploaded_by"),
-            "form": AttachmentForm() if can_change else None, "can_change": can_change, "tab": "activities",
+            "form": AttachmentForm() if can_change else None,
+            "can_change": can_change,
+            "tab": "activities",
         },
     )
 
@@ -428,7 +519,9 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = access.get_for_user(request.user, Attachment, pk)
     return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
         content_type=attachment.content_type or "application/octet-stream",
     )
 
@@ -454,11 +547,18 @@ def comments(request: HttpRequest, pk: int) -> HttpResponse:
         qs = qs.filter(Q(content__icontains=q) | Q(reply__icontains=q))
     page = paginate(request, qs.order_by("-created_at", "-id"))
     return render(
-        request, "opinions/comments.html",
+        request,
+        "opinions/comments.html",
         {
-            "matter": matter, "page": page, "qs": query_without_page(request), "show": show,
-            "channel": channel, "q": q, "channels": CommentChannel.choices,
-            "can_change": access.can(request.user, matter, "change"), "tab": "comments",
+            "matter": matter,
+            "page": page,
+            "qs": query_without_page(request),
+            "show": show,
+            "channel": channel,
+            "q": q,
+            "channels": CommentChannel.choices,
+            "can_change": access.can(request.user, matter, "change"),
+            "tab": "comments",
         },
     )
 
@@ -471,8 +571,13 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             actions.do_add_comment(
-                request.user, matter, channel=data["channel"], content=data["content"],
-                author_name=data["author_name"], author_group=data["author_group"], is_query=data["is_query"],
+                request.user,
+                matter,
+                channel=data["channel"],
+                content=data["content"],
+                author_name=data["author_name"],
+                author_group=data["author_group"],
+                is_query=data["is_query"],
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -484,24 +589,37 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _comment(request: HttpRequest, pk: int) -> Comment:
-    return access.get_for_user(request.user, Comment.objects.select_related("matter__department"), pk, "change")
+    return access.get_for_user(
+        request.user, Comment.objects.select_related("matter__department"), pk, "change"
+    )
 
 
 @authenticated
 def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
     comment = _comment(request, pk)
-    form = ReplyForm(request.POST or None, initial={"reply": comment.reply, "version": comment.version})
+    form = ReplyForm(
+        request.POST or None, initial={"reply": comment.reply, "version": comment.version}
+    )
     back = reverse("opinions:comments", args=[comment.matter_id])
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_reply_comment(request.user, comment, reply=form.cleaned_data["reply"], version=form.cleaned_data["version"])
+            actions.do_reply_comment(
+                request.user,
+                comment,
+                reply=form.cleaned_data["reply"],
+                version=form.cleaned_data["version"],
+            )
         except ActionError as exc:
             form.add_action_error(exc)
         else:
             messages.success(request, _("已回复"))
             return redirect(request.POST["next"] if _safe_next(request) else back)
     return _form_page(
-        request, form, _("回复意见"), _crumbs(comment.matter, (_("意见与回复"), back)), back,
+        request,
+        form,
+        _("回复意见"),
+        _crumbs(comment.matter, (_("意见与回复"), back)),
+        back,
         intro=comment.content,
     )
 
@@ -509,12 +627,18 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
     comment = _comment(request, pk)
-    form = RevisionForm(request.POST or None, initial={"revision_note": comment.revision_note, "version": comment.version})
+    form = RevisionForm(
+        request.POST or None,
+        initial={"revision_note": comment.revision_note, "version": comment.version},
+    )
     back = reverse("opinions:comments", args=[comment.matter_id])
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_mark_revision(
-                request.user, comment, note=form.cleaned_data["revision_note"], version=form.cleaned_data["version"]
+                request.user,
+                comment,
+                note=form.cleaned_data["revision_note"],
+                version=form.cleaned_data["version"],
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -522,7 +646,11 @@ def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已记录据此意见作出的修订"))
             return redirect(back)
     return _form_page(
-        request, form, _("记录修订完善"), _crumbs(comment.matter, (_("意见与回复"), back)), back,
+        request,
+        form,
+        _("记录修订完善"),
+        _crumbs(comment.matter, (_("意见与回复"), back)),
+        back,
         intro=comment.content,
     )
 
@@ -531,7 +659,9 @@ def _safe_next(request: HttpRequest) -> bool:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    )
 
 
 # ---------------------------------------------------------------- public pages
@@ -562,7 +692,11 @@ def _browser_key(value: str) -> str:
 
 def _set_cookie(response: HttpResponse, value: str) -> HttpResponse:
     response.set_cookie(
-        COOKIE, value, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
+        COOKIE,
+        value,
+        max_age=COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
     )
     return response
@@ -598,13 +732,19 @@ def _raw_answers(request: HttpRequest, questions: list[Question]) -> dict[int, A
     raw: dict[int, Any] = {}
     for q in questions:
         name = f"q{q.pk}"
-        raw[q.pk] = request.POST.getlist(name) if q.kind == QuestionKind.MULTIPLE else request.POST.get(name)
+        raw[q.pk] = (
+            request.POST.getlist(name)
+            if q.kind == QuestionKind.MULTIPLE
+            else request.POST.get(name)
+        )
     return raw
 
 
 @public
 def public_index(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, queries.public_matters().order_by("consultation_until", "-created_at", "-id"), 20)
+    page = paginate(
+        request, queries.public_matters().order_by("consultation_until", "-created_at", "-id"), 20
+    )
     matters = list(page.object_list)
     by_matter: dict[int, list[Questionnaire]] = {}
     for qn in queries.public_questionnaires(matters):
@@ -626,17 +766,24 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
         ip_hash = _ip_hash(request)
         if _throttled(ip_hash):
             context["message"] = _("提交过于频繁，请十分钟后再试。")
-            return _set_cookie(render(request, "opinions/public_message.html", context, status=429), cookie)
+            return _set_cookie(
+                render(request, "opinions/public_message.html", context, status=429), cookie
+            )
         try:
             actions.submit_public_response(
-                qn, group=request.POST.get("group", ""), answers=_raw_answers(request, questions),
-                browser_key=key, ip_hash=ip_hash,
+                qn,
+                group=request.POST.get("group", ""),
+                answers=_raw_answers(request, questions),
+                browser_key=key,
+                ip_hash=ip_hash,
             )
         except actions.QuestionnaireClosed:
             return render(request, "opinions/public_closed.html", context, status=410)
         except actions.AlreadySubmitted as exc:
             context["message"] = exc.message
-            return _set_cookie(render(request, "opinions/public_message.html", context, status=409), cookie)
+            return _set_cookie(
+                render(request, "opinions/public_message.html", context, status=409), cookie
+            )
         except actions.ResponseInvalid as exc:
             # Re-shown with the errors at 200, as Django forms do (a 4xx page is logged as
             # an error in the browser console).
@@ -645,7 +792,9 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
             context["errors"] = {"form": exc.message}
         else:
             return _set_cookie(redirect("opinions:public_thanks", qn.token), cookie)
-    elif Response.objects.filter(questionnaire=qn, channel=Channel.ONLINE, browser_key=key).exists():
+    elif Response.objects.filter(
+        questionnaire=qn, channel=Channel.ONLINE, browser_key=key
+    ).exists():
         context["message"] = _("您已提交过这份问卷，感谢您的参与！")
         return render(request, "opinions/public_message.html", context)
     errors = context.get("errors", {})

@@ -78,7 +78,12 @@ def do_create_department(
     if Department.objects.filter(code=code).exists():
         raise ActionError(_("部门编码“%(code)s”已被使用") % {"code": code}, field="code")
     dept = Department.objects.create(
-        name=name, short_name=(short_name or "").strip(), code=code, kind=kind, parent=parent, note=note
+        name=name,
+        short_name=(short_name or "").strip(),
+        code=code,
+        kind=kind,
+        parent=parent,
+        note=note,
     )
     dept.path = f"{parent.path if parent else ''}{dept.pk:07d}/"
     dept.depth = parent.depth + 1 if parent else 0

@@ -64,7 +64,10 @@ WEIGHTING_LABELS = {
     "ahp": gettext_lazy("层次分析法（AHP）"),
 }
 CALCULATION_LABELS = {"multiplication": gettext_lazy("相乘法"), "matrix": gettext_lazy("矩阵法")}
-ASSET_VALUE_LABELS = {"max": gettext_lazy("取 C、I、A 最大值"), "weighted": gettext_lazy("C、I、A 加权平均")}
+ASSET_VALUE_LABELS = {
+    "max": gettext_lazy("取 C、I、A 最大值"),
+    "weighted": gettext_lazy("C、I、A 加权平均"),
+}
 LOWERS_LABELS = {"likelihood": gettext_lazy("可能性"), "loss": gettext_lazy("损失")}
 
 

@@ -59,7 +59,9 @@ def composite_spec(scheme: Scheme) -> MethodSpec:
         no_risk_grade = override.grade
         band = next(b for b in method.bands.levels if b.code == override.band)
         no_risk_max = band.max
-    return MethodSpec(bands=bands, grades=grades, no_risk_grade=no_risk_grade, no_risk_max=no_risk_max)
+    return MethodSpec(
+        bands=bands, grades=grades, no_risk_grade=no_risk_grade, no_risk_max=no_risk_max
+    )
 
 
 def _isra_method(scheme: Scheme) -> Gbt20984Method:
@@ -79,7 +81,9 @@ def isra_tables(scheme: Scheme) -> MatrixTables:
     def cells(matrix: object) -> tuple[tuple[int, ...], ...]:
         return tuple(tuple(int(c) for c in row) for row in matrix.cells)  # type: ignore[attr-defined]
 
-    return _tables(cells(method.likelihood_matrix), cells(method.loss_matrix), cells(method.risk_matrix))
+    return _tables(
+        cells(method.likelihood_matrix), cells(method.loss_matrix), cells(method.risk_matrix)
+    )
 
 
 def isra_bands(scheme: Scheme) -> Bands:

@@ -148,7 +148,13 @@ def test_serve_in_production_mode_serves_static_files(tmp_path):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = {**os.environ, "FENGPING_DATA_DIR": str(tmp_path)}
+    # Its own SQLite file: the server must not touch the test database (or, in the
+    # PostgreSQL pass, a database named in DATABASE_URL that the tests never created).
+    env = {
+        **os.environ,
+        "FENGPING_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("FENGPING_DEBUG", None)
     server = subprocess.Popen(  # noqa: S603 - our own command

@@ -603,6 +603,7 @@ def build(out: Path) -> None:
     p(doc, "", None)
     p(doc, "{{ matter.department }}", "落款")
     p(doc, "{{ generated_on }}", "落款")
+    p(doc, "{{ audit_anchor }}", None)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(out))

@@ -88,10 +88,17 @@ def _parser() -> argparse.ArgumentParser:
         "audit", help="审计链 / audit chain", description="审计链工具 / audit chain tools"
     )
     au_sub = au.add_subparsers(dest="audit_command", metavar="子命令/subcommand", required=True)
-    au_sub.add_parser(
+    verify = au_sub.add_parser(
         "verify",
         help="校验审计链，断裂时以非零状态退出 / verify the chain; exit non-zero when broken",
-        description="从第一条事件起重新计算哈希链 / recompute the hash chain from the first event",
+        description="从第一条事件起重新计算哈希链；可同时核对报告或档案目录上打印的锚点 / recompute the hash chain from the first event; optionally check anchors printed on reports or archive indexes",
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="报告或档案目录上打印的锚点，可重复 / an anchor printed on a report or archive index (repeatable)",
     )
 
     sub.add_parser(
@@ -282,12 +289,27 @@ def _tick(args: Any) -> int:
 
 
 def _audit(args: Any) -> int:
-    from fengping.audit.chain import verify
+    from fengping.audit.chain import check_anchor, verify
 
+    bad_anchors = []
+    for anchor in args.anchor:
+        seq, _sep, digest = anchor.lstrip("#").partition(":")
+        if not (seq.isdigit() and check_anchor(int(seq), digest.strip())):
+            bad_anchors.append(anchor)
+    for anchor in bad_anchors:
+        print(
+            f"锚点不符（审计链被改写） / anchor does not match (the chain was rewritten): {anchor}",
+            file=sys.stderr,
+        )
     result = verify()
-    if result.ok:
-        print(f"审计链完好：{result.checked} 条事件 / audit chain intact: {result.checked} events")
+    if result.ok and not bad_anchors:
+        anchors = f"，{len(args.anchor)} 个锚点相符" if args.anchor else ""
+        print(
+            f"审计链完好：{result.checked} 条事件{anchors} / audit chain intact: {result.checked} events"
+        )
         return 0
+    if result.ok:
+        return 1
     print(
         f"审计链在事件 #{result.broken_seq} 处断裂 / audit chain broken at event #{result.broken_seq}: "
         f"{result.reason}",

@@ -120,3 +120,41 @@ def test_audit_pages_scoped(chain, login):
     seq = Event.objects.filter(action="org.department.update").get().seq
     assert login(chain.supervisor).get(f"/audit/{seq}/").status_code == 200
     assert login(chain.rsj_handler).get(f"/audit/{seq}/").status_code == 403
+
+
+def test_anchor_detects_a_consistently_rewritten_chain(chain, capsys):
+    """A printed anchor survives a rewrite that keeps the chain internally consistent."""
+    from fengping.audit.chain import GENESIS, _event_hash, head
+    from fengping.audit.models import ChainHead
+
+    seq, digest = head()
+    assert main(["audit", "verify", "--anchor", f"{seq}:{digest}"]) == 0
+    assert "1 个锚点相符" in capsys.readouterr().out
+    # Rewrite event 3 and re-hash every later event and the head: verify alone is fooled.
+    prev = GENESIS
+    for event in Event.objects.order_by("seq"):
+        with connection.cursor() as c:
+            if event.seq == 3:
+                c.execute(f"UPDATE {table()} SET object_repr = %s WHERE seq = 3", ["改写"])
+            event = Event.objects.get(seq=event.seq)
+            event.prev_hash = prev
+            new = _event_hash(event)
+            c.execute(
+                f"UPDATE {table()} SET prev_hash = %s, hash = %s WHERE seq = %s",
+                [prev, new, event.seq],
+            )
+        prev = new
+    ChainHead.objects.filter(pk=1).update(last_hash=prev)
+    assert verify().ok
+    assert main(["audit", "verify", "--anchor", f"#{seq}:{digest[:16]}"]) == 1
+    assert "锚点不符" in capsys.readouterr().err
+
+
+def test_report_context_carries_the_anchor(org):
+    from fengping.audit.chain import head
+    from fengping.reports.context import report_context
+    from tests.assessments.flow import to_grade_step
+
+    a = to_grade_step(org)
+    seq, digest = head()
+    assert f"#{seq}:{digest}" in report_context(a)["audit_anchor"]

@@ -85,6 +85,7 @@ def test_town_report_has_outline_factors_support_rate_and_override(org):
     assert "支持率60.0%" in text  # flow: 6 support, 3 oppose, 1 neutral
     assert "群众反映强烈，需从严评定" in text and "【等级调整】" in text
     assert "企业退休人员养老金调整" in text and "王教授" in text
+    assert "审计链锚点 / audit anchor: #" in text
 
 
 def test_no_override_paragraph_when_grade_kept(org):

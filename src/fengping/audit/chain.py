@@ -185,3 +185,24 @@ def verify() -> Verification:
             f" / the head records event #{head_seq} but the chain ends at #{last_seq}",
         )
     return Verification(True, checked)
+
+
+def head() -> tuple[int, str]:
+    """The newest event's sequence number and hash: an anchor to print outside the
+    database (on reports and archive indexes). Whoever rewrites the whole chain
+    consistently cannot change what was printed and filed."""
+    row = ChainHead.objects.filter(pk=1).first()
+    return (row.last_seq, row.last_hash) if row else (0, GENESIS)
+
+
+def anchor_text() -> str:
+    seq, digest = head()
+    return f"审计链锚点 / audit anchor: #{seq}:{digest}"
+
+
+def check_anchor(seq: int, digest: str) -> bool:
+    """Does event `seq` still carry this hash (or a prefix of at least 16 characters)?"""
+    if len(digest) < 16:
+        return False
+    event = Event.objects.filter(seq=seq).only("hash").first()
+    return event is not None and event.hash.startswith(digest.lower())

@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.utils import timezone
 
 from fengping.assessments.models import ArchiveDocument, Assessment
+from fengping.audit.chain import anchor_text
 from fengping.core.xlsx import safe_cell
 
 from .actions import safe_name
@@ -72,6 +73,7 @@ def _index_txt(assessment: Assessment, rows: list[dict[str, Any]]) -> bytes:
     lines = [
         f"{assessment.matter.title} 社会稳定风险评估专项工作档案",
         f"导出时间：{cn_date(timezone.now())} {timezone.localtime():%H:%M}    共 {len(rows)} 份材料",
+        anchor_text(),
         "",
     ]
     for r in rows:

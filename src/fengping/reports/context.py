@@ -26,6 +26,7 @@ from fengping.assessments.models import (
     MemberKind,
     RiskFactor,
 )
+from fengping.audit.chain import anchor_text
 from fengping.opinions.models import Activity
 from fengping.opinions.queries import matter_opinion_summary
 from fengping.schemebook.present import band_index, band_range, level_class
@@ -468,6 +469,9 @@ def report_context(assessment: Assessment, *, edition: int | None = None) -> dic
         "edition": edition,
         "edition_label": _("第%(n)s版") % {"n": edition},
         "generated_on": cn_date(timezone.localdate()),
+        # The audit chain's head when the report was made: printed and filed, it lets
+        # `fengping audit verify --anchor` prove later that no event was rewritten.
+        "audit_anchor": anchor_text(),
         "scheme": {"key": scheme.key, "name": scheme.name, "version": a.scheme_version},
         "sections": sections,
         "matter": {
@@ -578,6 +582,7 @@ def sample_context() -> dict[str, Any]:
         "edition": 1,
         "edition_label": "第1版",
         "generated_on": cn_date(dt.date(2026, 11, 27)),
+        "audit_anchor": "审计链锚点 / audit anchor: #1:" + "0" * 64,
         "scheme": {"key": "sample", "name": "示例方案", "version": "000000000000"},
         "sections": sections,
         "matter": {

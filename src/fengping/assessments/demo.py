@@ -157,6 +157,33 @@ def _reviews(reviewer: User, a: Any) -> Any:
     return a
 
 
+def _decide_and_file(
+    handler: User, a: Any, *, outcome: str, doc_no: str, authority: str, today: dt.date
+) -> Any:
+    """Decided yesterday, filed today with both supervising offices (篇3 六(七))."""
+    actions.do_decide(
+        handler,
+        a,
+        outcome=outcome,
+        doc_no=doc_no,
+        decided_on=today - dt.timedelta(days=1),
+        authority=authority,
+    )
+    for office in ("SFS-WWB", "SFS-LXB"):
+        actions.do_file(handler, a, office=_dept(office), filed_on=today)
+    return actions.do_complete_step(handler, a, "decide")
+
+
+def _measures(
+    handler: User, a: Any, today: dt.date, measures: list[tuple[str, str, str, int]]
+) -> None:
+    """(kind, title, owner, days until due) — 应对措施 and 应急预案 (篇3 六(八))."""
+    for kind, title, owner, days in measures:
+        actions.do_add_measure(
+            handler, a, kind=kind, title=title, owner=owner, due=today + dt.timedelta(days=days)
+        )
+
+
 def pension(today: dt.date) -> bool:
     title = "企业退休人员养老金调整"
     if Matter.objects.filter(title=title).exists():
@@ -277,32 +304,22 @@ def pension(today: dt.date) -> bool:
     actions.do_confirm_condition(
         handler, a, "prevention_work_done", "已开展政策宣讲 6 场，设立咨询热线。"
     )
-    actions.do_decide(
+    a = _decide_and_file(
         handler,
         a,
         outcome="implement",
         doc_no="示人社发〔2026〕18号",
-        decided_on=today - dt.timedelta(days=1),
         authority="市人力资源和社会保障局局务会议",
+        today=today,
     )
-    for office in ("SFS-WWB", "SFS-LXB"):
-        actions.do_file(handler, a, office=_dept(office), filed_on=today)
-    a = actions.do_complete_step(handler, a, "decide")
-    actions.do_add_measure(
+    _measures(
         handler,
         a,
-        kind="response",
-        title="发放前开展政策宣讲",
-        owner="养老保险科",
-        due=today + dt.timedelta(days=15),
-    )
-    actions.do_add_measure(
-        handler,
-        a,
-        kind="contingency",
-        title="集体上访应急处置预案",
-        owner="局办公室",
-        due=today + dt.timedelta(days=5),
+        today,
+        [
+            ("response", "发放前开展政策宣讲", "养老保险科", 15),
+            ("contingency", "集体上访应急处置预案", "局办公室", 5),
+        ],
     )
     return True
 
@@ -439,32 +456,22 @@ def expropriation(today: dt.date) -> bool:
     a = actions.do_complete_step(handler, a, "grade")
     a = _report(handler, a)
     a = _reviews(leader, a)
-    actions.do_decide(
+    a = _decide_and_file(
         handler,
         a,
         outcome="postpone",
         doc_no="示政发〔2026〕45号",
-        decided_on=today - dt.timedelta(days=1),
         authority="示范市人民政府常务会议",
+        today=today,
     )
-    for office in ("SFS-WWB", "SFS-LXB"):
-        actions.do_file(handler, a, office=_dept(office), filed_on=today)
-    a = actions.do_complete_step(handler, a, "decide")
-    actions.do_add_measure(
+    _measures(
         handler,
         a,
-        kind="response",
-        title="重新测算补偿标准并再次征求意见",
-        owner="房屋征收科",
-        due=today + dt.timedelta(days=30),
-    )
-    actions.do_add_measure(
-        handler,
-        a,
-        kind="contingency",
-        title="现场突发事件处置预案",
-        owner="东片社区",
-        due=today + dt.timedelta(days=7),
+        today,
+        [
+            ("response", "重新测算补偿标准并再次征求意见", "房屋征收科", 30),
+            ("contingency", "现场突发事件处置预案", "东片社区", 7),
+        ],
     )
     actions.do_complete_step(handler, a, "measures")
     return True

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
@@ -131,17 +132,14 @@ def _form_page(
     intro: str = "",
     submit_label: str = "",
 ) -> HttpResponse:
-    return render(
+    return form_page(
         request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "crumbs": _crumbs(a),
-            "cancel_url": _tab_url(a, tab),
-            "submit_label": submit_label or _("保存"),
-        },
+        form,
+        title,
+        _crumbs(a),
+        _tab_url(a, tab),
+        intro=intro,
+        submit_label=submit_label or _("保存"),
     )
 
 
@@ -1115,22 +1113,17 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已登记决定"))
             return redirect(matter_url)
-    return render(
+    return form_page(
         request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": _("登记决定（无需评估的事项）"),
-            "crumbs": [(_("评估事项"), reverse("matters:list")), (matter.title, matter_url)],
-            "cancel_url": matter_url,
-            # Said up front; on submission the action itself refuses with the rule.
-            "intro": _(
-                "该事项属于必须评估的范围，未完成社会稳定风险评估不得作出决定（篇3 六(一)：严禁漏项）。"
-            )
-            if matter.must_assess
-            else _(
-                "只有不属于必须评估范围、也未被指定评估的事项，才能不经社会稳定风险评估作出决定。"
-            ),
-            "submit_label": _("登记决定"),
-        },
+        form,
+        _("登记决定（无需评估的事项）"),
+        [(_("评估事项"), reverse("matters:list")), (matter.title, matter_url)],
+        matter_url,
+        # Said up front; on submission the action itself refuses with the rule.
+        intro=_(
+            "该事项属于必须评估的范围，未完成社会稳定风险评估不得作出决定（篇3 六(一)：严禁漏项）。"
+        )
+        if matter.must_assess
+        else _("只有不属于必须评估范围、也未被指定评估的事项，才能不经社会稳定风险评估作出决定。"),
+        submit_label=_("登记决定"),
     )

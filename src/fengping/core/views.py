@@ -21,6 +21,7 @@ from fengping.org.models import Department, Membership, User
 
 from .forms import PasswordForm, ProfileForm, TokenForm
 from .models import TickRun
+from .pages import form_page
 from .policy import authenticated, public
 
 login = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
@@ -91,16 +92,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("密码已修改"))
             return redirect("profile")
-    return render(
-        request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": _("修改密码"),
-            "crumbs": [(_("个人资料"), "/me/")],
-            "cancel_url": "/me/",
-        },
-    )
+    return form_page(request, form, _("修改密码"), [(_("个人资料"), "/me/")], "/me/")
 
 
 @authenticated

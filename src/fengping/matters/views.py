@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.core.xlsx import XLSX_MIME, write_workbook
@@ -275,17 +276,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _simple(
     request: HttpRequest, matter: Matter, form: Any, title: str, intro: str = ""
 ) -> HttpResponse:
-    return render(
-        request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": title,
-            "intro": intro,
-            "crumbs": [CRUMB, (matter.title, reverse("matters:detail", args=[matter.pk]))],
-            "cancel_url": reverse("matters:detail", args=[matter.pk]),
-        },
-    )
+    url = reverse("matters:detail", args=[matter.pk])
+    return form_page(request, form, title, [CRUMB, (matter.title, url)], url, intro=intro)
 
 
 @authenticated

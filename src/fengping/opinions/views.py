@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated, public
 from fengping.core.xlsx import XLSX_MIME, check_upload
@@ -75,16 +76,6 @@ def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
         (_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])),
         *more,
     ]
-
-
-def _form_page(
-    request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any
-) -> HttpResponse:
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": title, "crumbs": crumbs, "cancel_url": cancel_url, **extra},
-    )
 
 
 # ---------------------------------------------------------------- the matter's page
@@ -170,7 +161,7 @@ def questionnaire_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已新建问卷，请继续添加题目"))
             return redirect("opinions:questionnaire", qn.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("新建调查问卷"),
@@ -232,7 +223,7 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已保存"))
             return redirect("opinions:questionnaire", qn.pk)
     back = reverse("opinions:questionnaire", args=[qn.pk])
-    return _form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
+    return form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
 
 
 def _question_page(
@@ -265,7 +256,7 @@ def _question_page(
             return redirect("opinions:questionnaire", qn.pk)
     back = reverse("opinions:questionnaire", args=[qn.pk])
     title = _("添加题目") if question is None else _("编辑题目")
-    return _form_page(request, form, title, _crumbs(qn.matter, (qn.title, back)), back)
+    return form_page(request, form, title, _crumbs(qn.matter, (qn.title, back)), back)
 
 
 @authenticated
@@ -465,7 +456,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已登记%(k)s") % {"k": activity.get_kind_display()})
             return redirect("opinions:activity", activity.pk)
     back = reverse("opinions:activities", args=[matter.pk])
-    return _form_page(
+    return form_page(
         request,
         form,
         _("登记征求意见活动"),
@@ -585,7 +576,7 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已登记意见"))
             return redirect("opinions:comments", matter.pk)
     back = reverse("opinions:comments", args=[matter.pk])
-    return _form_page(request, form, _("登记意见"), _crumbs(matter, (_("意见与回复"), back)), back)
+    return form_page(request, form, _("登记意见"), _crumbs(matter, (_("意见与回复"), back)), back)
 
 
 def _comment(request: HttpRequest, pk: int) -> Comment:
@@ -614,7 +605,7 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已回复"))
             return redirect(request.POST["next"] if _safe_next(request) else back)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("回复意见"),
@@ -645,7 +636,7 @@ def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已记录据此意见作出的修订"))
             return redirect(back)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("记录修订完善"),

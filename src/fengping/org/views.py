@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.core.xlsx import XLSX_MIME, check_upload, write_workbook
@@ -35,16 +36,6 @@ from .models import ADMIN_ROLES, Department, LeadershipGroup, LeadershipMember, 
 
 def _admin_departments(user: Any) -> Any:
     return access.visible(user, Department.objects.filter(is_active=True), "change")
-
-
-def _form_page(
-    request: HttpRequest, form: Any, title: str, crumbs: list, cancel_url: str, **extra: Any
-) -> HttpResponse:
-    return render(
-        request,
-        "core/form.html",
-        {"form": form, "title": title, "crumbs": crumbs, "cancel_url": cancel_url, **extra},
-    )
 
 
 DEPT_CRUMB = (gettext_lazy("部门"), "/org/departments/")
@@ -131,7 +122,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已新建部门“%(d)s”") % {"d": dept})
             return redirect("org:department", dept.pk)
-    return _form_page(request, form, _("新建部门"), [DEPT_CRUMB], reverse("org:departments"))
+    return form_page(request, form, _("新建部门"), [DEPT_CRUMB], reverse("org:departments"))
 
 
 @authenticated
@@ -172,7 +163,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("org:department", dept.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("编辑部门"),
@@ -309,7 +300,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 request.session["new_password"] = generated
             messages.success(request, _("已新建用户“%(u)s”") % {"u": new_user.display_name})
             return redirect("org:user", new_user.pk)
-    return _form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
+    return form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
 
 
 @authenticated
@@ -334,7 +325,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存"))
             return redirect("org:user", target.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("编辑用户"),
@@ -382,7 +373,7 @@ def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已分配角色"))
             return redirect("org:user", target.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("分配部门角色"),
@@ -474,7 +465,7 @@ def leadership_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("领导小组已保存"))
             return redirect("org:department", dept.pk)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("领导小组"),
@@ -504,7 +495,7 @@ def leader_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已添加领导小组成员"))
             return redirect(dept_url)
-    return _form_page(
+    return form_page(
         request,
         form,
         _("添加领导小组成员"),

@@ -33,10 +33,14 @@ class ProfileForm(StyledForm):
 
 
 class PasswordForm(StyledForm):
-    old_password = forms.CharField(label=_("原密码"), widget=forms.PasswordInput, strip=False)
+    old_password = forms.CharField(
+        label=_("原密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
     new_password1 = forms.CharField(
         label=_("新密码"),
-        widget=forms.PasswordInput,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
         help_text=_("至少 10 个字符，不能全是数字，不能与个人信息过于相似。"),
     )

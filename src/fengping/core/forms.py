@@ -45,7 +45,9 @@ class PasswordForm(StyledForm):
         help_text=_("至少 10 个字符，不能全是数字，不能与个人信息过于相似。"),
     )
     new_password2 = forms.CharField(
-        label=_("再次输入新密码"), widget=forms.PasswordInput, strip=False
+        label=_("再次输入新密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
     )
 
     def clean(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from fengping.core.concurrency import bump
+
 from .models import ChainHead, Event
 
 GENESIS = "0" * 64
@@ -132,6 +134,22 @@ def record(
         head.last_hash = event.hash
         head.save(update_fields=["last_seq", "last_hash"])
     return event
+
+
+def save_and_record(
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    *fields: str,
+    before: dict[str, Any] | None = None,
+    audit_fields: tuple[str, ...] | list[str] | None = None,
+) -> Event:
+    """The one "bump the version, save, record" step of an action: raise `obj.version`,
+    save it (only `fields` when given) and append the event with the row's audit fields
+    after the change. `audit_fields` defaults to the model's `audit_fields`."""
+    bump(obj, *fields)
+    names = audit_fields if audit_fields is not None else getattr(type(obj), "audit_fields", ())
+    return record(actor, action, obj, before=before, after=snapshot(obj, names))
 
 
 @dataclass(frozen=True)

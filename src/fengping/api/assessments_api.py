@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -23,8 +22,7 @@ from fengping.assessments.models import (
     ReviewResult,
     RiskFactor,
 )
-from fengping.core.errors import ActionError
-from fengping.matters.actions import scheme_of, supervising_offices
+from fengping.matters.actions import supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -96,6 +94,9 @@ class AssessmentOut(Schema):
     recommendation: str
     major_stability_issue: bool
     report_generated_at: dt.datetime | None
+    content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
+    can_finish: bool = Field(..., description="可否办结")
+    finish_refusal: str = Field("", description="不能办结的原因（引用方案规定）")
     factors: list[FactorOut]
     version: int
 
@@ -292,6 +293,9 @@ def _out(a: Assessment) -> dict[str, Any]:
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,
         "report_generated_at": a.report_generated_at,
+        "content_open": a.is_content_open(),
+        "can_finish": not (refusal := a.finish_refusal()),
+        "finish_refusal": refusal,
         "factors": [_factor_out(f) for f in factors],
         "version": a.version,
     }
@@ -445,23 +449,15 @@ def record_incident(request: HttpRequest, assessment_id: int, payload: IncidentI
     return Status(201, actions.do_record_incident(request.user, a, **payload.dict()))
 
 
+@router.post("/assessments/{assessment_id}/finish", response=AssessmentOut)
+def finish(request: HttpRequest, assessment_id: int) -> Any:
+    """办结：须已作出决定并备案、跟踪落实步骤已完成、应对措施均已落实；否则返回 400 并说明原因。"""
+    a = _get(request, assessment_id)
+    return _out(actions.do_finish_follow_up(request.user, a))
+
+
 @router.post("/matters/{matter_id}/decision", response={201: DecisionOut})
 def decide_matter(request: HttpRequest, matter_id: int, payload: DecisionIn) -> Any:
     """不经评估登记决定：只适用于不属于必须评估范围、也未被指定评估的事项；否则返回 400 并引用规定。"""
     matter = access.get_for_user(request.user, Matter, matter_id)
-    labels = {d.code: d.label for d in scheme_of(matter.scheme_key).decisions}
-    if payload.outcome not in labels:
-        raise ActionError(_("请选择方案中的决定"), field="outcome")
-    return Status(
-        201,
-        actions.do_decide_without_assessment(
-            request.user,
-            matter,
-            outcome=payload.outcome,
-            outcome_label=labels[payload.outcome],
-            doc_no=payload.doc_no,
-            decided_on=payload.decided_on,
-            authority=payload.authority or matter.deciding_authority,
-            note=payload.note,
-        ),
-    )
+    return Status(201, actions.do_decide_without_assessment(request.user, matter, **payload.dict()))

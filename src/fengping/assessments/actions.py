@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengping.audit.chain import record, snapshot
+from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError, ConflictError
 from fengping.core.uploads import check_document
 from fengping.matters import actions as matter_actions
@@ -74,7 +75,7 @@ def _bump(a: Assessment, *fields: str) -> None:
 
 def _require_open(a: Assessment) -> None:
     """The content of an assessment (plan, factors, grade …) is frozen once decided."""
-    if a.status != AssessmentStatus.IN_PROGRESS or Decision.objects.filter(assessment=a).exists():
+    if not a.is_content_open():
         raise ActionError(
             _("评估已作出决定，不能再修改评估内容；如出现新情况，请登记不稳定情况并重新评估。")
         )
@@ -778,7 +779,7 @@ def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) ->
 def review_chain(a: Assessment) -> list[Any]:
     """The stages this assessment's report must pass: the decide step's review chain,
     with the escalation stage only for 涉稳重大问题."""
-    s = next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
+    s = a.decide_step()
     if s is None:
         return []
     return [stage for stage in s.review_chain if not stage.when or a.major_stability_issue]
@@ -786,20 +787,11 @@ def review_chain(a: Assessment) -> list[Any]:
 
 def pending_review(a: Assessment) -> Any:
     approved = set(
-        a.reviews.filter(result=ReviewResult.APPROVED, round=_round(a)).values_list(
+        a.reviews.filter(result=ReviewResult.APPROVED, round=a.review_round()).values_list(
             "stage", flat=True
         )
     )
     return next((stage for stage in review_chain(a) if stage.code not in approved), None)
-
-
-def _round(a: Assessment) -> int:
-    last_back = a.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
-    return last_back.round + 1 if last_back else 1
-
-
-def _decide_step(a: Assessment) -> Any:
-    return next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
 
 
 @transaction.atomic
@@ -809,8 +801,7 @@ def do_review(
     access.require(actor, assessment, "view")
     a = _lock(assessment)
     _require_open(a)
-    decide = _decide_step(a)
-    if decide is None or a.current_step != decide.code:
+    if not a.at_decide_step():
         raise ActionError(_("报告尚未提交审查"))
     expected = pending_review(a)
     if expected is None:
@@ -831,7 +822,7 @@ def do_review(
         reviewer=actor,
         opinion=opinion.strip(),
         result=result,
-        round=_round(a),
+        round=a.review_round(),
     )
     record(
         actor, "assessments.review", a, after={"stage": stage, "result": result, "opinion": opinion}
@@ -896,8 +887,7 @@ def do_decide(
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     _require_open(a)
-    decide = _decide_step(a)
-    if decide is None or a.current_step != decide.code:
+    if not a.at_decide_step():
         raise ActionError(_("评估报告尚未完成，不能作出决定"))
     if Decision.objects.filter(assessment=a).exists():
         raise ConflictError(_("该评估已登记决定"))
@@ -943,15 +933,17 @@ def do_decide_without_assessment(
     matter: Matter,
     *,
     outcome: str,
-    outcome_label: str,
     doc_no: str,
     decided_on: dt.date,
-    authority: str,
+    authority: str = "",
     note: str = "",
 ) -> Decision:
     """Only matters outside the must-assess categories may be decided without an assessment:
-    篇3 六(一) 严禁漏项; 七(二) 坚决杜绝未进行社会稳定风险评估而盲目进行重大事项或项目决策."""
+    篇3 六(一) 严禁漏项; 七(二) 坚决杜绝未进行社会稳定风险评估而盲目进行重大事项或项目决策.
+    The outcome is one of the scheme's decisions (its label comes from the scheme), dated
+    no later than today, by a named authority (the matter's 决定机关 when none is given)."""
     access.require(actor, matter, "change")
+    matter = lock(matter)
     if matter.must_assess:
         raise ActionError(
             _(
@@ -960,14 +952,27 @@ def do_decide_without_assessment(
         )
     if matter.decisions.exists():
         raise ConflictError(_("该事项已登记决定"))
+    scheme = matter_actions.scheme_of(matter.scheme_key)
+    labels = {d.code: d.label for d in scheme.decisions}
+    if outcome not in labels:
+        raise ActionError(
+            _("“%(o)s”不是该方案中的决定，应为：%(c)s")
+            % {"o": outcome, "c": "、".join(labels.values())},
+            field="outcome",
+        )
+    if decided_on > timezone.localdate():
+        raise ActionError(_("决定日期不能晚于今天"), field="decided_on")
+    authority = (authority or "").strip() or matter.deciding_authority.strip()
+    if not authority:
+        raise ActionError(_("请填写作出决定的决定机关"), field="authority")
     decision = Decision.objects.create(
         matter=matter,
         outcome=outcome,
-        outcome_label=outcome_label,
+        outcome_label=labels[outcome],
         doc_no=normalise_doc_no(doc_no),
         decided_on=decided_on,
         authority=authority,
-        note=note,
+        note=note.strip(),
         recorded_by=actor,
     )
     matter_actions.set_status(actor, matter, MatterStatus.DECIDED)
@@ -1102,8 +1107,9 @@ def do_record_incident(
     reopened (back to analysis), or the matter is adjusted."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    if not Decision.objects.filter(assessment=a).exists():
-        raise ActionError(_("事项尚未作出决定；评估中发现的问题请作为风险因素登记"))
+    refused = a.incident_refusal()
+    if refused:
+        raise ActionError(refused)
     if action not in IncidentAction.values:
         raise ActionError(_("请选择处理方式"), field="action")
     if not description.strip():
@@ -1137,10 +1143,12 @@ def do_record_incident(
 
 @transaction.atomic
 def do_finish_follow_up(actor: Any, assessment: Assessment) -> Assessment:
+    """办结: only a decided, filed assessment whose follow-up is done (Assessment.can_finish)."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    if a.measures.exclude(status=MeasureStatus.DONE).exists():
-        raise ActionError(_("仍有未落实的应对措施"))
+    refused = a.finish_refusal()
+    if refused:
+        raise ActionError(refused)
     a.status = AssessmentStatus.CLOSED
     _bump(a, "status")
     matter_actions.set_status(actor, a.matter, MatterStatus.CLOSED)

@@ -16,11 +16,17 @@ from django.utils.translation import gettext_lazy as _
 
 from fengping.matters.models import Matter
 from fengping.org.models import Department, Scoped
-from fengping.schemes.model import Scheme
+from fengping.schemes.model import Scheme, Step
 
 MATTER_PATH = "matter__department__path"
 ASSESSMENT_PATH = "assessment__matter__department__path"
 
+
+# 篇3 六(八), quoted when the follow-up is not reached yet.
+FOLLOW_UP_QUOTE = _(
+    "重大事项出台实施后，责任主体部门要根据分析评估情况，制定和落实化解不稳定因素、"
+    "维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
+)
 
 # content hash -> the parsed frozen scheme (see Assessment.scheme)
 _FROZEN_SCHEMES: dict[str, Scheme] = {}
@@ -144,6 +150,88 @@ class Assessment(Scoped):
     def grade_label(self) -> str:
         grade = self.grade_obj()
         return grade.label if grade else ""
+
+    # ---- small state checks: the actions raise on them, pages and the API read them
+
+    def has_decision(self) -> bool:
+        return Decision.objects.filter(assessment=self).exists()
+
+    def is_open(self) -> bool:
+        """Steps may still be completed: in progress, or decided and being followed up."""
+        return self.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
+
+    def is_content_open(self) -> bool:
+        """The content (plan, team, factors, checklist, grade, report) is frozen once decided."""
+        return self.status == AssessmentStatus.IN_PROGRESS and not self.has_decision()
+
+    def decide_step(self) -> Step | None:
+        """The step of the frozen procedure that produces the decision."""
+        return next((s for s in self.scheme.procedure.steps if "decision" in s.produces), None)
+
+    def at_decide_step(self) -> bool:
+        decide = self.decide_step()
+        return decide is not None and self.current_step == decide.code
+
+    def review_round(self) -> int:
+        """Reviews restart after each send-back: round n+1 follows the n-th send-back."""
+        last_back = self.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
+        return last_back.round + 1 if last_back else 1
+
+    def follow_up_steps(self) -> list[Step]:
+        """The steps after the decision (篇3 六(八) 落实应对措施)."""
+        steps = self.scheme.procedure.steps
+        decide = self.decide_step()
+        if decide is None:
+            return []
+        return steps[[s.code for s in steps].index(decide.code) + 1 :]
+
+    def finish_refusal(self) -> str:
+        """Why the follow-up cannot be finished now ("" when it can): the assessment must
+        be decided, filed and in follow-up, the follow-up steps done and every measure
+        carried out (篇3 六(八); 篇1 六(二) 坚持全程跟踪做好后续工作)."""
+        if self.status == AssessmentStatus.CLOSED:
+            return str(_("评估已办结"))
+        if self.status != AssessmentStatus.FOLLOW_UP:
+            return str(
+                _(
+                    "评估尚未进入跟踪落实阶段，不能办结：须先作出决定、备案，"
+                    "再制定和落实应对措施。方案规定：%(q)s"
+                )
+                % {"q": FOLLOW_UP_QUOTE}
+            )
+        done = set(self.steps.filter(state=StepState.DONE).values_list("step_code", flat=True))
+        for s in self.follow_up_steps():
+            if s.code not in done:
+                return str(
+                    _("“%(s)s”步骤尚未完成，不能办结。方案规定：%(q)s")
+                    % {"s": s.label, "q": s.text or FOLLOW_UP_QUOTE}
+                )
+        open_measures = list(
+            self.measures.exclude(status=MeasureStatus.DONE).values_list("title", flat=True)
+        )
+        if open_measures:
+            return str(_("仍有未落实的应对措施：%(m)s") % {"m": "、".join(open_measures[:5])})
+        return ""
+
+    def can_finish(self) -> bool:
+        return not self.finish_refusal()
+
+    def incident_refusal(self) -> str:
+        """New instability is recorded while a decided matter is implemented; a closed or
+        superseded assessment takes none (a new assessment of the matter does)."""
+        if self.status == AssessmentStatus.CLOSED:
+            return str(
+                _(
+                    "该评估已办结或已因重新评估而终止，不能再登记不稳定情况；"
+                    "如出现新的重大不稳定情况，请对事项开始新的评估。"
+                )
+            )
+        if not self.has_decision():
+            return str(_("事项尚未作出决定；评估中发现的问题请作为风险因素登记"))
+        return ""
+
+    def can_record_incident(self) -> bool:
+        return not self.incident_refusal()
 
 
 class StepState(models.TextChoices):

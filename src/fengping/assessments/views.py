@@ -427,7 +427,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         )
         ctx["decision"] = _decision(a)
         ctx["options"] = _decision_options(a)
-        ctx["at_decide_step"] = _at_decide_step(a)
+        ctx["at_decide_step"] = a.at_decide_step()
     elif tab == "filing":
         ctx["decision"] = _decision(a)
         ctx["filing"] = actions.filing_state(a)
@@ -443,12 +443,13 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
             )
         ctx["incidents"] = _page(request, a.incidents.select_related("recorded_by"), "ipage")
         ctx["follow_up_rules"] = a.scheme.procedure.follow_up
+        ctx["finish_refusal"] = a.finish_refusal()
     return ctx
 
 
 def _chain(a: Assessment) -> list[dict[str, Any]]:
     reviews = list(a.reviews.select_related("reviewer"))
-    current_round = max((r.round for r in reviews if r.result == "sent_back"), default=0) + 1
+    current_round = a.review_round()
     out = []
     for stage in actions.review_chain(a):
         done = [r for r in reviews if r.stage == stage.code]
@@ -457,11 +458,6 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
         )
         out.append({"stage": stage, "reviews": done, "approved": approved})
     return out
-
-
-def _at_decide_step(a: Assessment) -> bool:
-    decide = next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
-    return decide is not None and a.current_step == decide.code
 
 
 def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
@@ -476,7 +472,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk)
     tracker = _tracker(a)
     current = next((t for t in tracker if t["is_current"]), None)
-    open_ = a.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
+    open_ = a.is_open()
     current_done = current is not None and current["state"] == StepState.DONE
     missing = (
         [rules.label_of(c) for c in rules.missing_outputs(a, current["step"])]
@@ -504,8 +500,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "missing": missing,
         "is_open": open_,
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
-        "content_open": a.status == AssessmentStatus.IN_PROGRESS
-        and not Decision.objects.filter(assessment=a).exists(),
+        "content_open": a.is_content_open(),
         "can_change": access.can(request.user, a, "change"),
         "tab": tab,
         "tabs": TABS,
@@ -954,7 +949,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "options": _decision_options(a),
             "pending": actions.pending_review(a),
-            "at_decide_step": _at_decide_step(a),
+            "at_decide_step": a.at_decide_step(),
             "decision": _decision(a),
             "grade": rules.grade_of(a),
             "crumbs": _crumbs(a),
@@ -1067,7 +1062,9 @@ def finish(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("办结"),
             "crumbs": _crumbs(a),
             "question": _("办结“%(m)s”的风险评估吗？") % {"m": a.matter.title},
-            "consequence": _("所有应对措施均须已落实。办结后事项状态改为“已办结”。"),
+            # Said up front; on submission the action itself refuses with the same reason.
+            "consequence": a.finish_refusal()
+            or _("所有应对措施均已落实。办结后事项状态改为“已办结”。"),
             "cancel_url": _tab_url(a, "follow"),
             "confirm_label": _("确认办结"),
         },
@@ -1102,7 +1099,6 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
                 request.user,
                 matter,
                 outcome=data["outcome"],
-                outcome_label=dict(decisions)[data["outcome"]],
                 doc_no=data["doc_no"],
                 decided_on=data["decided_on"],
                 authority=data["authority"],

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, snapshot
 from fengping.core.errors import ActionError, ConflictError
@@ -31,6 +32,29 @@ def scheme_of(key: str) -> Scheme:
         return registry.get(key)
     except LookupError:
         raise ActionError(_("评估方案“%(k)s”不存在") % {"k": key}, field="scheme_key") from None
+
+
+# What the other kinds of scheme assess: they are not matters and get their own registers.
+OTHER_SUBJECTS = {
+    "isra": gettext_lazy("信息系统（信息安全风险评估）"),
+    "case": gettext_lazy("政法机关办理的案件（办案风险评估）"),
+}
+
+
+def matter_scheme(key: str) -> Scheme:
+    """The scheme of a matter: a social-stability scheme (篇1, 篇3). A scheme for
+    information systems (篇2) or cases (篇4) assesses another subject and is refused."""
+    scheme = scheme_of(key)
+    if scheme.kind != "ssra":
+        raise ActionError(
+            _(
+                "评估方案“%(s)s”评估的是%(subject)s，不能登记为评估事项；"
+                "评估事项只能使用社会稳定风险评估方案（重大决策、重大项目、重大改革等）。"
+            )
+            % {"s": scheme.name, "subject": OTHER_SUBJECTS.get(scheme.kind, scheme.kind)},
+            field="scheme_key",
+        )
+    return scheme
 
 
 def categories(scheme: Scheme) -> list[tuple[str, Category]]:
@@ -106,7 +130,7 @@ def do_register_matter(
 ) -> Matter:
     _require_work_role(actor, department)
     title = _clean(title, kind)
-    scheme = scheme_of(scheme_key)
+    scheme = matter_scheme(scheme_key)
     category = find_category(scheme, category_code)
     if lead_department is None:
         _text, lead_department = propose_lead(

@@ -113,6 +113,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "matter": matter,
             "summary": summary,
+            "majority_breach": queries.majority_breach(matter, summary),
             "chart": _chart_data(summary),
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],

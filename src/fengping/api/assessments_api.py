@@ -17,8 +17,10 @@ from fengping.assessments.models import (
     Answer,
     Assessment,
     FactorScore,
+    FollowUpMeasure,
     IncidentAction,
     MeasureKind,
+    MeasureStatus,
     ReviewResult,
     RiskFactor,
 )
@@ -69,6 +71,7 @@ class FactorOut(Schema):
     residual_impact: float | None
     residual_score: float | None
     scores: list[ScoreOut] = []
+    version: int
 
 
 class AssessmentOut(Schema):
@@ -129,6 +132,9 @@ class FactorIn(Schema):
     intensity: str = Field("", max_length=64)
     negative_impact: str = ""
     weight: float = Field(1.0, ge=0, le=100)
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class ScoreIn(Schema):
@@ -143,6 +149,9 @@ class ChecklistIn(Schema):
     answer: Answer
     note: str = ""
     evidence: str = Field("", max_length=300)
+    version: int | None = Field(
+        None, ge=0, description="读取时该条作答的版本号，未作答为 0；他人已作答或修改时返回 409"
+    )
 
 
 class ChecklistOut(Schema):
@@ -152,6 +161,7 @@ class ChecklistOut(Schema):
     answer: str
     note: str
     evidence: str
+    version: int
 
 
 class GradeIn(Schema):
@@ -162,6 +172,9 @@ class GradeIn(Schema):
     major_stability_issue: bool = False
     mitigation_plan: str = ""
     contingency_plan: str = ""
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class ReviewIn(Schema):
@@ -225,6 +238,15 @@ class MeasureOut(Schema):
     due: dt.date | None
     status: str
     evidence: str
+    version: int
+
+
+class MeasureUpdateIn(Schema):
+    status: MeasureStatus
+    evidence: str = ""
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class IncidentIn(Schema):
@@ -302,8 +324,11 @@ def _out(a: Assessment) -> dict[str, Any]:
 
 
 def _factor_out(f: RiskFactor) -> dict[str, Any]:
-    data = {k: getattr(f, k) for k in FactorOut.model_fields if k not in ("id", "scores")}
+    data = {
+        k: getattr(f, k) for k in FactorOut.model_fields if k not in ("id", "scores", "version")
+    }
     data["id"] = f.pk
+    data["version"] = f.version
     data["scores"] = [
         {
             "assessor": str(s.assessor),
@@ -440,6 +465,17 @@ def add_measure(request: HttpRequest, assessment_id: int, payload: MeasureIn) ->
     """登记应对措施或应急预案。"""
     a = _get(request, assessment_id)
     return Status(201, actions.do_add_measure(request.user, a, **payload.dict()))
+
+
+@router.put("/measures/{measure_id}", response=MeasureOut)
+def update_measure(request: HttpRequest, measure_id: int, payload: MeasureUpdateIn) -> Any:
+    """更新措施的落实情况（标记“已落实”须填写佐证；他人已修改时返回 409）。"""
+    measure = access.get_for_user(
+        request.user,
+        FollowUpMeasure.objects.select_related("assessment__matter__department"),
+        measure_id,
+    )
+    return actions.do_update_measure(request.user, measure, **payload.dict())
 
 
 @router.post("/assessments/{assessment_id}/incidents", response={201: IncidentOut})

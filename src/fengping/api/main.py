@@ -71,7 +71,11 @@ def on_422(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(ActionError)
 def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
-    extra = {"field": exc.field} if exc.field else {}
+    extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+    current = getattr(exc, "current", None)
+    if current is not None:
+        # A lost update (StaleVersion): the version to re-read and resubmit against.
+        extra["current_version"] = current.version
     return _error(request, exc.status, exc.message, exc.code, **extra)
 
 

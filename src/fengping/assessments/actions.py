@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengping.audit.chain import record, snapshot
-from fengping.core.concurrency import lock
+from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
 from fengping.core.uploads import check_document
 from fengping.matters import actions as matter_actions
@@ -58,19 +58,12 @@ LEADER_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.ADMIN})
 
 
 def _lock(assessment: Assessment, version: int | None = None) -> Assessment:
-    fresh = (
-        Assessment.objects.select_for_update()
-        .select_related("matter__department")
-        .get(pk=assessment.pk)
-    )
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("该评估已被他人修改，请刷新后重试。"))
-    return fresh
+    """The assessment row locked with its matter (core.concurrency.lock)."""
+    return lock(assessment, version, related=("matter__department",))
 
 
 def _bump(a: Assessment, *fields: str) -> None:
-    a.version += 1
-    a.save(update_fields=[*fields, "version"])
+    bump(a, *fields)
 
 
 def _require_open(a: Assessment) -> None:
@@ -281,11 +274,18 @@ def do_save_plan(
     a.lead_department = lead_department
     a.plan_content, a.plan_methods = plan_content.strip(), plan_methods.strip()
     a.schedule_start, a.schedule_end = schedule_start, schedule_end
-    _bump(a, "lead_department", "plan_content", "plan_methods", "schedule_start", "schedule_end")
-    a.assisting_departments.set(assisting_departments)
-    record(
-        actor, "assessments.plan.save", a, before=before, after=snapshot(a, Assessment.audit_fields)
+    save_and_record(
+        actor,
+        "assessments.plan.save",
+        a,
+        "lead_department",
+        "plan_content",
+        "plan_methods",
+        "schedule_start",
+        "schedule_end",
+        before=before,
     )
+    a.assisting_departments.set(assisting_departments)
     return a
 
 
@@ -392,6 +392,7 @@ def do_save_factor(
     factor: RiskFactor | None = None,
     dimension: str,
     title: str,
+    version: int | None = None,
     description: str = "",
     people_involved: int | None = None,
     scope: str = "",
@@ -430,17 +431,11 @@ def do_save_factor(
     else:
         if factor.assessment_id != a.pk:
             raise ActionError(_("风险因素不属于该评估"))
+        factor = lock(factor, version, related=("assessment__matter__department",))
         before = snapshot(factor, RiskFactor.audit_fields)
         for key, value in values.items():
             setattr(factor, key, value)
-        factor.save()
-        record(
-            actor,
-            "assessments.factor.update",
-            factor,
-            before=before,
-            after=snapshot(factor, RiskFactor.audit_fields),
-        )
+        save_and_record(actor, "assessments.factor.update", factor, before=before)
     _reaggregate(a, factor)
     return factor
 
@@ -615,7 +610,11 @@ def do_answer_checklist(
     answer: str,
     note: str = "",
     evidence: str = "",
+    version: int | None = None,
 ) -> ChecklistAnswer:
+    """Answer one item, or change the answer. `version` is the answer's version the form
+    showed (0 when it showed the item unanswered), so two people answering the same item
+    at once do not overwrite each other silently."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     _require_open(a)
@@ -626,22 +625,30 @@ def do_answer_checklist(
         raise ActionError(_("请选择：符合、部分符合、不符合或不适用"), field="answer")
     if answer in (Answer.PARTLY, Answer.FAILS) and not note.strip():
         raise ActionError(_("“部分符合”或“不符合”须说明情况"), field="note")
-    row, _created = ChecklistAnswer.objects.update_or_create(
-        assessment=a,
-        dimension=dimension,
-        item_no=item_no,
-        defaults={
-            "item_text": dim.items[item_no],
-            "answer": answer,
-            "note": note.strip(),
-            "evidence": evidence.strip(),
-            "answered_by": actor,
-        },
-    )
+    values = {
+        "item_text": dim.items[item_no],
+        "answer": answer,
+        "note": note.strip(),
+        "evidence": evidence.strip(),
+        "answered_by": actor,
+    }
+    row = ChecklistAnswer.objects.filter(assessment=a, dimension=dimension, item_no=item_no).first()
+    if row is None:
+        row = ChecklistAnswer.objects.create(
+            assessment=a, dimension=dimension, item_no=item_no, **values
+        )
+        before = None
+    else:
+        row = lock(row, version, related=("assessment__matter__department",))
+        before = snapshot(row, ChecklistAnswer.audit_fields)
+        for key, value in values.items():
+            setattr(row, key, value)
+        bump(row)
     record(
         actor,
         "assessments.checklist.answer",
-        a,
+        row,
+        before=before,
         after={"dimension": dimension, "item": item_no, "answer": answer},
     )
     return row
@@ -676,6 +683,7 @@ def do_grade(
     actor: Any,
     assessment: Assessment,
     *,
+    version: int | None = None,
     grade: str = "",
     reason: str = "",
     written_opinion: str,
@@ -688,7 +696,7 @@ def do_grade(
     The computed grade stands unless the responsible department changes it with a reason,
     which is audited and printed on the report."""
     access.require(actor, assessment, "change")
-    a = _lock(assessment)
+    a = _lock(assessment, version)
     _require_open(a)
     _require_step_reached(a, "grade")
     computed = compute_grade(a)
@@ -709,7 +717,9 @@ def do_grade(
     a.written_opinion, a.recommendation = written_opinion.strip(), recommendation.strip()
     a.major_stability_issue = major_stability_issue
     a.mitigation_plan, a.contingency_plan = mitigation_plan.strip(), contingency_plan.strip()
-    _bump(
+    save_and_record(
+        actor,
+        "assessments.grade",
         a,
         "initial_index",
         "initial_grade",
@@ -725,10 +735,10 @@ def do_grade(
         "major_stability_issue",
         "mitigation_plan",
         "contingency_plan",
+        before=before,
     )
     label = a.grade_label
     matter_actions.set_status(actor, a.matter, a.matter.status, grade=a.grade, grade_label=label)
-    record(actor, "assessments.grade", a, before=before, after=snapshot(a, Assessment.audit_fields))
     return a
 
 
@@ -1071,23 +1081,31 @@ def do_add_measure(
 
 @transaction.atomic
 def do_update_measure(
-    actor: Any, measure: FollowUpMeasure, *, status: str, evidence: str
+    actor: Any,
+    measure: FollowUpMeasure,
+    *,
+    status: str,
+    evidence: str,
+    version: int | None = None,
 ) -> FollowUpMeasure:
     access.require(actor, measure, "change")
     if status not in MeasureStatus.values:
         raise ActionError(_("请选择状态"), field="status")
     if status == MeasureStatus.DONE and not evidence.strip():
         raise ActionError(_("标记“已落实”须填写落实情况与佐证"), field="evidence")
-    before = {"status": measure.status, "evidence": measure.evidence}
+    measure = lock(measure, version, related=("assessment__matter__department",))
+    if measure.assessment.status == AssessmentStatus.CLOSED:
+        raise ActionError(_("评估已办结，措施的落实情况不能再修改"))
+    before = snapshot(measure, FollowUpMeasure.audit_fields)
     measure.status, measure.evidence = status, evidence.strip()
-    measure.save(update_fields=["status", "evidence", "updated_at"])
-    record(
+    save_and_record(
         actor,
         "assessments.measure.update",
         measure,
+        "status",
+        "evidence",
+        "updated_at",
         before=before,
-        after={"status": status, "evidence": measure.evidence},
-        scope_path=measure.assessment.matter.department.path,
     )
     return measure
 

@@ -324,6 +324,7 @@ class RiskFactor(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
     audit_fields: ClassVar[tuple[str, ...]] = (
@@ -414,8 +415,10 @@ class ChecklistAnswer(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     answered_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = ("answer", "note", "evidence")
 
     class Meta:
         ordering = ["dimension", "item_no"]
@@ -427,6 +430,10 @@ class ChecklistAnswer(Scoped):
 
     def __str__(self) -> str:
         return f"{self.dimension}[{self.item_no}] {self.answer}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 def archive_path(instance: ArchiveDocument, filename: str) -> str:
@@ -601,14 +608,20 @@ class FollowUpMeasure(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = ("status", "evidence")
 
     class Meta:
         ordering = ["due", "id"]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 class IncidentAction(models.TextChoices):

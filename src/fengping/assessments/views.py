@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
@@ -391,6 +392,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
                         "answer": ans,
                         "form": ChecklistForm(
                             initial={
+                                "version": ans.version if ans else 0,
                                 "dimension": d.code,
                                 "item_no": i,
                                 "answer": ans.answer if ans else Answer.MEETS,
@@ -439,7 +441,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["measures"] = _page(request, a.measures.all(), "mpage")
         for m in ctx["measures"].object_list:
             m.form = MeasureUpdateForm(
-                initial={"status": m.status, "evidence": m.evidence}, auto_id=f"m-{m.pk}-%s"
+                initial={"version": m.version, "status": m.status, "evidence": m.evidence},
+                auto_id=f"m-{m.pk}-%s",
             )
         ctx["incidents"] = _page(request, a.incidents.select_related("recorded_by"), "ipage")
         ctx["follow_up_rules"] = a.scheme.procedure.follow_up
@@ -728,12 +731,16 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         need="change",
     )
     a = factor.assessment
-    initial = {k: getattr(factor, k) for k in FACTOR_FIELDS}
+    initial = {k: getattr(factor, k) for k in (*FACTOR_FIELDS, "version")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_save_factor(
-                request.user, a, factor=factor, **_factor_values(form.cleaned_data)
+                request.user,
+                a,
+                factor=factor,
+                version=form.cleaned_data["version"],
+                **_factor_values(form.cleaned_data),
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -828,6 +835,10 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
         return _failed(request, a, "checklist", ActionError(_form_error(form)), anchor)
     try:
         actions.do_answer_checklist(request.user, a, **form.cleaned_data)
+    except StaleVersion as exc:
+        # Lost the race: the answer and the note stay, with who answered meanwhile.
+        form.add_action_error(exc)
+        return _form_page(request, a, form, _("评估清单"), "checklist")
     except ActionError as exc:
         return _failed(request, a, "checklist", exc, anchor)
     return _done(request, a, "checklist", _("已保存"), anchor)
@@ -849,6 +860,7 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         assessment=a,
         initial={
+            "version": a.version,
             "grade": a.grade or computed,
             "reason": a.grade_override_reason,
             "written_opinion": a.written_opinion,
@@ -1020,13 +1032,15 @@ def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
         need="change",
     )
     a = measure.assessment
+    form = MeasureUpdateForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, a, "follow", ActionError(_form_error(form)), f"m{measure.pk}")
     try:
-        actions.do_update_measure(
-            request.user,
-            measure,
-            status=request.POST.get("status", ""),
-            evidence=request.POST.get("evidence", ""),
-        )
+        actions.do_update_measure(request.user, measure, **form.cleaned_data)
+    except StaleVersion as exc:
+        # Lost the race: the status and evidence typed stay, with who changed it meanwhile.
+        form.add_action_error(exc)
+        return _form_page(request, a, form, measure.title, "follow")
     except ActionError as exc:
         return _failed(request, a, "follow", exc, f"m{measure.pk}")
     return _done(request, a, "follow", _("已更新“%(t)s”") % {"t": measure.title}, f"m{measure.pk}")

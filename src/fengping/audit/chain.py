@@ -152,6 +152,15 @@ def save_and_record(
     return record(actor, action, obj, before=before, after=snapshot(obj, names))
 
 
+def last_change(obj: models.Model) -> Event | None:
+    """The newest event recorded on `obj` (who changed it last, and when)."""
+    return (
+        Event.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .order_by("-seq")
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ConflictError
@@ -34,22 +35,39 @@ def lock(obj: M, version: int | None = None, *, related: tuple[str, ...] = ()) -
 
     Call it inside `transaction.atomic()`; `related` names select_related paths the
     action needs on the fresh row."""
-    manager = type(obj)._default_manager
+    manager = obj._meta.model._default_manager  # works through lazy objects (request.user)
     query = manager.select_for_update()
     if related:
         query = query.select_related(*related)
     fresh = query.get(pk=obj.pk)
     if version is not None and int(version) != fresh.version:  # type: ignore[attr-defined]
-        raise StaleVersion(
+        raise StaleVersion(stale_message(fresh, int(version)), current=fresh, yours=int(version))
+    return fresh
+
+
+def stale_message(fresh: models.Model, yours: int) -> str:
+    """What the loser of a concurrent edit reads: who saved the row last and when (from
+    the audit log's last event on it), and the two versions."""
+    from fengping.audit.chain import last_change
+
+    values = {"obj": fresh, "theirs": fresh.version, "yours": yours}  # type: ignore[attr-defined]
+    event = last_change(fresh)
+    if event is None:
+        return (
             _(
                 "“%(obj)s”已被他人修改（当前版本 %(theirs)s，您编辑的是版本 %(yours)s），"
                 "请查看最新内容后重新提交。"
             )
-            % {"obj": fresh, "theirs": fresh.version, "yours": version},  # type: ignore[attr-defined]
-            current=fresh,
-            yours=int(version),
+            % values
         )
-    return fresh
+    return _(
+        "“%(obj)s”已被他人修改：%(who)s 于 %(when)s 保存了版本 %(theirs)s，"
+        "您编辑的是版本 %(yours)s。您填写的内容仍保留在下面，请对照最新内容后重新提交。"
+    ) % {
+        **values,
+        "who": event.actor_display,
+        "when": timezone.localtime(event.at).strftime("%Y年%m月%d日 %H:%M"),
+    }
 
 
 def bump(obj: models.Model, *fields: str) -> None:

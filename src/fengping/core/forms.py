@@ -24,6 +24,36 @@ class StyledForm(forms.Form):
     def add_action_error(self, exc: Any) -> None:
         field = exc.field if exc.field in self.fields else None
         self.add_error(field, exc.message)
+        current = getattr(exc, "current", None)
+        if current is not None and "version" in self.fields and self.is_bound:
+            self._show_current(current)
+
+    def _show_current(self, current: Any) -> None:
+        """Lost the race (StaleVersion): keep the user's input, show under each field what
+        is stored now, and take the current version, so submitting again is a deliberate
+        overwrite of what they have now seen."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = str(current.version)
+        self.data = data
+        for name, field in self.fields.items():
+            if name == "version" or not hasattr(current, name):
+                continue
+            stored = getattr(current, name)
+            if hasattr(stored, "all") or isinstance(stored, list | dict):
+                continue
+            mine = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
+            if stored != mine and stored not in (None, ""):
+                field.help_text = _("他人保存的内容：%(v)s") % {"v": _display(field, stored)}
+
+
+def _display(field: forms.Field, value: Any) -> str:
+    if hasattr(value, "pk"):
+        return str(value)
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
+    return str(value)
 
 
 class ProfileForm(StyledForm):

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengping.audit.chain import record, snapshot
-from fengping.core.errors import ActionError, ConflictError
+from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core.concurrency import bump, lock
+from fengping.core.errors import ActionError
 from fengping.core.uploads import check_document
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Role
@@ -96,13 +97,6 @@ def _require_work_role(actor: Any, department: Department) -> None:
         raise PermissionDenied(_("您在“%(d)s”没有登记或修改评估事项的权限") % {"d": department})
 
 
-def _locked(matter: Matter, version: int | None) -> Matter:
-    fresh = Matter.objects.select_for_update().get(pk=matter.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("事项“%(m)s”已被他人修改，请刷新后重新编辑。") % {"m": fresh})
-    return fresh
-
-
 def _clean(title: str, kind: str) -> str:
     title = (title or "").strip()
     if not title:
@@ -177,7 +171,7 @@ def do_update_matter(
     confidential: bool,
 ) -> Matter:
     access.require(actor, matter, "change")
-    matter = _locked(matter, version)
+    matter = lock(matter, version)
     if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
         raise ActionError(_("事项已作出决定，不能再修改登记信息"))
     before = snapshot(matter, Matter.audit_fields)
@@ -196,16 +190,8 @@ def do_update_matter(
     matter.confidential = confidential
     if confidential:
         matter.consultation_open = False
-    matter.version += 1
-    matter.save()
+    save_and_record(actor, "matters.matter.update", matter, before=before)
     matter.assisting_departments.set(assisting_departments)
-    record(
-        actor,
-        "matters.matter.update",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
     return matter
 
 
@@ -217,22 +203,14 @@ def do_designate(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
         raise PermissionDenied(_("只有分管领导、主要负责人或系统管理员可以登记指定评估"))
     if body not in DesignationBody.values:
         raise ActionError(_("请选择指定机关"), field="body")
-    matter = _locked(matter, None)
+    matter = lock(matter)
     before = snapshot(matter, Matter.audit_fields)
     matter.designated_by_body = body
     matter.designation_note = note.strip()
     matter.designated_by = actor
     matter.designated_at = timezone.now()
     matter.must_assess = True
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.designate",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.designate", matter, before=before)
     return matter
 
 
@@ -248,7 +226,7 @@ def do_set_consultation(
 ) -> Matter:
     """篇3 二(四) 公开评估: 除涉及国家秘密、商业机密和个人隐私的事项外 … 向社会公开."""
     access.require(actor, matter, "change")
-    matter = _locked(matter, None)
+    matter = lock(matter)
     if open and matter.confidential:
         raise ActionError(
             _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）")
@@ -260,15 +238,7 @@ def do_set_consultation(
     matter.consultation_summary = summary.strip()
     matter.consultation_channels = channels.strip()
     matter.consultation_until = until
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.consultation",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.consultation", matter, before=before)
     return matter
 
 
@@ -280,18 +250,10 @@ def do_file_plan(actor: Any, matter: Matter, *, office: Department, filed_on: dt
         raise ActionError(_("备案机关应为本组织的维稳办或联席会议办公室"), field="office")
     if filed_on > timezone.localdate():
         raise ActionError(_("备案日期不能晚于今天"), field="filed_on")
-    matter = _locked(matter, None)
+    matter = lock(matter)
     before = snapshot(matter, Matter.audit_fields)
     matter.plan_filed_on, matter.plan_filed_with = filed_on, office
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.plan_filed",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.plan_filed", matter, before=before)
     return matter
 
 
@@ -299,13 +261,12 @@ def set_status(
     actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = ""
 ) -> None:
     """Called by the assessment actions inside their transaction; audited there too."""
-    fields = ["status", "version"]
+    fields = ["status"]
     matter.status = status
     if grade:
         matter.grade, matter.grade_label = grade, grade_label
         fields += ["grade", "grade_label"]
-    matter.version += 1
-    matter.save(update_fields=fields)
+    bump(matter, *fields)
 
 
 @transaction.atomic

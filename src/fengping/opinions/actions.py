@@ -19,8 +19,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengping.audit.chain import record, snapshot
-from fengping.core.errors import ActionError, ConflictError
+from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core.concurrency import bump, lock
+from fengping.core.errors import ActionError
 from fengping.core.uploads import check_document
 from fengping.core.xlsx import read_sheets, write_workbook
 from fengping.matters.models import Matter
@@ -72,13 +73,6 @@ class QuestionnaireClosed(ActionError):
 
 
 # ---------------------------------------------------------------- questionnaires
-
-
-def _locked(obj: Any, version: int | None) -> Any:
-    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("“%(obj)s”已被他人修改，请刷新后重新编辑。") % {"obj": fresh})
-    return fresh
 
 
 def _require_draft(qn: Questionnaire) -> None:
@@ -154,22 +148,14 @@ def do_update_questionnaire(
     closes_at: dt.datetime | None,
 ) -> Questionnaire:
     access.require(actor, qn, "change")
-    qn = _locked(qn, version)
+    qn = lock(qn, version)
     _require_draft(qn)
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.title = _clean_title(title)
     qn.intro = intro.strip()
     qn.groups = _clean_groups(groups)
     qn.closes_at = closes_at
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.update",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.update", qn, before=before)
     return qn
 
 
@@ -227,7 +213,7 @@ def do_add_question(
     order: int | None = None,
 ) -> Question:
     access.require(actor, qn, "change")
-    qn = _locked(qn, None)
+    qn = lock(qn)
     _require_draft(qn)
     text, cleaned, stance_list = _clean_question(
         qn, kind=kind, text=text, choices=choices, stances=stances, is_stance=is_stance
@@ -244,8 +230,7 @@ def do_add_question(
         is_stance=is_stance,
         required=required,
     )
-    qn.version += 1
-    qn.save(update_fields=["version"])
+    bump(qn)
     record(
         actor, "opinions.question.add", question, after=snapshot(question, Question.audit_fields)
     )
@@ -264,11 +249,12 @@ def do_update_question(
     is_stance: bool = False,
     required: bool = True,
     order: int | None = None,
+    version: int | None = None,
 ) -> Question:
     access.require(actor, question, "change")
-    qn = _locked(question.questionnaire, None)
+    qn = lock(question.questionnaire)
     _require_draft(qn)
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = lock(question, version)
     before = snapshot(question, Question.audit_fields)
     text, cleaned, stance_list = _clean_question(
         qn,
@@ -283,29 +269,20 @@ def do_update_question(
     question.stances, question.is_stance, question.required = stance_list, is_stance, required
     if order is not None:
         question.order = order
-    question.save()
-    qn.version += 1
-    qn.save(update_fields=["version"])
-    record(
-        actor,
-        "opinions.question.update",
-        question,
-        before=before,
-        after=snapshot(question, Question.audit_fields),
-    )
+    bump(qn)
+    save_and_record(actor, "opinions.question.update", question, before=before)
     return question
 
 
 @transaction.atomic
 def do_remove_question(actor: Any, question: Question) -> None:
     access.require(actor, question, "change")
-    qn = _locked(question.questionnaire, None)
+    qn = lock(question.questionnaire)
     _require_draft(qn)
     before = snapshot(question, Question.audit_fields)
     pk, label, path = question.pk, str(question), question.audit_scope_path
     question.delete()
-    qn.version += 1
-    qn.save(update_fields=["version"])
+    bump(qn)
     record(
         actor,
         "opinions.question.remove",
@@ -323,7 +300,7 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     """Open the public link. 篇3 二(四): a matter involving state or commercial secrets or
     personal privacy is not put before the public."""
     access.require(actor, qn, "change")
-    qn = _locked(qn, version)
+    qn = lock(qn, version)
     if not qn.is_draft:
         raise ActionError(_("只有草稿状态的问卷可以发布"))
     if qn.matter.confidential:
@@ -337,36 +314,20 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.status = QuestionnaireStatus.PUBLISHED
     qn.published_at = timezone.now()
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.publish",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.publish", qn, before=before)
     return qn
 
 
 @transaction.atomic
 def do_close(actor: Any, qn: Questionnaire) -> Questionnaire:
     access.require(actor, qn, "change")
-    qn = _locked(qn, None)
+    qn = lock(qn)
     if qn.status != QuestionnaireStatus.PUBLISHED:
         raise ActionError(_("只有已发布的问卷可以结束"))
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.status = QuestionnaireStatus.CLOSED
     qn.closed_at = timezone.now()
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.close",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.close", qn, before=before)
     return qn
 
 
@@ -387,15 +348,7 @@ def close_expired(now: dt.datetime | None = None) -> int:
                 continue
             before = snapshot(qn, Questionnaire.audit_fields)
             qn.status, qn.closed_at = QuestionnaireStatus.CLOSED, now
-            qn.version += 1
-            qn.save()
-            record(
-                None,
-                "opinions.questionnaire.expire",
-                qn,
-                before=before,
-                after=snapshot(qn, Questionnaire.audit_fields),
-            )
+            save_and_record(None, "opinions.questionnaire.expire", qn, before=before)
             closed += 1
     return closed
 
@@ -846,7 +799,7 @@ def do_reply_comment(
 ) -> Comment:
     """及时回复社会各界和群众的质疑 (篇3 六(三)): records who replied and when."""
     access.require(actor, comment, "change")
-    comment = _locked(comment, version)
+    comment = lock(comment, version)
     reply = (reply or "").strip()
     if not reply:
         raise ActionError(_("请填写回复内容"), field="reply")
@@ -854,15 +807,7 @@ def do_reply_comment(
     comment.reply = reply
     comment.replied_by = actor
     comment.replied_at = timezone.now()
-    comment.version += 1
-    comment.save()
-    record(
-        actor,
-        "opinions.comment.reply",
-        comment,
-        before=before,
-        after=snapshot(comment, Comment.audit_fields),
-    )
+    save_and_record(actor, "opinions.comment.reply", comment, before=before)
     return comment
 
 
@@ -872,20 +817,12 @@ def do_mark_revision(
 ) -> Comment:
     """对拟做出的重大决策和重大项目进行修订完善: the comment changed the decision."""
     access.require(actor, comment, "change")
-    comment = _locked(comment, version)
+    comment = lock(comment, version)
     note = (note or "").strip()
     if revised and not note:
         raise ActionError(_("请说明据此作了哪些修订"), field="revision_note")
     before = snapshot(comment, Comment.audit_fields)
     comment.led_to_revision = revised
     comment.revision_note = note if revised else ""
-    comment.version += 1
-    comment.save()
-    record(
-        actor,
-        "opinions.comment.revision",
-        comment,
-        before=before,
-        after=snapshot(comment, Comment.audit_fields),
-    )
+    save_and_record(actor, "opinions.comment.revision", comment, before=before)
     return comment

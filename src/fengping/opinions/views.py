@@ -249,7 +249,9 @@ def _question_page(
             if question is None:
                 actions.do_add_question(request.user, qn, **fields)
             else:
-                actions.do_update_question(request.user, question, **fields)
+                actions.do_update_question(
+                    request.user, question, version=data["version"], **fields
+                )
         except ActionError as exc:
             form.add_action_error(exc)
         else:

@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from fengping.audit.chain import record, snapshot
-from fengping.core.errors import ActionError, ConflictError
+from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core.concurrency import lock
+from fengping.core.errors import ActionError
 
 from . import access
 from .models import (
@@ -25,17 +26,6 @@ from .models import (
     Role,
     User,
 )
-
-
-def _locked(obj: Any, version: int | None) -> Any:
-    """Re-read the row under lock and refuse if someone saved it since the form was shown."""
-    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(
-            _("“%(obj)s”已被他人修改（版本 %(theirs)s，您的版本 %(yours)s），请刷新后重新编辑。")
-            % {"obj": fresh, "theirs": fresh.version, "yours": version}
-        )
-    return fresh
 
 
 def _require_admin_under(actor: Any, department: Department | None) -> None:
@@ -107,7 +97,7 @@ def do_update_department(
     short_name: str | None = None,
 ) -> Department:
     access.require(actor, dept, "change")
-    dept = _locked(dept, version)
+    dept = lock(dept, version)
     before = snapshot(dept, Department.audit_fields)
     code = _clean_code(code)
     if Department.objects.filter(code=code).exclude(pk=dept.pk).exists():
@@ -138,22 +128,14 @@ def do_update_department(
             child.path = dept.path + child.path[len(old_path) :]
             child.depth += shift
             child.save(update_fields=["path", "depth"])
-    dept.version += 1
-    dept.save()
-    record(
-        actor,
-        "org.department.update",
-        dept,
-        before=before,
-        after=snapshot(dept, Department.audit_fields),
-    )
+    save_and_record(actor, "org.department.update", dept, before=before)
     return dept
 
 
 @transaction.atomic
 def do_delete_department(actor: Any, dept: Department) -> None:
     access.require(actor, dept, "change")
-    dept = _locked(dept, None)
+    dept = lock(dept)
     if dept.children.exists():
         raise ActionError(_("“%(dept)s”还有下级部门，不能删除；可以改为停用。") % {"dept": dept})
     if dept.memberships.exists():
@@ -246,7 +228,7 @@ def do_update_user(
     is_active: bool,
 ) -> User:
     access.require(actor, target, "change")
-    target = _locked(target, version)
+    target = lock(target, version)
     if target.pk == getattr(actor, "pk", None) and not is_active:
         raise ActionError(_("不能停用自己的账号"), field="is_active")
     before = snapshot(target, User.audit_fields)
@@ -257,22 +239,16 @@ def do_update_user(
         email.strip(),
         is_active,
     )
-    target.version += 1
-    target.save()
-    record(
-        actor, "org.user.update", target, before=before, after=snapshot(target, User.audit_fields)
-    )
+    save_and_record(actor, "org.user.update", target, before=before)
     return target
 
 
 @transaction.atomic
 def do_update_own_profile(actor: User, *, real_name: str, phone: str, email: str) -> User:
-    me = User.objects.select_for_update().get(pk=actor.pk)
+    me = lock(actor)
     before = snapshot(me, User.audit_fields)
     me.real_name, me.phone, me.email = real_name.strip(), phone.strip(), email.strip()
-    me.version += 1
-    me.save()
-    record(actor, "org.user.profile", me, before=before, after=snapshot(me, User.audit_fields))
+    save_and_record(actor, "org.user.profile", me, before=before)
     return me
 
 
@@ -380,18 +356,10 @@ def do_save_leadership_group(
             after=snapshot(group, LeadershipGroup.audit_fields),
         )
         return group
-    group = _locked(group, version)
+    group = lock(group, version)
     before = snapshot(group, LeadershipGroup.audit_fields)
     group.name, group.office, group.duties = name.strip(), office, duties
-    group.version += 1
-    group.save()
-    record(
-        actor,
-        "org.leadership.update",
-        group,
-        before=before,
-        after=snapshot(group, LeadershipGroup.audit_fields),
-    )
+    save_and_record(actor, "org.leadership.update", group, before=before)
     return group
 
 

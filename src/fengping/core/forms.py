@@ -43,7 +43,9 @@ class StyledForm(forms.Form):
                 continue
             mine = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
             if stored != mine and stored not in (None, ""):
-                field.help_text = _("他人保存的内容：%(v)s") % {"v": _display(field, stored)}
+                note = _("他人保存的内容：%(v)s") % {"v": _display(field, stored)}
+                # The bound field copied the help text when the form was cleaned.
+                field.help_text = self[name].help_text = note
 
 
 def _display(field: forms.Field, value: Any) -> str:

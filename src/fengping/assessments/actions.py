@@ -63,6 +63,7 @@ def _lock(assessment: Assessment, version: int | None = None) -> Assessment:
 
 
 def _bump(a: Assessment, *fields: str) -> None:
+    """Used by the step functions (do_complete_step, do_send_back); see core.concurrency.bump."""
     bump(a, *fields)
 
 
@@ -778,7 +779,7 @@ def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) ->
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     a.report_generated_at, a.report_sha256 = timezone.now(), sha256
-    _bump(a, "report_generated_at", "report_sha256")
+    bump(a, "report_generated_at", "report_sha256")
     record(actor, "assessments.report.generate", a, after={"sha256": sha256})
     return a
 
@@ -1152,7 +1153,7 @@ def do_record_incident(
         # This assessment is superseded; a new one (with the scheme's current version)
         # can be started on the matter.
         a.status = AssessmentStatus.CLOSED
-        _bump(a, "status")
+        bump(a, "status")
         matter_actions.set_status(actor, a.matter, MatterStatus.REGISTERED)
     elif action == IncidentAction.ADJUST:
         matter_actions.set_status(actor, a.matter, MatterStatus.IMPLEMENTING)
@@ -1168,7 +1169,6 @@ def do_finish_follow_up(actor: Any, assessment: Assessment) -> Assessment:
     if refused:
         raise ActionError(refused)
     a.status = AssessmentStatus.CLOSED
-    _bump(a, "status")
+    save_and_record(actor, "assessments.close", a, "status", audit_fields=("status",))
     matter_actions.set_status(actor, a.matter, MatterStatus.CLOSED)
-    record(actor, "assessments.close", a, after={"status": "closed"})
     return a

@@ -223,10 +223,11 @@ def do_set_consultation(
     summary: str,
     channels: str,
     until: dt.date | None,
+    version: int | None = None,
 ) -> Matter:
     """篇3 二(四) 公开评估: 除涉及国家秘密、商业机密和个人隐私的事项外 … 向社会公开."""
     access.require(actor, matter, "change")
-    matter = lock(matter)
+    matter = lock(matter, version)
     if open and matter.confidential:
         raise ActionError(
             _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）")

@@ -244,8 +244,10 @@ def do_update_user(
 
 
 @transaction.atomic
-def do_update_own_profile(actor: User, *, real_name: str, phone: str, email: str) -> User:
-    me = lock(actor)
+def do_update_own_profile(
+    actor: User, *, real_name: str, phone: str, email: str, version: int | None = None
+) -> User:
+    me = lock(actor, version)
     before = snapshot(me, User.audit_fields)
     me.real_name, me.phone, me.email = real_name.strip(), phone.strip(), email.strip()
     save_and_record(actor, "org.user.profile", me, before=before)

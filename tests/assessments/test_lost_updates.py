@@ -225,3 +225,49 @@ def test_question_edit_conflict_keeps_the_text(org, login):
     body = r.content.decode()
     assert r.status_code == 200 and "rsj_head" in body and "其他建议" in body
     assert Question.objects.get(pk=question.pk).text == "其他意见"
+
+
+# ------------------------------------------------------------------ truly at once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_saving_at_the_same_moment(org, factor):
+    """Two threads, two database connections, the same version, released together by a
+    barrier, 16 times: the row lock makes one of them wait and then see the new version,
+    so each try ends with one edit saved and the other refused. PostgreSQL only: SQLite
+    serialises whole-database writes and has no row locks to exercise."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are exercised on PostgreSQL")
+    outcomes = []
+    for n in range(16):
+        factor.refresh_from_db()
+        shown = factor.version
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def edit(user, title, results=results, barrier=barrier, shown=shown):
+            try:
+                barrier.wait()
+                _edit(org, factor, user, shown, title=title)
+                results[title] = "saved"
+            except StaleVersion:
+                results[title] = "refused"
+            finally:
+                connections.close_all()
+
+        threads = [
+            threading.Thread(target=edit, args=(org.rsj_head, f"甲{n}")),
+            threading.Thread(target=edit, args=(org.rsj_handler, f"乙{n}")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        factor.refresh_from_db()
+        saved = [title for title, result in results.items() if result == "saved"]
+        outcomes.append((sorted(results.values()), saved == [factor.title]))
+    assert outcomes == [(["refused", "saved"], True)] * 16

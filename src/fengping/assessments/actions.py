@@ -98,7 +98,7 @@ def _scheme_method(a: Assessment) -> CompositeMethod:
 @transaction.atomic
 def do_start_assessment(actor: Any, matter: Matter) -> Assessment:
     access.require(actor, matter, "change")
-    matter = Matter.objects.select_for_update().get(pk=matter.pk)
+    matter = lock(matter)
     if matter.assessments.filter(
         status__in=[AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP]
     ).exists():

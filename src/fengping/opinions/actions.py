@@ -339,11 +339,7 @@ def close_expired(now: dt.datetime | None = None) -> int:
     expired = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED, closes_at__lte=now)
     for pk in expired.values_list("pk", flat=True):
         with transaction.atomic():
-            qn = (
-                Questionnaire.objects.select_for_update()
-                .select_related("matter__department")
-                .get(pk=pk)
-            )
+            qn = lock(Questionnaire(pk=pk), related=("matter__department",))
             if qn.status != QuestionnaireStatus.PUBLISHED:
                 continue
             before = snapshot(qn, Questionnaire.audit_fields)
@@ -488,11 +484,7 @@ def submit_public_response(
     submission with the same `browser_key` is refused and the first one is kept."""
     # The lock orders concurrent submissions to one questionnaire; the partial unique
     # constraint is the last word where the database ignores FOR UPDATE (SQLite).
-    qn = (
-        Questionnaire.objects.select_for_update()
-        .select_related("matter__department")
-        .get(pk=questionnaire.pk)
-    )
+    qn = lock(questionnaire, related=("matter__department",))
     if qn.matter.confidential or not qn.is_accepting:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
     if not browser_key:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fengping.opinions",
     "ninja",
     "fengping.api",
+    "fengping.desk",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fengping.core.context.shell",
+                "fengping.desk.context.shell",
             ],
         },
     }

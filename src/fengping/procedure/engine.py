@@ -90,9 +90,11 @@ def output_exists(run: Run, code: str) -> bool:
     output = outputs.get(run, code)
     if output is not None:
         return output.check(run)
-    # An output no app registers: there once a completed step produces it.
-    producers = [s.code for s in run.scheme.procedure.steps if code in s.produces]
-    return bool(run.step_records().filter(step_code__in=producers, state=StepState.DONE).exists())
+    # An output no app registers: there once the step that produces it is done.
+    producer = find_step_producing(run.scheme, code)
+    return producer is not None and bool(
+        run.step_records().filter(step_code=producer.code, state=StepState.DONE).exists()
+    )
 
 
 def missing_outputs(run: Run, s: Step) -> list[str]:

@@ -57,7 +57,7 @@ class Run(Scoped):
 
     def step_records(self) -> Any:
         """The related manager of this run's step records."""
-        return self.steps  # type: ignore[attr-defined]
+        return self.steps
 
 
 class StepState(models.TextChoices):

@@ -38,7 +38,7 @@ _REGISTRY: dict[str, dict[str, Output]] = {}
 
 
 def _key(run_model: type[models.Model] | models.Model) -> str:
-    return run_model._meta.label_lower
+    return str(run_model._meta.label_lower)
 
 
 def register(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -142,6 +143,39 @@ def test_the_same_step_completed_twice_names_who_did_it(org):
         engine.complete_step(lock(stale), "select", org.rsj_head)
     with transaction.atomic(), pytest.raises(ActionError, match="只能完成当前步骤"):
         engine.complete_step(lock(stale), "grade", org.rsj_head)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_completing_the_same_step_at_once(org):
+    """The run's row lock: of two simultaneous completions exactly one succeeds, the other
+    gets the conflict naming who completed the step."""
+    if connection.vendor != "postgresql":
+        pytest.skip("simultaneous transactions need PostgreSQL's row locks")
+    a = actions.do_start_assessment(org.rsj_handler, register(org))
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def attempt(user):
+        try:
+            stale = Assessment.objects.get(pk=a.pk)
+            barrier.wait()
+            actions.do_complete_step(user, stale, "select")
+            results.append("done")
+        except ConflictError as exc:
+            results.append(exc.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in (org.rsj_handler, org.rsj_head)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 2 and results.count("done") == 1, results
+    conflict = next(r for r in results if r != "done")
+    assert "已由" in conflict and "完成，请刷新页面" in conflict
+    assert fresh(a).current_step == "plan" and fresh(a).version == a.version + 1
+    assert states(a) == {"select": "done", "plan": "open"}
 
 
 # ------------------------------------------------------------------ send_back

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "fengping.audit",
     "fengping.org",
     "fengping.schemebook",
+    "fengping.procedure",
     "fengping.matters",
     "fengping.assessments",
     "fengping.reports",

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengping.audit.chain import record, snapshot
+from fengping.core import files
 from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
-from fengping.core.uploads import check_document
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
 from fengping.org import access
@@ -283,32 +283,29 @@ def do_remove_member(actor: Any, member: TeamMember) -> None:
 
 @transaction.atomic
 def do_archive_document(
-    actor: Any, assessment: Assessment, upload: Any, *, title: str, step_code: str = ""
+    actor: Any,
+    assessment: Assessment,
+    upload: Any,
+    *,
+    title: str,
+    step_code: str = "",
+    generated: bool = False,
 ) -> ArchiveDocument:
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    checked = check_document(upload)
-    doc = ArchiveDocument(
-        assessment=a,
-        step_code=step_code or a.current_step,
-        title=(title or checked.name).strip()[:200],
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        uploaded_by=actor,
-    )
-    doc.file.save(checked.name, checked.content, save=False)
-    doc.save()
-    record(
+    if not (title or "").strip() and upload is not None:
+        # Without a title the document is listed under its file name.
+        title = upload.name.replace("\\", "/").rsplit("/", 1)[-1]
+    return files.store(
         actor,
-        "assessments.archive.add",
-        doc,
-        after={"title": doc.title, "sha256": doc.sha256, "size": doc.size},
-        scope_path=a.matter.department.path,
+        ArchiveDocument,
+        a,
+        upload,
+        record=record,
+        title=(title or "").strip()[:200],
+        step_code=step_code or a.current_step,
+        generated=generated,
     )
-    return doc
 
 
 # ------------------------------------------------------------------ factors and scores

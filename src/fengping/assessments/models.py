@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
 from fengping.org.models import Department, Scoped
 from fengping.procedure.models import Run, StepRecordBase
@@ -299,29 +300,23 @@ class ChecklistAnswer(Scoped):
         return f"{self.dimension}[{self.item_no}] {self.answer}"
 
 
-def archive_path(instance: ArchiveDocument, filename: str) -> str:
-    return f"assessments/{instance.assessment_id}/{instance.sha256[:16]}-{instance.token}"
+# Named by migration 0001; new files are stored through `StoredFile`.
+archive_path = stored_file_path
 
 
-class ArchiveDocument(Scoped):
+class ArchiveDocument(Scoped, StoredFile):
     """专项工作档案 (篇3 六(二)): every document of the assessment with its SHA-256."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="archive")
     step_code = models.CharField(_("所属步骤"), max_length=64, blank=True)
     title = models.CharField(_("材料名称"), max_length=200)
-    name = models.CharField(_("文件名"), max_length=200)
-    file = models.FileField(upload_to=archive_path, max_length=255)
-    token = models.CharField(max_length=32, editable=False)
-    sha256 = models.CharField(max_length=64, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    content_type = models.CharField(max_length=100, blank=True)
     generated = models.BooleanField(default=False)  # e.g. a generated report
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = ASSESSMENT_PATH
+    owner_field = "assessment"
+    storage_prefix = "assessments"
+    audit_action = "assessments.archive.add"
+    audit_fields = ("title", "step_code", "generated", *StoredFile.audit_fields)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

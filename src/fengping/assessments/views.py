@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
@@ -637,13 +638,7 @@ def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def archive_download(request: HttpRequest, pk: int) -> FileResponse:
-    doc = access.get_for_user(request.user, ArchiveDocument, pk)
-    return FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.name,
-        content_type=doc.content_type or "application/octet-stream",
-    )
+    return file_response(access.get_for_user(request.user, ArchiveDocument, pk))
 
 
 # ------------------------------------------------------------------ factors

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
@@ -377,10 +378,7 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    doc = access.get_for_user(request.user, MatterDocument, pk)
-    return FileResponse(
-        doc.file.open("rb"), as_attachment=True, filename=doc.name, content_type=doc.content_type
-    )
+    return file_response(access.get_for_user(request.user, MatterDocument, pk))
 
 
 @authenticated

@@ -623,3 +623,26 @@ def test_each_test_starts_from_the_module_rows(run, org, objects):
         is_active=True,
     )
     assert Department.objects.get(pk=dept.pk).name == f"改名{run}"
+
+
+def test_example_fills_the_required_fields_with_accepted_values():
+    schema = {
+        "type": "object",
+        "required": ["upload", "on", "n", "kind", "code"],
+        "properties": {
+            "upload": {"type": "string", "format": "binary"},
+            "on": {"type": "string", "format": "date"},
+            "n": {"type": "integer", "minimum": 3},
+            "kind": {"anyOf": [{"type": "null"}, {"enum": ["a", "b"]}]},
+            "code": {"type": "string", "minLength": 3, "maxLength": 4},
+            "note": {"type": "string"},
+        },
+    }
+    body = example(schema)
+    assert {k: v for k, v in body.items() if k != "upload"} == {
+        "on": timezone.localdate().isoformat(),
+        "n": 3,
+        "kind": "a",
+        "code": "测试测试",
+    }
+    assert b'name="upload"; filename="' in encode_multipart(BOUNDARY, body)

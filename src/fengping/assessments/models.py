@@ -14,9 +14,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
 from fengping.org.models import Department, Scoped
-from fengping.schemes.model import Scheme, Step
+from fengping.procedure import engine
+from fengping.procedure.models import Run, StepRecordBase
+from fengping.procedure.models import StepState as StepState  # the engine's step states
+from fengping.schemes.model import Step
 
 MATTER_PATH = "matter__department__path"
 ASSESSMENT_PATH = "assessment__matter__department__path"
@@ -28,9 +32,6 @@ FOLLOW_UP_QUOTE = _(
     "维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
 )
 
-# content hash -> the parsed frozen scheme (see Assessment.scheme)
-_FROZEN_SCHEMES: dict[str, Scheme] = {}
-
 
 class AssessmentStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("评估中")
@@ -39,12 +40,11 @@ class AssessmentStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
-class Assessment(Scoped):
+class Assessment(Run):
+    """A run of the procedure engine (`fengping.procedure`): the scheme fields, the
+    current step and the version come from `Run`."""
+
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="assessments")
-    scheme_key = models.CharField(_("评估方案"), max_length=64)
-    scheme_version = models.CharField(_("方案版本"), max_length=12)
-    scheme_hash = models.CharField(max_length=64)
-    scheme_snapshot = models.JSONField(editable=False)
     status = models.CharField(
         _("状态"),
         max_length=20,
@@ -52,7 +52,6 @@ class Assessment(Scoped):
         default=AssessmentStatus.IN_PROGRESS,
         db_index=True,
     )
-    current_step = models.CharField(_("当前步骤"), max_length=64, db_index=True)
     # 评估方案 (the plan): 明确评估牵头和协助部门责任、评估人员责任 … 评估责任、内容、方法
     lead_department = models.ForeignKey(
         Department,
@@ -92,7 +91,6 @@ class Assessment(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = MATTER_PATH
     audit_fields: ClassVar[tuple[str, ...]] = (
@@ -129,20 +127,6 @@ class Assessment(Scoped):
     def audit_scope_path(self) -> str:
         return self.matter.department.path
 
-    @property
-    def scheme(self) -> Scheme:
-        """The frozen scheme, exactly as it was when the assessment started."""
-        cached = getattr(self, "_scheme", None)
-        if cached is None:
-            data = {
-                k: v
-                for k, v in self.scheme_snapshot.items()
-                if k not in ("version", "content_hash")
-            }
-            cached = Scheme.model_validate(data)
-            self._scheme = cached
-        return cached
-
     def grade_obj(self) -> Any:
         return next((g for g in self.scheme.grades if g.code == self.grade), None)
 
@@ -166,7 +150,7 @@ class Assessment(Scoped):
 
     def decide_step(self) -> Step | None:
         """The step of the frozen procedure that produces the decision."""
-        return next((s for s in self.scheme.procedure.steps if "decision" in s.produces), None)
+        return engine.find_step_producing(self.scheme, "decision")
 
     def at_decide_step(self) -> bool:
         decide = self.decide_step()
@@ -234,27 +218,8 @@ class Assessment(Scoped):
         return not self.incident_refusal()
 
 
-class StepState(models.TextChoices):
-    OPEN = "open", _("进行中")
-    DONE = "done", _("已完成")
-    SENT_BACK = "sent_back", _("已退回")
-
-
-class StepRecord(Scoped):
+class StepRecord(StepRecordBase):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
-    step_code = models.CharField(max_length=64)
-    state = models.CharField(max_length=12, choices=StepState.choices, default=StepState.OPEN)
-    opened_at = models.DateTimeField(auto_now_add=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    done_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    sent_back_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    sent_back_at = models.DateTimeField(null=True, blank=True)
-    sent_back_reason = models.TextField(blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
 
@@ -265,9 +230,6 @@ class StepRecord(Scoped):
                 fields=["assessment", "step_code"], name="assessment_step_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.step_code} {self.state}"
 
 
 class MemberKind(models.TextChoices):
@@ -436,29 +398,23 @@ class ChecklistAnswer(Scoped):
         return self.assessment.matter.department.path
 
 
-def archive_path(instance: ArchiveDocument, filename: str) -> str:
-    return f"assessments/{instance.assessment_id}/{instance.sha256[:16]}-{instance.token}"
+# Named by migration 0001; new files are stored through `StoredFile`.
+archive_path = stored_file_path
 
 
-class ArchiveDocument(Scoped):
+class ArchiveDocument(Scoped, StoredFile):
     """专项工作档案 (篇3 六(二)): every document of the assessment with its SHA-256."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="archive")
     step_code = models.CharField(_("所属步骤"), max_length=64, blank=True)
     title = models.CharField(_("材料名称"), max_length=200)
-    name = models.CharField(_("文件名"), max_length=200)
-    file = models.FileField(upload_to=archive_path, max_length=255)
-    token = models.CharField(max_length=32, editable=False)
-    sha256 = models.CharField(max_length=64, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    content_type = models.CharField(max_length=100, blank=True)
     generated = models.BooleanField(default=False)  # e.g. a generated report
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = ASSESSMENT_PATH
+    owner_field = "assessment"
+    storage_prefix = "assessments"
+    audit_action = "assessments.archive.add"
+    audit_fields = ("title", "step_code", "generated", *StoredFile.audit_fields)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

@@ -161,6 +161,12 @@ def last_change(obj: models.Model) -> Event | None:
     )
 
 
+def who_changed(obj: models.Model) -> dict[str, Any] | None:
+    """For core.concurrency.last_change: the actor and time of the last event on `obj`."""
+    event = last_change(obj)
+    return {"who": event.actor_display, "at": event.at} if event is not None else None
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ConflictError
+from .registry import Registry
 
 M = TypeVar("M", bound=models.Model)
 
@@ -45,14 +46,17 @@ def lock(obj: M, version: int | None = None, *, related: tuple[str, ...] = ()) -
     return fresh
 
 
-def stale_message(fresh: models.Model, yours: int) -> str:
-    """What the loser of a concurrent edit reads: who saved the row last and when (from
-    the audit log's last event on it), and the two versions."""
-    from fengping.audit.chain import last_change
+# Who saved a row last and when: (obj) -> {"who": str, "at": datetime} or None. The audit
+# app contributes its last event on the row (core imports nothing above it).
+last_change = Registry("last_change")
 
+
+def stale_message(fresh: models.Model, yours: int) -> str:
+    """What the loser of a concurrent edit reads: who saved the row last and when, and
+    the two versions."""
     values = {"obj": fresh, "theirs": fresh.version, "yours": yours}  # type: ignore[attr-defined]
-    event = last_change(fresh)
-    if event is None:
+    change = next(iter(last_change.collect(fresh)), None)
+    if change is None:
         return (
             _(
                 "“%(obj)s”已被他人修改（当前版本 %(theirs)s，您编辑的是版本 %(yours)s），"
@@ -62,11 +66,11 @@ def stale_message(fresh: models.Model, yours: int) -> str:
         )
     return _(
         "“%(obj)s”已被他人修改：%(who)s 于 %(when)s 保存了版本 %(theirs)s，"
-        "您编辑的是版本 %(yours)s。您填写的内容仍保留在下面，请对照最新内容后重新提交。"
+        "您编辑的是版本 %(yours)s。请对照最新内容后重新提交。"
     ) % {
         **values,
-        "who": event.actor_display,
-        "when": timezone.localtime(event.at).strftime("%Y年%m月%d日 %H:%M"),
+        "who": change["who"],
+        "when": timezone.localtime(change["at"]).strftime("%Y年%m月%d日 %H:%M"),
     }
 
 

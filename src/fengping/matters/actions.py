@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core import files
 from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError
-from fengping.core.uploads import check_document
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Role
 from fengping.schemebook import registry
@@ -273,26 +273,7 @@ def set_status(
 @transaction.atomic
 def do_add_document(actor: Any, matter: Matter, upload: Any, note: str = "") -> MatterDocument:
     access.require(actor, matter, "change")
-    checked = check_document(upload)
-    doc = MatterDocument(
-        matter=matter,
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        note=note.strip(),
-        uploaded_by=actor,
-    )
-    doc.file.save(checked.name, checked.content, save=False)
-    doc.save()
-    record(
-        actor,
-        "matters.document.add",
-        doc,
-        after={"name": doc.name, "sha256": doc.sha256, "size": doc.size},
-    )
-    return doc
+    return files.store(actor, MatterDocument, matter, upload, record=record, note=note.strip())
 
 
 @transaction.atomic

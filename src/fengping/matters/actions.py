@@ -60,6 +60,8 @@ def matter_scheme(key: str) -> Scheme:
 
 def categories(scheme: Scheme) -> list[tuple[str, Category]]:
     """(group label, category) for every category of the scheme's taxonomy, in order."""
+    if scheme.taxonomy is None:
+        return []
     return [(group.label, cat) for group in scheme.taxonomy.groups for cat in group.categories]
 
 
@@ -79,6 +81,8 @@ def propose_lead(
     """篇3 五: which department leads this area. Returns the scheme's text (e.g.
     "住建局负责重大城镇建设项目的规划、建设、房屋拆迁…") and the matching department among
     `departments`, matched on its 简称 or name."""
+    if scheme.responsibility is None:
+        return "", None
     for lead in scheme.responsibility.lead_departments:
         if category_code in lead.categories:
             for name in lead.departments:

@@ -130,6 +130,9 @@ def test_incident_on_a_closed_assessment_refused(org, api, login):
     assert r.status_code == 200 and "已办结" in r.content.decode()
     assert not Incident.objects.exists()
     assert Matter.objects.get().status == MatterStatus.CLOSED
+    measure = a.measures.first()
+    with pytest.raises(ActionError, match="已办结"):
+        actions.do_update_measure(org.rsj_handler, measure, status="in_progress", evidence="")
 
 
 def test_incident_on_a_superseded_assessment_refused(org):

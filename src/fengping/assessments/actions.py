@@ -1006,7 +1006,7 @@ def do_update_measure(
     if status == MeasureStatus.DONE and not evidence.strip():
         raise ActionError(_("标记“已落实”须填写落实情况与佐证"), field="evidence")
     measure = lock(measure, version, related=("assessment__matter__department",))
-    if measure.assessment.status == AssessmentStatus.CLOSED:
+    if not measure.assessment.is_open():
         raise ActionError(_("评估已办结，措施的落实情况不能再修改"))
     before = snapshot(measure, FollowUpMeasure.audit_fields)
     measure.status, measure.evidence = status, evidence.strip()

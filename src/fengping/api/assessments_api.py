@@ -445,6 +445,7 @@ def decide(request: HttpRequest, assessment_id: int, payload: DecisionIn) -> Any
 def file(request: HttpRequest, assessment_id: int, payload: FilingIn) -> Any:
     """向维稳办或联席办备案（期限为决定的次日）。"""
     a = _get(request, assessment_id)
+    access.require(request.user, a, "change")  # a reader learns nothing about offices
     office = supervising_offices(request.user).filter(pk=payload.office_id).first()
     if office is None:
         raise Http404

@@ -740,6 +740,11 @@ def do_review(
     actor: Any, assessment: Assessment, *, stage: str, result: str, opinion: str
 ) -> Review:
     access.require(actor, assessment, "view")
+    # Who may review is decided before anything about the review's state is revealed.
+    if not access.can_change_under(
+        actor, assessment.matter.department.path, LEADER_ROLES
+    ) and not access.is_supervisor(actor):
+        raise PermissionDenied(_("审查须由分管领导、主要负责人或督查人员进行"))
     a = _lock(assessment)
     _require_open(a)
     if not a.at_decide_step():
@@ -749,10 +754,6 @@ def do_review(
         raise ActionError(_("审查已全部完成"))
     if stage != expected.code:
         raise ConflictError(_("当前应由“%(a)s”%(b)s") % {"a": expected.actor, "b": expected.action})
-    if not access.can_change_under(
-        actor, a.matter.department.path, LEADER_ROLES
-    ) and not access.is_supervisor(actor):
-        raise PermissionDenied(_("审查须由分管领导、主要负责人或督查人员进行"))
     if not opinion.strip():
         raise ActionError(_("请填写审查意见"), field="opinion")
     if result not in ReviewResult.values:

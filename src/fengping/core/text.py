@@ -1,0 +1,20 @@
+"""Which characters text input may carry.
+
+Control characters (other than tab and line breaks), lone surrogates and the two
+non-characters U+FFFE/U+FFFF are invisible on screen, illegal in XML — hence in every
+XLSX/DOCX export — and a NUL is refused by PostgreSQL. Every door refuses them: the forms
+(core.forms.StyledForm) and the JSON API (api.errors.StrictParser).
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except \t \n \r, DEL and the C1 controls, surrogates, U+FFFE/U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def find_control_character(text: str) -> str | None:
+    """The first forbidden character in `text`, or None."""
+    match = _FORBIDDEN.search(text)
+    return match.group() if match else None

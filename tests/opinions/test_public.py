@@ -187,3 +187,11 @@ def test_flood_is_counted_in_the_database_shared_by_every_process(qn):
     del caches["default"]
     assert Client().post(url, form_data(qn)).status_code == 302
     assert Client().post(url, form_data(qn)).status_code == 429
+
+
+def test_public_text_answer_arrives_without_control_characters(qn):
+    from fengping.opinions.models import Answer
+
+    url = reverse("opinions:public_form", args=[qn.token])
+    assert Client().post(url, form_data(qn, text="意见\x0b第二行\x01")).status_code == 302
+    assert Answer.objects.exclude(text="").get().text == "意见\n第二行"

@@ -18,3 +18,20 @@ def find_control_character(text: str) -> str | None:
     """The first forbidden character in `text`, or None."""
     match = _FORBIDDEN.search(text)
     return match.group() if match else None
+
+
+# Characters that act as line breaks in pasted text (Word's manual line break is \x0b).
+_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+_TABS = re.compile("\t")
+
+
+def clean_text(text: str, *, multiline: bool) -> str:
+    """Text as a form should keep it: line breaks (including the vertical tab and form
+    feed that Word puts into pasted text) become "\\n" in multi-line text and a space in a
+    single-line field, a tab stays only in multi-line text, and every other forbidden
+    character is dropped."""
+    if multiline:
+        text = _BREAKS.sub("\n", text)
+    else:
+        text = _TABS.sub(" ", _BREAKS.sub(" ", text))
+    return _FORBIDDEN.sub("", text)

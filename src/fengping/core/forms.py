@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 

@@ -30,8 +30,5 @@ def clean_text(text: str, *, multiline: bool) -> str:
     feed that Word puts into pasted text) become "\\n" in multi-line text and a space in a
     single-line field, a tab stays only in multi-line text, and every other forbidden
     character is dropped."""
-    if multiline:
-        text = _BREAKS.sub("\n", text)
-    else:
-        text = _TABS.sub(" ", _BREAKS.sub(" ", text))
+    text = _BREAKS.sub("\n", text) if multiline else _TABS.sub(" ", _BREAKS.sub(" ", text))
     return _FORBIDDEN.sub("", text)

@@ -50,11 +50,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "fengping.api.errors.ApiJsonErrorsMiddleware",
     "fengping.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengping.core.middleware.LanguageMiddleware",
+    # After the language is chosen (its messages are Chinese by default), inside the
+    # header middlewares (their headers reach the JSON errors too).
+    "fengping.api.errors.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -35,7 +35,9 @@ def post(api, url, data):
 
 
 def test_unknown_route_and_wrong_method_are_json(api):
-    error(api.get("/api/no-such-thing"), 404, "not_found")
+    missing = api.get("/api/no-such-thing")
+    error(missing, 404, "not_found")
+    assert "default-src 'self'" in missing["Content-Security-Policy"]
     error(api.get("/api/departments/1/nothing/here"), 404, "not_found")
     response = api.delete("/api/me")
     error(response, 405, "method_not_allowed")

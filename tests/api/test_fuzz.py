@@ -25,6 +25,9 @@ EXAMPLES = int(os.environ.get("FENGPING_FUZZ_EXAMPLES", "25"))
 
 @pytest.fixture
 def api_schema(org):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from fengping.wsgi import application
 
     from ..assessments import flow
@@ -32,7 +35,16 @@ def api_schema(org):
     # Data to find: a matter with consultation and an assessment at its grading step.
     flow.opinions(org, flow.register(org))
     flow.to_grade_step(org)
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+    # Requests go through the WSGI app, not Django's test client: keep the request signals
+    # from closing the test's database connection (as the test client does), or the
+    # PostgreSQL pass loses its transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

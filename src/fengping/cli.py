@@ -349,7 +349,7 @@ def _check(args: Any) -> int:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from fengping.core.dbcheck import database_problem
+    from fengping.core.dbcheck import database_problem, first_line
 
     problems = 0
 
@@ -373,7 +373,7 @@ def _check(args: Any) -> int:
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         line(not pending, f"待执行迁移 / pending migrations: {len(pending)}")
     except Exception as exc:  # noqa: BLE001 - reported as a failed check
-        line(False, f"数据库不可用 / database unavailable: {exc}")
+        line(False, f"数据库不可用 / database unavailable: {first_line(exc)}")
     try:
         call_command("check", verbosity=0)
         line(True, "Django 系统检查 / system checks")

@@ -54,10 +54,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengping.core.middleware.LanguageMiddleware",
+    # After the language is chosen (its messages are Chinese by default), inside the
+    # header middlewares (their headers reach the JSON errors too).
+    "fengping.api.errors.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fengping.core.middleware.NoStoreForUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fengping.org.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -162,10 +167,18 @@ STORAGES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# The public-consultation throttle counts submissions here. LocMemCache is per process:
-# a deployment with several app processes should use the database cache
-# ("django.core.cache.backends.db.DatabaseCache" + `createcachetable`) so all share one count.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public-consultation throttle counts submissions here, so the cache must be shared by
+# every app process (a per-process cache let two workers accept twice the limit): the
+# database cache by default, its table created by the core migration `cache_table`.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "fengping_cache",
+        # Culling at the default 300 entries would forget counts under a flood from many
+        # addresses; expired rows are culled all the same.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
 # At most this many questionnaire submissions per address in ten minutes.
 FENGPING_PUBLIC_SUBMIT_LIMIT = conf.envint("FENGPING_PUBLIC_SUBMIT_LIMIT", 20)
 
@@ -193,9 +206,13 @@ FENGPING_PAGE_SIZE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_403_traceback": {"()": "fengping.core.logs.PermissionDeniedWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["no_403_traceback"]},
+    },
 }
 
 SITE_NAME = _("风评")

@@ -25,6 +25,7 @@ from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated, public
+from fengping.core.text import clean_text
 from fengping.core.xlsx import XLSX_MIME, check_upload
 from fengping.matters.models import Matter
 from fengping.org import access
@@ -721,11 +722,12 @@ def _raw_answers(request: HttpRequest, questions: list[Question]) -> dict[int, A
     raw: dict[int, Any] = {}
     for q in questions:
         name = f"q{q.pk}"
-        raw[q.pk] = (
-            request.POST.getlist(name)
-            if q.kind == QuestionKind.MULTIPLE
-            else request.POST.get(name)
-        )
+        if q.kind == QuestionKind.MULTIPLE:
+            raw[q.pk] = request.POST.getlist(name)
+        else:
+            value = request.POST.get(name)
+            # The public form is no StyledForm: keep control characters out here too.
+            raw[q.pk] = clean_text(value, multiline=True) if value is not None else None
     return raw
 
 

@@ -207,6 +207,8 @@ def do_create_user(
     )
     _check_password(password, user)
     user.set_password(password)
+    # A generated password was shown to the administrator: it is good for the first login only.
+    user.must_change_password = generated is not None
     user.save()
     Membership.objects.create(user=user, department=department, role=role)
     after = snapshot(user, User.audit_fields)
@@ -227,7 +229,7 @@ def do_update_user(
     email: str,
     is_active: bool,
 ) -> User:
-    access.require(actor, target, "change")
+    access.require(actor, target, "change")  # every membership inside the actor's subtree
     target = lock(target, version)
     if target.pk == getattr(actor, "pk", None) and not is_active:
         raise ActionError(_("不能停用自己的账号"), field="is_active")
@@ -255,14 +257,19 @@ def do_update_own_profile(
 
 
 @transaction.atomic
-def do_reset_password(actor: Any, target: User, password: str | None = None) -> str:
-    """An administrator sets a new password; returns it (generated when not given)."""
+def do_reset_password(actor: Any, target: User) -> str:
+    """An administrator gives a user a temporary password and returns it, to be shown once
+    and handed over in person. The administrator knows it, so it is good for one login
+    only: the user must choose a new one before anything else (`must_change_password`).
+    The audit event records that a reset happened, never the password."""
     access.require(actor, target, "change")
-    password = password or secrets.token_urlsafe(9)
+    target = User.objects.select_for_update().get(pk=target.pk)
+    password = secrets.token_urlsafe(9)
     _check_password(password, target)
     target.set_password(password)
-    target.save(update_fields=["password"])
-    record(actor, "org.user.reset_password", target)
+    target.must_change_password = True
+    target.save(update_fields=["password", "must_change_password"])
+    record(actor, "org.user.reset_password", target, after={"must_change_password": True})
     return password
 
 
@@ -272,9 +279,12 @@ def do_change_own_password(actor: User, old_password: str, new_password: str) ->
     if not me.check_password(old_password):
         raise ActionError(_("原密码不正确"), field="old_password")
     _check_password(new_password, me)
+    if new_password == old_password:
+        raise ActionError(_("新密码不能与原密码相同"), field="new_password1")
     me.set_password(new_password)
-    me.save(update_fields=["password"])
-    actor.password = me.password
+    me.must_change_password = False
+    me.save(update_fields=["password", "must_change_password"])
+    actor.password, actor.must_change_password = me.password, False
     record(actor, "org.user.change_password", me)
 
 
@@ -285,6 +295,9 @@ def do_change_own_password(actor: User, old_password: str, new_password: str) ->
 def do_add_membership(actor: Any, user: User, department: Department, role: str) -> Membership:
     _require_admin_under(actor, department)
     access.require(actor, department, "view")
+    # Giving a role is managing the person: one role in the actor's department is not
+    # enough when the person also holds roles elsewhere (or is the superuser).
+    access.require(actor, user, "change")
     if role not in Role.values:
         raise ActionError(_("未知的角色：%(role)s") % {"role": role}, field="role")
     try:
@@ -309,6 +322,7 @@ def do_add_membership(actor: Any, user: User, department: Department, role: str)
 def do_remove_membership(actor: Any, membership: Membership) -> None:
     access.require(actor, membership, "change")
     user = membership.user
+    access.require(actor, user, "change")
     if user.pk == getattr(actor, "pk", None) and membership.role == Role.ADMIN:
         raise ActionError(_("不能移除自己的系统管理员角色，以免无人管理"))
     before = snapshot(membership, Membership.audit_fields)

@@ -349,19 +349,20 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "title": _("重置密码"),
             "crumbs": [USER_CRUMB, (target.display_name, reverse("org:user", args=[target.pk]))],
-            "question": _("为 %(u)s 生成新密码吗？") % {"u": target.display_name},
-            "consequence": _("原密码立即失效；新密码只显示一次，请当面或通过安全渠道告知本人。"),
+            "question": _("为 %(u)s 生成临时密码吗？") % {"u": target.display_name},
+            "consequence": _(
+                "原密码立即失效；临时密码只显示一次，请当面告知本人。"
+                "本人用它登录后必须先设置自己的新密码，才能继续使用。"
+            ),
             "cancel_url": reverse("org:user", args=[target.pk]),
-            "confirm_label": _("生成新密码"),
+            "confirm_label": _("生成临时密码"),
         },
     )
 
 
 @authenticated
 def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk)
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以分配角色"))
+    target = access.get_for_user(request.user, User, pk, need="change")
     form = MembershipForm(request.POST or None, departments=_admin_departments(request.user))
     if request.method == "POST" and form.is_valid():
         try:

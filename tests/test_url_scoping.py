@@ -97,6 +97,9 @@ def opinion_objects(org, matter):
         "opinion_activity": activity.pk,
         "opinion_attachment": activity.attachments.get().pk,
         "opinion_comment": comment.pk,
+        "import_record": opinions.import_paper_responses(
+            org.rsj_handler, qn, SimpleUploadedFile("答卷.csv", "受访群体\n企业\n".encode())
+        ).pk,
     }
 
 
@@ -171,6 +174,8 @@ OBJECT_URLS = {
     "opinions:attachment": ("opinion_attachment", False),
     "opinions:comment_reply": ("opinion_comment", True),
     "opinions:comment_revision": ("opinion_comment", True),
+    "import_record": ("import_record", False),
+    "import_progress": ("import_record", False),
 }
 # Who may read but not change each kind of object: organisation data is changed by
 # administrators only; a matter by the work roles of its department, so only the
@@ -196,6 +201,7 @@ READERS = {
     "opinion_activity": ("supervisor",),
     "opinion_attachment": ("supervisor",),
     "opinion_comment": ("supervisor",),
+    "import_record": (),
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).

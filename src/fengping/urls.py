@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from fengping.api.main import api
+from fengping.core import import_views
 from fengping.core import views as core
 
 urlpatterns = [
@@ -11,6 +12,9 @@ urlpatterns = [
     path("me/password/", core.password_change, name="password_change"),
     path("me/tokens/", core.token_create, name="token_create"),
     path("me/tokens/<int:token_id>/revoke/", core.token_revoke, name="token_revoke"),
+    path("imports/", import_views.records, name="import_records"),
+    path("imports/<int:pk>/", import_views.record, name="import_record"),
+    path("imports/<int:pk>/progress/", import_views.progress, name="import_progress"),
     path("i18n/setlang/", core.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
     path("matters/", include("fengping.matters.urls")),

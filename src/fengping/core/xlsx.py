@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -38,49 +40,59 @@ def write_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[
     return buf.getvalue()
 
 
-def check_upload(upload: Any, max_bytes: int) -> bytes:
-    """Size and type check for an uploaded workbook; returns its bytes."""
-    if upload is None:
-        raise ActionError(_("请选择要导入的 XLSX 文件"), field="file")
-    if upload.size > max_bytes:
-        raise ActionError(
-            _("文件过大（%(size)s MB），上限 %(max)s MB")
-            % {"size": round(upload.size / 1048576, 1), "max": max_bytes // 1048576},
-            field="file",
-        )
-    data: bytes = upload.read()
-    # An XLSX is a ZIP archive; refuse anything else before handing it to a parser.
-    if not data.startswith(b"PK\x03\x04") or not upload.name.lower().endswith(".xlsx"):
-        raise ActionError(_("只接受 .xlsx 格式的 Excel 文件"), field="file")
-    return data
+@dataclass
+class SheetRows:
+    """One worksheet being streamed: its title, the number of rows its dimension claims
+    (None when the file does not say), and (row number, cell values) for every row."""
+
+    title: str
+    declared_rows: int | None
+    rows: Iterator[tuple[int, tuple[Any, ...]]]
 
 
-def read_sheets(data: bytes) -> dict[str, list[tuple[int, dict[str, Any]]]]:
-    """All sheets as lists of (row number, {header: value}); blank rows skipped."""
+def open_workbook(data: bytes) -> Any:
+    """The workbook in read-only (streaming) mode; a file openpyxl cannot read is refused
+    with a clear message. Call `fengping.core.readers.check_xlsx_archive` first: it
+    rejects archives that are not workbooks or inflate beyond the limits."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError) as exc:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ActionError(
             _("无法读取该 Excel 文件：%(err)s") % {"err": exc}, field="file"
         ) from None
-    sheets: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for ws in wb.worksheets:
-        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            sheets[ws.title] = []
-            continue
-        header = [str(h).strip() if h is not None else "" for h in header_row]
-        items: list[tuple[int, dict[str, Any]]] = []
-        for number, row in enumerate(rows, start=2):
-            if row is None or all(v is None or str(v).strip() == "" for v in row):
-                continue
-            record = {
-                header[i]: (v.strip() if isinstance(v, str) else v)
-                for i, v in enumerate(row)
-                if i < len(header) and header[i]
-            }
-            items.append((number, record))
-        sheets[ws.title] = items
-    wb.close()
-    return sheets
+
+
+def declared_rows(ws: Any) -> int | None:
+    """The last row number the sheet's <dimension> element claims, without reading cells."""
+    try:
+        max_row = ws.max_row
+    except (ValueError, TypeError):
+        return None
+    return int(max_row) if max_row else None
+
+
+def stream_rows(
+    ws: Any, max_row: int, max_col: int | None = None
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values) up to `max_row` (the header is row 1); a row beyond it raises
+    RowLimitExceeded, so a workbook whose dimension lies is still stopped while streaming.
+    Text cells are stripped."""
+    try:
+        for number, row in enumerate(ws.iter_rows(values_only=True, max_col=max_col), start=1):
+            if number > max_row:
+                raise RowLimitExceeded(ws.title, max_row)
+            yield number, tuple(v.strip() if isinstance(v, str) else v for v in row)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ActionError(
+            _("无法读取工作表“%(sheet)s”：%(err)s") % {"sheet": ws.title, "err": exc},
+            field="file",
+        ) from None
+
+
+class RowLimitExceeded(ActionError):
+    def __init__(self, sheet: str, max_row: int) -> None:
+        super().__init__(
+            _("工作表“%(sheet)s”超过 %(n)s 行（含表头），一次导入不能更多；请分成几个文件导入")
+            % {"sheet": sheet, "n": max_row},
+            field="file",
+        )

@@ -1,0 +1,134 @@
+"""The pages every import shares: the import page (one template for all importers), the
+template download, the list of import records, a record, and its progress partial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .errors import ActionError
+from .forms import StyledForm
+from .imports import Importer, get_import_for_user, run_import, take_reveal, visible_imports
+from .models import ImportStatus
+from .paging import paginate, query_without_page
+from .policy import authenticated
+from .xlsx import XLSX_MIME
+
+
+class ImportFileForm(StyledForm):
+    file = forms.FileField(label=gettext_lazy("文件"))
+
+    def __init__(self, *args: Any, importer: Importer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        accept = ",".join(f".{ext}" for ext in importer.formats)
+        self.fields["file"].widget.attrs["accept"] = accept
+        self.fields["file"].help_text = _("可上传：%(types)s") % {
+            "types": " ".join(f".{ext}" for ext in importer.formats)
+        }
+
+
+def import_page(
+    request: HttpRequest,
+    importer: Importer,
+    *,
+    crumbs: list[tuple[str, str]],
+    template_url: str,
+    heading: str,
+    note: str = "",
+) -> HttpResponse:
+    """GET shows the form and the column documentation; POST imports. A small file is
+    imported at once and its result shown here; a large one becomes a background job and
+    the browser goes to its record, which shows the progress."""
+    importer.authorize(request.user)
+    form = ImportFileForm(request.POST or None, request.FILES or None, importer=importer)
+    record = None
+    revealed: list[list[str]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = run_import(request.user, importer, form.cleaned_data["file"])
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            if record.background:
+                return redirect(record)
+            revealed = getattr(record, "revealed", [])
+    return render(
+        request,
+        "core/import.html",
+        {
+            "importer": importer,
+            "form": form,
+            "record": record,
+            "revealed": revealed,
+            "summary": importer.summary(record.counts) if record else "",
+            "crumbs": crumbs,
+            "template_url": template_url,
+            "heading": heading,
+            "note": note,
+        },
+    )
+
+
+def template_download(importer: Importer) -> HttpResponse:
+    response = HttpResponse(importer.template_workbook(), content_type=XLSX_MIME)
+    response["Content-Disposition"] = f'attachment; filename="{importer.template_filename}"'
+    return response
+
+
+@authenticated
+def records(request: HttpRequest) -> HttpResponse:
+    qs = visible_imports(request.user)
+    status = request.GET.get("status", "")
+    if status in ImportStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "core/import_records.html",
+        {
+            "page": paginate(request, qs),
+            "qs": query_without_page(request),
+            "status": status,
+            "statuses": ImportStatus.choices,
+        },
+    )
+
+
+def _importer_class(record: Any) -> type[Importer] | None:
+    try:
+        cls = import_string(record.importer)
+    except ImportError:
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, Importer) else None
+
+
+@authenticated
+def record(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_import_for_user(request.user, pk)
+    cls = _importer_class(item)
+    return render(
+        request,
+        "core/import_record.html",
+        {
+            "record": item,
+            "summary": cls.summary(item.counts) if cls and item.status == ImportStatus.DONE else "",
+            "reveal_header": cls.reveal_header if cls else (),
+            "revealed": take_reveal(request.user, item) if item.finished else [],
+        },
+    )
+
+
+@authenticated
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The polled partial. When the job has ended, htmx reloads the whole record page
+    (HX-Refresh) so the result, and anything shown once, appears."""
+    item = get_import_for_user(request.user, pk)
+    response = render(request, "core/_import_progress.html", {"record": item})
+    if item.finished:
+        response["HX-Refresh"] = "true"
+    return response

@@ -2,7 +2,6 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
@@ -10,8 +9,8 @@ from fengping.audit.models import Event
 from fengping.core.imports import run_import
 from fengping.core.models import ImportRecord
 from fengping.core.xlsx import safe_cell
-from fengping.org.imports import OrgImporter
 from fengping.org import actions
+from fengping.org.imports import OrgImporter
 from fengping.org.models import Department, Membership, Role, User
 
 

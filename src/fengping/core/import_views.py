@@ -66,6 +66,7 @@ def import_page(
             "form": form,
             "record": record,
             "revealed": revealed,
+            "reveal_header": importer.reveal_header,
             "summary": importer.summary(record.counts) if record else "",
             "crumbs": crumbs,
             "template_url": template_url,

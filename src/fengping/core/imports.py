@@ -506,7 +506,7 @@ def _process(
             if staging and done % PROGRESS_EVERY == 0:
                 ImportRecord.objects.filter(pk=record.pk).update(processed_rows=done)
     except ActionError as exc:  # a limit reached or a sheet unreadable while streaming
-        _fail(record, [*errors, RowError("", 0, "", exc.message)], error_total + 1)
+        _fail(record, [RowError("", 0, "", exc.message), *errors], error_total + 1)
         ImportStagingRow.objects.filter(record=record).delete()
         return []
     try:

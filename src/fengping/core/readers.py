@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -139,7 +140,7 @@ def check_xlsx_archive(data: bytes, *, max_ratio: int, max_uncompressed: int) ->
                                 uncompressed=inflated,
                                 ratio=round(inflated / max(len(data), 1)),
                             )
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
                 raise ReadError(
                     "damaged", f"文件已损坏 / damaged file: {exc}", detail=str(exc)
                 ) from None

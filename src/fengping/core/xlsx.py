@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,18 +72,28 @@ def declared_rows(ws: Any) -> int | None:
     return int(max_row) if max_row else None
 
 
-def stream_rows(
-    ws: Any, max_row: int, max_col: int | None = None
-) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def stream_rows(ws: Any, max_row: int, max_col: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(row number, values) up to `max_row` (the header is row 1); a row beyond it raises
-    RowLimitExceeded, so a workbook whose dimension lies is still stopped while streaming.
-    Text cells are stripped."""
+    RowLimitExceeded. Text cells are stripped.
+
+    openpyxl stops at the rows and columns the sheet's <dimension> claims unless told
+    otherwise, which would silently drop data of a file whose dimension lies. So the header
+    is read up to `max_col` columns, the data rows up to the header's last named column,
+    and one row past the limit is asked for explicitly."""
     try:
-        for number, row in enumerate(ws.iter_rows(values_only=True, max_col=max_col), start=1):
+        first = next(ws.iter_rows(max_row=1, max_col=max_col, values_only=True), ())
+        header = tuple(v.strip() if isinstance(v, str) else v for v in first)
+        named = [i for i, v in enumerate(header) if v is not None and str(v) != ""]
+        if not named:
+            return
+        width = named[-1] + 1
+        yield 1, header[:width]
+        rows = ws.iter_rows(min_row=2, max_row=max_row + 1, max_col=width, values_only=True)
+        for number, row in enumerate(rows, start=2):
             if number > max_row:
                 raise RowLimitExceeded(ws.title, max_row)
             yield number, tuple(v.strip() if isinstance(v, str) else v for v in row)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, OSError, EOFError) as exc:
         raise ActionError(
             _("无法读取工作表“%(sheet)s”：%(err)s") % {"sheet": ws.title, "err": exc},
             field="file",

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from fengping.audit.models import Event
 from fengping.core import readers
 from fengping.core.errors import ActionError
-from fengping.core.imports import run_import, run_import_job
+from fengping.core.imports import Column, Importer, Sheet, integer, run_import, run_import_job
 from fengping.core.models import ImportRecord, ImportStagingRow
 from fengping.opinions.actions import PaperImporter
 from fengping.opinions.models import Response
@@ -314,3 +314,77 @@ def test_import_page_documents_columns_and_template(org, qn, login):
     assert "第3题 对现行政策的满意度" in page and "填写 1–5 之间的整数" in page
     assert reverse("opinions:import_template", args=[qn.pk]) in page
     assert 'accept=".xlsx,.csv"' in page
+
+
+# ---------------------------------------------------------------- XML
+
+
+class HostImporter(Importer):
+    """A scanner-style XML import, declared like any other."""
+
+    title = "主机"
+    action = "test.hosts"
+    formats = ("xml",)
+    sheets = (
+        Sheet(
+            "host",
+            (
+                Column("地址", required=True, xml="ip"),
+                Column("端口", parser=integer(1, 65535), xml="port"),
+            ),
+        ),
+    )
+
+    def authorize(self, actor):
+        pass
+
+    def commit(self, actor, rows):
+        self.committed = [(r.number, r.data) for r in rows]
+        return {"hosts": len(self.committed)}
+
+
+def xml_upload(text, name="scan.xml"):
+    return SimpleUploadedFile(name, text.encode())
+
+
+def test_xml_records_stream_through_the_framework(org):
+    importer = HostImporter()
+    text = (
+        '<?xml version="1.0"?><scan xmlns="urn:x"><host ip="10.0.0.1"><port>22</port></host>'
+        '<host ip="10.0.0.2"/></scan>'
+    )
+    record = run_import(org.admin, importer, xml_upload(text))
+    assert record.status == "done" and record.counts == {"hosts": 2}
+    assert importer.committed == [
+        (1, {"地址": "10.0.0.1", "端口": 22}),
+        (2, {"地址": "10.0.0.2", "端口": None}),
+    ]
+    assert Event.objects.get(action="test.hosts").after["counts"] == {"hosts": 2}
+
+
+def test_xml_row_errors_name_the_record(org):
+    text = '<scan><host ip="10.0.0.1"><port>99999</port></host><host port="1"/></scan>'
+    record = run_import(org.admin, HostImporter(), xml_upload(text))
+    assert [(e["sheet"], e["row"], e["column"]) for e in record.errors] == [
+        ("host", 1, "端口"),
+        ("host", 2, "地址"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        '<scan><host ip="&lol2;"/></scan>',
+        '<?xml version="1.0"?><!DOCTYPE scan [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        '<scan><host ip="&xxe;"/></scan>',
+    ],
+)
+def test_xml_entities_and_dtds_refused(org, text):
+    with pytest.raises(ActionError, match="DTD 或实体引用"):
+        run_import(org.admin, HostImporter(), xml_upload(text))
+
+
+def test_malformed_xml_is_a_clear_message(org):
+    with pytest.raises(ActionError, match="XML 格式错误"):
+        run_import(org.admin, HostImporter(), xml_upload("<scan><host ip='1'></scan>"))

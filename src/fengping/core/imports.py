@@ -64,6 +64,8 @@ IMPORT_TYPES = {
     ".xlsx": DOCUMENT_TYPES[".xlsx"],
     # Text: the readers decode UTF-8 or GB18030 and report anything else themselves.
     ".csv": ("text/csv", (b"",)),
+    # Parsed by defusedxml, which refuses DTDs and entities; expat reads the declared encoding.
+    ".xml": ("application/xml", (b"",)),
 }
 
 
@@ -109,6 +111,8 @@ class Column:
     pattern: str = ""
     # The header must be there even when its cells may be blank (a question column).
     must_exist: bool = False
+    # In an XML record: the attribute or child element holding this column (default: name).
+    xml: str = ""
 
     @property
     def field(self) -> str:
@@ -271,6 +275,10 @@ def _read_error(exc: readers.ReadError) -> ActionError:
         message = _("文件已损坏，无法读取（%(err)s）；请重新保存后再导入") % {
             "err": exc.params.get("detail", "")
         }
+    elif exc.code == "xml_forbidden":
+        message = _("XML 文件含有 DTD 或实体引用，出于安全原因拒绝导入")
+    elif exc.code == "xml":
+        message = _("XML 格式错误：%(err)s") % {"err": exc.params.get("detail", "")}
     else:
         message = _("CSV 格式错误：%(err)s") % {"err": exc.params.get("detail", "")}
     return ActionError(message, field="file")
@@ -301,6 +309,8 @@ class Source:
         limit = max_rows() + 1  # the header row
         if name.lower().endswith(".csv"):
             return cls._open_csv(importer, name, data, limit)
+        if name.lower().endswith(".xml"):
+            return cls._open_xml(importer, name, data, limit)
         return cls._open_xlsx(importer, name, data, limit)
 
     @classmethod
@@ -322,6 +332,29 @@ class Source:
 
         total = sum(1 for _row in rows()) - 1
         return cls(name, [_Table(sheet, sheet.name, rows)], max(total, 0))
+
+    @classmethod
+    def _open_xml(cls, importer: Importer, name: str, data: bytes, limit: int) -> Source:
+        """Each declared sheet names the XML element of one record; its columns name the
+        record's attributes or child elements (`Column.xml`). Records are numbered from 1
+        and the header is the declared columns."""
+        tables: list[_Table] = []
+        total = 0
+        for sheet in importer.sheets:
+
+            def rows(sheet: Sheet = sheet) -> Iterator[tuple[int, Sequence[Any]]]:
+                yield 0, [c.name for c in sheet.columns]
+                try:
+                    for number, fields in readers.xml_records(data, sheet.name):
+                        if number >= limit:
+                            raise RowLimitExceeded(name, limit - 1)
+                        yield number, [fields.get(c.xml or c.name) for c in sheet.columns]
+                except readers.ReadError as exc:
+                    raise _read_error(exc) from None
+
+            total += sum(1 for _row in rows()) - 1
+            tables.append(_Table(sheet, sheet.name, rows))
+        return cls(name, tables, total)
 
     @classmethod
     def _open_xlsx(cls, importer: Importer, name: str, data: bytes, limit: int) -> Source:

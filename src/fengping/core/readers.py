@@ -121,7 +121,9 @@ def xml_records(data: bytes, tag: str) -> Iterator[tuple[int, dict[str, str]]]:
             detail=str(exc),
         ) from None
     except ParseError as exc:
-        raise ReadError("xml", f"XML 格式错误：{exc} / malformed XML: {exc}", detail=str(exc)) from None
+        raise ReadError(
+            "xml", f"XML 格式错误：{exc} / malformed XML: {exc}", detail=str(exc)
+        ) from None
 
 
 @dataclass(frozen=True)

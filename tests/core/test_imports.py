@@ -388,3 +388,16 @@ def test_xml_entities_and_dtds_refused(org, text):
 def test_malformed_xml_is_a_clear_message(org):
     with pytest.raises(ActionError, match="XML 格式错误"):
         run_import(org.admin, HostImporter(), xml_upload("<scan><host ip='1'></scan>"))
+
+
+def test_import_page_of_a_draft_questionnaire_says_why(org, login):
+    draft = build_questionnaire(org, register_matter(org), publish=False)
+    client = login(org.rsj_handler)
+    page = client.get(reverse("opinions:import", args=[draft.pk])).content.decode()
+    assert "问卷尚未发布" in page
+    response = client.post(
+        reverse("opinions:import", args=[draft.pk]),
+        {"file": csv_upload(HEADER + "企业,支持,,4,\n")},
+    )
+    assert response.status_code == 200 and "问卷尚未发布" in response.content.decode()
+    assert not ImportRecord.objects.exists() and not Response.objects.exists()

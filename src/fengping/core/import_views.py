@@ -45,11 +45,15 @@ def import_page(
     """GET shows the form and the column documentation; POST imports. A small file is
     imported at once and its result shown here; a large one becomes a background job and
     the browser goes to its record, which shows the progress."""
-    importer.authorize(request.user)
     form = ImportFileForm(request.POST or None, request.FILES or None, importer=importer)
     record = None
     revealed: list[list[str]] = []
-    if request.method == "POST" and form.is_valid():
+    refused = ""
+    try:
+        importer.authorize(request.user)  # PermissionDenied is a 403
+    except ActionError as exc:  # e.g. a questionnaire still in draft: say why, import nothing
+        refused = exc.message
+    if request.method == "POST" and not refused and form.is_valid():
         try:
             record = run_import(request.user, importer, form.cleaned_data["file"])
         except ActionError as exc:
@@ -72,6 +76,7 @@ def import_page(
             "template_url": template_url,
             "heading": heading,
             "note": note,
+            "refused": refused,
         },
     )
 

@@ -177,6 +177,9 @@ class Importer:
     template_filename: str = "fengping-import.xlsx"
     # Header of the table shown once after the import (e.g. generated passwords).
     reveal_header: tuple[str, ...] = ()
+    # Rows beyond which this importer always runs as a job, when its rows are slow to check
+    # (the org import hashes a password per user); FENGPING_IMPORT_JOB_THRESHOLD otherwise.
+    job_threshold: int | None = None
 
     @classmethod
     def for_record(cls, record: ImportRecord) -> Importer:
@@ -256,8 +259,9 @@ def max_rows() -> int:
     return int(settings.FENGPING_IMPORT_MAX_ROWS)
 
 
-def job_threshold() -> int:
-    return int(settings.FENGPING_IMPORT_JOB_THRESHOLD)
+def job_threshold(importer: Importer) -> int:
+    limit = int(settings.FENGPING_IMPORT_JOB_THRESHOLD)
+    return min(limit, importer.job_threshold) if importer.job_threshold else limit
 
 
 def _read_error(exc: readers.ReadError) -> ActionError:
@@ -481,7 +485,7 @@ def run_import(actor: Any, importer: Importer, upload: Any) -> ImportRecord:
         sha256=checked.sha256,
         total_rows=source.total_rows,
     )
-    if source.total_rows > job_threshold() and not source.problems:
+    if source.total_rows > job_threshold(importer) and not source.problems:
         record.background = True
         record.status = ImportStatus.QUEUED
         record.file.save(

@@ -65,6 +65,9 @@ class OrgImporter(Importer):
     formats = ("xlsx",)
     template_filename = "fengping-org-template.xlsx"
     reveal_header = (gettext_lazy("用户名"), gettext_lazy("初始密码"))
+    # Each new user's password is hashed with Argon2 (~0.1 s): a few hundred rows would
+    # outlast the request, so larger files go to the worker.
+    job_threshold = 100
     sheets = (
         Sheet(
             DEPT_SHEET,

@@ -1,5 +1,6 @@
-"""The pages every import shares: the import page (one template for all importers), the
-template download, the list of import records, a record, and its progress partial."""
+"""The import page every importer shares (one template for all) and the template download.
+The list of import records, a record and its progress partial need `org.access`, so they
+live above core, in `fengping.desk.import_views`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import ActionError
 from .forms import StyledForm
-from .imports import Importer, get_import_for_user, run_import, take_reveal, visible_imports
-from .models import ImportStatus
-from .paging import paginate, query_without_page
-from .policy import authenticated
+from .imports import Importer, run_import
 from .xlsx import XLSX_MIME
 
 
@@ -84,57 +81,4 @@ def import_page(
 def template_download(importer: Importer) -> HttpResponse:
     response = HttpResponse(importer.template_workbook(), content_type=XLSX_MIME)
     response["Content-Disposition"] = f'attachment; filename="{importer.template_filename}"'
-    return response
-
-
-@authenticated
-def records(request: HttpRequest) -> HttpResponse:
-    qs = visible_imports(request.user)
-    status = request.GET.get("status", "")
-    if status in ImportStatus.values:
-        qs = qs.filter(status=status)
-    return render(
-        request,
-        "core/import_records.html",
-        {
-            "page": paginate(request, qs),
-            "qs": query_without_page(request),
-            "status": status,
-            "statuses": ImportStatus.choices,
-        },
-    )
-
-
-def _importer_class(record: Any) -> type[Importer] | None:
-    try:
-        cls = import_string(record.importer)
-    except ImportError:
-        return None
-    return cls if isinstance(cls, type) and issubclass(cls, Importer) else None
-
-
-@authenticated
-def record(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_import_for_user(request.user, pk)
-    cls = _importer_class(item)
-    return render(
-        request,
-        "core/import_record.html",
-        {
-            "record": item,
-            "summary": cls.summary(item.counts) if cls and item.status == ImportStatus.DONE else "",
-            "reveal_header": cls.reveal_header if cls else (),
-            "revealed": take_reveal(request.user, item) if item.finished else [],
-        },
-    )
-
-
-@authenticated
-def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The polled partial. When the job has ended, htmx reloads the whole record page
-    (HX-Refresh) so the result, and anything shown once, appears."""
-    item = get_import_for_user(request.user, pk)
-    response = render(request, "core/_import_progress.html", {"record": item})
-    if item.finished:
-        response["HX-Refresh"] = "true"
     return response

@@ -28,27 +28,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from fengping.audit.chain import record as record_event
-from fengping.org import access
+from fengping import tabular
 
-from . import readers
 from .errors import ActionError
 from .models import ImportRecord, ImportStagingRow, ImportStatus
 from .uploads import DOCUMENT_TYPES, check_file
 from .xlsx import (
-    XLSX_MIME,
     RowLimitExceeded,
     declared_rows,
     open_workbook,
@@ -165,8 +161,22 @@ class CleanRow:
     data: dict[str, Any]
 
 
+class Recorder(Protocol):
+    """What `fengping.audit.chain.record` offers: append one audit event."""
+
+    def __call__(
+        self, actor: Any, action: str, obj: models.Model | None = None, *, after: dict[str, Any]
+    ) -> Any: ...
+
+
 class Importer:
-    """Subclass per import. Class attributes declare; methods check and write."""
+    """Subclass per import. Class attributes declare; methods check and write.
+
+    `core` lies below `audit` and `org`, so an importer brings what it needs from them:
+    `recorder = staticmethod(fengping.audit.chain.record)` writes the import's one event,
+    and `authorize` checks access through `fengping.org.access`."""
+
+    recorder: Recorder
 
     title: str = ""
     action: str = ""  # the audit action of the one event per import
@@ -264,7 +274,7 @@ def job_threshold(importer: Importer) -> int:
     return min(limit, importer.job_threshold) if importer.job_threshold else limit
 
 
-def _read_error(exc: readers.ReadError) -> ActionError:
+def _read_error(exc: tabular.ReadError) -> ActionError:
     """The pure readers' reasons, in the user's language."""
     if exc.code == "encoding":
         message = _("无法识别文件编码，请另存为 UTF-8 或 GB18030/GBK 编码的 CSV")
@@ -320,18 +330,18 @@ class Source:
     @classmethod
     def _open_csv(cls, importer: Importer, name: str, data: bytes, limit: int) -> Source:
         try:
-            decoded = readers.decode_text(data)
-        except readers.ReadError as exc:
+            decoded = tabular.decode_text(data)
+        except tabular.ReadError as exc:
             raise _read_error(exc) from None
         sheet = importer.sheets[0]
 
         def rows() -> Iterator[tuple[int, Sequence[Any]]]:
             try:
-                for number, cells in readers.csv_rows(decoded.text):
+                for number, cells in tabular.csv_rows(decoded.text):
                     if number > limit:
                         raise RowLimitExceeded(name, limit)
                     yield number, cells[:MAX_COLUMNS]
-            except readers.ReadError as exc:
+            except tabular.ReadError as exc:
                 raise _read_error(exc) from None
 
         total = sum(1 for _row in rows()) - 1
@@ -349,11 +359,11 @@ class Source:
             def rows(sheet: Sheet = sheet) -> Iterator[tuple[int, Sequence[Any]]]:
                 yield 0, [c.name for c in sheet.columns]
                 try:
-                    for number, fields in readers.xml_records(data, sheet.name):
+                    for number, fields in tabular.xml_records(data, sheet.name):
                         if number >= limit:
                             raise RowLimitExceeded(name, limit - 1)
                         yield number, [fields.get(c.xml or c.name) for c in sheet.columns]
-                except readers.ReadError as exc:
+                except tabular.ReadError as exc:
                     raise _read_error(exc) from None
 
             total += sum(1 for _row in rows()) - 1
@@ -363,12 +373,12 @@ class Source:
     @classmethod
     def _open_xlsx(cls, importer: Importer, name: str, data: bytes, limit: int) -> Source:
         try:
-            readers.check_xlsx_archive(
+            tabular.check_xlsx_archive(
                 data,
                 max_ratio=settings.FENGPING_IMPORT_MAX_RATIO,
                 max_uncompressed=settings.FENGPING_IMPORT_MAX_UNCOMPRESSED_BYTES,
             )
-        except readers.ReadError as exc:
+        except tabular.ReadError as exc:
             raise _read_error(exc) from None
         wb = open_workbook(data)
         by_title = {ws.title.strip(): ws for ws in wb.worksheets}
@@ -569,7 +579,7 @@ def _process(
                 record.processed_rows = done
                 record.finished_at = timezone.now()
                 record.save()
-                record_event(
+                importer.recorder(
                     actor,
                     importer.action,
                     record,
@@ -637,39 +647,3 @@ def run_import_job(record_id: int) -> None:
         if record.file:
             record.file.delete(save=False)
             ImportRecord.objects.filter(pk=record.pk).update(file="")
-
-
-# ---------------------------------------------------------------- reading records
-
-
-def visible_imports(user: Any) -> QuerySet[ImportRecord]:
-    """Import records a user may open: their own, and those into departments they see."""
-    scoped = access.visible(user, ImportRecord.objects.all()).values("pk")
-    return ImportRecord.objects.filter(Q(actor_id=user.pk) | Q(pk__in=scoped)).select_related(
-        "actor"
-    )
-
-
-def get_import_for_user(user: Any, pk: Any) -> ImportRecord:
-    """Its importer may always open it; anyone else through org.access (404 outside)."""
-    own = ImportRecord.objects.filter(pk=pk, actor_id=user.pk).select_related("actor").first()
-    if own is not None:
-        return own
-    return access.get_for_user(user, ImportRecord.objects.select_related("actor"), pk)
-
-
-@transaction.atomic
-def take_reveal(user: Any, record: ImportRecord) -> list[list[str]]:
-    """What a background import shows once (generated passwords): to its importer only,
-    erased as it is shown."""
-    if record.actor_id != user.pk or not record.reveal:
-        return []
-    fresh = ImportRecord.objects.select_for_update().get(pk=record.pk)
-    rows = list(fresh.reveal)
-    fresh.reveal = []
-    fresh.save(update_fields=["reveal"])
-    return rows
-
-
-def template_response_headers(importer: Importer) -> tuple[bytes, str, str]:
-    return importer.template_workbook(), XLSX_MIME, importer.template_filename

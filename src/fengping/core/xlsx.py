@@ -53,7 +53,7 @@ class SheetRows:
 
 def open_workbook(data: bytes) -> Any:
     """The workbook in read-only (streaming) mode; a file openpyxl cannot read is refused
-    with a clear message. Call `fengping.core.readers.check_xlsx_archive` first: it
+    with a clear message. Call `fengping.tabular.check_xlsx_archive` first: it
     rejects archives that are not workbooks or inflate beyond the limits."""
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, snapshot
+from fengping.core import files
 from fengping.core.errors import ActionError, ConflictError
 from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet, run_import
 from fengping.core.models import ImportRecord
-from fengping.core.uploads import check_document
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -633,6 +633,7 @@ class PaperImporter(Importer):
 
     title = gettext_lazy("纸质问卷")
     action = "opinions.paper_import"
+    recorder = staticmethod(record)
     formats = ("xlsx", "csv")
     first_sheet_fallback = True
 
@@ -794,30 +795,7 @@ def do_record_activity(
 @transaction.atomic
 def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment:
     access.require(actor, activity, "change")
-    checked = check_document(upload)
-    attachment = Attachment(
-        activity=activity,
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        uploaded_by=actor,
-    )
-    attachment.file.save(checked.name, checked.content, save=False)
-    attachment.save()
-    record(
-        actor,
-        "opinions.attachment.add",
-        attachment,
-        after={
-            "activity": activity.pk,
-            "name": attachment.name,
-            "sha256": attachment.sha256,
-            "size": attachment.size,
-        },
-    )
-    return attachment
+    return files.store(actor, Attachment, activity, upload, record=record)
 
 
 # ---------------------------------------------------------------- comments

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fengping.audit.chain import record
 from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet
 
 from . import access
@@ -62,6 +63,7 @@ def _role(value: Any) -> str:
 class OrgImporter(Importer):
     title = gettext_lazy("部门和人员")
     action = "org.import"
+    recorder = staticmethod(record)
     formats = ("xlsx",)
     template_filename = "fengping-org-template.xlsx"
     reveal_header = (gettext_lazy("用户名"), gettext_lazy("初始密码"))

@@ -1,7 +1,7 @@
 """`fengping score isra`: score a table of GB/T 20984 scenarios from CSV.
 
 Reads a CSV in UTF-8 (with or without BOM) or GB18030/GBK — what Chinese Excel saves —
-through the Django-free `fengping.core.readers` (the same decoder as the web imports), with
+through the Django-free `fengping.tabular` (the same decoder as the web imports), with
 columns asset_value, threat_frequency, vuln_severity (optional measure_effect) and
 writes the same rows with likelihood, loss, risk_value and risk_level added. Every row is
 checked first; if any is bad, each bad row is reported with its line number and nothing is
@@ -14,8 +14,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fengping.core.readers import ReadError, csv_rows, decode_text
 from fengping.scoring import risk_by_matrix, risk_by_multiplication
+from fengping.tabular import ReadError, csv_rows, decode_text
 
 from .methods import isra_bands, isra_default_calculation, isra_tables
 from .model import Scheme

@@ -11,12 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from fengping.audit.models import Event
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.org import access
 from fengping.org.models import Role
-
-from .models import Event
 
 
 def visible_events(user: Any) -> QuerySet[Event]:

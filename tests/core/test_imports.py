@@ -389,3 +389,11 @@ def test_import_page_of_a_draft_questionnaire_says_why(org, login):
     )
     assert response.status_code == 200 and "问卷尚未发布" in response.content.decode()
     assert not ImportRecord.objects.exists() and not Response.objects.exists()
+
+
+def test_an_importer_may_accept_fewer_rows_than_the_setting(org, qn, settings):
+    settings.FENGPING_IMPORT_MAX_ROWS = 100_000
+    assert PaperImporter.max_rows == 10_000
+    text = HEADER + "企业,支持,,4,\n" * 10_001
+    with pytest.raises(ActionError, match="超过 10001 行"):
+        run_import(org.rsj_handler, PaperImporter(qn), csv_upload(text))

@@ -190,6 +190,8 @@ class Importer:
     # Rows beyond which this importer always runs as a job, when its rows are slow to check
     # (the org import hashes a password per user); FENGPING_IMPORT_JOB_THRESHOLD otherwise.
     job_threshold: int | None = None
+    # Rows per sheet this importer accepts at most, when lower than FENGPING_IMPORT_MAX_ROWS.
+    max_rows: int | None = None
 
     @classmethod
     def for_record(cls, record: ImportRecord) -> Importer:
@@ -265,8 +267,9 @@ class Importer:
 # ---------------------------------------------------------------- limits
 
 
-def max_rows() -> int:
-    return int(settings.FENGPING_IMPORT_MAX_ROWS)
+def max_rows(importer: Importer) -> int:
+    limit = int(settings.FENGPING_IMPORT_MAX_ROWS)
+    return min(limit, importer.max_rows) if importer.max_rows else limit
 
 
 def job_threshold(importer: Importer) -> int:
@@ -320,7 +323,7 @@ class Source:
 
     @classmethod
     def open(cls, importer: Importer, name: str, data: bytes) -> Source:
-        limit = max_rows() + 1  # the header row
+        limit = max_rows(importer) + 1  # the header row
         if name.lower().endswith(".csv"):
             return cls._open_csv(importer, name, data, limit)
         if name.lower().endswith(".xml"):

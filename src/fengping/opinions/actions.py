@@ -636,6 +636,9 @@ class PaperImporter(Importer):
     recorder = staticmethod(record)
     formats = ("xlsx", "csv")
     first_sheet_fallback = True
+    # A stack of paper questionnaires, typed in: more is a mistake, and the final insert
+    # (one transaction) stays a few seconds.
+    max_rows = 10_000
 
     def __init__(self, qn: Questionnaire) -> None:
         self.qn = qn

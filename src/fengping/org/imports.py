@@ -70,6 +70,7 @@ class OrgImporter(Importer):
     # Each new user's password is hashed with Argon2 (~0.1 s): a few hundred rows would
     # outlast the request, so larger files go to the worker.
     job_threshold = 100
+    max_rows = 10_000
     sheets = (
         Sheet(
             DEPT_SHEET,

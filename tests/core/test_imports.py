@@ -3,9 +3,11 @@ jobs with their progress, and the import records (who may open which)."""
 
 import io
 import zipfile
+from typing import ClassVar
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -397,3 +399,34 @@ def test_an_importer_may_accept_fewer_rows_than_the_setting(org, qn, settings):
     text = HEADER + "企业,支持,,4,\n" * 10_001
     with pytest.raises(ActionError, match="超过 10001 行"):
         run_import(org.rsj_handler, PaperImporter(qn), csv_upload(text))
+
+
+class SpyPaperImporter(PaperImporter):
+    """Notes whether a transaction is open while rows are checked and while they are
+    written."""
+
+    seen: ClassVar[dict[str, set[bool]]] = {"clean": set(), "commit": set()}
+
+    def clean(self, sheet, number, values):
+        self.seen["clean"].add(connection.in_atomic_block)
+        return super().clean(sheet, number, values)
+
+    def commit(self, actor, rows):
+        self.seen["commit"].add(connection.in_atomic_block)
+        return super().commit(actor, rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_checks_rows_outside_any_transaction(jobs):
+    # The long part (reading, checking, hashing, staging) holds no write lock; only the
+    # final bulk insert runs in a transaction.
+    from tests.conftest import build_org
+
+    org = build_org()
+    qn = build_questionnaire(org, register_matter(org))
+    text = HEADER + "企业,支持,,4,\n" * 5
+    record = run_import(org.rsj_handler, SpyPaperImporter(qn), csv_upload(text))
+    record.refresh_from_db()
+    assert record.background and record.status == "done", record.errors
+    assert SpyPaperImporter.seen == {"clean": {False}, "commit": {True}}
+    assert Response.objects.count() == 5

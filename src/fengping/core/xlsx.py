@@ -6,7 +6,6 @@ import io
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -39,16 +38,6 @@ def write_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-@dataclass
-class SheetRows:
-    """One worksheet being streamed: its title, the number of rows its dimension claims
-    (None when the file does not say), and (row number, cell values) for every row."""
-
-    title: str
-    declared_rows: int | None
-    rows: Iterator[tuple[int, tuple[Any, ...]]]
 
 
 def open_workbook(data: bytes) -> Any:

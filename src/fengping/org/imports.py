@@ -19,6 +19,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +38,9 @@ _ROLE_BY_LABEL = {str(label): value for value, label in Role.choices}
 # Short forms people actually type in a spreadsheet.
 _ROLE_BY_LABEL.update({"主要负责人": Role.HEAD, "第一责任人": Role.HEAD})
 USER_BATCH = 500
+# The choices as the page's language shows them (evaluated when shown, not at import).
+_kind_labels = lazy(lambda: "、".join(str(label) for _v, label in DepartmentKind.choices), str)
+_role_labels = lazy(lambda: "、".join(str(r.label) for r in Role), str)
 
 
 def _kind(value: Any) -> str:
@@ -91,7 +96,7 @@ class OrgImporter(Importer):
                 ),
                 Column(
                     "类型",
-                    gettext_lazy("留空为“科室/单位”；可选：") + "、".join(_KIND_BY_LABEL),
+                    format_lazy("{}{}", gettext_lazy("留空为“科室/单位”；可选："), _kind_labels()),
                     parser=_kind,
                     key="kind",
                     example="科室/单位",
@@ -102,7 +107,7 @@ class OrgImporter(Importer):
                     key="parent",
                     example="RSJ",
                 ),
-                Column("备注", gettext_lazy("选填"), key="note", example=""),
+                Column("备注", gettext_lazy("部门的说明，可留空"), key="note", example=""),
             ),
             required=False,
         ),
@@ -126,15 +131,17 @@ class OrgImporter(Importer):
                 ),
                 Column(
                     "角色",
-                    gettext_lazy("可选：") + "、".join(str(r.label) for r in Role),
+                    format_lazy("{}{}", gettext_lazy("可选："), _role_labels()),
                     required=True,
                     parser=_role,
                     key="role",
                     example="承办人",
                 ),
-                Column("手机", gettext_lazy("选填"), key="phone", example="13800000000"),
-                Column("职务", gettext_lazy("选填"), key="position", example="科员"),
-                Column("邮箱", gettext_lazy("选填"), key="email", example=""),
+                Column(
+                    "手机", gettext_lazy("联系电话，可留空"), key="phone", example="13800000000"
+                ),
+                Column("职务", gettext_lazy("可留空"), key="position", example="科员"),
+                Column("邮箱", gettext_lazy("用于找回密码等通知，可留空"), key="email", example=""),
                 Column(
                     "初始密码",
                     gettext_lazy("留空则自动生成，导入后只显示一次"),

@@ -2,20 +2,31 @@
 jobs with their progress, and the import records (who may open which)."""
 
 import io
+import os
 import zipfile
+from datetime import timedelta
 from typing import ClassVar
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
 from fengping import tabular
 from fengping.audit.chain import record
 from fengping.audit.models import Event
 from fengping.core.errors import ActionError
-from fengping.core.imports import Column, Importer, Sheet, integer, run_import, run_import_job
+from fengping.core.imports import (
+    Column,
+    Importer,
+    Sheet,
+    fail_abandoned_imports,
+    integer,
+    run_import,
+    run_import_job,
+)
 from fengping.core.models import ImportRecord, ImportStagingRow
 from fengping.opinions.actions import PaperImporter
 from fengping.opinions.models import Response
@@ -430,3 +441,21 @@ def test_a_job_checks_rows_outside_any_transaction(jobs):
     assert record.background and record.status == "done", record.errors
     assert SpyPaperImporter.seen == {"clean": {False}, "commit": {True}}
     assert Response.objects.count() == 5
+
+
+def test_abandoned_jobs_are_ended_by_the_daily_tick(org, qn, settings):
+    settings.FENGPING_IMPORT_JOB_THRESHOLD = 1  # queued; no worker runs in this test
+    record = run_import(
+        org.rsj_handler, PaperImporter(qn), csv_upload(HEADER + "企业,支持,,4,\n" * 2)
+    )
+    fresh = run_import(
+        org.rsj_handler, PaperImporter(qn), csv_upload(HEADER + "企业,支持,,4,\n" * 2)
+    )
+    ImportRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(days=2))
+    stored = record.file.path
+    assert fail_abandoned_imports() == 1
+    record.refresh_from_db()
+    fresh.refresh_from_db()
+    assert record.status == "failed" and "24 小时" in record.errors[0]["message"]
+    assert not record.file and not os.path.exists(stored)
+    assert fresh.status == "queued"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -650,3 +651,36 @@ def run_import_job(record_id: int) -> None:
         if record.file:
             record.file.delete(save=False)
             ImportRecord.objects.filter(pk=record.pk).update(file="")
+
+
+# A job not finished a day after the upload was lost (no worker, or the worker was killed).
+ABANDONED_AFTER = timedelta(hours=24)
+
+
+def fail_abandoned_imports(now: datetime | None = None) -> int:
+    """End imports still queued or running a day after their upload, so no page polls
+    forever and no stored file or staging row is left behind. Returns how many."""
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    stale = ImportRecord.objects.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], created_at__lt=cutoff
+    )
+    count = 0
+    for record in stale:
+        ImportStagingRow.objects.filter(record=record).delete()
+        if record.file:
+            record.file.delete(save=False)
+        _fail(
+            record,
+            [
+                RowError(
+                    "",
+                    0,
+                    "",
+                    _(
+                        "导入在 24 小时内没有完成（任务进程未运行或被中断），已终止，未导入任何数据；请重新导入"
+                    ),
+                )
+            ],
+        )
+        count += 1
+    return count

@@ -283,6 +283,9 @@ def test_queued_job_polls_its_progress(org, qn, login, settings):
     assert f'hx-get="{reverse("import_progress", args=[record.pk])}"' in page
     partial = client.get(reverse("import_progress", args=[record.pk]))
     assert "HX-Refresh" not in partial and "0%" in partial.content.decode()
+    # The Content-Security-Policy forbids inline styles: a native <progress>, no style="…".
+    assert '<progress class="w-100" value="0"' in partial.content.decode()
+    assert "style=" not in partial.content.decode()
     run_import_job.call(record.pk)  # what the worker does
     partial = client.get(reverse("import_progress", args=[record.pk]))
     assert partial["HX-Refresh"] == "true" and "100%" in partial.content.decode()

@@ -146,6 +146,8 @@ def main() -> None:
     )
 
     users = int(sys.argv[2]) if len(sys.argv) > 2 else 150
+    if not users:
+        return
     wb = Workbook()
     ws = wb.active
     ws.title = "用户"

@@ -568,8 +568,10 @@ def _process(
             ImportStagingRow.objects.bulk_create(chunk)
         rows: Iterable[CleanRow] = (
             (
-                CleanRow(s.sheet, s.number, s.data)
-                for s in record.staged.order_by("pk").iterator(chunk_size=STAGE_CHUNK)
+                CleanRow(sheet, number, data)
+                for sheet, number, data in record.staged.order_by("pk")
+                .values_list("sheet", "number", "data")
+                .iterator(chunk_size=STAGE_CHUNK)
             )
             if staging
             else kept

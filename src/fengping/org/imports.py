@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record
+from fengping.core.errors import ActionError
 from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet
 
 from . import access
@@ -290,7 +291,7 @@ class OrgImporter(Importer):
         while pending:
             ready = [r for r in pending if not r["parent"] or r["parent"] in known]
             if not ready:  # clean() saw every parent; only a concurrent delete gets here
-                raise PermissionDenied(_("上级部门在导入期间被删除，请重新导入"))
+                raise ActionError(_("上级部门在导入期间被删除，请重新导入"))
             created = Department.objects.bulk_create(
                 Department(
                     name=r["name"],

@@ -462,3 +462,10 @@ def test_abandoned_jobs_are_ended_by_the_daily_tick(org, qn, settings):
     assert record.status == "failed" and "24 小时" in record.errors[0]["message"]
     assert not record.file and not os.path.exists(stored)
     assert fresh.status == "queued"
+
+
+def test_empty_files_are_refused_clearly(org, qn):
+    with pytest.raises(ActionError, match="文件内容与扩展名 .xlsx 不符"):
+        run_import(org.rsj_handler, PaperImporter(qn), SimpleUploadedFile("a.xlsx", b""))
+    record = run_import(org.rsj_handler, PaperImporter(qn), SimpleUploadedFile("a.csv", b""))
+    assert record.status == "failed" and record.errors[0]["message"] == "缺少此列（请使用模板）"

@@ -80,8 +80,6 @@ def check_file(
             field="file",
         )
     data = upload.read()
-    if not data:
-        raise ActionError(_("文件是空的"), field="file")
     content_type, magics = types[ext]
     if magics == (b"",):
         if utf8_text:

@@ -58,7 +58,7 @@ def check_file(
     max_bytes: int | None = None,
     utf8_text: bool = True,
 ) -> CheckedFile:
-    """The one upload check: present, not empty, within the size limit, an accepted
+    """The one upload check: present, within the size limit, an accepted
     extension whose leading bytes match it, hashed. Text types (magic b"") must be UTF-8
     unless `utf8_text` is off — the import readers decode GB18030 as well and report an
     unreadable encoding themselves."""

@@ -154,6 +154,15 @@ MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FENGPING_UPLOAD_MAX_BYTES = conf.envint("FENGPING_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# Imports (core.imports): refused before parsing beyond these; larger than the threshold
+# runs as a background job with a progress bar.
+FENGPING_IMPORT_MAX_ROWS = conf.envint("FENGPING_IMPORT_MAX_ROWS", 100_000)
+FENGPING_IMPORT_MAX_RATIO = conf.envint("FENGPING_IMPORT_MAX_RATIO", 100)
+FENGPING_IMPORT_MAX_UNCOMPRESSED_BYTES = (
+    conf.envint("FENGPING_IMPORT_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024
+)
+FENGPING_IMPORT_JOB_THRESHOLD = conf.envint("FENGPING_IMPORT_JOB_THRESHOLD", 2000)
+FENGPING_IMPORT_MAX_ERRORS = conf.envint("FENGPING_IMPORT_MAX_ERRORS", 1000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -18,12 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
 from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError
-from fengping.core.xlsx import read_sheets, write_workbook
+from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet, run_import
+from fengping.core.models import ImportRecord
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -49,7 +51,6 @@ from .models import (
 )
 
 TEXT_MAX = 2000
-IMPORT_MAX_ROWS = 10000
 
 
 class ResponseInvalid(ActionError):
@@ -530,7 +531,6 @@ def submit_public_response(
 
 SHEET = "答卷"
 GROUP_HEADER = "受访群体"
-_COLUMN = re.compile(r"^第\s*(\d+)\s*题")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
@@ -538,46 +538,18 @@ def column_title(number: int, question: Question) -> str:
     return f"第{number}题 {question.text}"
 
 
-def template_workbook(qn: Questionnaire) -> bytes:
-    """One column per question (plus 受访群体); a second sheet says how to fill each."""
-    questions = list(qn.questions.all())
-    header = [GROUP_HEADER] + [column_title(n, q) for n, q in enumerate(questions, start=1)]
-    notes: list[list[Any]] = [[GROUP_HEADER, _("必填"), _("填写以下之一：") + "、".join(qn.groups)]]
-    for n, q in enumerate(questions, start=1):
-        if q.kind == QuestionKind.SINGLE:
-            how = _("填写一个选项的文字或序号：") + "；".join(
-                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
-            )
-        elif q.kind == QuestionKind.MULTIPLE:
-            how = _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
-                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
-            )
-        elif q.kind == QuestionKind.SCALE:
-            how = _("填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX}
-        else:
-            how = _("填写文字（最多 %(n)s 字）") % {"n": TEXT_MAX}
-        notes.append([column_title(n, q), _("必答") if q.required else _("选答"), how])
-    return write_workbook(
-        [(SHEET, header, []), (_("填写说明"), [_("列"), _("是否必填"), _("填写方法")], notes)]
-    )
-
-
-@dataclass
-class ImportResult:
-    imported: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+def _how_to_fill(q: Question) -> str:
+    if q.kind == QuestionKind.SINGLE:
+        return _("填写一个选项的文字或序号：") + "；".join(
+            f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+        )
+    if q.kind == QuestionKind.MULTIPLE:
+        return _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
+            f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+        )
+    if q.kind == QuestionKind.SCALE:
+        return _("填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX}
+    return _("填写文字（最多 %(n)s 字）") % {"n": TEXT_MAX}
 
 
 def _choice_index(q: Question, token: str) -> int | None:
@@ -589,8 +561,7 @@ def _choice_index(q: Question, token: str) -> int | None:
     return -1  # reported as an invalid choice by clean_answers
 
 
-def _raw_from_cell(q: Question, value: Any) -> Any:
-    text = _cell_text(value)
+def _raw_from_cell(q: Question, text: str) -> Any:
     if not text:
         return None
     if q.kind == QuestionKind.SINGLE:
@@ -600,81 +571,128 @@ def _raw_from_cell(q: Question, value: Any) -> Any:
     return text
 
 
-def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> ImportResult:
-    """Paper questionnaires typed into the template: all rows or none. Each error names its
-    row (as numbered in the spreadsheet) and the question."""
-    access.require(actor, qn, "change")
-    result = ImportResult()
-    if qn.is_draft:
-        result.errors.append(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
-        return result
-    sheets = read_sheets(data)
-    rows = sheets.get(SHEET)
-    if rows is None:
-        rows = next(iter(sheets.values()), [])
-    questions = list(qn.questions.all())
-    if not rows:
-        result.errors.append(_("工作表“%(s)s”中没有答卷") % {"s": SHEET})
-        return result
-    if len(rows) > IMPORT_MAX_ROWS:
-        result.errors.append(_("一次最多导入 %(n)s 份答卷") % {"n": IMPORT_MAX_ROWS})
-        return result
-    by_number: dict[int, str] = {}
-    for header in rows[0][1]:
-        match = _COLUMN.match(header)
-        if match:
-            by_number[int(match.group(1))] = header
-    missing = [n for n in range(1, len(questions) + 1) if n not in by_number]
-    if missing:
-        result.errors.append(
-            _("缺少以下题目的列：%(cols)s（请使用本问卷的模板）")
-            % {"cols": "、".join(f"第{n}题" for n in missing)}
-        )
-        return result
-    prepared: list[tuple[Response, list[CleanAnswer]]] = []
-    now = timezone.now()
-    for row_number, row in rows:
-        problems: list[str] = []
-        group = _cell_text(row.get(GROUP_HEADER))
-        if group not in qn.groups:
-            problems.append(
-                _("受访群体“%(g)s”无效，可选：%(all)s")
-                % {"g": group or "—", "all": "、".join(qn.groups)}
+class PaperImporter(Importer):
+    """Paper questionnaires typed into the questionnaire's template (XLSX, or CSV saved
+    from it): one row per paper, all rows or none. Each error names its row (as numbered
+    in the spreadsheet) and the question."""
+
+    title = gettext_lazy("纸质问卷")
+    action = "opinions.paper_import"
+    recorder = staticmethod(record)
+    formats = ("xlsx", "csv")
+    first_sheet_fallback = True
+    # A stack of paper questionnaires, typed in: more is a mistake, and the final insert
+    # (one transaction) stays a few seconds.
+    max_rows = 10_000
+
+    def __init__(self, qn: Questionnaire) -> None:
+        self.qn = qn
+        self.questions = list(qn.questions.all())
+        self.template_filename = f"fengping-questionnaire-{qn.pk}.xlsx"
+        columns = [
+            Column(
+                GROUP_HEADER,
+                _("填写以下之一：") + "、".join(qn.groups),
+                required=True,
+                key="group",
             )
-        raw = {
-            q.pk: _raw_from_cell(q, row.get(by_number[n])) for n, q in enumerate(questions, start=1)
-        }
-        clean, errors = clean_answers(questions, raw)
-        problems.extend(errors.values())
-        for problem in problems:
-            result.errors.append(_("第 %(row)s 行：%(msg)s") % {"row": row_number, "msg": problem})
-        if not problems:
-            prepared.append(
+        ]
+        columns += [
+            Column(
+                column_title(n, q),
+                (_("必答。") if q.required else _("选答。")) + _how_to_fill(q),
+                key=f"q{q.pk}",
+                pattern=rf"^第\s*{n}\s*题",
+                must_exist=True,
+            )
+            for n, q in enumerate(self.questions, start=1)
+        ]
+        self.sheets = (Sheet(SHEET, tuple(columns)),)
+
+    @classmethod
+    def for_record(cls, record: Any) -> PaperImporter:
+        return cls(Questionnaire.objects.get(pk=record.target_id))
+
+    def authorize(self, actor: Any) -> None:
+        access.require(actor, self.qn, "change")
+        if self.qn.is_draft:
+            raise ActionError(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
+
+    def scope_path(self, actor: Any) -> str:
+        return str(self.qn.audit_scope_path)
+
+    def target_id(self) -> int | None:
+        return int(self.qn.pk)
+
+    def audit_extra(self) -> dict[str, Any]:
+        return {"questionnaire": self.qn.pk, "channel": Channel.PAPER}
+
+    def clean(self, sheet: Sheet, number: int, values: dict[str, Any]) -> dict[str, Any]:
+        problems: list[tuple[str, str]] = []
+        group = values["group"]
+        if group not in self.qn.groups:
+            problems.append(
                 (
-                    Response(
-                        questionnaire=qn,
-                        group=group,
-                        channel=Channel.PAPER,
-                        submitted_at=now,
-                        stance=_stance_of(clean),
-                        entered_by=actor,
-                    ),
-                    clean,
+                    GROUP_HEADER,
+                    _("受访群体“%(g)s”无效，可选：%(all)s")
+                    % {"g": group or "—", "all": "、".join(self.qn.groups)},
                 )
             )
-    if result.errors:
-        return result
-    with transaction.atomic():
-        access.require(actor, qn, "change")
-        _save_responses(qn, prepared)
-        record(
-            actor,
-            "opinions.response.import",
-            qn,
-            after={"channel": Channel.PAPER, "count": len(prepared)},
-        )
-    result.imported = len(prepared)
-    return result
+        raw = {q.pk: _raw_from_cell(q, values[f"q{q.pk}"]) for q in self.questions}
+        clean, errors = clean_answers(self.questions, raw)
+        titles = {q.pk: column_title(n, q) for n, q in enumerate(self.questions, start=1)}
+        problems.extend((titles.get(k, ""), msg) for k, msg in errors.items())  # type: ignore[call-overload]
+        if problems:
+            raise RowInvalid(*problems)
+        return {
+            "group": group,
+            "stance": _stance_of(clean),
+            "answers": [
+                {"q": a.question.pk, "choices": a.choices, "scale": a.scale, "text": a.text}
+                for a in clean
+                if not a.empty
+            ],
+        }
+
+    def commit(self, actor: Any, rows: Iterable[CleanRow]) -> dict[str, int]:
+        by_pk = {q.pk: q for q in self.questions}
+        now = timezone.now()
+        count = 0
+        batch: list[tuple[Response, list[CleanAnswer]]] = []
+        for row in rows:
+            batch.append(
+                (
+                    Response(
+                        questionnaire=self.qn,
+                        group=row.data["group"],
+                        channel=Channel.PAPER,
+                        submitted_at=now,
+                        stance=row.data["stance"],
+                        entered_by=actor,
+                    ),
+                    [
+                        CleanAnswer(by_pk[a["q"]], a["choices"], a["scale"], a["text"])
+                        for a in row.data["answers"]
+                    ],
+                )
+            )
+            if len(batch) >= 1000:
+                _save_responses(self.qn, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            _save_responses(self.qn, batch)
+            count += len(batch)
+        return {"responses": count}
+
+    @classmethod
+    def summary(cls, counts: dict[str, int]) -> str:
+        return _("已导入纸质问卷 %(n)s 份。") % {"n": counts.get("responses", 0)}
+
+
+def import_paper_responses(actor: Any, qn: Questionnaire, upload: Any) -> ImportRecord:
+    """Import paper questionnaires from an uploaded file (see PaperImporter)."""
+    return run_import(actor, PaperImporter(qn), upload)
 
 
 # ---------------------------------------------------------------- activities

@@ -114,12 +114,6 @@ def question_initial(question: Any) -> dict[str, Any]:
     }
 
 
-class ImportForm(StyledForm):
-    file = forms.FileField(
-        label=_("XLSX 文件"), help_text=_("请使用本问卷的模板，每行一份纸质问卷。")
-    )
-
-
 class ActivityForm(StyledForm):
     kind = forms.ChoiceField(label=_("形式"), choices=ActivityKind.choices)
     date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
+from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated, public
 from fengping.core.text import clean_text
-from fengping.core.xlsx import XLSX_MIME, check_upload
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -35,7 +35,6 @@ from .forms import (
     ActivityForm,
     AttachmentForm,
     CommentForm,
-    ImportForm,
     QuestionForm,
     QuestionnaireForm,
     ReplyForm,
@@ -381,27 +380,27 @@ def responses(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def import_paper(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk, "change")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
-            result = actions.import_paper_responses(request.user, qn, data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-    return render(
+    return import_page(
         request,
-        "opinions/import.html",
-        {"matter": qn.matter, "qn": qn, "form": form, "result": result, "tab": "questionnaires"},
+        actions.PaperImporter(qn),
+        crumbs=[
+            (_("评估事项"), reverse("matters:list")),
+            (qn.matter.title[:24], reverse("matters:detail", args=[qn.matter_id])),
+            (_("征求意见"), reverse("opinions:matter", args=[qn.matter_id])),
+            (qn.title, reverse("opinions:questionnaire", args=[qn.pk])),
+        ],
+        template_url=reverse("opinions:import_template", args=[qn.pk]),
+        heading=_("导入纸质问卷：%(t)s") % {"t": qn.title},
+        note=_(
+            "每行一份纸质问卷。单选题填写选项文字或序号；多选题用顿号分隔；量表题填写 1–5；文字题照录原文。"
+        ),
     )
 
 
 @authenticated
 def import_template(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk)
-    response = HttpResponse(actions.template_workbook(qn), content_type=XLSX_MIME)
-    response["Content-Disposition"] = f'attachment; filename="fengping-questionnaire-{qn.pk}.xlsx"'
-    return response
+    return template_download(actions.PaperImporter(qn))
 
 
 # ---------------------------------------------------------------- activities

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
@@ -16,15 +15,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
-from fengping.core.xlsx import XLSX_MIME, check_upload, write_workbook
+from fengping.core.xlsx import XLSX_MIME, write_workbook
 
 from . import access, actions, imports
 from .forms import (
     DepartmentForm,
-    ImportForm,
     LeaderForm,
     LeadershipGroupForm,
     MembershipForm,
@@ -522,21 +521,16 @@ def leader_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def import_workbook(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以批量导入"))
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
-            result = imports.import_org_workbook(request.user, data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-    return render(request, "org/import.html", {"form": form, "result": result})
+    return import_page(
+        request,
+        imports.OrgImporter(),
+        crumbs=[],
+        template_url=reverse("org:import_template"),
+        heading=_("批量导入部门和人员"),
+        note=_("上级部门须已存在或在本表中排在前面；同一用户名出现多行表示兼任多个角色。"),
+    )
 
 
 @authenticated
 def import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(imports.template_workbook(), content_type=XLSX_MIME)
-    response["Content-Disposition"] = 'attachment; filename="fengping-org-template.xlsx"'
-    return response
+    return template_download(imports.OrgImporter())

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -183,6 +184,10 @@ def test_serve_in_production_mode_serves_static_files(tmp_path):
             f"http://127.0.0.1:{port}/static/vendor/tabler/{css}", timeout=5
         )  # noqa: S310
         assert response.status == 200 and "text/css" in response.headers["Content-Type"]
+        # The embedded setup runs background jobs too: a job worker is a child of serve.
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0") for c in children]
+        assert [b"-m", b"fengping.cli", b"worker"] in [c[1:4] for c in commands]
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)"
     )
     s.add_argument("--no-migrate", action="store_true", help="不执行迁移 / skip migrations")
+    s.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="不启动后台任务进程（另行运行 fengping worker） / do not start the background job "
+        "worker (run `fengping worker` separately)",
+    )
 
     sub.add_parser(
         "demo",
@@ -242,7 +249,21 @@ def _serve(args: Any) -> int:
 
     mode = "调试 / debug" if settings.DEBUG else "生产 / production"
     print(f"风评 fengping: http://{args.host}:{args.port}/ ({mode})", flush=True)
-    Server().run()
+    # The embedded setup needs nothing else: large imports and other background jobs
+    # run in a job worker started beside the web server and stopped with it.
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "fengping.cli", "worker"])  # noqa: S603
+        print(f"后台任务进程 / job worker: pid {worker.pid}", flush=True)
+    try:
+        Server().run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     return 0
 
 

@@ -61,6 +61,7 @@ MAX_OFFSET_PAGE = 1000
 SEARCH_MAX = 100
 
 Options = Sequence[tuple[Any, Any]]
+Apply = Callable[[QuerySet[Any], Any, Mapping[str, Any]], QuerySet[Any]]
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Filter:
         name: str,
         label: Any,
         field: str = "",
-        apply: Callable[[QuerySet[Any], Any], QuerySet[Any]] | None = None,
+        apply: Apply | None = None,
     ) -> None:
         self.name = name
         self.label = label
@@ -123,9 +124,11 @@ class Filter:
     def narrow(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         return qs.filter(**{self.field: value})
 
-    def apply(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+    def apply(self, qs: QuerySet[Any], value: Any, values: Mapping[str, Any]) -> QuerySet[Any]:
+        """Narrow by this filter. A custom `apply(qs, value, values)` also sees the other
+        filters' parsed values, for filters that must act on the same related row."""
         if self._apply is not None:
-            return self._apply(qs, value)
+            return self._apply(qs, value, values)
         return self.narrow(qs, value)
 
     def widget(self, params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -146,7 +149,7 @@ class ChoiceFilter(Filter):
         field: str = "",
         conditions: Mapping[str, Q] | None = None,
         all_label: Any = None,
-        apply: Callable[[QuerySet[Any], Any], QuerySet[Any]] | None = None,
+        apply: Apply | None = None,
     ) -> None:
         super().__init__(name, label, field, apply)
         self.choices = choices
@@ -190,7 +193,7 @@ class DepartmentFilter(Filter):
         departments: Callable[[Any], QuerySet[Any]],
         *,
         path_field: str = "department__path",
-        apply: Callable[[QuerySet[Any], Any], QuerySet[Any]] | None = None,
+        apply: Apply | None = None,
     ) -> None:
         super().__init__(name, label, path_field, apply)
         self.departments = departments
@@ -224,16 +227,24 @@ class DepartmentFilter(Filter):
 
 
 class SearchFilter(Filter):
-    """Text contained in any of `fields` (case-insensitive)."""
+    """Text found in any of `fields`; `lookup` is how (contained, case-insensitive, by
+    default; "startswith" or "exact" for codes and names)."""
 
     kind = "search"
 
     def __init__(
-        self, name: str, label: Any, fields: Sequence[str], *, placeholder: Any = ""
+        self,
+        name: str,
+        label: Any,
+        fields: Sequence[str],
+        *,
+        placeholder: Any = "",
+        lookup: str = "icontains",
     ) -> None:
         super().__init__(name, label, fields[0])
         self.fields = tuple(fields)
         self.placeholder = placeholder
+        self.lookup = lookup
 
     def parse(self, params: Mapping[str, Any], ctx: Context) -> tuple[Any, str | None]:
         raw = _raw(params, self.name)[:SEARCH_MAX]
@@ -242,7 +253,7 @@ class SearchFilter(Filter):
     def narrow(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         q = Q()
         for f in self.fields:
-            q |= Q(**{f"{f}__icontains": value})
+            q |= Q(**{f"{f}__{self.lookup}": value})
         return qs.filter(q)
 
     def widget(self, params: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -334,7 +345,7 @@ class BooleanFilter(Filter):
         *,
         yes: Any = None,
         no: Any = None,
-        apply: Callable[[QuerySet[Any], Any], QuerySet[Any]] | None = None,
+        apply: Apply | None = None,
     ) -> None:
         super().__init__(name, label, field, apply)
         self.yes = yes or _("是")
@@ -452,7 +463,9 @@ def filtered(
             notes.append(note)
         if value is not None:
             values[f.name] = value
-            qs = f.apply(qs, value)
+    for f in spec.filters:
+        if f.name in values:
+            qs = f.apply(qs, values[f.name], values)
     keep = QueryDict(mutable=True)
     for name in spec.params():
         raw = _raw(params, name)

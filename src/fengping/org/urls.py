@@ -5,6 +5,7 @@ from . import views
 app_name = "org"
 urlpatterns = [
     path("departments/", views.departments, name="departments"),
+    path("departments/export.xlsx", views.departments_export, name="departments_export"),
     path("departments/new/", views.department_create, name="department_create"),
     path("departments/<int:pk>/", views.department, name="department"),
     path("departments/<int:pk>/edit/", views.department_edit, name="department_edit"),

@@ -32,6 +32,8 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +75,20 @@ class Context:
     # Per request: what `versioned` getters already looked up, so the registry's version
     # is read once per page however many filters use it.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False)
+
+
+# The list being built in this thread/task, so a `versioned` getter called from a column
+# (a row's label) reads the registry's version once per request, not once per row.
+_current: ContextVar[Context | None] = ContextVar("fengping_listing", default=None)
+
+
+@contextmanager
+def _building(ctx: Context) -> Iterator[Context]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
 
 
 def _raw(params: Mapping[str, Any], name: str) -> str:
@@ -657,7 +673,11 @@ class Listing:
 
 
 def build(request: HttpRequest, spec: ListSpec, *parents: Any) -> Listing:
-    ctx = Context(request.user, parents)
+    with _building(Context(request.user, parents)) as ctx:
+        return _build(request, spec, ctx, *parents)
+
+
+def _build(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -> Listing:
     result = filtered(spec, request.user, request.GET, *parents, ctx=ctx)
     page = paginate(spec, result, request.GET)
     columns = [c for c in spec.columns if c.page]
@@ -716,8 +736,13 @@ def _export_value(value: Any) -> Any:
 def export(request: HttpRequest, spec: ListSpec, *parents: Any) -> HttpResponse:
     """The filtered list as XLSX with the page's columns. A list longer than
     FENGPING_EXPORT_MAX_ROWS is cut there and a second sheet says so."""
+    with _building(Context(request.user, parents)) as ctx:
+        return _export(request, spec, ctx, *parents)
+
+
+def _export(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -> HttpResponse:
     cap = settings.FENGPING_EXPORT_MAX_ROWS
-    result = filtered(spec, request.user, request.GET, *parents)
+    result = filtered(spec, request.user, request.GET, *parents, ctx=ctx)
     rows, was_cut = export_rows(spec, result.queryset, cap)
     header = [str(c.label) for c in spec.columns if c.export]
 
@@ -774,8 +799,9 @@ def api_page(
     """{items, count, count_capped, next, previous, messages} for an API list endpoint;
     `next`/`previous` are cursors for `after`/`before`. `count` is exact unless
     `count_capped` (then it is the bound, see COUNT_BOUND)."""
-    result = filtered(spec, user, params, *parents)
-    page = paginate(spec, result, params, per_page or settings.NINJA_PAGINATION_PER_PAGE)
+    with _building(Context(user, parents)) as ctx:
+        result = filtered(spec, user, params, *parents, ctx=ctx)
+        page = paginate(spec, result, params, per_page or settings.NINJA_PAGINATION_PER_PAGE)
     next_cursor = previous_cursor = None
     if spec.keyset and page.object_list:
         if page.has_next:
@@ -808,6 +834,7 @@ def versioned(version: Callable[[], str]) -> Callable[[Callable[[], Any]], Any]:
         memo: dict[str, Any] = {}
 
         def get(ctx: Context | None = None) -> Any:
+            ctx = ctx or _current.get()
             if ctx is not None and get in ctx.memo:
                 key = ctx.memo[get]
             else:

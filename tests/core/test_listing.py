@@ -257,3 +257,13 @@ def test_api_list_takes_the_same_filters_and_pages_by_key(org, client, matters):
     second = client.get(f"/api/matters?after={first['next']}", **auth).json()
     assert len(second["items"]) == 4 and second["next"] is None
     assert not {m["id"] for m in first["items"]} & {m["id"] for m in second["items"]}
+
+
+def test_a_crafted_cursor_out_of_the_database_range_is_ignored(org, matters):
+    import base64
+    import json
+
+    raw = base64.urlsafe_b64encode(json.dumps([10**40]).encode()).decode()
+    result = listing.filtered(SPEC, org.admin, {})
+    page = listing.paginate(SPEC, result, {"after": raw})
+    assert len(page.object_list) == 2 and page.messages

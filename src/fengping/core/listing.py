@@ -540,13 +540,18 @@ def _decode_cursor(model: type[Model], order: Sequence[str], raw: str) -> list[A
         return None
     if not isinstance(values, list) or len(values) != len(order):
         return None
+    decoded = []
     try:
-        return [
-            model._meta.get_field(_key_field(term)).to_python(v)
-            for term, v in zip(order, values, strict=True)
-        ]
+        for term, raw_value in zip(order, values, strict=True):
+            model_field = model._meta.get_field(_key_field(term))
+            value = model_field.to_python(raw_value)
+            # The field's validators hold the database's integer range: a crafted cursor
+            # with a 40-digit id must not reach PostgreSQL and overflow there.
+            model_field.run_validators(value)
+            decoded.append(value)
     except (ValidationError, TypeError, ValueError, OverflowError):
         return None
+    return decoded
 
 
 def _beyond(order: Sequence[str], values: Sequence[Any], forward: bool) -> Q:

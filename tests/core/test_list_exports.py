@@ -1,0 +1,94 @@
+"""Every list page has an XLSX export of its filtered rows: the button is on the page,
+a control character stored anywhere never breaks it, and an export without an object id
+holds only what the person may see."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from fengping.assessments import actions as assessments
+from fengping.matters import actions as matters
+from fengping.matters.models import Matter
+from fengping.org.models import Department, User
+
+
+def rows(response):
+    assert response.status_code == 200, response.status_code
+    ws = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def start(org, user, department, title):
+    matter = matters.do_register_matter(
+        user,
+        title=title,
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=department,
+    )
+    return assessments.do_start_assessment(user, matter)
+
+
+@pytest.mark.parametrize(
+    "page, export",
+    [
+        ("/matters/", "/matters/export.xlsx"),
+        ("/assessments/", "/assessments/export.xlsx"),
+        ("/org/users/", "/org/users/export.xlsx"),
+        ("/org/departments/", "/org/departments/export.xlsx"),
+        ("/audit/", "/audit/export.xlsx"),
+    ],
+)
+def test_each_list_page_links_its_export_with_the_filters(org, login, page, export):
+    html = login(org.admin).get(page + "?q=x").content.decode()
+    assert f'href="{export}' in html
+    assert rows(login(org.admin).get(export))[0]
+
+
+def test_users_export_survives_a_control_character_in_a_profile(org, login):
+    User.objects.filter(pk=org.rsj_handler.pk).update(real_name="张\x01三", position="科员\x0b")
+    table = rows(login(org.admin).get("/org/users/export.xlsx"))
+    assert table[0][:3] == ["用户名", "姓名", "职务"]
+    assert ["rsj_handler", "张\ufffd三", "科员\ufffd"] in [r[:3] for r in table]
+    only = rows(login(org.admin).get(f"/org/users/export.xlsx?department={org.zjj.pk}&role=²"))
+    assert [r[0] for r in only[1:]] == ["zjj_handler"]
+
+
+def test_users_filter_matches_department_and_role_on_one_membership(org, login):
+    from fengping.org import actions
+
+    actions.do_add_membership(org.admin, org.zjj_handler, org.rsj_unit, "assessor")
+    client = login(org.admin)
+    both = rows(client.get(f"/org/users/export.xlsx?department={org.rsj.pk}&role=handler"))
+    assert [r[0] for r in both[1:]] == ["rsj_handler"]
+
+
+def test_departments_export(org, login):
+    Department.objects.filter(pk=org.zjj.pk).update(name="住建局\x0b")
+    table = rows(login(org.admin).get("/org/departments/export.xlsx?q=局"))
+    assert table[0] == ["名称", "编码", "类型", "上级部门", "任职人数", "状态"]
+    assert {r[0] for r in table[1:]} == {"人社局", "住建局\ufffd"}
+    outsider = rows(login(org.zjj_handler).get("/org/departments/export.xlsx"))
+    assert "人社局" not in {r[0] for r in outsider[1:]}
+
+
+def test_audit_export_is_for_readers_and_filters(org, login):
+    table = rows(login(org.admin).get("/audit/export.xlsx?action=org.user"))
+    assert table[0][:4] == ["序号", "时间", "操作人", "操作"]
+    assert table[1:] and all(r[3].startswith("org.user") for r in table[1:])
+    assert login(org.rsj_handler).get("/audit/export.xlsx").status_code == 403
+
+
+def test_assessments_export_holds_only_visible_rows(org, login):
+    start(org, org.rsj_handler, org.rsj, "人社局的事项")
+    start(org, org.zjj_handler, org.zjj, "住建局的事项")
+    Matter.objects.filter(title="人社局的事项").update(title="人社局的事项\x0b")
+    mine = rows(login(org.rsj_handler).get("/assessments/export.xlsx"))
+    assert [r[0] for r in mine[1:]] == ["人社局的事项\ufffd"]
+    theirs = rows(login(org.zjj_handler).get("/assessments/export.xlsx?step=²"))
+    assert [r[0] for r in theirs[1:]] == ["住建局的事项"]
+    everyone = rows(login(org.supervisor).get(f"/assessments/export.xlsx?department={org.zjj.pk}"))
+    assert [r[0] for r in everyone[1:]] == ["住建局的事项"]

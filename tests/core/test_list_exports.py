@@ -40,6 +40,7 @@ def start(org, user, department, title):
         ("/org/users/", "/org/users/export.xlsx"),
         ("/org/departments/", "/org/departments/export.xlsx"),
         ("/audit/", "/audit/export.xlsx"),
+        ("/org/leadership/", "/org/leadership/export.xlsx"),
     ],
 )
 def test_each_list_page_links_its_export_with_the_filters(org, login, page, export):
@@ -92,3 +93,17 @@ def test_assessments_export_holds_only_visible_rows(org, login):
     assert [r[0] for r in theirs[1:]] == ["住建局的事项"]
     everyone = rows(login(org.supervisor).get(f"/assessments/export.xlsx?department={org.zjj.pk}"))
     assert [r[0] for r in everyone[1:]] == ["住建局的事项"]
+
+
+def test_leadership_export_lists_members(org, login):
+    from fengping.org import actions
+    from fengping.org.models import LeaderPosition
+
+    group = actions.do_save_leadership_group(
+        org.admin, org.rsj, name="人社局领导小组", office=org.rsj_unit
+    )
+    actions.do_add_leader(org.admin, group, org.rsj_head, LeaderPosition.HEAD, title="局长")
+    table = rows(login(org.admin).get("/org/leadership/export.xlsx"))
+    assert table[0] == ["领导小组", "单位", "办公室", "成员"]
+    assert table[1][0] == "人社局领导小组" and "局长" in table[1][3]
+    assert rows(login(org.zjj_handler).get("/org/leadership/export.xlsx"))[1:] == []

@@ -15,7 +15,15 @@ from fengping.core import listing
 from fengping.core.listing import ChoiceFilter, Column, DepartmentFilter, ListSpec, SearchFilter
 
 from . import access
-from .models import Department, DepartmentKind, Membership, Role, User
+from .models import (
+    Department,
+    DepartmentKind,
+    LeadershipGroup,
+    LeadershipMember,
+    Membership,
+    Role,
+    User,
+)
 
 
 def visible_departments(user: Any) -> QuerySet[Department]:
@@ -135,4 +143,38 @@ USERS = ListSpec(
     empty_title=_("没有符合条件的人员"),
     page_template="org/users.html",
     export_url=lambda: reverse("org:users_export"),
+)
+
+
+def _leaders(g: LeadershipGroup) -> str:
+    return "；".join(
+        f"{m.get_position_display()} {m.user.display_name}{f'（{m.title}）' if m.title else ''}"
+        for m in g.members.all()
+    )
+
+
+LEADERSHIP_GROUPS = ListSpec(
+    name="leadership-groups",
+    title=_("领导小组"),
+    queryset=lambda user: (
+        access.visible(user, LeadershipGroup.objects.all())
+        .select_related("department", "office")
+        .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
+    ),
+    order=("department__path", "id"),
+    filters=(
+        SearchFilter("q", _("搜索"), ("name", "department__name"), placeholder=_("领导小组或单位")),
+        DepartmentFilter("department", _("部门"), visible_departments),
+    ),
+    columns=(
+        Column(_("领导小组"), lambda g: g.name),
+        Column(_("单位"), lambda g: g.department.name),
+        Column(_("办公室"), lambda g: g.office.name if g.office else ""),
+        Column(_("成员"), _leaders),
+    ),
+    empty_title=_("尚未成立领导小组"),
+    empty_hint=_("系统管理员可在部门页面上成立领导小组（篇1 七(一)）。"),
+    page_template="org/leadership_groups.html",
+    rows_template="org/_leadership_rows.html",
+    export_url=lambda: reverse("org:leadership_export"),
 )

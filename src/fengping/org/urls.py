@@ -12,6 +12,7 @@ urlpatterns = [
     path("departments/<int:pk>/delete/", views.department_delete, name="department_delete"),
     path("departments/<int:pk>/leadership/", views.leadership_edit, name="leadership_edit"),
     path("leadership/", views.leadership_groups, name="leadership_groups"),
+    path("leadership/export.xlsx", views.leadership_export, name="leadership_export"),
     path("leadership/<int:pk>/members/add/", views.leader_add, name="leader_add"),
     path("leadership/members/<int:pk>/remove/", views.leader_remove, name="leader_remove"),
     path("users/", views.users, name="users"),

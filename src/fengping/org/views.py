@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.pages import form_page
-from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.core.xlsx import XLSX_MIME, check_upload
 
@@ -32,7 +31,7 @@ from .forms import (
     UserCreateForm,
     UserEditForm,
 )
-from .lists import DEPARTMENTS, USERS, visible_users
+from .lists import DEPARTMENTS, LEADERSHIP_GROUPS, USERS, visible_users
 from .models import ADMIN_ROLES, Department, LeadershipGroup, LeadershipMember, Membership, User
 
 
@@ -353,22 +352,13 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def leadership_groups(request: HttpRequest) -> HttpResponse:
-    groups = (
-        access.visible(request.user, LeadershipGroup.objects.all())
-        .select_related("department", "office")
-        .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
-        .order_by("department__path")
-    )
-    page = paginate(request, groups)
-    return render(
-        request,
-        "org/leadership_groups.html",
-        {
-            "page": page,
-            "qs": query_without_page(request),
-            "can_create": access.is_org_admin(request.user),
-        },
-    )
+    context = {"can_create": access.is_org_admin(request.user)}
+    return listing.render_list(request, LEADERSHIP_GROUPS, context=context)
+
+
+@authenticated
+def leadership_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, LEADERSHIP_GROUPS)
 
 
 @authenticated

@@ -107,3 +107,37 @@ def test_leadership_export_lists_members(org, login):
     assert table[0] == ["领导小组", "单位", "办公室", "成员"]
     assert table[1][0] == "人社局领导小组" and "局长" in table[1][3]
     assert rows(login(org.zjj_handler).get("/org/leadership/export.xlsx"))[1:] == []
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_pages_and_exports_run_the_same_queries_for_3_rows_as_for_30(org, login):
+    from fengping.opinions import actions as opinions
+
+    def add(n, offset, matter=None):
+        for i in range(offset, offset + n):
+            a = start(org, org.rsj_handler, org.rsj, f"事项{i}")
+            target = matter or a.matter
+            opinions.do_add_comment(org.rsj_handler, target, channel="letter", content="意见")
+        return target
+
+    matter = add(3, 0)
+    client = login(org.rsj_handler)
+    urls = [
+        "/assessments/",
+        "/assessments/export.xlsx",
+        "/matters/export.xlsx",
+        f"/matters/{matter.pk}/opinions/comments/",
+        f"/matters/{matter.pk}/opinions/comments/export.xlsx",
+    ]
+    _queries(client, urls[0])  # warm the versioned options
+    few = [_queries(client, u) for u in urls]
+    add(27, 3, matter)
+    assert [_queries(client, u) for u in urls] == few

@@ -1,4 +1,6 @@
-"""Server-side pagination for every list page."""
+"""Page numbers for the one list that is not a `core.listing` spec: the public index of
+matters open for consultation (no user, so no org.access scope to declare). Every other
+list pages through `core.listing`."""
 
 from __future__ import annotations
 
@@ -10,12 +12,8 @@ from django.http import HttpRequest
 
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
+    """`get_page` already turns a bad or too large number into the first or last page; the
+    length check keeps a forty-digit number from being converted at all."""
     paginator = Paginator(queryset, per_page or settings.FENGPING_PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
-
-
-def query_without_page(request: HttpRequest) -> str:
-    """The current filters as a query string, for the pager's links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    raw = (request.GET.get("page") or "")[:9]
+    return paginator.get_page(raw if raw.isascii() and raw.isdigit() else 1)

@@ -267,3 +267,24 @@ def test_a_crafted_cursor_out_of_the_database_range_is_ignored(org, matters):
     result = listing.filtered(SPEC, org.admin, {})
     page = listing.paginate(SPEC, result, {"after": raw})
     assert len(page.object_list) == 2 and page.messages
+
+
+def test_keyset_paging_on_a_compound_order_visits_every_row_once(org, matters):
+    from dataclasses import replace
+
+    for i in range(5):
+        register(org, f"补充{i}")
+    Matter.objects.filter(title__in=["补充1", "补充3"]).update(year=2024)
+    spec = replace(SPEC, order=("year", "-id"))
+    expected = [m.title for m in visible_matters(org.admin).order_by("year", "-id")]
+    result = listing.filtered(spec, org.admin, {})
+    seen, params = [], {}
+    while True:
+        page = listing.paginate(spec, result, params)
+        seen += [m.title for m in page.object_list]
+        if not page.has_next:
+            break
+        params = {"after": page.next_query.split("after=")[1]}
+    assert seen == expected
+    back = listing.paginate(spec, result, {"before": page.previous_query.split("before=")[1]})
+    assert [m.title for m in back.object_list] == expected[-3:-1]

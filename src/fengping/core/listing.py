@@ -100,8 +100,9 @@ def _raw(params: Mapping[str, Any], name: str) -> str:
 
 
 def _int(raw: str, low: int, high: int) -> int | None:
-    """A decimal integer in [low, high], or None: "²" and "٣" are digits to str.isdigit()
-    but not to int() on every database, so only ASCII digits count."""
+    """A decimal integer in [low, high], or None. "²" is a digit to str.isdigit() yet int()
+    refuses it (the old 500), and "٣" converts; only ASCII digits count, and the range check
+    keeps a 40-digit number away from the database's integer columns."""
     if not raw or len(raw) > 18 or not (raw.isascii() and raw.isdigit()):
         return None
     number = int(raw)
@@ -772,8 +773,17 @@ def _export(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -
 def api_filters(spec: ListSpec, model_name: str) -> Any:
     """A pydantic model of the spec's filters (all text, parsed leniently like the page)
     plus the paging parameters, for `filters: Query[...]` in a ninja endpoint."""
-    fields: dict[str, Any] = {name: (str, "") for name in spec.params()}
-    fields.update(page=(str, ""), after=(str, ""), before=(str, ""))
+    from pydantic import Field
+
+    fields: dict[str, Any] = {
+        name: (str, Field("", description=str(f.label)))
+        for f in spec.filters
+        for name in f.params()
+    }
+    fields["page"] = (str, Field("", description=_("页码（按键翻页的列表最多第 1000 页）")))
+    if spec.keyset:
+        fields["after"] = (str, Field("", description=_("上一页返回的 next，取其后一页")))
+        fields["before"] = (str, Field("", description=_("previous，取其前一页")))
     return create_model(model_name, **fields)
 
 

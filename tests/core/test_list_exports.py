@@ -56,6 +56,9 @@ def test_users_export_survives_a_control_character_in_a_profile(org, login):
     assert ["rsj_handler", "张\ufffd三", "科员\ufffd"] in [r[:3] for r in table]
     only = rows(login(org.admin).get(f"/org/users/export.xlsx?department={org.zjj.pk}&role=²"))
     assert [r[0] for r in only[1:]] == ["zjj_handler"]
+    User.objects.filter(pk=org.zjj_handler.pk).update(is_active=False)
+    inactive = rows(login(org.admin).get("/org/users/export.xlsx?active=0"))
+    assert [r[0] for r in inactive[1:]] == ["zjj_handler"] and inactive[1][-1] == "否"
 
 
 def test_users_filter_matches_department_and_role_on_one_membership(org, login):

@@ -12,7 +12,14 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from fengping.core import listing
-from fengping.core.listing import ChoiceFilter, Column, DepartmentFilter, ListSpec, SearchFilter
+from fengping.core.listing import (
+    BooleanFilter,
+    ChoiceFilter,
+    Column,
+    DepartmentFilter,
+    ListSpec,
+    SearchFilter,
+)
 
 from . import access
 from .models import (
@@ -116,6 +123,7 @@ USERS = ListSpec(
             # With a department the department filter matches both on one membership.
             apply=lambda qs, value, values: qs if "department" in values else _holding(qs, values),
         ),
+        BooleanFilter("active", _("状态"), "is_active", yes=_("启用"), no=_("停用")),
     ),
     columns=(
         Column(_("用户名"), lambda u: u.username, css="text-secondary"),

@@ -1,10 +1,11 @@
 """Personas: one organisation (示范市) with two bureaus (人社局, 住建局), a supervising
 office (维稳办) and people in each role. Built once per test through the action functions,
-so the audit chain is exercised by every test that uses them."""
+so the audit chain is exercised by every test that uses them. A module that only reads
+can build them once instead (`build_org` with `tests.module_db.module_data`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import pytest
 
@@ -30,6 +31,18 @@ class Org:
     supervisor: User
     nobody: User
 
+    def fresh(self) -> Org:
+        """The same departments and people, read anew from the database. An organisation
+        built once per module hands each test its own instances, so nothing a test caches
+        on one (the access scope, a changed field) carries into the next test."""
+        return Org(
+            **{
+                f.name: type(obj)._default_manager.get(pk=obj.pk)
+                for f in fields(self)
+                for obj in [getattr(self, f.name)]
+            }
+        )
+
 
 def _user(admin: User, username: str, dept: Department, role: str) -> User:
     user, _ = actions.do_create_user(
@@ -40,6 +53,10 @@ def _user(admin: User, username: str, dept: Department, role: str) -> User:
 
 @pytest.fixture
 def org(db) -> Org:
+    return build_org()
+
+
+def build_org() -> Org:
     su = actions.do_create_superuser(username="root", password=PASSWORD, real_name="超级管理员")
     root = actions.do_create_department(
         su, name="示范市人民政府", code="SFS", kind=DepartmentKind.DECIDING

@@ -38,12 +38,14 @@ INSTALLED_APPS = [
     "fengping.audit",
     "fengping.org",
     "fengping.schemebook",
+    "fengping.procedure",
     "fengping.matters",
     "fengping.assessments",
     "fengping.reports",
     "fengping.opinions",
     "ninja",
     "fengping.api",
+    "fengping.desk",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fengping.core.context.shell",
+                "fengping.desk.context.shell",
             ],
         },
     }

@@ -1,23 +1,23 @@
 from django.urls import include, path
 
 from fengping.api.main import api
-from fengping.core import views as core
+from fengping.desk import views as desk
 
 urlpatterns = [
-    path("", core.home, name="home"),
-    path("accounts/login/", core.login, name="login"),
-    path("accounts/logout/", core.logout, name="logout"),
-    path("me/", core.profile, name="profile"),
-    path("me/password/", core.password_change, name="password_change"),
-    path("me/tokens/", core.token_create, name="token_create"),
-    path("me/tokens/<int:token_id>/revoke/", core.token_revoke, name="token_revoke"),
-    path("i18n/setlang/", core.set_language, name="set_language"),
+    path("", desk.home, name="home"),
+    path("accounts/login/", desk.login, name="login"),
+    path("accounts/logout/", desk.logout, name="logout"),
+    path("me/", desk.profile, name="profile"),
+    path("me/password/", desk.password_change, name="password_change"),
+    path("me/tokens/", desk.token_create, name="token_create"),
+    path("me/tokens/<int:token_id>/revoke/", desk.token_revoke, name="token_revoke"),
+    path("i18n/setlang/", desk.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
     path("matters/", include("fengping.matters.urls")),
     path("reports/", include("fengping.reports.urls")),
     path("assessments/", include("fengping.assessments.urls")),
     path("", include("fengping.opinions.urls")),
-    path("audit/", include("fengping.audit.urls")),
+    path("audit/", include("fengping.desk.audit_urls")),
     path("schemes/", include("fengping.schemebook.urls")),
     path("api/", api.urls),
 ]

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from fengping.assessments import actions, rules
+from fengping.assessments import actions
 from fengping.assessments.lists import ASSESSMENTS
 from fengping.assessments.models import (
     Answer,
@@ -28,6 +28,7 @@ from fengping.core.errors import ActionError
 from fengping.matters.actions import scheme_of, supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
+from fengping.procedure import engine
 
 router = Router(tags=["assessments"])
 
@@ -250,21 +251,18 @@ def _get(request: HttpRequest, pk: int) -> Assessment:
 
 
 def _out(a: Assessment) -> dict[str, Any]:
-    records = {r.step_code: r for r in a.steps.select_related("done_by")}
-    steps = []
-    for s in a.scheme.procedure.steps:
-        r = records.get(s.code)
-        steps.append(
-            {
-                "code": s.code,
-                "label": s.label,
-                "state": r.state if r else "",
-                "done_by": str(r.done_by) if r and r.done_by else None,
-                "done_at": r.done_at if r else None,
-                "sent_back_reason": r.sent_back_reason if r else "",
-            }
-        )
-    current = next((s for s in a.scheme.procedure.steps if s.code == a.current_step), None)
+    tracker = engine.tracker(a)
+    steps = [
+        {
+            "code": t.step.code,
+            "label": t.step.label,
+            "state": t.state,
+            "done_by": str(t.record.done_by) if t.record and t.record.done_by else None,
+            "done_at": t.record.done_at if t.record else None,
+            "sent_back_reason": t.record.sent_back_reason if t.record else "",
+        }
+        for t in tracker
+    ]
     factors = a.factors.prefetch_related(
         Prefetch("scores", queryset=FactorScore.objects.select_related("assessor"))
     )
@@ -278,9 +276,7 @@ def _out(a: Assessment) -> dict[str, Any]:
         "status": a.status,
         "status_label": a.get_status_display(),
         "current_step": a.current_step,
-        "missing_outputs": [rules.label_of(c) for c in rules.missing_outputs(a, current)]
-        if current
-        else [],
+        "missing_outputs": tracker.missing,
         "steps": steps,
         "computed_index": a.computed_index,
         "computed_grade": a.computed_grade,

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengping.audit.chain import record, snapshot
+from fengping.core import files
+from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
-from fengping.core.uploads import check_document
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
 from fengping.org import access
 from fengping.org.models import Department, Role, User
+from fengping.procedure import engine
 from fengping.schemebook import registry
 from fengping.schemes import to_json
 from fengping.schemes.methods import composite_spec
@@ -48,8 +50,6 @@ from .models import (
     Review,
     ReviewResult,
     RiskFactor,
-    StepRecord,
-    StepState,
     TeamMember,
 )
 
@@ -83,10 +83,10 @@ def _require_open(a: Assessment) -> None:
 def _require_step_reached(a: Assessment, step_code: str) -> None:
     """Work of a step may be done once the step is open or was done before (then it is
     being revised after a send-back). Schemes without such a step impose nothing."""
-    if not any(s.code == step_code for s in a.scheme.procedure.steps):
+    if not engine.has_step(a.scheme, step_code):
         return
     if not a.steps.filter(step_code=step_code).exists():
-        s = rules.step(a, step_code)
+        s = engine.step(a.scheme, step_code)
         raise ActionError(_("“%(s)s”步骤尚未开始") % {"s": s.label})
 
 
@@ -124,7 +124,7 @@ def do_start_assessment(actor: Any, matter: Matter) -> Assessment:
         started_by=actor,
     )
     assessment.assisting_departments.set(matter.assisting_departments.all())
-    StepRecord.objects.create(assessment=assessment, step_code=first.code)
+    engine.start(assessment)
     matter_actions.set_status(actor, matter, MatterStatus.ASSESSING)
     record(
         actor,
@@ -145,60 +145,16 @@ def do_complete_step(
     actor: Any, assessment: Assessment, step_code: str, note: str = ""
 ) -> Assessment:
     access.require(actor, assessment, "change")
-    a = _lock(assessment)
+    a = lock(assessment, related=("matter__department",))
     if a.status not in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP):
         raise ActionError(_("评估已办结"))
-    current = StepRecord.objects.select_for_update().get(assessment=a, step_code=a.current_step)
-    if step_code != a.current_step or current.state == StepState.DONE:
-        done = (
-            a.steps.filter(step_code=step_code, state=StepState.DONE)
-            .select_related("done_by")
-            .first()
-        )
-        if done is not None:
-            raise ConflictError(
-                _("该步骤已由 %(u)s 于 %(t)s 完成，请刷新页面。")
-                % {
-                    "u": done.done_by,
-                    "t": timezone.localtime(done.done_at).strftime("%Y年%m月%d日 %H:%M"),
-                }
-            )
-        raise ActionError(_("只能完成当前步骤"))
-    s = rules.step(a, step_code)
-    missing = rules.missing_outputs(a, s)
-    if missing:
-        raise ActionError(
-            _("“%(s)s”尚缺：%(m)s")
-            % {"s": s.label, "m": "；".join(rules.label_of(c) for c in missing)}
-        )
-    current.state, current.done_by, current.done_at, current.note = (
-        StepState.DONE,
-        actor,
-        timezone.now(),
-        note,
-    )
-    current.save(update_fields=["state", "done_by", "done_at", "note"])
-    following = rules.next_step(a, step_code)
-    if following is not None:
-        unmet = rules.missing_requirements(a, following)
-        if unmet:
-            raise ActionError(
-                _("下一步“%(s)s”的前置条件未满足：%(m)s")
-                % {"s": following.label, "m": "；".join(rules.label_of(c) for c in unmet)}
-            )
-        StepRecord.objects.update_or_create(
-            assessment=a,
-            step_code=following.code,
-            defaults={"state": StepState.OPEN, "done_by": None, "done_at": None},
-        )
-        a.current_step = following.code
-        _bump(a, "current_step")
-    if "report" in s.produces:
+    done = engine.complete_step(a, step_code, actor, note)
+    if "report" in done.step.produces:
         matter_actions.set_status(actor, a.matter, MatterStatus.REVIEWING)
-    if "decision" in s.produces:
+    if "decision" in done.step.produces:
         # Decided and filed: what follows is implementation and follow-up (篇3 六(八)).
         a.status = AssessmentStatus.FOLLOW_UP
-        _bump(a, "status")
+        bump(a, "status")
         decision = Decision.objects.get(assessment=a)
         implementing = decision.outcome in ("implement", "implement_partially")
         matter_actions.set_status(
@@ -217,41 +173,24 @@ def do_complete_step(
 def do_send_back(actor: Any, assessment: Assessment, to_step: str, reason: str) -> Assessment:
     """Return the assessment to an earlier step with a reason (e.g. a reviewer's)."""
     access.require(actor, assessment, "change")
-    a = _lock(assessment)
+    a = lock(assessment, related=("matter__department",))
     _require_open(a)
-    if not reason.strip():
-        raise ActionError(_("退回须说明理由"), field="reason")
-    codes = [s.code for s in a.scheme.procedure.steps]
-    if to_step not in codes or codes.index(to_step) >= codes.index(a.current_step):
-        raise ActionError(_("只能退回到之前的步骤"), field="to_step")
-    from_step = a.current_step
-    for code in codes[codes.index(to_step) + 1 : codes.index(from_step) + 1]:
-        StepRecord.objects.filter(assessment=a, step_code=code).update(
-            state=StepState.SENT_BACK,
-            sent_back_by=actor,
-            sent_back_at=timezone.now(),
-            sent_back_reason=reason,
-        )
-    StepRecord.objects.filter(assessment=a, step_code=to_step).update(
-        state=StepState.OPEN, done_by=None, done_at=None
-    )
-    a.current_step = to_step
-    if codes.index(to_step) <= codes.index(
-        next(s.code for s in a.scheme.procedure.steps if "report" in s.produces)
-    ):
-        # The report must be made again after what it says has changed.
-        a.report_generated_at = None
-        _bump(a, "current_step", "report_generated_at")
-    else:
-        _bump(a, "current_step")
+    _send_back(actor, a, to_step, reason)
+    return a
+
+
+def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
+    """The one send-back of an assessment (by hand or by a reviewer): the engine reopens
+    `to_step` (voiding the report when its step is reopened) and the matter is being
+    assessed again."""
+    back = engine.send_back(a, to_step, actor, reason)
     matter_actions.set_status(actor, a.matter, MatterStatus.ASSESSING)
     record(
         actor,
         "assessments.step.send_back",
         a,
-        after={"from": from_step, "to": to_step, "reason": reason},
+        after={"from": back.from_step, "to": back.to_step, "reason": reason},
     )
-    return a
 
 
 # ------------------------------------------------------------------ plan, team, archive
@@ -344,32 +283,29 @@ def do_remove_member(actor: Any, member: TeamMember) -> None:
 
 @transaction.atomic
 def do_archive_document(
-    actor: Any, assessment: Assessment, upload: Any, *, title: str, step_code: str = ""
+    actor: Any,
+    assessment: Assessment,
+    upload: Any,
+    *,
+    title: str,
+    step_code: str = "",
+    generated: bool = False,
 ) -> ArchiveDocument:
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    checked = check_document(upload)
-    doc = ArchiveDocument(
-        assessment=a,
-        step_code=step_code or a.current_step,
-        title=(title or checked.name).strip()[:200],
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        uploaded_by=actor,
-    )
-    doc.file.save(checked.name, checked.content, save=False)
-    doc.save()
-    record(
+    if not (title or "").strip() and upload is not None:
+        # Without a title the document is listed under its file name.
+        title = upload.name.replace("\\", "/").rsplit("/", 1)[-1]
+    return files.store(
         actor,
-        "assessments.archive.add",
-        doc,
-        after={"title": doc.title, "sha256": doc.sha256, "size": doc.size},
-        scope_path=a.matter.department.path,
+        ArchiveDocument,
+        a,
+        upload,
+        record=record,
+        title=(title or "").strip()[:200],
+        step_code=step_code or a.current_step,
+        generated=generated,
     )
-    return doc
 
 
 # ------------------------------------------------------------------ factors and scores
@@ -778,7 +714,7 @@ def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) ->
 def review_chain(a: Assessment) -> list[Any]:
     """The stages this assessment's report must pass: the decide step's review chain,
     with the escalation stage only for 涉稳重大问题."""
-    s = next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
+    s = engine.find_step_producing(a.scheme, "decision")
     if s is None:
         return []
     return [stage for stage in s.review_chain if not stage.when or a.major_stability_issue]
@@ -799,7 +735,7 @@ def _round(a: Assessment) -> int:
 
 
 def _decide_step(a: Assessment) -> Any:
-    return next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
+    return engine.find_step_producing(a.scheme, "decision")
 
 
 @transaction.atomic
@@ -837,34 +773,15 @@ def do_review(
         actor, "assessments.review", a, after={"stage": stage, "result": result, "opinion": opinion}
     )
     if result == ReviewResult.SENT_BACK:
-        report_step = next(s.code for s in a.scheme.procedure.steps if "report" in s.produces)
+        report_step = engine.step_producing(a.scheme, "report").code
         # Sent back: the assessment returns to the report step with the reviewer's reason.
-        _send_back_internal(
+        _send_back(
             actor,
             a,
             report_step,
             _("审查退回（%(s)s）：%(o)s") % {"s": expected.actor, "o": opinion},
         )
     return review
-
-
-def _send_back_internal(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
-    codes = [s.code for s in a.scheme.procedure.steps]
-    for code in codes[codes.index(to_step) + 1 : codes.index(a.current_step) + 1]:
-        StepRecord.objects.filter(assessment=a, step_code=code).update(
-            state=StepState.SENT_BACK,
-            sent_back_by=actor,
-            sent_back_at=timezone.now(),
-            sent_back_reason=reason,
-        )
-    StepRecord.objects.filter(assessment=a, step_code=to_step).update(
-        state=StepState.OPEN, done_by=None, done_at=None
-    )
-    a.current_step = to_step
-    a.report_generated_at = None
-    _bump(a, "current_step", "report_generated_at")
-    matter_actions.set_status(actor, a.matter, MatterStatus.ASSESSING)
-    record(actor, "assessments.step.send_back", a, after={"to": to_step, "reason": reason})
 
 
 _DOC_NO = re.compile(r"^\S+[〔\[（(]\s*(\d{4})\s*[〕\]）)]\s*\d+\s*号$")

@@ -8,3 +8,6 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import panels  # noqa: F401 - adds the assessment card to the matter page
+        from .outputs import register
+
+        register()  # how the procedure engine checks an assessment's outputs

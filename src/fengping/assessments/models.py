@@ -14,16 +14,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
 from fengping.org.models import Department, Scoped
-from fengping.schemes.model import Scheme
+from fengping.procedure.models import Run, StepRecordBase
+from fengping.procedure.models import StepState as StepState  # the engine's step states
 
 MATTER_PATH = "matter__department__path"
 ASSESSMENT_PATH = "assessment__matter__department__path"
-
-
-# content hash -> the parsed frozen scheme (see Assessment.scheme)
-_FROZEN_SCHEMES: dict[str, Scheme] = {}
 
 
 class AssessmentStatus(models.TextChoices):
@@ -33,12 +31,11 @@ class AssessmentStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
-class Assessment(Scoped):
+class Assessment(Run):
+    """A run of the procedure engine (`fengping.procedure`): the scheme fields, the
+    current step and the version come from `Run`."""
+
     matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="assessments")
-    scheme_key = models.CharField(_("评估方案"), max_length=64)
-    scheme_version = models.CharField(_("方案版本"), max_length=12)
-    scheme_hash = models.CharField(max_length=64)
-    scheme_snapshot = models.JSONField(editable=False)
     status = models.CharField(
         _("状态"),
         max_length=20,
@@ -46,7 +43,6 @@ class Assessment(Scoped):
         default=AssessmentStatus.IN_PROGRESS,
         db_index=True,
     )
-    current_step = models.CharField(_("当前步骤"), max_length=64, db_index=True)
     # 评估方案 (the plan): 明确评估牵头和协助部门责任、评估人员责任 … 评估责任、内容、方法
     lead_department = models.ForeignKey(
         Department,
@@ -86,7 +82,6 @@ class Assessment(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = MATTER_PATH
     audit_fields: ClassVar[tuple[str, ...]] = (
@@ -123,20 +118,6 @@ class Assessment(Scoped):
     def audit_scope_path(self) -> str:
         return self.matter.department.path
 
-    @property
-    def scheme(self) -> Scheme:
-        """The frozen scheme, exactly as it was when the assessment started."""
-        cached = getattr(self, "_scheme", None)
-        if cached is None:
-            data = {
-                k: v
-                for k, v in self.scheme_snapshot.items()
-                if k not in ("version", "content_hash")
-            }
-            cached = Scheme.model_validate(data)
-            self._scheme = cached
-        return cached
-
     def grade_obj(self) -> Any:
         return next((g for g in self.scheme.grades if g.code == self.grade), None)
 
@@ -146,27 +127,8 @@ class Assessment(Scoped):
         return grade.label if grade else ""
 
 
-class StepState(models.TextChoices):
-    OPEN = "open", _("进行中")
-    DONE = "done", _("已完成")
-    SENT_BACK = "sent_back", _("已退回")
-
-
-class StepRecord(Scoped):
+class StepRecord(StepRecordBase):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
-    step_code = models.CharField(max_length=64)
-    state = models.CharField(max_length=12, choices=StepState.choices, default=StepState.OPEN)
-    opened_at = models.DateTimeField(auto_now_add=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    done_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    sent_back_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    sent_back_at = models.DateTimeField(null=True, blank=True)
-    sent_back_reason = models.TextField(blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
 
@@ -177,9 +139,6 @@ class StepRecord(Scoped):
                 fields=["assessment", "step_code"], name="assessment_step_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.step_code} {self.state}"
 
 
 class MemberKind(models.TextChoices):
@@ -341,29 +300,23 @@ class ChecklistAnswer(Scoped):
         return f"{self.dimension}[{self.item_no}] {self.answer}"
 
 
-def archive_path(instance: ArchiveDocument, filename: str) -> str:
-    return f"assessments/{instance.assessment_id}/{instance.sha256[:16]}-{instance.token}"
+# Named by migration 0001; new files are stored through `StoredFile`.
+archive_path = stored_file_path
 
 
-class ArchiveDocument(Scoped):
+class ArchiveDocument(Scoped, StoredFile):
     """专项工作档案 (篇3 六(二)): every document of the assessment with its SHA-256."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="archive")
     step_code = models.CharField(_("所属步骤"), max_length=64, blank=True)
     title = models.CharField(_("材料名称"), max_length=200)
-    name = models.CharField(_("文件名"), max_length=200)
-    file = models.FileField(upload_to=archive_path, max_length=255)
-    token = models.CharField(max_length=32, editable=False)
-    sha256 = models.CharField(max_length=64, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    content_type = models.CharField(max_length=100, blank=True)
     generated = models.BooleanField(default=False)  # e.g. a generated report
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = ASSESSMENT_PATH
+    owner_field = "assessment"
+    storage_prefix = "assessments"
+    audit_action = "assessments.archive.add"
+    audit_fields = ("title", "step_code", "generated", *StoredFile.audit_fields)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

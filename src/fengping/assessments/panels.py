@@ -1,4 +1,4 @@
-"""The assessment card on the matter page (matters.views.PANELS)."""
+"""The assessment card on the matter page (core.registry.matter_panels)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fengping.matters import views as matter_views
+from fengping.core.registry import matter_panels
 
 
 def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
@@ -37,4 +37,4 @@ def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     }
 
 
-matter_views.PANELS.append(assessment_panel)
+matter_panels.add(assessment_panel)

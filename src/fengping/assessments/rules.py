@@ -1,5 +1,6 @@
-"""What the frozen scheme requires: which outputs exist, which step is open, which
-decisions the grade, the conditions, the majority rule and the gates allow.
+"""What the frozen scheme requires: which decisions the grade, the conditions, the
+majority rule and the gates allow. (Which outputs exist and which step is open is the
+procedure engine's, `fengping.procedure`; the outputs are registered in `outputs.py`.)
 
 Pure reads over an assessment; the actions call them inside their transactions, and the
 pages call them to show why a button is disabled — one rule, every door.
@@ -7,134 +8,21 @@ pages call them to show why a button is disabled — one rule, every door.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from fengping.schemes.model import Grade, Step
+from fengping.procedure.engine import find_step_producing
+from fengping.schemes.model import Grade
 
-from .models import Assessment, FollowUpMeasure, MeasureKind
+from .models import Assessment
 
 
 def opinion_summary(assessment: Assessment) -> Any:
     from fengping.opinions.queries import matter_opinion_summary
 
     return matter_opinion_summary(assessment.matter)
-
-
-def _checklist_complete(a: Assessment) -> bool:
-    needed = sum(len(d.items) for d in a.scheme.dimensions)
-    return a.checklist.count() >= needed
-
-
-def _factors_scored(a: Assessment) -> bool:
-    factors = list(a.factors.all())
-    return bool(factors) and all(f.score is not None for f in factors)
-
-
-def _opinions(a: Assessment) -> bool:
-    summary = opinion_summary(a)
-    return bool(summary.respondents or summary.comments or summary.activities)
-
-
-# Output codes the built-in schemes use, and how fengping knows each one exists. An output
-# a custom scheme invents is satisfied when the step that produces it is completed (the
-# person completing it attests to it; the completion is audited).
-OUTPUTS: dict[str, Callable[[Assessment], bool]] = {
-    "matter": lambda a: True,
-    "assessment_plan": lambda a: bool(
-        a.plan_content.strip() and a.lead_department_id and a.team.exists()
-    ),
-    "project_file": lambda a: a.archive.exists(),
-    "opinions": _opinions,
-    "risk_analysis": lambda a: _factors_scored(a) and _checklist_complete(a),
-    "risk_grade": lambda a: bool(a.grade),
-    "recommendation": lambda a: bool(a.recommendation.strip()),
-    "written_opinion": lambda a: bool(a.written_opinion.strip()),
-    "report": lambda a: a.report_generated_at is not None,
-    "filing": lambda a: a.filings.exists(),
-    "response_measures": lambda a: FollowUpMeasure.objects.filter(
-        assessment=a, kind=MeasureKind.RESPONSE
-    ).exists(),
-    "contingency_plan": lambda a: (
-        bool(a.contingency_plan.strip())
-        or FollowUpMeasure.objects.filter(assessment=a, kind=MeasureKind.CONTINGENCY).exists()
-    ),
-}
-
-OUTPUT_LABELS = {
-    "matter": gettext_lazy("评估事项"),
-    "assessment_plan": gettext_lazy("评估方案（牵头部门、评估内容与责任、评估组成员）"),
-    "project_file": gettext_lazy("专项工作档案（至少一份材料）"),
-    "opinions": gettext_lazy("征求意见记录（问卷答卷、意见或征求意见活动）"),
-    "risk_analysis": gettext_lazy("风险因素分析（每个因素已评分，各维度清单逐项作答）"),
-    "risk_grade": gettext_lazy("风险等级"),
-    "recommendation": gettext_lazy("实施建议"),
-    "written_opinion": gettext_lazy("责任主体书面意见"),
-    "report": gettext_lazy("评估报告"),
-    "decision": gettext_lazy("决定"),
-    "filing": gettext_lazy("备案"),
-    "response_measures": gettext_lazy("应对措施"),
-    "contingency_plan": gettext_lazy("应急处置预案"),
-}
-
-
-def _has_decision(a: Assessment) -> bool:
-    from .models import Decision
-
-    return Decision.objects.filter(assessment=a).exists()
-
-
-OUTPUTS["decision"] = _has_decision
-
-
-def output_exists(a: Assessment, code: str) -> bool:
-    check = OUTPUTS.get(code)
-    if check is not None:
-        return check(a)
-    # A scheme-specific output: done when a completed step produces it.
-    producers = [s.code for s in a.scheme.procedure.steps if code in s.produces]
-    return a.steps.filter(step_code__in=producers, state="done").exists()
-
-
-def step(a: Assessment, code: str) -> Step:
-    for s in a.scheme.procedure.steps:
-        if s.code == code:
-            return s
-    raise KeyError(code)
-
-
-def next_step(a: Assessment, code: str) -> Step | None:
-    steps = a.scheme.procedure.steps
-    for i, s in enumerate(steps):
-        if s.code == code:
-            return steps[i + 1] if i + 1 < len(steps) else None
-    return None
-
-
-def missing_outputs(a: Assessment, s: Step) -> list[str]:
-    """What the step must produce before it can be completed (known outputs only; the
-    decision step's own outputs are made by do_decide / do_file)."""
-    return [code for code in s.produces if code in OUTPUTS and not output_exists(a, code)]
-
-
-def missing_requirements(a: Assessment, s: Step) -> list[str]:
-    step_codes = {x.code for x in a.scheme.procedure.steps}
-    missing = []
-    for code in s.requires:
-        if code in step_codes:
-            if not a.steps.filter(step_code=code, state="done").exists():
-                missing.append(code)
-        elif not output_exists(a, code):
-            missing.append(code)
-    return missing
-
-
-def label_of(code: str) -> str:
-    return str(OUTPUT_LABELS.get(code, code))
 
 
 # ------------------------------------------------------------------ decisions
@@ -157,10 +45,11 @@ def decision_label(a: Assessment, code: str) -> str:
 def condition_met(a: Assessment, code: str) -> bool:
     if code == "assessment_completed":
         # Completed = the report exists and the step that produces it has been completed.
-        producers = [s.code for s in a.scheme.procedure.steps if "report" in s.produces]
+        report = find_step_producing(a.scheme, "report")
         return (
-            a.report_generated_at is not None
-            and a.steps.filter(step_code__in=producers, state="done").exists()
+            report is not None
+            and a.report_generated_at is not None
+            and a.steps.filter(step_code=report.code, state="done").exists()
         )
     if code == "plan_filed":
         return a.matter.plan_filed_on is not None

@@ -25,12 +25,14 @@ from django.views.decorators.http import require_POST
 
 from fengping.core import listing
 from fengping.core.errors import ActionError
+from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
 from fengping.org import access
 from fengping.org.models import User
+from fengping.procedure import engine
 
 from . import actions, rules
 from .forms import (
@@ -62,7 +64,6 @@ from .models import (
     FactorScore,
     FollowUpMeasure,
     RiskFactor,
-    StepState,
     TeamMember,
 )
 
@@ -216,25 +217,6 @@ def assessment_start(request: HttpRequest, matter_pk: int) -> HttpResponse:
 # ------------------------------------------------------------------ the assessment page
 
 
-def _tracker(a: Assessment) -> list[dict[str, Any]]:
-    records = {r.step_code: r for r in a.steps.select_related("done_by", "sent_back_by")}
-    codes = [s.code for s in a.scheme.procedure.steps]
-    current = codes.index(a.current_step) if a.current_step in codes else -1
-    out = []
-    for i, s in enumerate(a.scheme.procedure.steps):
-        record = records.get(s.code)
-        out.append(
-            {
-                "step": s,
-                "record": record,
-                "state": record.state if record else "",
-                "is_current": i == current,
-                "is_past": i < current or (record is not None and record.state == StepState.DONE),
-            }
-        )
-    return out
-
-
 def _decision(a: Assessment) -> Decision | None:
     return Decision.objects.filter(assessment=a).select_related("recorded_by").first()
 
@@ -293,7 +275,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["summary"] = rules.opinion_summary(a)
         kinds = dict(ActivityKind.choices)
         ctx["activities"] = [(kinds.get(k, k), n) for k, n in ctx["summary"].activities.items()]
-        step = next((s for s in a.scheme.procedure.steps if "opinions" in s.produces), None)
+        step = engine.find_step_producing(a.scheme, "opinions")
         ctx["channels"] = step.channels if step else []
     elif tab == "factors":
         factors = list(
@@ -422,7 +404,7 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
 
 
 def _at_decide_step(a: Assessment) -> bool:
-    decide = next((s for s in a.scheme.procedure.steps if "decision" in s.produces), None)
+    decide = engine.find_step_producing(a.scheme, "decision")
     return decide is not None and a.current_step == decide.code
 
 
@@ -436,26 +418,17 @@ def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
 @authenticated
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk)
-    tracker = _tracker(a)
-    current = next((t for t in tracker if t["is_current"]), None)
+    tracker = engine.tracker(a)
+    current = tracker.current
     open_ = a.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
-    current_done = current is not None and current["state"] == StepState.DONE
-    missing = (
-        [rules.label_of(c) for c in rules.missing_outputs(a, current["step"])]
-        if current and open_ and not current_done
-        else []
-    )
+    current_done = current is not None and current.is_done
+    missing = tracker.missing if current and open_ and not current_done else []
     tab = request.GET.get("tab") or STEP_TABS.get(a.current_step, "plan")
     if a.status == AssessmentStatus.FOLLOW_UP and tab == "decision" and "tab" not in request.GET:
         tab = "filing"
     if tab not in dict(TABS):
         tab = "plan"
-    codes = [s.code for s in a.scheme.procedure.steps]
-    earlier = (
-        [(s.code, s.label) for s in a.scheme.procedure.steps[: codes.index(a.current_step)]]
-        if a.current_step in codes
-        else []
-    )
+    earlier = [(s.code, s.label) for s in tracker.earlier()]
     context = {
         "a": a,
         "matter": a.matter,
@@ -627,13 +600,7 @@ def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def archive_download(request: HttpRequest, pk: int) -> FileResponse:
-    doc = access.get_for_user(request.user, ArchiveDocument, pk)
-    return FileResponse(
-        doc.file.open("rb"),
-        as_attachment=True,
-        filename=doc.name,
-        content_type=doc.content_type or "application/octet-stream",
-    )
+    return file_response(access.get_for_user(request.user, ArchiveDocument, pk))
 
 
 # ------------------------------------------------------------------ factors

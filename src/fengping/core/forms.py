@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
 
 
 class StyledForm(forms.Form):
@@ -24,38 +23,3 @@ class StyledForm(forms.Form):
     def add_action_error(self, exc: Any) -> None:
         field = exc.field if exc.field in self.fields else None
         self.add_error(field, exc.message)
-
-
-class ProfileForm(StyledForm):
-    real_name = forms.CharField(label=_("姓名"), max_length=60)
-    phone = forms.CharField(label=_("手机"), max_length=30, required=False)
-    email = forms.EmailField(label=_("电子邮箱"), required=False)
-
-
-class PasswordForm(StyledForm):
-    old_password = forms.CharField(
-        label=_("原密码"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        strip=False,
-    )
-    new_password1 = forms.CharField(
-        label=_("新密码"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-        help_text=_("至少 10 个字符，不能全是数字，不能与个人信息过于相似。"),
-    )
-    new_password2 = forms.CharField(
-        label=_("再次输入新密码"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
-            self.add_error("new_password2", _("两次输入的新密码不一致"))
-        return data
-
-
-class TokenForm(StyledForm):
-    name = forms.CharField(label=_("令牌名称"), max_length=80)

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengping.audit.chain import record, snapshot
+from fengping.core import files
 from fengping.core.errors import ActionError, ConflictError
-from fengping.core.uploads import check_document
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Role
 from fengping.schemebook import registry
@@ -287,26 +287,7 @@ def set_status(
 @transaction.atomic
 def do_add_document(actor: Any, matter: Matter, upload: Any, note: str = "") -> MatterDocument:
     access.require(actor, matter, "change")
-    checked = check_document(upload)
-    doc = MatterDocument(
-        matter=matter,
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        note=note.strip(),
-        uploaded_by=actor,
-    )
-    doc.file.save(checked.name, checked.content, save=False)
-    doc.save()
-    record(
-        actor,
-        "matters.document.add",
-        doc,
-        after={"name": doc.name, "sha256": doc.sha256, "size": doc.size},
-    )
-    return doc
+    return files.store(actor, MatterDocument, matter, upload, record=record, note=note.strip())
 
 
 @transaction.atomic

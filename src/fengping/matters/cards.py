@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from fengping.core.views import HOME_CARDS
+from fengping.core.registry import home_cards
 
 from .models import MatterStatus
 from .queries import visible_matters
@@ -49,4 +49,4 @@ def matter_cards(user: Any) -> list[dict[str, Any]]:
     ]
 
 
-HOME_CARDS.append(matter_cards)
+home_cards.add(matter_cards)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengping.core.files import StoredFile, stored_file_path
 from fengping.org.models import Department, Scoped
 
 
@@ -164,34 +165,20 @@ class Matter(Scoped):
         return self.consultation_open and not self.confidential
 
 
-def document_path(instance: MatterDocument, filename: str) -> str:
-    # Stored under a generated name; the original name is kept in the row only.
-    return f"matters/{instance.matter_id}/{instance.sha256[:16]}-{instance.token}"
+# Named by migration 0001; new files are stored through `StoredFile`.
+document_path = stored_file_path
 
 
-class MatterDocument(Scoped):
+class MatterDocument(Scoped, StoredFile):
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="documents")
-    name = models.CharField(_("文件名"), max_length=200)
-    file = models.FileField(_("文件"), upload_to=document_path, max_length=255)
-    token = models.CharField(max_length=32, editable=False)
-    sha256 = models.CharField(max_length=64, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    content_type = models.CharField(max_length=100, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = "matter__department__path"
+    owner_field = "matter"
+    storage_prefix = "matters"
+    audit_action = "matters.document.add"
+    audit_fields = (*StoredFile.audit_fields, "note")
 
     class Meta:
         ordering = ["-uploaded_at"]
         verbose_name = _("事项文件")
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def audit_scope_path(self) -> str:
-        return self.matter.department.path

@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 
 from fengping.core import listing
 from fengping.core.errors import ActionError
+from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.policy import authenticated
+from fengping.core.registry import matter_panels as matter_panel_registry
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
@@ -159,11 +161,8 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def matter_panels(request: HttpRequest, matter: Matter) -> list[dict[str, Any]]:
     """Links to the other apps' pages about this matter (opinions, assessments), added by
-    those apps through `PANELS` so this app does not import them."""
-    return [p for p in (panel(request, matter) for panel in PANELS) if p]
-
-
-PANELS: list[Any] = []
+    those apps through `core.registry.matter_panels` so this app does not import them."""
+    return matter_panel_registry.collect(request, matter)
 
 
 @authenticated
@@ -330,10 +329,7 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    doc = access.get_for_user(request.user, MatterDocument, pk)
-    return FileResponse(
-        doc.file.open("rb"), as_attachment=True, filename=doc.name, content_type=doc.content_type
-    )
+    return file_response(access.get_for_user(request.user, MatterDocument, pk))
 
 
 @authenticated

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengping.audit.chain import record, snapshot
+from fengping.core import files
 from fengping.core.errors import ActionError, ConflictError
-from fengping.core.uploads import check_document
 from fengping.core.xlsx import read_sheets, write_workbook
 from fengping.matters.models import Matter
 from fengping.org import access
@@ -780,30 +780,7 @@ def do_record_activity(
 @transaction.atomic
 def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment:
     access.require(actor, activity, "change")
-    checked = check_document(upload)
-    attachment = Attachment(
-        activity=activity,
-        name=checked.name,
-        token=checked.token,
-        sha256=checked.sha256,
-        size=checked.size,
-        content_type=checked.content_type,
-        uploaded_by=actor,
-    )
-    attachment.file.save(checked.name, checked.content, save=False)
-    attachment.save()
-    record(
-        actor,
-        "opinions.attachment.add",
-        attachment,
-        after={
-            "activity": activity.pk,
-            "name": attachment.name,
-            "sha256": attachment.sha256,
-            "size": attachment.size,
-        },
-    )
-    return attachment
+    return files.store(actor, Attachment, activity, upload, record=record)
 
 
 # ---------------------------------------------------------------- comments

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
 from fengping.org.models import Scoped
 
@@ -339,36 +340,26 @@ class Activity(Scoped):
         return self.matter.department.path
 
 
-def attachment_path(instance: Attachment, filename: str) -> str:
-    # Stored under a generated name; the original name is kept in the row only.
-    return f"opinions/{instance.activity.matter_id}/{instance.sha256[:16]}-{instance.token}"
+# Named by migration 0001; new files are stored through `StoredFile`.
+attachment_path = stored_file_path
 
 
-class Attachment(Scoped):
+class Attachment(Scoped, StoredFile):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="attachments")
-    name = models.CharField(_("文件名"), max_length=200)
-    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=255)
-    token = models.CharField(max_length=32, editable=False)
-    sha256 = models.CharField(max_length=64, editable=False)
-    size = models.PositiveIntegerField(editable=False)
-    content_type = models.CharField(max_length=100, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_path_lookup = "activity__matter__department__path"
+    owner_field = "activity"
+    storage_prefix = "opinions"
+    audit_action = "opinions.attachment.add"
+    audit_fields = ("activity", *StoredFile.audit_fields)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("活动附件")
 
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def audit_scope_path(self) -> str:
-        return self.activity.matter.department.path
+    def storage_dir(self) -> str:
+        # An activity's files sit with the rest of its matter's opinions.
+        return f"{self.storage_prefix}/{self.activity.matter_id}"
 
 
 class CommentChannel(models.TextChoices):

@@ -1,4 +1,4 @@
-"""The 征求意见 card on the matter page (matters.views.PANELS)."""
+"""The 征求意见 card on the matter page (core.registry.matter_panels)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fengping.matters import views as matter_views
+from fengping.core.registry import matter_panels
 
 from .models import Response, Stance
 
@@ -42,4 +42,4 @@ def opinions_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     }
 
 
-matter_views.PANELS.append(opinions_panel)
+matter_panels.add(opinions_panel)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from fengping.core import listing
 from fengping.core.errors import ActionError
+from fengping.core.files import file_response
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate
 from fengping.core.policy import authenticated, public
@@ -472,13 +473,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
-    attachment = access.get_for_user(request.user, Attachment, pk)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
+    return file_response(access.get_for_user(request.user, Attachment, pk))
 
 
 # ---------------------------------------------------------------- comments

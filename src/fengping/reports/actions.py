@@ -70,9 +70,9 @@ def do_generate_report(actor: Any, assessment: Assessment) -> ArchiveDocument:
         safe_name(f"{a.matter.title}-{title}.docx"), data, content_type=DOCX_MIME
     )
     step = a.scheme.report.step or a.current_step
-    doc = assessment_actions.do_archive_document(actor, a, upload, title=title, step_code=step)
-    ArchiveDocument.objects.filter(pk=doc.pk).update(generated=True)
-    doc.generated = True
+    doc = assessment_actions.do_archive_document(
+        actor, a, upload, title=title, step_code=step, generated=True
+    )
     assessment_actions.do_mark_report_generated(actor, a, doc.sha256)
     return doc
 

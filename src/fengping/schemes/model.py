@@ -27,7 +27,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 # Field names whose values are copied verbatim from the source document.
 VERBATIM_FIELDS = frozenset(
@@ -494,6 +501,39 @@ Method = Annotated[
 
 METHOD_FOR_KIND = {"ssra": "composite", "isra": "gbt20984", "case": "case_screening"}
 
+# The outputs that steps of a scheme of each kind must produce, in the order the steps
+# produce them: the app that runs the kind relies on them (the procedure engine finds "the
+# step that produces the report" to send a reviewed report back, the decision step to
+# review and decide). ssra is run by `assessments`; isra and case name what their built-in
+# procedures produce today, and their apps tighten the lists when they come.
+REQUIRED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "ssra": (
+        "assessment_plan",
+        "opinions",
+        "risk_analysis",
+        "risk_grade",
+        "report",
+        "decision",
+    ),
+    "isra": ("asset_register", "risk_register", "treatment_plan"),
+    "case": ("screening_result", "risk_grade", "risk_resolution"),
+}
+
+# What each required output is, for the refusal's message.
+REQUIRED_OUTPUT_NAMES: dict[str, str] = {
+    "assessment_plan": "评估方案",
+    "opinions": "征求意见",
+    "risk_analysis": "风险分析",
+    "risk_grade": "风险等级",
+    "report": "评估报告",
+    "decision": "决定",
+    "asset_register": "资产清单",
+    "risk_register": "风险清单",
+    "treatment_plan": "风险处置计划",
+    "screening_result": "排查结果",
+    "risk_resolution": "风险化解",
+}
+
 
 # ---------------------------------------------------------------------------------------
 # Procedure, deadlines, report
@@ -688,8 +728,11 @@ class Scheme(_Model):
     infosec: Infosec | None = None
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> Scheme:
-        issues = scheme_issues(self)
+    def _cross_field_rules(self, info: ValidationInfo) -> Scheme:
+        # A frozen snapshot (context {"frozen": True}) is read under the rules it was
+        # accepted under: a kind's required outputs added later do not void a past run.
+        frozen = bool(info.context and info.context.get("frozen"))
+        issues = scheme_issues(self, frozen=frozen)
         if issues:
             raise SchemeRuleError(issues)
         return self
@@ -797,8 +840,11 @@ class _Checker:
         return False
 
 
-def scheme_issues(scheme: Scheme) -> list[Issue]:
-    """Every cross-field problem of ``scheme`` (empty when the scheme is consistent)."""
+def scheme_issues(scheme: Scheme, *, frozen: bool = False) -> list[Issue]:
+    """Every cross-field problem of ``scheme`` (empty when the scheme is consistent).
+
+    ``frozen`` skips the outputs the kind requires (see ``REQUIRED_OUTPUTS``): a snapshot
+    frozen by a past run keeps being readable when the table grows."""
     c = _Checker()
     category_codes = [cat.code for cat in scheme.categories()]
     decision_codes = [d.code for d in scheme.decisions]
@@ -843,6 +889,8 @@ def scheme_issues(scheme: Scheme) -> list[Issue]:
             c.known(f"gates[{i}].applies_to[{j}]", code, category_codes, "类别", "category")
 
     _check_procedure(c, scheme, decision_codes)
+    if not frozen:
+        _check_required_outputs(c, scheme)
     _check_deadlines(c, scheme)
 
     if scheme.report.step is not None:
@@ -1378,6 +1426,35 @@ def _check_procedure(c: _Checker, scheme: Scheme, decision_codes: list[str]) -> 
                 "决定",
                 "decision",
             )
+
+
+def _check_required_outputs(c: _Checker, scheme: Scheme) -> None:
+    """Some step must produce each output the kind needs, in the kind's order."""
+    where: dict[str, tuple[int, int]] = {}
+    for i, step in enumerate(scheme.procedure.steps):
+        for j, output in enumerate(step.produces):
+            where.setdefault(output, (i, j))
+    previous: str | None = None
+    for code in REQUIRED_OUTPUTS[scheme.kind]:
+        name = REQUIRED_OUTPUT_NAMES.get(code, code)
+        if code not in where:
+            c.add(
+                "procedure.steps",
+                f"{scheme.kind} 类方案须有一个步骤产出 {_fmt(code)}（{name}），"
+                f"应在某一步骤的 produces 中列出",
+                f"a {scheme.kind} scheme needs a step that produces {_fmt(code)}; "
+                f"list it in the produces of a step",
+            )
+            continue
+        if previous is not None and where[code][0] < where[previous][0]:
+            i, j = where[code]
+            c.add(
+                f"procedure.steps[{i}].produces[{j}]",
+                f"产出 {_fmt(code)}（{name}）的步骤须在产出 {_fmt(previous)} 的步骤之后",
+                f"the step producing {_fmt(code)} must come after the one producing "
+                f"{_fmt(previous)}",
+            )
+        previous = code
 
 
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

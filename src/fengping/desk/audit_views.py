@@ -17,13 +17,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fengping.audit.models import Event
 from fengping.core import listing
 from fengping.core.listing import Column, DateRangeFilter, ListSpec, SearchFilter
 from fengping.core.policy import authenticated
 from fengping.org import access
 from fengping.org.models import Role
-
-from .models import Event
 
 
 def visible_events(user: Any) -> QuerySet[Event]:

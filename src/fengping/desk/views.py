@@ -1,8 +1,6 @@
-"""The shell: home page, login, profile, password and API tokens."""
+"""The desk: home page, login, profile, password and API tokens."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -16,22 +14,18 @@ from django.views.i18n import set_language as django_set_language
 from fengping.api import tokens
 from fengping.api.models import ApiToken
 from fengping.core.errors import ActionError
+from fengping.core.models import TickRun
+from fengping.core.pages import form_page
+from fengping.core.policy import authenticated, public
+from fengping.core.registry import home_cards
 from fengping.org import access, actions
 from fengping.org.models import Department, Membership, User
 
 from .forms import PasswordForm, ProfileForm, TokenForm
-from .models import TickRun
-from .pages import form_page
-from .policy import authenticated, public
 
 login = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
 logout = public(auth_views.LogoutView.as_view())
 set_language = public(django_set_language)
-
-
-# Cards the domain apps add to the home page (label, value, url, note), so the shell does
-# not import them: each is a callable taking the user and returning a list of dicts.
-HOME_CARDS: list[Any] = []
 
 
 @authenticated
@@ -39,19 +33,19 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     memberships = Membership.objects.filter(user=user).select_related("department")
     context = {
-        "cards": [card for source in HOME_CARDS for card in source(user)],
+        "cards": home_cards.collect(user),
         "department_count": access.visible(user, Department.objects.filter(is_active=True)).count(),
         "user_count": access.visible(user, User.objects.filter(is_active=True)).count(),
         "memberships": memberships,
         "token_count": ApiToken.objects.filter(user=user, revoked_at__isnull=True).count(),
     }
     if access.is_org_admin(user) or access.is_supervisor(user):
-        from fengping.audit.views import visible_events
+        from .audit_views import visible_events
 
         context["event_count"] = visible_events(user).count()
         context["recent_events"] = visible_events(user)[:8]
         context["last_verify"] = TickRun.objects.filter(job="audit_verify").first()
-    return render(request, "core/home.html", context)
+    return render(request, "desk/home.html", context)
 
 
 @authenticated
@@ -67,7 +61,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("profile")
     return render(
         request,
-        "core/profile.html",
+        "desk/profile.html",
         {
             "form": form,
             "token_form": TokenForm(),

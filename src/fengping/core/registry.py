@@ -1,0 +1,43 @@
+"""Registries through which domain apps contribute to shared pages without the page's
+app importing them: cards on the home page, panels on the matter page. An app adds its
+callables from its AppConfig.ready()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Registry:
+    """An ordered list of contributors; `collect(*args)` calls each and flattens what
+    they return (a contributor returns a list of dicts, one dict, or None)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._items: list[Callable[..., Any]] = []
+
+    def add(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if fn not in self._items:
+            self._items.append(fn)
+        return fn
+
+    def collect(self, *args: Any) -> list[Any]:
+        out: list[Any] = []
+        for fn in self._items:
+            result = fn(*args)
+            if result is None:
+                continue
+            if isinstance(result, list):
+                out.extend(result)
+            else:
+                out.append(result)
+        return out
+
+    def __iter__(self) -> Any:
+        return iter(list(self._items))
+
+
+# (user) -> list of {"label", "value", "url", "note"}
+home_cards = Registry("home_cards")
+# (request, matter) -> one panel dict or None
+matter_panels = Registry("matter_panels")

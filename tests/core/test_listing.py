@@ -180,6 +180,8 @@ def test_list_pages_answer_odd_input_with_a_message(org, login, matters):
 def test_htmx_request_gets_the_results_block_only(org, login, matters):
     html = login(org.admin).get("/matters/?q=养老", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in html and "养老金调整" in html and "棚户区改造" not in html
+    # The export button outside the swapped block follows the filters (out-of-band swap).
+    assert 'id="list-export" href="/matters/export.xlsx?q=%E5%85%BB%E8%80%81" hx-swap-oob' in html
 
 
 def test_export_survives_control_characters_and_neutralises_formulas(org, login, matters):

@@ -1,6 +1,6 @@
 """The list of assessments, declared once (see core.listing).
 
-Labels of steps, grades and schemes come from the scheme registry, computed once per
+Labels of steps, grades and schemes come from `schemebook.options`, computed once per
 registry version: reading each row's frozen snapshot would parse a whole scheme per row."""
 
 from __future__ import annotations
@@ -17,51 +17,24 @@ from fengping.core import listing
 from fengping.core.listing import ChoiceFilter, Column, DepartmentFilter, ListSpec
 from fengping.matters.lists import visible_departments
 from fengping.org import access
-from fengping.schemebook import registry
+from fengping.schemebook.options import ssra_options
 
 from .models import Assessment, AssessmentStatus
-
-
-@listing.versioned(registry.version)
-def scheme_labels() -> dict[str, Any]:
-    """Steps and grades of every social-stability scheme: options for the filters (first
-    label wins, in the schemes' order) and labels per (scheme key, code) for the rows."""
-    steps: dict[str, str] = {}
-    grades: dict[str, str] = {}
-    labels: dict[tuple[str, str, str], str] = {}
-    names: dict[str, str] = {}
-    for entry in registry.entries():
-        scheme = entry.scheme
-        if scheme.kind != "ssra":
-            continue
-        names[scheme.key] = scheme.name
-        for s in scheme.procedure.steps:
-            steps.setdefault(s.code, s.label)
-            labels["step", scheme.key, s.code] = s.label
-        for g in scheme.grades:
-            grades.setdefault(g.code, g.label)
-            labels["grade", scheme.key, g.code] = g.label
-    return {
-        "steps": list(steps.items()),
-        "grades": sorted(grades.items()),
-        "labels": labels,
-        "names": names,
-    }
 
 
 def _label(kind: str, a: Assessment) -> str:
     code = a.current_step if kind == "step" else a.grade
     if not code:
         return ""
-    labels = scheme_labels()
-    if (kind, a.scheme_key, code) in labels["labels"]:
-        return str(labels["labels"][kind, a.scheme_key, code])
+    label = ssra_options().label(kind, a.scheme_key, code)
+    if label is not None:
+        return str(label)
     # A scheme no longer in the registry: its frozen snapshot still knows the label.
     return a.grade_label if kind == "grade" else code
 
 
 def _matter(a: Assessment) -> SafeString:
-    name = scheme_labels()["names"].get(a.scheme_key, a.scheme_key)
+    name = ssra_options().scheme_name(a.scheme_key)
     return format_html(
         '<a href="{}">{}</a><div class="small text-secondary">{} · {}</div>',
         reverse("assessments:detail", args=[a.pk]),
@@ -88,7 +61,7 @@ def visible_assessments(user: Any) -> QuerySet[Assessment]:
 
 
 def _options(key: str) -> Any:
-    return lambda ctx: scheme_labels(ctx)[key]
+    return lambda ctx: getattr(ssra_options(ctx), key)
 
 
 ASSESSMENTS = ListSpec(

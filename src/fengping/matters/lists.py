@@ -22,7 +22,7 @@ from fengping.core.listing import (
 )
 from fengping.org import access
 from fengping.org.models import Department
-from fengping.schemebook import registry
+from fengping.schemebook.options import ssra_options
 
 from . import queries
 from .models import Matter, MatterStatus
@@ -30,28 +30,6 @@ from .models import Matter, MatterStatus
 
 def visible_departments(user: Any) -> QuerySet[Department]:
     return access.visible(user, Department.objects.filter(is_active=True))
-
-
-@listing.versioned(registry.version)
-def scheme_options() -> dict[str, list[tuple[str, str]]]:
-    """Every filter option derived from the social-stability schemes, in one pass over the
-    registry and only when the registry changed."""
-    schemes, categories, grades = {}, {}, {}
-    for entry in registry.entries():
-        scheme = entry.scheme
-        if scheme.kind != "ssra":
-            continue
-        schemes[scheme.key] = scheme.name
-        for group in scheme.taxonomy.groups:
-            for cat in group.categories:
-                categories.setdefault(cat.code, cat.label)
-        for grade in scheme.grades:
-            grades.setdefault(grade.code, grade.label)
-    return {
-        "schemes": list(schemes.items()),
-        "categories": list(categories.items()),
-        "grades": list(grades.items()),
-    }
 
 
 def _title(m: Matter) -> SafeString:
@@ -81,21 +59,21 @@ MATTERS = ListSpec(
         ChoiceFilter(
             "grade",
             _("风险等级"),
-            lambda ctx: scheme_options(ctx)["grades"],
+            lambda ctx: ssra_options(ctx).grades,
             all_label=_("全部等级"),
         ),
         DepartmentFilter("department", _("部门"), visible_departments),
         ChoiceFilter(
             "category",
             _("领域"),
-            lambda ctx: scheme_options(ctx)["categories"],
+            lambda ctx: ssra_options(ctx).categories,
             field="category_code",
             all_label=_("全部领域"),
         ),
         ChoiceFilter(
             "scheme",
             _("评估方案"),
-            lambda ctx: scheme_options(ctx)["schemes"],
+            lambda ctx: ssra_options(ctx).schemes,
             field="scheme_key",
             all_label=_("全部方案"),
         ),

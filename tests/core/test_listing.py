@@ -290,3 +290,20 @@ def test_keyset_paging_on_a_compound_order_visits_every_row_once(org, matters):
     assert seen == expected
     back = listing.paginate(spec, result, {"before": page.previous_query.split("before=")[1]})
     assert [m.title for m in back.object_list] == expected[-3:-1]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/users?department_id=" + "9" * 30,
+        "/api/users?department=²&role=x&active=maybe",
+        "/api/departments?page=" + "9" * 40,
+        "/api/assessments?step=²&after=" + "A" * 2000,
+        "/api/matters?year=%C2%B2&before=e30",
+    ],
+)
+def test_api_lists_answer_odd_input_with_200(org, client, url):
+    _row, token = do_create_token(org.admin, "t")
+    response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content
+    assert response.json()["messages"] or "departments" in url

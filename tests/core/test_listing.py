@@ -307,3 +307,8 @@ def test_api_lists_answer_odd_input_with_200(org, client, url):
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200, response.content
     assert response.json()["messages"] or "departments" in url
+
+
+def test_export_has_no_note_sheet_when_nothing_was_cut_or_ignored(org, login, matters):
+    wb = load_workbook(io.BytesIO(login(org.admin).get("/matters/export.xlsx?year=2024").content))
+    assert wb.sheetnames == ["评估事项"]

@@ -741,7 +741,8 @@ def _export_value(value: Any) -> Any:
 
 def export(request: HttpRequest, spec: ListSpec, *parents: Any) -> HttpResponse:
     """The filtered list as XLSX with the page's columns. A list longer than
-    FENGPING_EXPORT_MAX_ROWS is cut there and a second sheet says so."""
+    FENGPING_EXPORT_MAX_ROWS is cut there and a second sheet, 说明, says so (it also names
+    filter values that were ignored)."""
     with _building(Context(request.user, parents)) as ctx:
         return _export(request, spec, ctx, *parents)
 
@@ -752,17 +753,18 @@ def _export(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -
     rows, was_cut = export_rows(spec, result.queryset, cap)
     header = [str(c.label) for c in spec.columns if c.export]
 
-    def note() -> Iterable[list[Any]]:
-        # Runs after the first sheet was written, so `was_cut` is known.
+    def sheets() -> Iterator[tuple[str, list[str], Iterable[list[Any]]]]:
+        yield str(spec.title), header, rows
+        # The first sheet has been written by now, so whether it was cut is known; the
+        # 说明 sheet appears only when there is something to say.
+        notes = [[message] for message in result.messages]
         if was_cut():
-            yield [
-                _("列表超过 %(n)s 行，只导出了前 %(n)s 行；请缩小筛选范围后分批导出。") % {"n": cap}
-            ]
-        for message in result.messages:
-            yield [message]
+            text = _("列表超过 %(n)s 行，只导出了前 %(n)s 行；请缩小筛选范围后分批导出。")
+            notes.insert(0, [text % {"n": cap}])
+        if notes:
+            yield _("说明"), [_("说明")], notes
 
-    sheets = [(str(spec.title), header, rows), (_("说明"), [_("说明")], note())]
-    response = HttpResponse(write_workbook(sheets), content_type=XLSX_MIME)
+    response = HttpResponse(write_workbook(sheets()), content_type=XLSX_MIME)
     response["Content-Disposition"] = f'attachment; filename="fengping-{spec.name}.xlsx"'
     return response
 

@@ -48,10 +48,11 @@ def safe_cell(value: Any) -> Any:
     return text
 
 
-def write_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
-    """Build an XLSX: each sheet is (title, header, rows); every cell goes through
-    `safe_cell`, so an exported name such as "=HYPERLINK(...)" stays text and a control
-    character in a stored value never turns the export into a server error."""
+def write_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Build an XLSX: each sheet is (title, header, rows); `sheets` may be a generator, read
+    one sheet at a time. Every cell goes through `safe_cell`, so an exported name such as
+    "=HYPERLINK(...)" stays text and a control character in a stored value never turns
+    the export into a server error."""
     wb = Workbook(write_only=True)
     for title, header, rows in sheets:
         ws = wb.create_sheet(title=safe_sheet_title(title))

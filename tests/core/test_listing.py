@@ -312,3 +312,25 @@ def test_api_lists_answer_odd_input_with_200(org, client, url):
 def test_export_has_no_note_sheet_when_nothing_was_cut_or_ignored(org, login, matters):
     wb = load_workbook(io.BytesIO(login(org.admin).get("/matters/export.xlsx?year=2024").content))
     assert wb.sheetnames == ["评估事项"]
+
+
+def test_options_follow_a_new_upload_or_dropped_file_on_the_next_request(
+    org, login, settings, tmp_path
+):
+    from fengping.schemebook import actions as schemebook
+    from fengping.schemebook import registry
+    from tests.schemes.helpers import builtin_data, dump
+
+    settings.DATA_DIR = tmp_path
+    client = login(org.admin)
+    before = registry.version()
+    assert "某市方案" not in client.get("/matters/").content.decode()
+    data = builtin_data("ssra-town")
+    data.update(key="ssra-city", name="某市方案")
+    schemebook.do_upload_scheme(org.admin, "c.yaml", dump(data))
+    assert registry.version() != before
+    assert "某市方案" in client.get("/matters/").content.decode()
+    (tmp_path / "schemes").mkdir()
+    data.update(key="ssra-district", name="某区方案")
+    (tmp_path / "schemes" / "ssra-district.yaml").write_text(dump(data), encoding="utf-8")
+    assert "某区方案" in client.get("/matters/").content.decode()

@@ -159,3 +159,23 @@ def test_scheme_bands_cover_their_domain():
         assert bands.band(scheme.method.bands.domain.min) == bands.labels[0]
         assert bands.band(scheme.method.bands.domain.max) == bands.labels[-1]
     assert isra_bands(get("isra")).labels == ("很低", "低", "中等", "高", "很高")
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
+def test_score_isra_reads_chinese_excel_csv(db, tmp_path, encoding):
+    # Chinese Excel saves "CSV" in GBK; "CSV UTF-8" with a byte-order mark.
+    source = tmp_path / "in.csv"
+    source.write_bytes(
+        "资产名称,asset_value,threat_frequency,vuln_severity\n核心数据库,5,4,3\n".encode(encoding)
+    )
+    target = tmp_path / "out.csv"
+    assert main(["score", "isra", "--input", str(source), "--output", str(target)]) == 0
+    row = read(target)[0]
+    assert row["资产名称"] == "核心数据库" and row["risk_level"]
+
+
+def test_score_isra_refuses_undecodable_csv(db, tmp_path, capsys):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"asset_value\n\x81\x20\xff\n")
+    assert main(["score", "isra", "--input", str(source), "--output", str(tmp_path / "o.csv")]) == 1
+    assert "无法识别文件编码" in capsys.readouterr().err

@@ -134,6 +134,9 @@ def opinion_objects(org: Org, matter) -> dict[str, Any]:
         "opinion_activity": activity.pk,
         "opinion_attachment": activity.attachments.get().pk,
         "opinion_comment": comment.pk,
+        "import_record": opinions.import_paper_responses(
+            org.rsj_handler, qn, SimpleUploadedFile("答卷.csv", "受访群体\n企业\n".encode())
+        ).pk,
     }
 
 
@@ -268,6 +271,8 @@ PAGES: dict[str, dict[str, bool]] = {
         "opinions:comment_reply": CHANGE,
         "opinions:comment_revision": CHANGE,
     },
+    # An import record: its importer and the readers of the department it imported into.
+    "import_record": {"import_record": READ, "import_progress": READ},
 }
 # Who may read but not change each kind of object: organisation data is changed by
 # administrators only; a matter by the work roles of its department, so only the
@@ -294,6 +299,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "opinion_activity": ("supervisor",),
     "opinion_attachment": ("supervisor",),
     "opinion_comment": ("supervisor",),
+    "import_record": (),
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
@@ -384,6 +390,7 @@ API_PARAMETERS: dict[str, str] = {
     "assessment_id": "assessment",
     "step_code": "assessment_step",
     "factor_id": "risk_factor",
+    "measure_id": "follow_up_measure",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

@@ -173,9 +173,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that cannot do anything without a working, writable database.
+NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker"})
+
+
+def _require_database() -> None:
+    """A wrong DATABASE_URL (or a read-only database) stops with one line, not with the
+    traceback of the first migration that tries to connect."""
+    from django.conf import settings
+
+    from fengping.core.dbcheck import database_problem
+
+    problem = database_problem()
+    if problem is not None:
+        name = settings.DATABASES["default"].get("NAME", "")
+        print(
+            f"数据库不可用 / database unusable ({name}): {problem}"
+            " — 请检查 DATABASE_URL / check DATABASE_URL",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup()
+    if args.command in NEEDS_DATABASE:
+        _require_database()
     handler = {
         "serve": _serve,
         "demo": _demo,
@@ -325,6 +349,8 @@ def _check(args: Any) -> int:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from fengping.core.dbcheck import database_problem, first_line
+
     problems = 0
 
     def line(ok: bool, text: str) -> None:
@@ -338,11 +364,16 @@ def _check(args: Any) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         line(True, f"数据库可连接 / database reachable: {connection.vendor}")
+        problem = database_problem()
+        line(
+            problem is None,
+            "数据库可写入 / database writable" + (f": {problem}" if problem else ""),
+        )
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         line(not pending, f"待执行迁移 / pending migrations: {len(pending)}")
     except Exception as exc:  # noqa: BLE001 - reported as a failed check
-        line(False, f"数据库不可用 / database unavailable: {exc}")
+        line(False, f"数据库不可用 / database unavailable: {first_line(exc)}")
     try:
         call_command("check", verbosity=0)
         line(True, "Django 系统检查 / system checks")

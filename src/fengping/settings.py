@@ -54,10 +54,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengping.core.middleware.LanguageMiddleware",
+    # After the language is chosen (its messages are Chinese by default), inside the
+    # header middlewares (their headers reach the JSON errors too).
+    "fengping.api.errors.ApiJsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fengping.core.middleware.NoStoreForUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fengping.org.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -149,6 +154,15 @@ MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FENGPING_UPLOAD_MAX_BYTES = conf.envint("FENGPING_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# Imports (core.imports): refused before parsing beyond these; larger than the threshold
+# runs as a background job with a progress bar.
+FENGPING_IMPORT_MAX_ROWS = conf.envint("FENGPING_IMPORT_MAX_ROWS", 100_000)
+FENGPING_IMPORT_MAX_RATIO = conf.envint("FENGPING_IMPORT_MAX_RATIO", 100)
+FENGPING_IMPORT_MAX_UNCOMPRESSED_BYTES = (
+    conf.envint("FENGPING_IMPORT_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024
+)
+FENGPING_IMPORT_JOB_THRESHOLD = conf.envint("FENGPING_IMPORT_JOB_THRESHOLD", 2000)
+FENGPING_IMPORT_MAX_ERRORS = conf.envint("FENGPING_IMPORT_MAX_ERRORS", 1000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -162,10 +176,18 @@ STORAGES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# The public-consultation throttle counts submissions here. LocMemCache is per process:
-# a deployment with several app processes should use the database cache
-# ("django.core.cache.backends.db.DatabaseCache" + `createcachetable`) so all share one count.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public-consultation throttle counts submissions here, so the cache must be shared by
+# every app process (a per-process cache let two workers accept twice the limit): the
+# database cache by default, its table created by the core migration `cache_table`.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "fengping_cache",
+        # Culling at the default 300 entries would forget counts under a flood from many
+        # addresses; expired rows are culled all the same.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
 # At most this many questionnaire submissions per address in ten minutes.
 FENGPING_PUBLIC_SUBMIT_LIMIT = conf.envint("FENGPING_PUBLIC_SUBMIT_LIMIT", 20)
 
@@ -197,9 +219,13 @@ FENGPING_EXPORT_MAX_ROWS = conf.envint("FENGPING_EXPORT_MAX_ROWS", 50_000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_403_traceback": {"()": "fengping.core.logs.PermissionDeniedWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO" if not DEBUG else "DEBUG"},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["no_403_traceback"]},
+    },
 }
 
 SITE_NAME = _("风评")

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from fengping.api.main import api
+from fengping.desk import import_views
 from fengping.desk import views as desk
 
 urlpatterns = [
@@ -11,6 +12,9 @@ urlpatterns = [
     path("me/password/", desk.password_change, name="password_change"),
     path("me/tokens/", desk.token_create, name="token_create"),
     path("me/tokens/<int:token_id>/revoke/", desk.token_revoke, name="token_revoke"),
+    path("imports/", import_views.records, name="import_records"),
+    path("imports/<int:pk>/", import_views.record, name="import_record"),
+    path("imports/<int:pk>/progress/", import_views.progress, name="import_progress"),
     path("i18n/setlang/", desk.set_language, name="set_language"),
     path("org/", include("fengping.org.urls")),
     path("matters/", include("fengping.matters.urls")),

@@ -179,7 +179,6 @@ def test_must_assess_matter_cannot_be_decided_without_assessment(org):
             org.rsj_handler,
             matter,
             outcome="implement",
-            outcome_label="实施",
             doc_no="株政发〔2026〕9号",
             decided_on=TODAY(),
             authority="市政府",

@@ -13,11 +13,12 @@ ROOT = Path(fengping.__file__).parent
 
 # package -> the fengping packages it may import (besides itself)
 ALLOWED = {
-    "core": {"conf"},
+    "core": {"conf", "tabular"},
     "audit": {"core", "conf"},
     "org": {"core", "audit", "conf"},
     "scoring": set(),
-    "schemes": {"scoring"},
+    "schemes": {"scoring", "tabular"},
+    "tabular": set(),
 }
 
 

@@ -50,8 +50,9 @@ def build_questionnaire(org, matter, *, publish=True):
 
 
 @pytest.fixture(autouse=True)
-def _clear_throttle():
-    # The submission throttle counts in the (process-wide) cache.
+def _clear_throttle(db):
+    # The submission throttle counts in the cache (a database table shared by processes;
+    # transactional tests do not roll it back).
     cache.clear()
     yield
     cache.clear()

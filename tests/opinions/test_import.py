@@ -1,9 +1,12 @@
 import io
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from fengping.audit.models import Event
-from fengping.opinions.actions import import_paper_responses, template_workbook
+from fengping.core.errors import ActionError
+from fengping.opinions.actions import PaperImporter, import_paper_responses
 from fengping.opinions.models import Response
 from fengping.opinions.queries import matter_opinion_summary
 
@@ -17,7 +20,15 @@ def workbook(header, rows):
         ws.append(row)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return SimpleUploadedFile("答卷.xlsx", buf.getvalue())
+
+
+def template_workbook(qn):
+    return PaperImporter(qn).template_workbook()
+
+
+def problems(record):
+    return "\n".join(f"第 {e['row']} 行：{e['message']}" for e in record.errors)
 
 
 def header_of(qn):
@@ -45,9 +56,10 @@ def test_good_import(org, qn):
             ["专家", "无所谓", None, 3, '=HYPERLINK("x")'],
         ],
     )
+    events_before = Event.objects.count()
     result = import_paper_responses(org.rsj_handler, qn, data)
-    assert result.ok, result.errors
-    assert result.imported == 3
+    assert result.status == "done", result.errors
+    assert result.counts == {"responses": 3}
     assert set(Response.objects.values_list("channel", flat=True)) == {"paper"}
     assert sorted(Response.objects.values_list("stance", flat=True)) == [
         "neutral",
@@ -57,10 +69,17 @@ def test_good_import(org, qn):
     assert Response.objects.filter(entered_by=org.rsj_handler).count() == 3
     s = matter_opinion_summary(qn.matter)
     assert (s.respondents, s.support, s.oppose, s.neutral) == (3, 1, 1, 1)
-    assert Event.objects.get(action="opinions.response.import").after == {
+    event = Event.objects.get(action="opinions.paper_import")
+    assert event.after == {
+        "counts": {"responses": 3},
+        "file": "答卷.xlsx",
+        "sha256": result.sha256,
+        "rows": 3,
+        "questionnaire": qn.pk,
         "channel": "paper",
-        "count": 3,
     }
+    assert event.scope_path == qn.matter.department.path
+    assert Event.objects.count() == events_before + 1
 
 
 def test_bad_rows_import_nothing_and_name_their_rows(org, qn):
@@ -75,9 +94,15 @@ def test_bad_rows_import_nothing_and_name_their_rows(org, qn):
         ],
     )
     result = import_paper_responses(org.rsj_handler, qn, data)
-    assert not result.ok and result.imported == 0
+    assert result.status == "failed" and result.counts == {}
     assert not Response.objects.exists()
-    joined = "\n".join(result.errors)
+    joined = problems(result)
+    assert {(e["sheet"], e["row"], e["column"]) for e in result.errors} == {
+        ("答卷", 3, "受访群体"),
+        ("答卷", 4, "第1题 您对该事项的态度是"),
+        ("答卷", 5, "第3题 对现行政策的满意度"),
+        ("答卷", 6, "第1题 您对该事项的态度是"),
+    }
     assert "第 3 行：受访群体“外星人”无效" in joined
     assert "第 4 行：第1题“您对该事项的态度是”：所选选项无效" in joined
     assert "第 5 行：第3题“对现行政策的满意度”：请填写 1–5 之间的整数" in joined
@@ -89,11 +114,16 @@ def test_missing_columns_and_draft_refused(org, qn, matter):
     result = import_paper_responses(
         org.rsj_handler, qn, workbook(["受访群体", "第1题 态度"], [["企业", "支持"]])
     )
-    assert not result.ok and "第2题" in result.errors[0]
+    assert result.status == "failed"
+    assert [(e["row"], e["column"][:3]) for e in result.errors] == [
+        (1, "第2题"),
+        (1, "第3题"),
+        (1, "第4题"),
+    ]
     from tests.opinions.conftest import build_questionnaire
 
     draft = build_questionnaire(org, matter, publish=False)
-    result = import_paper_responses(
-        org.rsj_handler, draft, workbook(header_of(draft), [["企业", "支持", "", 3, ""]])
-    )
-    assert not result.ok and "尚未发布" in result.errors[0]
+    with pytest.raises(ActionError, match="尚未发布"):
+        import_paper_responses(
+            org.rsj_handler, draft, workbook(header_of(draft), [["企业", "支持", "", 3, ""]])
+        )

@@ -63,9 +63,15 @@ def test_import_page_and_template(org, login, qn):
     assert wb.sheetnames == ["答卷", "填写说明"]
     response = client.post(
         reverse("opinions:import", args=[qn.pk]),
+        {"file": SimpleUploadedFile("a.txt", b"x,y")},
+    )
+    assert "不接受该类型的文件（.txt）" in response.content.decode()
+    response = client.post(
+        reverse("opinions:import", args=[qn.pk]),
         {"file": SimpleUploadedFile("a.csv", b"x,y")},
     )
-    assert "只接受 .xlsx" in response.content.decode()
+    page = response.content.decode()
+    assert "未导入任何数据" in page and "a.csv" in page and "缺少此列" in page
 
 
 def test_activity_pages_with_attachment(org, login, matter):

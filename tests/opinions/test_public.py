@@ -165,3 +165,33 @@ def test_public_list_shows_open_matters_and_never_a_confidential_one(client, org
 def test_questionnaire_of_a_matter_made_confidential_is_gone(client, org, qn):
     type(qn.matter).objects.filter(pk=qn.matter.pk).update(confidential=True)
     assert client.get(reverse("opinions:public_form", args=[qn.token])).status_code == 404
+
+
+@override_settings(FENGPING_PUBLIC_SUBMIT_LIMIT=2)
+def test_flood_is_counted_in_the_database_shared_by_every_process(qn):
+    """Each app process has its own memory; the count lives in the database cache."""
+    from django.db import connection
+
+    from fengping.opinions import views
+
+    url = reverse("opinions:public_form", args=[qn.token])
+    assert Client().post(url, form_data(qn)).status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM fengping_cache")
+        keys = [row[0] for row in cursor.fetchall()]
+    assert any("opinions:submit:" in key for key in keys), keys
+    # A second process: its own memory, the same database.
+    views.cache.close()
+    from django.core.cache import caches
+
+    del caches["default"]
+    assert Client().post(url, form_data(qn)).status_code == 302
+    assert Client().post(url, form_data(qn)).status_code == 429
+
+
+def test_public_text_answer_arrives_without_control_characters(qn):
+    from fengping.opinions.models import Answer
+
+    url = reverse("opinions:public_form", args=[qn.token])
+    assert Client().post(url, form_data(qn, text="意见\x0b第二行\x01")).status_code == 302
+    assert Answer.objects.exclude(text="").get().text == "意见\n第二行"

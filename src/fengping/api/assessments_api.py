@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from fengping.assessments import actions
@@ -18,14 +17,15 @@ from fengping.assessments.models import (
     Answer,
     Assessment,
     FactorScore,
+    FollowUpMeasure,
     IncidentAction,
     MeasureKind,
+    MeasureStatus,
     ReviewResult,
     RiskFactor,
 )
 from fengping.core import listing
-from fengping.core.errors import ActionError
-from fengping.matters.actions import scheme_of, supervising_offices
+from fengping.matters.actions import supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
 from fengping.procedure import engine
@@ -73,6 +73,7 @@ class FactorOut(Schema):
     residual_impact: float | None
     residual_score: float | None
     scores: list[ScoreOut] = []
+    version: int
 
 
 class AssessmentOut(Schema):
@@ -98,6 +99,9 @@ class AssessmentOut(Schema):
     recommendation: str
     major_stability_issue: bool
     report_generated_at: dt.datetime | None
+    content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
+    can_finish: bool = Field(..., description="可否办结")
+    finish_refusal: str = Field("", description="不能办结的原因（引用方案规定）")
     factors: list[FactorOut]
     version: int
 
@@ -130,6 +134,9 @@ class FactorIn(Schema):
     intensity: str = Field("", max_length=64)
     negative_impact: str = ""
     weight: float = Field(1.0, ge=0, le=100)
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class ScoreIn(Schema):
@@ -144,6 +151,9 @@ class ChecklistIn(Schema):
     answer: Answer
     note: str = ""
     evidence: str = Field("", max_length=300)
+    version: int | None = Field(
+        None, ge=0, description="读取时该条作答的版本号，未作答为 0；他人已作答或修改时返回 409"
+    )
 
 
 class ChecklistOut(Schema):
@@ -153,6 +163,7 @@ class ChecklistOut(Schema):
     answer: str
     note: str
     evidence: str
+    version: int
 
 
 class GradeIn(Schema):
@@ -163,6 +174,9 @@ class GradeIn(Schema):
     major_stability_issue: bool = False
     mitigation_plan: str = ""
     contingency_plan: str = ""
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class ReviewIn(Schema):
@@ -226,6 +240,15 @@ class MeasureOut(Schema):
     due: dt.date | None
     status: str
     evidence: str
+    version: int
+
+
+class MeasureUpdateIn(Schema):
+    status: MeasureStatus
+    evidence: str = ""
+    version: int | None = Field(
+        None, description="读取时的版本号；他人已修改时返回 409（不填则不检查）"
+    )
 
 
 class IncidentIn(Schema):
@@ -289,14 +312,20 @@ def _out(a: Assessment) -> dict[str, Any]:
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,
         "report_generated_at": a.report_generated_at,
+        "content_open": a.is_content_open(),
+        "can_finish": not (refusal := a.finish_refusal()),
+        "finish_refusal": refusal,
         "factors": [_factor_out(f) for f in factors],
         "version": a.version,
     }
 
 
 def _factor_out(f: RiskFactor) -> dict[str, Any]:
-    data = {k: getattr(f, k) for k in FactorOut.model_fields if k not in ("id", "scores")}
+    data = {
+        k: getattr(f, k) for k in FactorOut.model_fields if k not in ("id", "scores", "version")
+    }
     data["id"] = f.pk
+    data["version"] = f.version
     data["scores"] = [
         {
             "assessor": str(s.assessor),
@@ -411,6 +440,7 @@ def decide(request: HttpRequest, assessment_id: int, payload: DecisionIn) -> Any
 def file(request: HttpRequest, assessment_id: int, payload: FilingIn) -> Any:
     """向维稳办或联席办备案（期限为决定的次日）。"""
     a = _get(request, assessment_id)
+    access.require(request.user, a, "change")  # a reader learns nothing about offices
     office = supervising_offices(request.user).filter(pk=payload.office_id).first()
     if office is None:
         raise Http404
@@ -429,6 +459,17 @@ def add_measure(request: HttpRequest, assessment_id: int, payload: MeasureIn) ->
     return Status(201, actions.do_add_measure(request.user, a, **payload.dict()))
 
 
+@router.put("/measures/{measure_id}", response=MeasureOut)
+def update_measure(request: HttpRequest, measure_id: int, payload: MeasureUpdateIn) -> Any:
+    """更新措施的落实情况（标记“已落实”须填写佐证；他人已修改时返回 409）。"""
+    measure = access.get_for_user(
+        request.user,
+        FollowUpMeasure.objects.select_related("assessment__matter__department"),
+        measure_id,
+    )
+    return actions.do_update_measure(request.user, measure, **payload.dict())
+
+
 @router.post("/assessments/{assessment_id}/incidents", response={201: IncidentOut})
 def record_incident(request: HttpRequest, assessment_id: int, payload: IncidentIn) -> Any:
     """登记实施中出现的不稳定情况（handle 按预案处置 / reopen 重新评估 / adjust 调整事项）。"""
@@ -436,23 +477,15 @@ def record_incident(request: HttpRequest, assessment_id: int, payload: IncidentI
     return Status(201, actions.do_record_incident(request.user, a, **payload.dict()))
 
 
+@router.post("/assessments/{assessment_id}/finish", response=AssessmentOut)
+def finish(request: HttpRequest, assessment_id: int) -> Any:
+    """办结：须已作出决定并备案、跟踪落实步骤已完成、应对措施均已落实；否则返回 400 并说明原因。"""
+    a = _get(request, assessment_id)
+    return _out(actions.do_finish_follow_up(request.user, a))
+
+
 @router.post("/matters/{matter_id}/decision", response={201: DecisionOut})
 def decide_matter(request: HttpRequest, matter_id: int, payload: DecisionIn) -> Any:
     """不经评估登记决定：只适用于不属于必须评估范围、也未被指定评估的事项；否则返回 400 并引用规定。"""
     matter = access.get_for_user(request.user, Matter, matter_id)
-    labels = {d.code: d.label for d in scheme_of(matter.scheme_key).decisions}
-    if payload.outcome not in labels:
-        raise ActionError(_("请选择方案中的决定"), field="outcome")
-    return Status(
-        201,
-        actions.do_decide_without_assessment(
-            request.user,
-            matter,
-            outcome=payload.outcome,
-            outcome_label=labels[payload.outcome],
-            doc_no=payload.doc_no,
-            decided_on=payload.decided_on,
-            authority=payload.authority or matter.deciding_authority,
-            note=payload.note,
-        ),
-    )
+    return Status(201, actions.do_decide_without_assessment(request.user, matter, **payload.dict()))

@@ -19,8 +19,10 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from fengping.core.dbcheck import database_problem
 from fengping.core.errors import ActionError
 
+from .errors import StrictParser, logger, refused_cause
 from .tokens import user_for_token
 
 
@@ -38,6 +40,7 @@ api = NinjaAPI(
     description="风险评估工作台接口。认证：个人 API 令牌（Bearer）或浏览器会话。",
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
+    parser=StrictParser(),
 )
 
 
@@ -71,13 +74,35 @@ def on_422(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(ActionError)
 def on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
-    extra = {"field": exc.field} if exc.field else {}
+    extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+    current = getattr(exc, "current", None)
+    if current is not None:
+        # A lost update (StaleVersion): the version to re-read and resubmit against.
+        extra["current_version"] = current.version
     return _error(request, exc.status, exc.message, exc.code, **extra)
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    refused = refused_cause(exc)
+    if refused is not None:
+        return on_action_error(request, refused)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # ninja's "Cannot parse request body": not JSON, not UTF-8, or nested too deep.
+        return _error(request, 400, _("请求体不是有效的 JSON"), "bad_json")
     return _error(request, exc.status_code, str(exc), "error")
+
+
+@api.exception_handler(Exception)
+def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A bug: logged with its traceback for the administrator, a JSON 500 for the client."""
+    logger.error(
+        "API %s %s failed",
+        request.method,
+        request.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return _error(request, 500, _("服务器内部错误，已记录，请稍后再试或联系管理员"), "server_error")
 
 
 class HealthOut(Schema):
@@ -89,7 +114,7 @@ class HealthOut(Schema):
 
 @api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["system"])
 def health(request: HttpRequest) -> Status[dict[str, Any]]:
-    """数据库可达且迁移均已执行时返回 200，否则 503。"""
+    """数据库可达、可写入且迁移均已执行时返回 200，否则 503。"""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -98,6 +123,18 @@ def health(request: HttpRequest) -> Status[dict[str, Any]]:
         return Status(
             503,
             {"status": "error", "database": False, "migrations_applied": False, "detail": str(exc)},
+        )
+    problem = database_problem()
+    if problem is not None:
+        # Reads work on a read-only database, but login (session, audit chain) does not.
+        return Status(
+            503,
+            {
+                "status": "error",
+                "database": False,
+                "migrations_applied": False,
+                "detail": _("数据库不可写入：%(e)s") % {"e": problem},
+            },
         )
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())

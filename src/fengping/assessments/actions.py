@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengping.audit.chain import record, snapshot
+from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
 from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
@@ -57,24 +57,13 @@ LEADER_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.ADMIN})
 
 
 def _lock(assessment: Assessment, version: int | None = None) -> Assessment:
-    fresh = (
-        Assessment.objects.select_for_update()
-        .select_related("matter__department")
-        .get(pk=assessment.pk)
-    )
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("该评估已被他人修改，请刷新后重试。"))
-    return fresh
-
-
-def _bump(a: Assessment, *fields: str) -> None:
-    a.version += 1
-    a.save(update_fields=[*fields, "version"])
+    """The assessment row locked with its matter (core.concurrency.lock)."""
+    return lock(assessment, version, related=("matter__department",))
 
 
 def _require_open(a: Assessment) -> None:
     """The content of an assessment (plan, factors, grade …) is frozen once decided."""
-    if a.status != AssessmentStatus.IN_PROGRESS or Decision.objects.filter(assessment=a).exists():
+    if not a.is_content_open():
         raise ActionError(
             _("评估已作出决定，不能再修改评估内容；如出现新情况，请登记不稳定情况并重新评估。")
         )
@@ -103,7 +92,7 @@ def _scheme_method(a: Assessment) -> CompositeMethod:
 @transaction.atomic
 def do_start_assessment(actor: Any, matter: Matter) -> Assessment:
     access.require(actor, matter, "change")
-    matter = Matter.objects.select_for_update().get(pk=matter.pk)
+    matter = lock(matter)
     if matter.assessments.filter(
         status__in=[AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP]
     ).exists():
@@ -219,11 +208,18 @@ def do_save_plan(
     a.lead_department = lead_department
     a.plan_content, a.plan_methods = plan_content.strip(), plan_methods.strip()
     a.schedule_start, a.schedule_end = schedule_start, schedule_end
-    _bump(a, "lead_department", "plan_content", "plan_methods", "schedule_start", "schedule_end")
-    a.assisting_departments.set(assisting_departments)
-    record(
-        actor, "assessments.plan.save", a, before=before, after=snapshot(a, Assessment.audit_fields)
+    save_and_record(
+        actor,
+        "assessments.plan.save",
+        a,
+        "lead_department",
+        "plan_content",
+        "plan_methods",
+        "schedule_start",
+        "schedule_end",
+        before=before,
     )
+    a.assisting_departments.set(assisting_departments)
     return a
 
 
@@ -327,6 +323,7 @@ def do_save_factor(
     factor: RiskFactor | None = None,
     dimension: str,
     title: str,
+    version: int | None = None,
     description: str = "",
     people_involved: int | None = None,
     scope: str = "",
@@ -365,17 +362,11 @@ def do_save_factor(
     else:
         if factor.assessment_id != a.pk:
             raise ActionError(_("风险因素不属于该评估"))
+        factor = lock(factor, version, related=("assessment__matter__department",))
         before = snapshot(factor, RiskFactor.audit_fields)
         for key, value in values.items():
             setattr(factor, key, value)
-        factor.save()
-        record(
-            actor,
-            "assessments.factor.update",
-            factor,
-            before=before,
-            after=snapshot(factor, RiskFactor.audit_fields),
-        )
+        save_and_record(actor, "assessments.factor.update", factor, before=before)
     _reaggregate(a, factor)
     return factor
 
@@ -550,7 +541,11 @@ def do_answer_checklist(
     answer: str,
     note: str = "",
     evidence: str = "",
+    version: int | None = None,
 ) -> ChecklistAnswer:
+    """Answer one item, or change the answer. `version` is the answer's version the form
+    showed (0 when it showed the item unanswered), so two people answering the same item
+    at once do not overwrite each other silently."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     _require_open(a)
@@ -561,22 +556,30 @@ def do_answer_checklist(
         raise ActionError(_("请选择：符合、部分符合、不符合或不适用"), field="answer")
     if answer in (Answer.PARTLY, Answer.FAILS) and not note.strip():
         raise ActionError(_("“部分符合”或“不符合”须说明情况"), field="note")
-    row, _created = ChecklistAnswer.objects.update_or_create(
-        assessment=a,
-        dimension=dimension,
-        item_no=item_no,
-        defaults={
-            "item_text": dim.items[item_no],
-            "answer": answer,
-            "note": note.strip(),
-            "evidence": evidence.strip(),
-            "answered_by": actor,
-        },
-    )
+    values = {
+        "item_text": dim.items[item_no],
+        "answer": answer,
+        "note": note.strip(),
+        "evidence": evidence.strip(),
+        "answered_by": actor,
+    }
+    row = ChecklistAnswer.objects.filter(assessment=a, dimension=dimension, item_no=item_no).first()
+    if row is None:
+        row = ChecklistAnswer.objects.create(
+            assessment=a, dimension=dimension, item_no=item_no, **values
+        )
+        before = None
+    else:
+        row = lock(row, version, related=("assessment__matter__department",))
+        before = snapshot(row, ChecklistAnswer.audit_fields)
+        for key, value in values.items():
+            setattr(row, key, value)
+        bump(row)
     record(
         actor,
         "assessments.checklist.answer",
-        a,
+        row,
+        before=before,
         after={"dimension": dimension, "item": item_no, "answer": answer},
     )
     return row
@@ -611,6 +614,7 @@ def do_grade(
     actor: Any,
     assessment: Assessment,
     *,
+    version: int | None = None,
     grade: str = "",
     reason: str = "",
     written_opinion: str,
@@ -623,7 +627,7 @@ def do_grade(
     The computed grade stands unless the responsible department changes it with a reason,
     which is audited and printed on the report."""
     access.require(actor, assessment, "change")
-    a = _lock(assessment)
+    a = _lock(assessment, version)
     _require_open(a)
     _require_step_reached(a, "grade")
     computed = compute_grade(a)
@@ -644,7 +648,9 @@ def do_grade(
     a.written_opinion, a.recommendation = written_opinion.strip(), recommendation.strip()
     a.major_stability_issue = major_stability_issue
     a.mitigation_plan, a.contingency_plan = mitigation_plan.strip(), contingency_plan.strip()
-    _bump(
+    save_and_record(
+        actor,
+        "assessments.grade",
         a,
         "initial_index",
         "initial_grade",
@@ -660,10 +666,10 @@ def do_grade(
         "major_stability_issue",
         "mitigation_plan",
         "contingency_plan",
+        before=before,
     )
     label = a.grade_label
     matter_actions.set_status(actor, a.matter, a.matter.status, grade=a.grade, grade_label=label)
-    record(actor, "assessments.grade", a, before=before, after=snapshot(a, Assessment.audit_fields))
     return a
 
 
@@ -703,7 +709,7 @@ def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) ->
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     a.report_generated_at, a.report_sha256 = timezone.now(), sha256
-    _bump(a, "report_generated_at", "report_sha256")
+    bump(a, "report_generated_at", "report_sha256")
     record(actor, "assessments.report.generate", a, after={"sha256": sha256})
     return a
 
@@ -714,7 +720,7 @@ def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) ->
 def review_chain(a: Assessment) -> list[Any]:
     """The stages this assessment's report must pass: the decide step's review chain,
     with the escalation stage only for 涉稳重大问题."""
-    s = engine.find_step_producing(a.scheme, "decision")
+    s = a.decide_step()
     if s is None:
         return []
     return [stage for stage in s.review_chain if not stage.when or a.major_stability_issue]
@@ -722,20 +728,11 @@ def review_chain(a: Assessment) -> list[Any]:
 
 def pending_review(a: Assessment) -> Any:
     approved = set(
-        a.reviews.filter(result=ReviewResult.APPROVED, round=_round(a)).values_list(
+        a.reviews.filter(result=ReviewResult.APPROVED, round=a.review_round()).values_list(
             "stage", flat=True
         )
     )
     return next((stage for stage in review_chain(a) if stage.code not in approved), None)
-
-
-def _round(a: Assessment) -> int:
-    last_back = a.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
-    return last_back.round + 1 if last_back else 1
-
-
-def _decide_step(a: Assessment) -> Any:
-    return engine.find_step_producing(a.scheme, "decision")
 
 
 @transaction.atomic
@@ -743,20 +740,20 @@ def do_review(
     actor: Any, assessment: Assessment, *, stage: str, result: str, opinion: str
 ) -> Review:
     access.require(actor, assessment, "view")
+    # Who may review is decided before anything about the review's state is revealed.
+    if not access.can_change_under(
+        actor, assessment.matter.department.path, LEADER_ROLES
+    ) and not access.is_supervisor(actor):
+        raise PermissionDenied(_("审查须由分管领导、主要负责人或督查人员进行"))
     a = _lock(assessment)
     _require_open(a)
-    decide = _decide_step(a)
-    if decide is None or a.current_step != decide.code:
+    if not a.at_decide_step():
         raise ActionError(_("报告尚未提交审查"))
     expected = pending_review(a)
     if expected is None:
         raise ActionError(_("审查已全部完成"))
     if stage != expected.code:
         raise ConflictError(_("当前应由“%(a)s”%(b)s") % {"a": expected.actor, "b": expected.action})
-    if not access.can_change_under(
-        actor, a.matter.department.path, LEADER_ROLES
-    ) and not access.is_supervisor(actor):
-        raise PermissionDenied(_("审查须由分管领导、主要负责人或督查人员进行"))
     if not opinion.strip():
         raise ActionError(_("请填写审查意见"), field="opinion")
     if result not in ReviewResult.values:
@@ -767,7 +764,7 @@ def do_review(
         reviewer=actor,
         opinion=opinion.strip(),
         result=result,
-        round=_round(a),
+        round=a.review_round(),
     )
     record(
         actor, "assessments.review", a, after={"stage": stage, "result": result, "opinion": opinion}
@@ -813,8 +810,7 @@ def do_decide(
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     _require_open(a)
-    decide = _decide_step(a)
-    if decide is None or a.current_step != decide.code:
+    if not a.at_decide_step():
         raise ActionError(_("评估报告尚未完成，不能作出决定"))
     if Decision.objects.filter(assessment=a).exists():
         raise ConflictError(_("该评估已登记决定"))
@@ -860,15 +856,17 @@ def do_decide_without_assessment(
     matter: Matter,
     *,
     outcome: str,
-    outcome_label: str,
     doc_no: str,
     decided_on: dt.date,
-    authority: str,
+    authority: str = "",
     note: str = "",
 ) -> Decision:
     """Only matters outside the must-assess categories may be decided without an assessment:
-    篇3 六(一) 严禁漏项; 七(二) 坚决杜绝未进行社会稳定风险评估而盲目进行重大事项或项目决策."""
+    篇3 六(一) 严禁漏项; 七(二) 坚决杜绝未进行社会稳定风险评估而盲目进行重大事项或项目决策.
+    The outcome is one of the scheme's decisions (its label comes from the scheme), dated
+    no later than today, by a named authority (the matter's 决定机关 when none is given)."""
     access.require(actor, matter, "change")
+    matter = lock(matter)
     if matter.must_assess:
         raise ActionError(
             _(
@@ -877,14 +875,27 @@ def do_decide_without_assessment(
         )
     if matter.decisions.exists():
         raise ConflictError(_("该事项已登记决定"))
+    scheme = matter_actions.scheme_of(matter.scheme_key)
+    labels = {d.code: d.label for d in scheme.decisions}
+    if outcome not in labels:
+        raise ActionError(
+            _("“%(o)s”不是该方案中的决定，应为：%(c)s")
+            % {"o": outcome, "c": "、".join(labels.values())},
+            field="outcome",
+        )
+    if decided_on > timezone.localdate():
+        raise ActionError(_("决定日期不能晚于今天"), field="decided_on")
+    authority = (authority or "").strip() or matter.deciding_authority.strip()
+    if not authority:
+        raise ActionError(_("请填写作出决定的决定机关"), field="authority")
     decision = Decision.objects.create(
         matter=matter,
         outcome=outcome,
-        outcome_label=outcome_label,
+        outcome_label=labels[outcome],
         doc_no=normalise_doc_no(doc_no),
         decided_on=decided_on,
         authority=authority,
-        note=note,
+        note=note.strip(),
         recorded_by=actor,
     )
     matter_actions.set_status(actor, matter, MatterStatus.DECIDED)
@@ -983,23 +994,31 @@ def do_add_measure(
 
 @transaction.atomic
 def do_update_measure(
-    actor: Any, measure: FollowUpMeasure, *, status: str, evidence: str
+    actor: Any,
+    measure: FollowUpMeasure,
+    *,
+    status: str,
+    evidence: str,
+    version: int | None = None,
 ) -> FollowUpMeasure:
     access.require(actor, measure, "change")
     if status not in MeasureStatus.values:
         raise ActionError(_("请选择状态"), field="status")
     if status == MeasureStatus.DONE and not evidence.strip():
         raise ActionError(_("标记“已落实”须填写落实情况与佐证"), field="evidence")
-    before = {"status": measure.status, "evidence": measure.evidence}
+    measure = lock(measure, version, related=("assessment__matter__department",))
+    if not measure.assessment.is_open():
+        raise ActionError(_("评估已办结，措施的落实情况不能再修改"))
+    before = snapshot(measure, FollowUpMeasure.audit_fields)
     measure.status, measure.evidence = status, evidence.strip()
-    measure.save(update_fields=["status", "evidence", "updated_at"])
-    record(
+    save_and_record(
         actor,
         "assessments.measure.update",
         measure,
+        "status",
+        "evidence",
+        "updated_at",
         before=before,
-        after={"status": status, "evidence": measure.evidence},
-        scope_path=measure.assessment.matter.department.path,
     )
     return measure
 
@@ -1019,8 +1038,9 @@ def do_record_incident(
     reopened (back to analysis), or the matter is adjusted."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    if not Decision.objects.filter(assessment=a).exists():
-        raise ActionError(_("事项尚未作出决定；评估中发现的问题请作为风险因素登记"))
+    refused = a.incident_refusal()
+    if refused:
+        raise ActionError(refused)
     if action not in IncidentAction.values:
         raise ActionError(_("请选择处理方式"), field="action")
     if not description.strip():
@@ -1045,7 +1065,7 @@ def do_record_incident(
         # This assessment is superseded; a new one (with the scheme's current version)
         # can be started on the matter.
         a.status = AssessmentStatus.CLOSED
-        _bump(a, "status")
+        bump(a, "status")
         matter_actions.set_status(actor, a.matter, MatterStatus.REGISTERED)
     elif action == IncidentAction.ADJUST:
         matter_actions.set_status(actor, a.matter, MatterStatus.IMPLEMENTING)
@@ -1054,12 +1074,13 @@ def do_record_incident(
 
 @transaction.atomic
 def do_finish_follow_up(actor: Any, assessment: Assessment) -> Assessment:
+    """办结: only a decided, filed assessment whose follow-up is done (Assessment.can_finish)."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    if a.measures.exclude(status=MeasureStatus.DONE).exists():
-        raise ActionError(_("仍有未落实的应对措施"))
+    refused = a.finish_refusal()
+    if refused:
+        raise ActionError(refused)
     a.status = AssessmentStatus.CLOSED
-    _bump(a, "status")
+    save_and_record(actor, "assessments.close", a, "status", audit_fields=("status",))
     matter_actions.set_status(actor, a.matter, MatterStatus.CLOSED)
-    record(actor, "assessments.close", a, after={"status": "closed"})
     return a

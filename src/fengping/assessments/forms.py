@@ -96,6 +96,7 @@ class ArchiveForm(StyledForm):
 
 
 class FactorForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     dimension = forms.ChoiceField(label=_("评估维度"))
     title = forms.CharField(label=_("风险因素"), max_length=200)
     description = forms.CharField(
@@ -140,6 +141,8 @@ class MitigationForm(StyledForm):
 
 
 class ChecklistForm(StyledForm):
+    # The answer's version the form showed; 0 = the item was unanswered.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     dimension = forms.CharField(widget=forms.HiddenInput)
     item_no = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     answer = forms.ChoiceField(
@@ -152,6 +155,7 @@ class ChecklistForm(StyledForm):
 
 
 class GradeForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     grade = forms.ChoiceField(label=_("风险等级"))
     reason = forms.CharField(
         label=_("调整等级的理由"),
@@ -248,6 +252,7 @@ class MeasureForm(StyledForm):
 
 
 class MeasureUpdateForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     status = forms.ChoiceField(
         label=_("状态"),
         choices=MeasureStatus.choices,

@@ -17,11 +17,20 @@ from django.utils.translation import gettext_lazy as _
 from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
 from fengping.org.models import Department, Scoped
+from fengping.procedure import engine
 from fengping.procedure.models import Run, StepRecordBase
 from fengping.procedure.models import StepState as StepState  # the engine's step states
+from fengping.schemes.model import Step
 
 MATTER_PATH = "matter__department__path"
 ASSESSMENT_PATH = "assessment__matter__department__path"
+
+
+# 篇3 六(八), quoted when the follow-up is not reached yet.
+FOLLOW_UP_QUOTE = _(
+    "重大事项出台实施后，责任主体部门要根据分析评估情况，制定和落实化解不稳定因素、"
+    "维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
+)
 
 
 class AssessmentStatus(models.TextChoices):
@@ -126,6 +135,88 @@ class Assessment(Run):
         grade = self.grade_obj()
         return grade.label if grade else ""
 
+    # ---- small state checks: the actions raise on them, pages and the API read them
+
+    def has_decision(self) -> bool:
+        return Decision.objects.filter(assessment=self).exists()
+
+    def is_open(self) -> bool:
+        """Steps may still be completed: in progress, or decided and being followed up."""
+        return self.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
+
+    def is_content_open(self) -> bool:
+        """The content (plan, team, factors, checklist, grade, report) is frozen once decided."""
+        return self.status == AssessmentStatus.IN_PROGRESS and not self.has_decision()
+
+    def decide_step(self) -> Step | None:
+        """The step of the frozen procedure that produces the decision."""
+        return engine.find_step_producing(self.scheme, "decision")
+
+    def at_decide_step(self) -> bool:
+        decide = self.decide_step()
+        return decide is not None and self.current_step == decide.code
+
+    def review_round(self) -> int:
+        """Reviews restart after each send-back: round n+1 follows the n-th send-back."""
+        last_back = self.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
+        return last_back.round + 1 if last_back else 1
+
+    def follow_up_steps(self) -> list[Step]:
+        """The steps after the decision (篇3 六(八) 落实应对措施)."""
+        steps = self.scheme.procedure.steps
+        decide = self.decide_step()
+        if decide is None:
+            return []
+        return steps[[s.code for s in steps].index(decide.code) + 1 :]
+
+    def finish_refusal(self) -> str:
+        """Why the follow-up cannot be finished now ("" when it can): the assessment must
+        be decided, filed and in follow-up, the follow-up steps done and every measure
+        carried out (篇3 六(八); 篇1 六(二) 坚持全程跟踪做好后续工作)."""
+        if self.status == AssessmentStatus.CLOSED:
+            return str(_("评估已办结"))
+        if self.status != AssessmentStatus.FOLLOW_UP:
+            return str(
+                _(
+                    "评估尚未进入跟踪落实阶段，不能办结：须先作出决定、备案，"
+                    "再制定和落实应对措施。方案规定：%(q)s"
+                )
+                % {"q": FOLLOW_UP_QUOTE}
+            )
+        done = set(self.steps.filter(state=StepState.DONE).values_list("step_code", flat=True))
+        for s in self.follow_up_steps():
+            if s.code not in done:
+                return str(
+                    _("“%(s)s”步骤尚未完成，不能办结。方案规定：%(q)s")
+                    % {"s": s.label, "q": s.text or FOLLOW_UP_QUOTE}
+                )
+        open_measures = list(
+            self.measures.exclude(status=MeasureStatus.DONE).values_list("title", flat=True)
+        )
+        if open_measures:
+            return str(_("仍有未落实的应对措施：%(m)s") % {"m": "、".join(open_measures[:5])})
+        return ""
+
+    def can_finish(self) -> bool:
+        return not self.finish_refusal()
+
+    def incident_refusal(self) -> str:
+        """New instability is recorded while a decided matter is implemented; a closed or
+        superseded assessment takes none (a new assessment of the matter does)."""
+        if self.status == AssessmentStatus.CLOSED:
+            return str(
+                _(
+                    "该评估已办结或已因重新评估而终止，不能再登记不稳定情况；"
+                    "如出现新的重大不稳定情况，请对事项开始新的评估。"
+                )
+            )
+        if not self.has_decision():
+            return str(_("事项尚未作出决定；评估中发现的问题请作为风险因素登记"))
+        return ""
+
+    def can_record_incident(self) -> bool:
+        return not self.incident_refusal()
+
 
 class StepRecord(StepRecordBase):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="steps")
@@ -195,6 +286,7 @@ class RiskFactor(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
     audit_fields: ClassVar[tuple[str, ...]] = (
@@ -285,8 +377,10 @@ class ChecklistAnswer(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     answered_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = ("answer", "note", "evidence")
 
     class Meta:
         ordering = ["dimension", "item_no"]
@@ -298,6 +392,10 @@ class ChecklistAnswer(Scoped):
 
     def __str__(self) -> str:
         return f"{self.dimension}[{self.item_no}] {self.answer}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 # Named by migration 0001; new files are stored through `StoredFile`.
@@ -466,14 +564,20 @@ class FollowUpMeasure(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
+    audit_fields: ClassVar[tuple[str, ...]] = ("status", "evidence")
 
     class Meta:
         ordering = ["due", "id"]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 class IncidentAction(models.TextChoices):

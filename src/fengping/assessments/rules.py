@@ -95,7 +95,7 @@ def refusals(a: Assessment, outcome: str) -> list[Refusal]:
     rule = a.scheme.majority_rule
     if rule is not None and outcome in rule.forbids:
         summary = opinion_summary(a)
-        if summary.oppose_rate is not None and summary.oppose_rate > rule.threshold:
+        if rule.breached(summary.oppose_rate):
             out.append(
                 Refusal(
                     "majority",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core import listing
+from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
 from fengping.core.pages import form_page
@@ -335,6 +336,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
                         "answer": ans,
                         "form": ChecklistForm(
                             initial={
+                                "version": ans.version if ans else 0,
                                 "dimension": d.code,
                                 "item_no": i,
                                 "answer": ans.answer if ans else Answer.MEETS,
@@ -371,7 +373,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         )
         ctx["decision"] = _decision(a)
         ctx["options"] = _decision_options(a)
-        ctx["at_decide_step"] = _at_decide_step(a)
+        ctx["at_decide_step"] = a.at_decide_step()
     elif tab == "filing":
         ctx["decision"] = _decision(a)
         ctx["filing"] = actions.filing_state(a)
@@ -383,16 +385,18 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["measures"] = _page(request, a.measures.all(), "mpage")
         for m in ctx["measures"].object_list:
             m.form = MeasureUpdateForm(
-                initial={"status": m.status, "evidence": m.evidence}, auto_id=f"m-{m.pk}-%s"
+                initial={"version": m.version, "status": m.status, "evidence": m.evidence},
+                auto_id=f"m-{m.pk}-%s",
             )
         ctx["incidents"] = _page(request, a.incidents.select_related("recorded_by"), "ipage")
         ctx["follow_up_rules"] = a.scheme.procedure.follow_up
+        ctx["finish_refusal"] = a.finish_refusal()
     return ctx
 
 
 def _chain(a: Assessment) -> list[dict[str, Any]]:
     reviews = list(a.reviews.select_related("reviewer"))
-    current_round = max((r.round for r in reviews if r.result == "sent_back"), default=0) + 1
+    current_round = a.review_round()
     out = []
     for stage in actions.review_chain(a):
         done = [r for r in reviews if r.stage == stage.code]
@@ -401,11 +405,6 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
         )
         out.append({"stage": stage, "reviews": done, "approved": approved})
     return out
-
-
-def _at_decide_step(a: Assessment) -> bool:
-    decide = engine.find_step_producing(a.scheme, "decision")
-    return decide is not None and a.current_step == decide.code
 
 
 def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
@@ -420,7 +419,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk)
     tracker = engine.tracker(a)
     current = tracker.current
-    open_ = a.status in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP)
+    open_ = a.is_open()
     current_done = current is not None and current.is_done
     missing = tracker.missing if current and open_ and not current_done else []
     tab = request.GET.get("tab") or STEP_TABS.get(a.current_step, "plan")
@@ -439,8 +438,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "missing": missing,
         "is_open": open_,
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
-        "content_open": a.status == AssessmentStatus.IN_PROGRESS
-        and not Decision.objects.filter(assessment=a).exists(),
+        "content_open": a.is_content_open(),
         "can_change": access.can(request.user, a, "change"),
         "tab": tab,
         "tabs": TABS,
@@ -662,12 +660,16 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         need="change",
     )
     a = factor.assessment
-    initial = {k: getattr(factor, k) for k in FACTOR_FIELDS}
+    initial = {k: getattr(factor, k) for k in (*FACTOR_FIELDS, "version")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_save_factor(
-                request.user, a, factor=factor, **_factor_values(form.cleaned_data)
+                request.user,
+                a,
+                factor=factor,
+                version=form.cleaned_data["version"],
+                **_factor_values(form.cleaned_data),
             )
         except ActionError as exc:
             form.add_action_error(exc)
@@ -762,6 +764,10 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
         return _failed(request, a, "checklist", ActionError(_form_error(form)), anchor)
     try:
         actions.do_answer_checklist(request.user, a, **form.cleaned_data)
+    except StaleVersion as exc:
+        # Lost the race: the answer and the note stay, with who answered meanwhile.
+        form.add_action_error(exc)
+        return _form_page(request, a, form, _("评估清单"), "checklist")
     except ActionError as exc:
         return _failed(request, a, "checklist", exc, anchor)
     return _done(request, a, "checklist", _("已保存"), anchor)
@@ -783,6 +789,7 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         assessment=a,
         initial={
+            "version": a.version,
             "grade": a.grade or computed,
             "reason": a.grade_override_reason,
             "written_opinion": a.written_opinion,
@@ -883,7 +890,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "options": _decision_options(a),
             "pending": actions.pending_review(a),
-            "at_decide_step": _at_decide_step(a),
+            "at_decide_step": a.at_decide_step(),
             "decision": _decision(a),
             "grade": rules.grade_of(a),
             "crumbs": _crumbs(a),
@@ -954,13 +961,15 @@ def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
         need="change",
     )
     a = measure.assessment
+    form = MeasureUpdateForm(request.POST)
+    if not form.is_valid():
+        return _failed(request, a, "follow", ActionError(_form_error(form)), f"m{measure.pk}")
     try:
-        actions.do_update_measure(
-            request.user,
-            measure,
-            status=request.POST.get("status", ""),
-            evidence=request.POST.get("evidence", ""),
-        )
+        actions.do_update_measure(request.user, measure, **form.cleaned_data)
+    except StaleVersion as exc:
+        # Lost the race: the status and evidence typed stay, with who changed it meanwhile.
+        form.add_action_error(exc)
+        return _form_page(request, a, form, measure.title, "follow")
     except ActionError as exc:
         return _failed(request, a, "follow", exc, f"m{measure.pk}")
     return _done(request, a, "follow", _("已更新“%(t)s”") % {"t": measure.title}, f"m{measure.pk}")
@@ -996,7 +1005,9 @@ def finish(request: HttpRequest, pk: int) -> HttpResponse:
             "title": _("办结"),
             "crumbs": _crumbs(a),
             "question": _("办结“%(m)s”的风险评估吗？") % {"m": a.matter.title},
-            "consequence": _("所有应对措施均须已落实。办结后事项状态改为“已办结”。"),
+            # Said up front; on submission the action itself refuses with the same reason.
+            "consequence": a.finish_refusal()
+            or _("所有应对措施均已落实。办结后事项状态改为“已办结”。"),
             "cancel_url": _tab_url(a, "follow"),
             "confirm_label": _("确认办结"),
         },
@@ -1031,7 +1042,6 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
                 request.user,
                 matter,
                 outcome=data["outcome"],
-                outcome_label=dict(decisions)[data["outcome"]],
                 doc_no=data["doc_no"],
                 decided_on=data["decided_on"],
                 authority=data["authority"],

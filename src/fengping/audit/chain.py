@@ -152,6 +152,21 @@ def save_and_record(
     return record(actor, action, obj, before=before, after=snapshot(obj, names))
 
 
+def last_change(obj: models.Model) -> Event | None:
+    """The newest event recorded on `obj` (who changed it last, and when)."""
+    return (
+        Event.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        .order_by("-seq")
+        .first()
+    )
+
+
+def who_changed(obj: models.Model) -> dict[str, Any] | None:
+    """For core.concurrency.last_change: the actor and time of the last event on `obj`."""
+    event = last_change(obj)
+    return {"who": event.actor_display, "at": event.at} if event is not None else None
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool

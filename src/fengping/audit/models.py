@@ -59,6 +59,14 @@ class Event(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("audit events are append-only")
 
+    @property
+    def actor_display(self) -> str:
+        """The actor's name as people know it now (the stored username if the account is gone)."""
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=self.actor_id).first() if self.actor_id else None
+        return str(user) if user is not None else (self.actor_name or "system")
+
 
 class ChainHead(models.Model):
     """One row: the newest sequence number and hash. Locked while appending, which

@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ConflictError
+from .registry import Registry
 
 M = TypeVar("M", bound=models.Model)
 
@@ -34,22 +36,42 @@ def lock(obj: M, version: int | None = None, *, related: tuple[str, ...] = ()) -
 
     Call it inside `transaction.atomic()`; `related` names select_related paths the
     action needs on the fresh row."""
-    manager = type(obj)._default_manager
+    manager = obj._meta.model._default_manager  # works through lazy objects (request.user)
     query = manager.select_for_update()
     if related:
         query = query.select_related(*related)
     fresh = query.get(pk=obj.pk)
     if version is not None and int(version) != fresh.version:  # type: ignore[attr-defined]
-        raise StaleVersion(
+        raise StaleVersion(stale_message(fresh, int(version)), current=fresh, yours=int(version))
+    return fresh
+
+
+# Who saved a row last and when: (obj) -> {"who": str, "at": datetime} or None. The audit
+# app contributes its last event on the row (core imports nothing above it).
+last_change = Registry("last_change")
+
+
+def stale_message(fresh: models.Model, yours: int) -> str:
+    """What the loser of a concurrent edit reads: who saved the row last and when, and
+    the two versions."""
+    values = {"obj": fresh, "theirs": fresh.version, "yours": yours}  # type: ignore[attr-defined]
+    change = next(iter(last_change.collect(fresh)), None)
+    if change is None:
+        return (
             _(
                 "“%(obj)s”已被他人修改（当前版本 %(theirs)s，您编辑的是版本 %(yours)s），"
                 "请查看最新内容后重新提交。"
             )
-            % {"obj": fresh, "theirs": fresh.version, "yours": version},  # type: ignore[attr-defined]
-            current=fresh,
-            yours=int(version),
+            % values
         )
-    return fresh
+    return _(
+        "“%(obj)s”已被他人修改：%(who)s 于 %(when)s 保存了版本 %(theirs)s，"
+        "您编辑的是版本 %(yours)s。请对照最新内容后重新提交。"
+    ) % {
+        **values,
+        "who": change["who"],
+        "when": timezone.localtime(change["at"]).strftime("%Y年%m月%d日 %H:%M"),
+    }
 
 
 def bump(obj: models.Model, *fields: str) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from .imports import fail_abandoned_imports
 from .tick import daily, register
 
 
@@ -25,3 +26,8 @@ def clear_login_attempts() -> str:
     a, _ = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()
     b, _ = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
     return f"deleted {a} attempts and {b} failure records"
+
+
+@register("fail_abandoned_imports", "结束一天内未完成的后台导入", daily)
+def end_abandoned_imports() -> str:
+    return f"ended {fail_abandoned_imports()} abandoned imports"

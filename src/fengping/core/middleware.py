@@ -68,3 +68,23 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class NoStoreForUsersMiddleware:
+    """A page or download shown to a signed-in user holds that user's data: no browser or
+    proxy may keep a copy (the back button after logout on a shared office computer, an
+    intranet caching proxy). Public pages and static files stay cacheable."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils.cache import add_never_cache_headers
+
+        response = self.get_response(request)
+        # request.user is the session user, or the API token's user set by the API auth.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
+        return response

@@ -1,6 +1,6 @@
-"""Page numbers for the one list that is not a `core.listing` spec: the public index of
-matters open for consultation (no user, so no org.access scope to declare). Every other
-list pages through `core.listing`."""
+"""Page numbers for the lists that are not `core.listing` specs: the public index of
+matters open for consultation (no user, so no org.access scope to declare). Every list
+page of signed-in users pages through `core.listing`."""
 
 from __future__ import annotations
 
@@ -17,3 +17,10 @@ def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -
     paginator = Paginator(queryset, per_page or settings.FENGPING_PAGE_SIZE)
     raw = (request.GET.get("page") or "")[:9]
     return paginator.get_page(raw if raw.isascii() and raw.isdigit() else 1)
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The current filters as a query string, for the pager's links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

@@ -51,13 +51,20 @@ class CheckedFile:
     token: str
 
 
-def check_document(
-    upload: Any, types: dict[str, tuple[str, tuple[bytes, ...]]] | None = None
+def check_file(
+    upload: Any,
+    types: dict[str, tuple[str, tuple[bytes, ...]]],
+    *,
+    max_bytes: int | None = None,
+    utf8_text: bool = True,
 ) -> CheckedFile:
-    types = types or DOCUMENT_TYPES
+    """The one upload check: present, within the size limit, an accepted
+    extension whose leading bytes match it, hashed. Text types (magic b"") must be UTF-8
+    unless `utf8_text` is off — the import readers decode GB18030 as well and report an
+    unreadable encoding themselves."""
     if upload is None:
         raise ActionError(_("请选择文件"), field="file")
-    max_bytes = settings.FENGPING_UPLOAD_MAX_BYTES
+    max_bytes = max_bytes or settings.FENGPING_UPLOAD_MAX_BYTES
     if upload.size > max_bytes:
         raise ActionError(
             _("文件过大（%(size)s MB），上限 %(max)s MB")
@@ -75,10 +82,11 @@ def check_document(
     data = upload.read()
     content_type, magics = types[ext]
     if magics == (b"",):
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ActionError(_("文本文件须为 UTF-8 编码"), field="file") from None
+        if utf8_text:
+            try:
+                data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ActionError(_("文本文件须为 UTF-8 编码"), field="file") from None
     elif not any(data.startswith(m) for m in magics):
         raise ActionError(_("文件内容与扩展名 %(ext)s 不符") % {"ext": ext}, field="file")
     return CheckedFile(
@@ -89,3 +97,10 @@ def check_document(
         content_type=content_type,
         token=secrets.token_hex(8),
     )
+
+
+def check_document(
+    upload: Any, types: dict[str, tuple[str, tuple[bytes, ...]]] | None = None
+) -> CheckedFile:
+    """An attachment: any of DOCUMENT_TYPES (or `types`), text in UTF-8."""
+    return check_file(upload, types or DOCUMENT_TYPES)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -70,49 +72,59 @@ def safe_sheet_title(title: str) -> str:
     return cleaned or "Sheet"
 
 
-def check_upload(upload: Any, max_bytes: int) -> bytes:
-    """Size and type check for an uploaded workbook; returns its bytes."""
-    if upload is None:
-        raise ActionError(_("请选择要导入的 XLSX 文件"), field="file")
-    if upload.size > max_bytes:
-        raise ActionError(
-            _("文件过大（%(size)s MB），上限 %(max)s MB")
-            % {"size": round(upload.size / 1048576, 1), "max": max_bytes // 1048576},
-            field="file",
-        )
-    data: bytes = upload.read()
-    # An XLSX is a ZIP archive; refuse anything else before handing it to a parser.
-    if not data.startswith(b"PK\x03\x04") or not upload.name.lower().endswith(".xlsx"):
-        raise ActionError(_("只接受 .xlsx 格式的 Excel 文件"), field="file")
-    return data
-
-
-def read_sheets(data: bytes) -> dict[str, list[tuple[int, dict[str, Any]]]]:
-    """All sheets as lists of (row number, {header: value}); blank rows skipped."""
+def open_workbook(data: bytes) -> Any:
+    """The workbook in read-only (streaming) mode; a file openpyxl cannot read is refused
+    with a clear message. Call `fengping.tabular.check_xlsx_archive` first: it
+    rejects archives that are not workbooks or inflate beyond the limits."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError) as exc:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ActionError(
             _("无法读取该 Excel 文件：%(err)s") % {"err": exc}, field="file"
         ) from None
-    sheets: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for ws in wb.worksheets:
-        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            sheets[ws.title] = []
-            continue
-        header = [str(h).strip() if h is not None else "" for h in header_row]
-        items: list[tuple[int, dict[str, Any]]] = []
+
+
+def declared_rows(ws: Any) -> int | None:
+    """The last row number the sheet's <dimension> element claims, without reading cells."""
+    try:
+        max_row = ws.max_row
+    except (ValueError, TypeError):
+        return None
+    return int(max_row) if max_row else None
+
+
+def stream_rows(ws: Any, max_row: int, max_col: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values) up to `max_row` (the header is row 1); a row beyond it raises
+    RowLimitExceeded. Text cells are stripped.
+
+    openpyxl stops at the rows and columns the sheet's <dimension> claims unless told
+    otherwise, which would silently drop data of a file whose dimension lies. So the header
+    is read up to `max_col` columns, the data rows up to the header's last named column,
+    and one row past the limit is asked for explicitly."""
+    try:
+        first = next(ws.iter_rows(max_row=1, max_col=max_col, values_only=True), ())
+        header = tuple(v.strip() if isinstance(v, str) else v for v in first)
+        named = [i for i, v in enumerate(header) if v is not None and str(v) != ""]
+        if not named:
+            return
+        width = named[-1] + 1
+        yield 1, header[:width]
+        rows = ws.iter_rows(min_row=2, max_row=max_row + 1, max_col=width, values_only=True)
         for number, row in enumerate(rows, start=2):
-            if row is None or all(v is None or str(v).strip() == "" for v in row):
-                continue
-            record = {
-                header[i]: (v.strip() if isinstance(v, str) else v)
-                for i, v in enumerate(row)
-                if i < len(header) and header[i]
-            }
-            items.append((number, record))
-        sheets[ws.title] = items
-    wb.close()
-    return sheets
+            if number > max_row:
+                raise RowLimitExceeded(ws.title, max_row)
+            yield number, tuple(v.strip() if isinstance(v, str) else v for v in row)
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ActionError(
+            _("无法读取工作表“%(sheet)s”：%(err)s") % {"sheet": ws.title, "err": exc},
+            field="file",
+        ) from None
+
+
+class RowLimitExceeded(ActionError):
+    def __init__(self, sheet: str, max_row: int) -> None:
+        super().__init__(
+            _("工作表“%(sheet)s”超过 %(n)s 行（含表头），一次导入不能更多；请分成几个文件导入")
+            % {"sheet": sheet, "n": max_row},
+            field="file",
+        )

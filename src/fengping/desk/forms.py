@@ -9,6 +9,7 @@ from fengping.core.forms import StyledForm
 
 
 class ProfileForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     real_name = forms.CharField(label=_("姓名"), max_length=60)
     phone = forms.CharField(label=_("手机"), max_length=30, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)

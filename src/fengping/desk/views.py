@@ -53,12 +53,21 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
         request.POST or None,
-        initial={"real_name": user.real_name, "phone": user.phone, "email": user.email},
+        initial={
+            "version": user.version,
+            "real_name": user.real_name,
+            "phone": user.phone,
+            "email": user.email,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        actions.do_update_own_profile(user, **form.cleaned_data)
-        messages.success(request, _("个人资料已保存"))
-        return redirect("profile")
+        try:
+            actions.do_update_own_profile(user, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("个人资料已保存"))
+            return redirect("profile")
     return render(
         request,
         "desk/profile.html",

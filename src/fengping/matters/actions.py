@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from fengping.audit.chain import record, snapshot
+from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
-from fengping.core.errors import ActionError, ConflictError
+from fengping.core.concurrency import bump, lock
+from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Role
 from fengping.schemebook import registry
@@ -33,8 +35,33 @@ def scheme_of(key: str) -> Scheme:
         raise ActionError(_("评估方案“%(k)s”不存在") % {"k": key}, field="scheme_key") from None
 
 
+# What the other kinds of scheme assess: they are not matters and get their own registers.
+OTHER_SUBJECTS = {
+    "isra": gettext_lazy("信息系统（信息安全风险评估）"),
+    "case": gettext_lazy("政法机关办理的案件（办案风险评估）"),
+}
+
+
+def matter_scheme(key: str) -> Scheme:
+    """The scheme of a matter: a social-stability scheme (篇1, 篇3). A scheme for
+    information systems (篇2) or cases (篇4) assesses another subject and is refused."""
+    scheme = scheme_of(key)
+    if scheme.kind != "ssra":
+        raise ActionError(
+            _(
+                "评估方案“%(s)s”评估的是%(subject)s，不能登记为评估事项；"
+                "评估事项只能使用社会稳定风险评估方案（重大决策、重大项目、重大改革等）。"
+            )
+            % {"s": scheme.name, "subject": OTHER_SUBJECTS.get(scheme.kind, scheme.kind)},
+            field="scheme_key",
+        )
+    return scheme
+
+
 def categories(scheme: Scheme) -> list[tuple[str, Category]]:
     """(group label, category) for every category of the scheme's taxonomy, in order."""
+    if scheme.taxonomy is None:
+        return []
     return [(group.label, cat) for group in scheme.taxonomy.groups for cat in group.categories]
 
 
@@ -54,6 +81,8 @@ def propose_lead(
     """篇3 五: which department leads this area. Returns the scheme's text (e.g.
     "住建局负责重大城镇建设项目的规划、建设、房屋拆迁…") and the matching department among
     `departments`, matched on its 简称 or name."""
+    if scheme.responsibility is None:
+        return "", None
     for lead in scheme.responsibility.lead_departments:
         if category_code in lead.categories:
             for name in lead.departments:
@@ -70,13 +99,6 @@ def propose_lead(
 def _require_work_role(actor: Any, department: Department) -> None:
     if not access.can_change_under(actor, department.path, WORK_ROLES):
         raise PermissionDenied(_("您在“%(d)s”没有登记或修改评估事项的权限") % {"d": department})
-
-
-def _locked(matter: Matter, version: int | None) -> Matter:
-    fresh = Matter.objects.select_for_update().get(pk=matter.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("事项“%(m)s”已被他人修改，请刷新后重新编辑。") % {"m": fresh})
-    return fresh
 
 
 def _clean(title: str, kind: str) -> str:
@@ -106,7 +128,7 @@ def do_register_matter(
 ) -> Matter:
     _require_work_role(actor, department)
     title = _clean(title, kind)
-    scheme = scheme_of(scheme_key)
+    scheme = matter_scheme(scheme_key)
     category = find_category(scheme, category_code)
     if lead_department is None:
         _text, lead_department = propose_lead(
@@ -153,7 +175,7 @@ def do_update_matter(
     confidential: bool,
 ) -> Matter:
     access.require(actor, matter, "change")
-    matter = _locked(matter, version)
+    matter = lock(matter, version)
     if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
         raise ActionError(_("事项已作出决定，不能再修改登记信息"))
     before = snapshot(matter, Matter.audit_fields)
@@ -172,16 +194,8 @@ def do_update_matter(
     matter.confidential = confidential
     if confidential:
         matter.consultation_open = False
-    matter.version += 1
-    matter.save()
+    save_and_record(actor, "matters.matter.update", matter, before=before)
     matter.assisting_departments.set(assisting_departments)
-    record(
-        actor,
-        "matters.matter.update",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
     return matter
 
 
@@ -193,22 +207,14 @@ def do_designate(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
         raise PermissionDenied(_("只有分管领导、主要负责人或系统管理员可以登记指定评估"))
     if body not in DesignationBody.values:
         raise ActionError(_("请选择指定机关"), field="body")
-    matter = _locked(matter, None)
+    matter = lock(matter)
     before = snapshot(matter, Matter.audit_fields)
     matter.designated_by_body = body
     matter.designation_note = note.strip()
     matter.designated_by = actor
     matter.designated_at = timezone.now()
     matter.must_assess = True
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.designate",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.designate", matter, before=before)
     return matter
 
 
@@ -221,10 +227,11 @@ def do_set_consultation(
     summary: str,
     channels: str,
     until: dt.date | None,
+    version: int | None = None,
 ) -> Matter:
     """篇3 二(四) 公开评估: 除涉及国家秘密、商业机密和个人隐私的事项外 … 向社会公开."""
     access.require(actor, matter, "change")
-    matter = _locked(matter, None)
+    matter = lock(matter, version)
     if open and matter.confidential:
         raise ActionError(
             _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开征求意见（篇3 二(四)）")
@@ -236,15 +243,7 @@ def do_set_consultation(
     matter.consultation_summary = summary.strip()
     matter.consultation_channels = channels.strip()
     matter.consultation_until = until
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.consultation",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.consultation", matter, before=before)
     return matter
 
 
@@ -256,18 +255,10 @@ def do_file_plan(actor: Any, matter: Matter, *, office: Department, filed_on: dt
         raise ActionError(_("备案机关应为本组织的维稳办或联席会议办公室"), field="office")
     if filed_on > timezone.localdate():
         raise ActionError(_("备案日期不能晚于今天"), field="filed_on")
-    matter = _locked(matter, None)
+    matter = lock(matter)
     before = snapshot(matter, Matter.audit_fields)
     matter.plan_filed_on, matter.plan_filed_with = filed_on, office
-    matter.version += 1
-    matter.save()
-    record(
-        actor,
-        "matters.matter.plan_filed",
-        matter,
-        before=before,
-        after=snapshot(matter, Matter.audit_fields),
-    )
+    save_and_record(actor, "matters.matter.plan_filed", matter, before=before)
     return matter
 
 
@@ -275,13 +266,12 @@ def set_status(
     actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = ""
 ) -> None:
     """Called by the assessment actions inside their transaction; audited there too."""
-    fields = ["status", "version"]
+    fields = ["status"]
     matter.status = status
     if grade:
         matter.grade, matter.grade_label = grade, grade_label
         fields += ["grade", "grade_label"]
-    matter.version += 1
-    matter.save(update_fields=fields)
+    bump(matter, *fields)
 
 
 @transaction.atomic

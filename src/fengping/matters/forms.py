@@ -74,6 +74,7 @@ class DesignateForm(StyledForm):
 
 
 class ConsultationForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     open = forms.BooleanField(label=_("在公开页面征求意见"), required=False)
     summary = forms.CharField(
         label=_("面向公众的事项说明"), widget=forms.Textarea(attrs={"rows": 5}), required=False

@@ -262,6 +262,7 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsultationForm(
         request.POST or None,
         initial={
+            "version": matter.version,
             "open": matter.consultation_open,
             "summary": matter.consultation_summary or matter.description,
             "channels": matter.consultation_channels,

@@ -18,11 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from fengping.audit.chain import record, snapshot
+from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
-from fengping.core.errors import ActionError, ConflictError
-from fengping.core.xlsx import read_sheets, write_workbook
+from fengping.core.concurrency import bump, lock
+from fengping.core.errors import ActionError
+from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet, run_import
+from fengping.core.models import ImportRecord
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -48,7 +51,6 @@ from .models import (
 )
 
 TEXT_MAX = 2000
-IMPORT_MAX_ROWS = 10000
 
 
 class ResponseInvalid(ActionError):
@@ -72,13 +74,6 @@ class QuestionnaireClosed(ActionError):
 
 
 # ---------------------------------------------------------------- questionnaires
-
-
-def _locked(obj: Any, version: int | None) -> Any:
-    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(_("“%(obj)s”已被他人修改，请刷新后重新编辑。") % {"obj": fresh})
-    return fresh
 
 
 def _require_draft(qn: Questionnaire) -> None:
@@ -154,22 +149,14 @@ def do_update_questionnaire(
     closes_at: dt.datetime | None,
 ) -> Questionnaire:
     access.require(actor, qn, "change")
-    qn = _locked(qn, version)
+    qn = lock(qn, version)
     _require_draft(qn)
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.title = _clean_title(title)
     qn.intro = intro.strip()
     qn.groups = _clean_groups(groups)
     qn.closes_at = closes_at
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.update",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.update", qn, before=before)
     return qn
 
 
@@ -227,7 +214,7 @@ def do_add_question(
     order: int | None = None,
 ) -> Question:
     access.require(actor, qn, "change")
-    qn = _locked(qn, None)
+    qn = lock(qn)
     _require_draft(qn)
     text, cleaned, stance_list = _clean_question(
         qn, kind=kind, text=text, choices=choices, stances=stances, is_stance=is_stance
@@ -244,8 +231,7 @@ def do_add_question(
         is_stance=is_stance,
         required=required,
     )
-    qn.version += 1
-    qn.save(update_fields=["version"])
+    bump(qn)
     record(
         actor, "opinions.question.add", question, after=snapshot(question, Question.audit_fields)
     )
@@ -264,11 +250,12 @@ def do_update_question(
     is_stance: bool = False,
     required: bool = True,
     order: int | None = None,
+    version: int | None = None,
 ) -> Question:
     access.require(actor, question, "change")
-    qn = _locked(question.questionnaire, None)
+    qn = lock(question.questionnaire)
     _require_draft(qn)
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = lock(question, version)
     before = snapshot(question, Question.audit_fields)
     text, cleaned, stance_list = _clean_question(
         qn,
@@ -283,29 +270,20 @@ def do_update_question(
     question.stances, question.is_stance, question.required = stance_list, is_stance, required
     if order is not None:
         question.order = order
-    question.save()
-    qn.version += 1
-    qn.save(update_fields=["version"])
-    record(
-        actor,
-        "opinions.question.update",
-        question,
-        before=before,
-        after=snapshot(question, Question.audit_fields),
-    )
+    bump(qn)
+    save_and_record(actor, "opinions.question.update", question, before=before)
     return question
 
 
 @transaction.atomic
 def do_remove_question(actor: Any, question: Question) -> None:
     access.require(actor, question, "change")
-    qn = _locked(question.questionnaire, None)
+    qn = lock(question.questionnaire)
     _require_draft(qn)
     before = snapshot(question, Question.audit_fields)
     pk, label, path = question.pk, str(question), question.audit_scope_path
     question.delete()
-    qn.version += 1
-    qn.save(update_fields=["version"])
+    bump(qn)
     record(
         actor,
         "opinions.question.remove",
@@ -323,7 +301,7 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     """Open the public link. 篇3 二(四): a matter involving state or commercial secrets or
     personal privacy is not put before the public."""
     access.require(actor, qn, "change")
-    qn = _locked(qn, version)
+    qn = lock(qn, version)
     if not qn.is_draft:
         raise ActionError(_("只有草稿状态的问卷可以发布"))
     if qn.matter.confidential:
@@ -337,36 +315,20 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.status = QuestionnaireStatus.PUBLISHED
     qn.published_at = timezone.now()
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.publish",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.publish", qn, before=before)
     return qn
 
 
 @transaction.atomic
 def do_close(actor: Any, qn: Questionnaire) -> Questionnaire:
     access.require(actor, qn, "change")
-    qn = _locked(qn, None)
+    qn = lock(qn)
     if qn.status != QuestionnaireStatus.PUBLISHED:
         raise ActionError(_("只有已发布的问卷可以结束"))
     before = snapshot(qn, Questionnaire.audit_fields)
     qn.status = QuestionnaireStatus.CLOSED
     qn.closed_at = timezone.now()
-    qn.version += 1
-    qn.save()
-    record(
-        actor,
-        "opinions.questionnaire.close",
-        qn,
-        before=before,
-        after=snapshot(qn, Questionnaire.audit_fields),
-    )
+    save_and_record(actor, "opinions.questionnaire.close", qn, before=before)
     return qn
 
 
@@ -378,24 +340,12 @@ def close_expired(now: dt.datetime | None = None) -> int:
     expired = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED, closes_at__lte=now)
     for pk in expired.values_list("pk", flat=True):
         with transaction.atomic():
-            qn = (
-                Questionnaire.objects.select_for_update()
-                .select_related("matter__department")
-                .get(pk=pk)
-            )
+            qn = lock(Questionnaire(pk=pk), related=("matter__department",))
             if qn.status != QuestionnaireStatus.PUBLISHED:
                 continue
             before = snapshot(qn, Questionnaire.audit_fields)
             qn.status, qn.closed_at = QuestionnaireStatus.CLOSED, now
-            qn.version += 1
-            qn.save()
-            record(
-                None,
-                "opinions.questionnaire.expire",
-                qn,
-                before=before,
-                after=snapshot(qn, Questionnaire.audit_fields),
-            )
+            save_and_record(None, "opinions.questionnaire.expire", qn, before=before)
             closed += 1
     return closed
 
@@ -535,11 +485,7 @@ def submit_public_response(
     submission with the same `browser_key` is refused and the first one is kept."""
     # The lock orders concurrent submissions to one questionnaire; the partial unique
     # constraint is the last word where the database ignores FOR UPDATE (SQLite).
-    qn = (
-        Questionnaire.objects.select_for_update()
-        .select_related("matter__department")
-        .get(pk=questionnaire.pk)
-    )
+    qn = lock(questionnaire, related=("matter__department",))
     if qn.matter.confidential or not qn.is_accepting:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
     if not browser_key:
@@ -585,7 +531,6 @@ def submit_public_response(
 
 SHEET = "答卷"
 GROUP_HEADER = "受访群体"
-_COLUMN = re.compile(r"^第\s*(\d+)\s*题")
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
@@ -593,46 +538,18 @@ def column_title(number: int, question: Question) -> str:
     return f"第{number}题 {question.text}"
 
 
-def template_workbook(qn: Questionnaire) -> bytes:
-    """One column per question (plus 受访群体); a second sheet says how to fill each."""
-    questions = list(qn.questions.all())
-    header = [GROUP_HEADER] + [column_title(n, q) for n, q in enumerate(questions, start=1)]
-    notes: list[list[Any]] = [[GROUP_HEADER, _("必填"), _("填写以下之一：") + "、".join(qn.groups)]]
-    for n, q in enumerate(questions, start=1):
-        if q.kind == QuestionKind.SINGLE:
-            how = _("填写一个选项的文字或序号：") + "；".join(
-                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
-            )
-        elif q.kind == QuestionKind.MULTIPLE:
-            how = _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
-                f"{i}. {c}" for i, c in enumerate(q.choices, 1)
-            )
-        elif q.kind == QuestionKind.SCALE:
-            how = _("填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX}
-        else:
-            how = _("填写文字（最多 %(n)s 字）") % {"n": TEXT_MAX}
-        notes.append([column_title(n, q), _("必答") if q.required else _("选答"), how])
-    return write_workbook(
-        [(SHEET, header, []), (_("填写说明"), [_("列"), _("是否必填"), _("填写方法")], notes)]
-    )
-
-
-@dataclass
-class ImportResult:
-    imported: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+def _how_to_fill(q: Question) -> str:
+    if q.kind == QuestionKind.SINGLE:
+        return _("填写一个选项的文字或序号：") + "；".join(
+            f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+        )
+    if q.kind == QuestionKind.MULTIPLE:
+        return _("填写一个或多个选项的文字或序号，用顿号分隔：") + "；".join(
+            f"{i}. {c}" for i, c in enumerate(q.choices, 1)
+        )
+    if q.kind == QuestionKind.SCALE:
+        return _("填写 %(a)s–%(b)s 之间的整数") % {"a": SCALE_MIN, "b": SCALE_MAX}
+    return _("填写文字（最多 %(n)s 字）") % {"n": TEXT_MAX}
 
 
 def _choice_index(q: Question, token: str) -> int | None:
@@ -644,8 +561,7 @@ def _choice_index(q: Question, token: str) -> int | None:
     return -1  # reported as an invalid choice by clean_answers
 
 
-def _raw_from_cell(q: Question, value: Any) -> Any:
-    text = _cell_text(value)
+def _raw_from_cell(q: Question, text: str) -> Any:
     if not text:
         return None
     if q.kind == QuestionKind.SINGLE:
@@ -655,81 +571,128 @@ def _raw_from_cell(q: Question, value: Any) -> Any:
     return text
 
 
-def import_paper_responses(actor: Any, qn: Questionnaire, data: bytes) -> ImportResult:
-    """Paper questionnaires typed into the template: all rows or none. Each error names its
-    row (as numbered in the spreadsheet) and the question."""
-    access.require(actor, qn, "change")
-    result = ImportResult()
-    if qn.is_draft:
-        result.errors.append(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
-        return result
-    sheets = read_sheets(data)
-    rows = sheets.get(SHEET)
-    if rows is None:
-        rows = next(iter(sheets.values()), [])
-    questions = list(qn.questions.all())
-    if not rows:
-        result.errors.append(_("工作表“%(s)s”中没有答卷") % {"s": SHEET})
-        return result
-    if len(rows) > IMPORT_MAX_ROWS:
-        result.errors.append(_("一次最多导入 %(n)s 份答卷") % {"n": IMPORT_MAX_ROWS})
-        return result
-    by_number: dict[int, str] = {}
-    for header in rows[0][1]:
-        match = _COLUMN.match(header)
-        if match:
-            by_number[int(match.group(1))] = header
-    missing = [n for n in range(1, len(questions) + 1) if n not in by_number]
-    if missing:
-        result.errors.append(
-            _("缺少以下题目的列：%(cols)s（请使用本问卷的模板）")
-            % {"cols": "、".join(f"第{n}题" for n in missing)}
-        )
-        return result
-    prepared: list[tuple[Response, list[CleanAnswer]]] = []
-    now = timezone.now()
-    for row_number, row in rows:
-        problems: list[str] = []
-        group = _cell_text(row.get(GROUP_HEADER))
-        if group not in qn.groups:
-            problems.append(
-                _("受访群体“%(g)s”无效，可选：%(all)s")
-                % {"g": group or "—", "all": "、".join(qn.groups)}
+class PaperImporter(Importer):
+    """Paper questionnaires typed into the questionnaire's template (XLSX, or CSV saved
+    from it): one row per paper, all rows or none. Each error names its row (as numbered
+    in the spreadsheet) and the question."""
+
+    title = gettext_lazy("纸质问卷")
+    action = "opinions.paper_import"
+    recorder = staticmethod(record)
+    formats = ("xlsx", "csv")
+    first_sheet_fallback = True
+    # A stack of paper questionnaires, typed in: more is a mistake, and the final insert
+    # (one transaction) stays a few seconds.
+    max_rows = 10_000
+
+    def __init__(self, qn: Questionnaire) -> None:
+        self.qn = qn
+        self.questions = list(qn.questions.all())
+        self.template_filename = f"fengping-questionnaire-{qn.pk}.xlsx"
+        columns = [
+            Column(
+                GROUP_HEADER,
+                _("填写以下之一：") + "、".join(qn.groups),
+                required=True,
+                key="group",
             )
-        raw = {
-            q.pk: _raw_from_cell(q, row.get(by_number[n])) for n, q in enumerate(questions, start=1)
-        }
-        clean, errors = clean_answers(questions, raw)
-        problems.extend(errors.values())
-        for problem in problems:
-            result.errors.append(_("第 %(row)s 行：%(msg)s") % {"row": row_number, "msg": problem})
-        if not problems:
-            prepared.append(
+        ]
+        columns += [
+            Column(
+                column_title(n, q),
+                (_("必答。") if q.required else _("选答。")) + _how_to_fill(q),
+                key=f"q{q.pk}",
+                pattern=rf"^第\s*{n}\s*题",
+                must_exist=True,
+            )
+            for n, q in enumerate(self.questions, start=1)
+        ]
+        self.sheets = (Sheet(SHEET, tuple(columns)),)
+
+    @classmethod
+    def for_record(cls, record: Any) -> PaperImporter:
+        return cls(Questionnaire.objects.get(pk=record.target_id))
+
+    def authorize(self, actor: Any) -> None:
+        access.require(actor, self.qn, "change")
+        if self.qn.is_draft:
+            raise ActionError(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
+
+    def scope_path(self, actor: Any) -> str:
+        return str(self.qn.audit_scope_path)
+
+    def target_id(self) -> int | None:
+        return int(self.qn.pk)
+
+    def audit_extra(self) -> dict[str, Any]:
+        return {"questionnaire": self.qn.pk, "channel": Channel.PAPER}
+
+    def clean(self, sheet: Sheet, number: int, values: dict[str, Any]) -> dict[str, Any]:
+        problems: list[tuple[str, str]] = []
+        group = values["group"]
+        if group not in self.qn.groups:
+            problems.append(
                 (
-                    Response(
-                        questionnaire=qn,
-                        group=group,
-                        channel=Channel.PAPER,
-                        submitted_at=now,
-                        stance=_stance_of(clean),
-                        entered_by=actor,
-                    ),
-                    clean,
+                    GROUP_HEADER,
+                    _("受访群体“%(g)s”无效，可选：%(all)s")
+                    % {"g": group or "—", "all": "、".join(self.qn.groups)},
                 )
             )
-    if result.errors:
-        return result
-    with transaction.atomic():
-        access.require(actor, qn, "change")
-        _save_responses(qn, prepared)
-        record(
-            actor,
-            "opinions.response.import",
-            qn,
-            after={"channel": Channel.PAPER, "count": len(prepared)},
-        )
-    result.imported = len(prepared)
-    return result
+        raw = {q.pk: _raw_from_cell(q, values[f"q{q.pk}"]) for q in self.questions}
+        clean, errors = clean_answers(self.questions, raw)
+        titles = {q.pk: column_title(n, q) for n, q in enumerate(self.questions, start=1)}
+        problems.extend((titles.get(k, ""), msg) for k, msg in errors.items())  # type: ignore[call-overload]
+        if problems:
+            raise RowInvalid(*problems)
+        return {
+            "group": group,
+            "stance": _stance_of(clean),
+            "answers": [
+                {"q": a.question.pk, "choices": a.choices, "scale": a.scale, "text": a.text}
+                for a in clean
+                if not a.empty
+            ],
+        }
+
+    def commit(self, actor: Any, rows: Iterable[CleanRow]) -> dict[str, int]:
+        by_pk = {q.pk: q for q in self.questions}
+        now = timezone.now()
+        count = 0
+        batch: list[tuple[Response, list[CleanAnswer]]] = []
+        for row in rows:
+            batch.append(
+                (
+                    Response(
+                        questionnaire=self.qn,
+                        group=row.data["group"],
+                        channel=Channel.PAPER,
+                        submitted_at=now,
+                        stance=row.data["stance"],
+                        entered_by=actor,
+                    ),
+                    [
+                        CleanAnswer(by_pk[a["q"]], a["choices"], a["scale"], a["text"])
+                        for a in row.data["answers"]
+                    ],
+                )
+            )
+            if len(batch) >= 1000:
+                _save_responses(self.qn, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            _save_responses(self.qn, batch)
+            count += len(batch)
+        return {"responses": count}
+
+    @classmethod
+    def summary(cls, counts: dict[str, int]) -> str:
+        return _("已导入纸质问卷 %(n)s 份。") % {"n": counts.get("responses", 0)}
+
+
+def import_paper_responses(actor: Any, qn: Questionnaire, upload: Any) -> ImportRecord:
+    """Import paper questionnaires from an uploaded file (see PaperImporter)."""
+    return run_import(actor, PaperImporter(qn), upload)
 
 
 # ---------------------------------------------------------------- activities
@@ -823,7 +786,7 @@ def do_reply_comment(
 ) -> Comment:
     """及时回复社会各界和群众的质疑 (篇3 六(三)): records who replied and when."""
     access.require(actor, comment, "change")
-    comment = _locked(comment, version)
+    comment = lock(comment, version)
     reply = (reply or "").strip()
     if not reply:
         raise ActionError(_("请填写回复内容"), field="reply")
@@ -831,15 +794,7 @@ def do_reply_comment(
     comment.reply = reply
     comment.replied_by = actor
     comment.replied_at = timezone.now()
-    comment.version += 1
-    comment.save()
-    record(
-        actor,
-        "opinions.comment.reply",
-        comment,
-        before=before,
-        after=snapshot(comment, Comment.audit_fields),
-    )
+    save_and_record(actor, "opinions.comment.reply", comment, before=before)
     return comment
 
 
@@ -849,20 +804,12 @@ def do_mark_revision(
 ) -> Comment:
     """对拟做出的重大决策和重大项目进行修订完善: the comment changed the decision."""
     access.require(actor, comment, "change")
-    comment = _locked(comment, version)
+    comment = lock(comment, version)
     note = (note or "").strip()
     if revised and not note:
         raise ActionError(_("请说明据此作了哪些修订"), field="revision_note")
     before = snapshot(comment, Comment.audit_fields)
     comment.led_to_revision = revised
     comment.revision_note = note if revised else ""
-    comment.version += 1
-    comment.save()
-    record(
-        actor,
-        "opinions.comment.revision",
-        comment,
-        before=before,
-        after=snapshot(comment, Comment.audit_fields),
-    )
+    save_and_record(actor, "opinions.comment.revision", comment, before=before)
     return comment

@@ -55,6 +55,7 @@ class QuestionnaireForm(StyledForm):
 
 
 class QuestionForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     order = forms.IntegerField(label=_("题号"), min_value=1, max_value=999, required=False)
     kind = forms.ChoiceField(label=_("题型"), choices=QuestionKind.choices)
     text = forms.CharField(label=_("题目"), max_length=300)
@@ -103,6 +104,7 @@ def question_initial(question: Any) -> dict[str, Any]:
     else:
         text = "\n".join(question.choices)
     return {
+        "version": question.version,
         "order": question.order,
         "kind": question.kind,
         "text": question.text,
@@ -110,12 +112,6 @@ def question_initial(question: Any) -> dict[str, Any]:
         "is_stance": question.is_stance,
         "required": question.required,
     }
-
-
-class ImportForm(StyledForm):
-    file = forms.FileField(
-        label=_("XLSX 文件"), help_text=_("请使用本问卷的模板，每行一份纸质问卷。")
-    )
 
 
 class ActivityForm(StyledForm):

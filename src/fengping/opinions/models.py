@@ -137,6 +137,7 @@ class Question(Scoped):
     stances = models.JSONField(default=list, blank=True)
     is_stance = models.BooleanField(_("态度题"), default=False)
     required = models.BooleanField(_("必答"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = "questionnaire__matter__department__path"
     audit_fields: ClassVar[tuple[str, ...]] = (

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from fengping.matters.models import Matter
 from fengping.org import access
+from fengping.schemebook import registry
+from fengping.schemes.model import MajorityRule
 
 from .models import (
     SCALE_MAX,
@@ -225,6 +227,24 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
         revisions=comment_counts["revisions"],
         activities={k: activities.get(k, 0) for k in ActivityKind.values},
     )
+
+
+def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityRule | None:
+    """The scheme's majority rule when the share opposed breaches it, else None — the same
+    `MajorityRule.breached` the decision refusals use. The rule comes from the frozen
+    scheme of the matter's latest assessment, or the scheme's current version before one."""
+    assessment = matter.assessments.order_by("-started_at").first()  # type: ignore[attr-defined]
+    if assessment is not None:
+        scheme = assessment.scheme
+    else:
+        try:
+            scheme = registry.get(matter.scheme_key)
+        except LookupError:
+            return None
+    rule = scheme.majority_rule
+    if rule is None or not rule.breached(summary.oppose_rate):
+        return None
+    return rule
 
 
 def matter_texts(matter: Matter) -> list[str]:

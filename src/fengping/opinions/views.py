@@ -22,10 +22,11 @@ from django.views.decorators.http import require_POST
 from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
+from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
 from fengping.core.paging import paginate
 from fengping.core.policy import authenticated, public
-from fengping.core.xlsx import XLSX_MIME, check_upload
+from fengping.core.text import clean_text
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -34,7 +35,6 @@ from .forms import (
     ActivityForm,
     AttachmentForm,
     CommentForm,
-    ImportForm,
     QuestionForm,
     QuestionnaireForm,
     ReplyForm,
@@ -114,6 +114,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "matter": matter,
             "summary": summary,
+            "majority_breach": queries.majority_breach(matter, summary),
             "chart": _chart_data(summary),
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
@@ -249,7 +250,9 @@ def _question_page(
             if question is None:
                 actions.do_add_question(request.user, qn, **fields)
             else:
-                actions.do_update_question(request.user, question, **fields)
+                actions.do_update_question(
+                    request.user, question, version=data["version"], **fields
+                )
         except ActionError as exc:
             form.add_action_error(exc)
         else:
@@ -348,27 +351,27 @@ def responses_export(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def import_paper(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk, "change")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
-            result = actions.import_paper_responses(request.user, qn, data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-    return render(
+    return import_page(
         request,
-        "opinions/import.html",
-        {"matter": qn.matter, "qn": qn, "form": form, "result": result, "tab": "questionnaires"},
+        actions.PaperImporter(qn),
+        crumbs=[
+            (_("评估事项"), reverse("matters:list")),
+            (qn.matter.title[:24], reverse("matters:detail", args=[qn.matter_id])),
+            (_("征求意见"), reverse("opinions:matter", args=[qn.matter_id])),
+            (qn.title, reverse("opinions:questionnaire", args=[qn.pk])),
+        ],
+        template_url=reverse("opinions:import_template", args=[qn.pk]),
+        heading=_("导入纸质问卷：%(t)s") % {"t": qn.title},
+        note=_(
+            "每行一份纸质问卷。单选题填写选项文字或序号；多选题用顿号分隔；量表题填写 1–5；文字题照录原文。"
+        ),
     )
 
 
 @authenticated
 def import_template(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk)
-    response = HttpResponse(actions.template_workbook(qn), content_type=XLSX_MIME)
-    response["Content-Disposition"] = f'attachment; filename="fengping-questionnaire-{qn.pk}.xlsx"'
-    return response
+    return template_download(actions.PaperImporter(qn))
 
 
 # ---------------------------------------------------------------- activities
@@ -664,11 +667,12 @@ def _raw_answers(request: HttpRequest, questions: list[Question]) -> dict[int, A
     raw: dict[int, Any] = {}
     for q in questions:
         name = f"q{q.pk}"
-        raw[q.pk] = (
-            request.POST.getlist(name)
-            if q.kind == QuestionKind.MULTIPLE
-            else request.POST.get(name)
-        )
+        if q.kind == QuestionKind.MULTIPLE:
+            raw[q.pk] = request.POST.getlist(name)
+        else:
+            value = request.POST.get(name)
+            # The public form is no StyledForm: keep control characters out here too.
+            raw[q.pk] = clean_text(value, multiline=True) if value is not None else None
     return raw
 
 

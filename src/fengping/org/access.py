@@ -6,7 +6,8 @@ department belongs to, but their supervisor membership lets them change nothing.
 may change a row is declared by the model (`change_roles`). Superusers see and change all.
 
 Every list goes through `visible()`, every object through `get_for_user()`, and every
-action re-checks with `require()` inside its transaction.
+action re-checks with `require()` inside its transaction. A *user* is changed only by an
+administrator whose subtrees hold every membership of that user (`_manageable_users`).
 """
 
 from __future__ import annotations
@@ -99,9 +100,11 @@ def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M
     roles: frozenset[str] = getattr(model, "change_roles", frozenset())
     paths = scope.view_paths if need == "view" else scope.change_paths(roles)
     if model is User:
+        if need == "change":
+            return _manageable_users(queryset, paths)
         # A user belongs to every department they hold a role in; anyone may see themselves.
         members = Membership.objects.filter(_prefix_q("department__path", paths)).values("user_id")
-        mine = Q(pk=user.pk) if need == "view" and user.is_authenticated else Q(pk__in=[])
+        mine = Q(pk=user.pk) if user.is_authenticated else Q(pk__in=[])
         if not paths:
             return queryset.filter(mine)
         return queryset.filter(Q(pk__in=members) | mine)
@@ -111,6 +114,21 @@ def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M
     if lookup is None:
         raise TypeError(f"{model.__name__} declares no scope_path_lookup; it cannot be scoped")
     return queryset.filter(_prefix_q(lookup, paths))
+
+
+def _manageable_users(queryset: QuerySet[M], admin_paths: frozenset[str]) -> QuerySet[M]:
+    """The users an administrator of `admin_paths` may manage (edit, deactivate, reset the
+    password of, give or take roles): every one of their memberships lies inside those
+    subtrees. One role in the administrator's department is not enough — the person may
+    also head another bureau, or be the superuser — and a user without any membership
+    belongs to nobody's subtree, so only a superuser manages them. Superusers are managed
+    by no administrator."""
+    if not admin_paths:
+        return queryset.none()
+    inside = _prefix_q("department__path", admin_paths)
+    members = Membership.objects.filter(inside).values("user_id")
+    outsiders = Membership.objects.exclude(inside).values("user_id")
+    return queryset.filter(pk__in=members).exclude(pk__in=outsiders).exclude(is_superuser=True)
 
 
 def _queryset(model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:

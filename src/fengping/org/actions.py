@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from fengping.audit.chain import record, snapshot
-from fengping.core.errors import ActionError, ConflictError
+from fengping.audit.chain import record, save_and_record, snapshot
+from fengping.core.concurrency import lock
+from fengping.core.errors import ActionError
 
 from . import access
 from .models import (
@@ -25,17 +26,6 @@ from .models import (
     Role,
     User,
 )
-
-
-def _locked(obj: Any, version: int | None) -> Any:
-    """Re-read the row under lock and refuse if someone saved it since the form was shown."""
-    fresh = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-    if version is not None and fresh.version != version:
-        raise ConflictError(
-            _("“%(obj)s”已被他人修改（版本 %(theirs)s，您的版本 %(yours)s），请刷新后重新编辑。")
-            % {"obj": fresh, "theirs": fresh.version, "yours": version}
-        )
-    return fresh
 
 
 def _require_admin_under(actor: Any, department: Department | None) -> None:
@@ -107,7 +97,7 @@ def do_update_department(
     short_name: str | None = None,
 ) -> Department:
     access.require(actor, dept, "change")
-    dept = _locked(dept, version)
+    dept = lock(dept, version)
     before = snapshot(dept, Department.audit_fields)
     code = _clean_code(code)
     if Department.objects.filter(code=code).exclude(pk=dept.pk).exists():
@@ -138,22 +128,14 @@ def do_update_department(
             child.path = dept.path + child.path[len(old_path) :]
             child.depth += shift
             child.save(update_fields=["path", "depth"])
-    dept.version += 1
-    dept.save()
-    record(
-        actor,
-        "org.department.update",
-        dept,
-        before=before,
-        after=snapshot(dept, Department.audit_fields),
-    )
+    save_and_record(actor, "org.department.update", dept, before=before)
     return dept
 
 
 @transaction.atomic
 def do_delete_department(actor: Any, dept: Department) -> None:
     access.require(actor, dept, "change")
-    dept = _locked(dept, None)
+    dept = lock(dept)
     if dept.children.exists():
         raise ActionError(_("“%(dept)s”还有下级部门，不能删除；可以改为停用。") % {"dept": dept})
     if dept.memberships.exists():
@@ -225,6 +207,8 @@ def do_create_user(
     )
     _check_password(password, user)
     user.set_password(password)
+    # A generated password was shown to the administrator: it is good for the first login only.
+    user.must_change_password = generated is not None
     user.save()
     Membership.objects.create(user=user, department=department, role=role)
     after = snapshot(user, User.audit_fields)
@@ -245,8 +229,8 @@ def do_update_user(
     email: str,
     is_active: bool,
 ) -> User:
-    access.require(actor, target, "change")
-    target = _locked(target, version)
+    access.require(actor, target, "change")  # every membership inside the actor's subtree
+    target = lock(target, version)
     if target.pk == getattr(actor, "pk", None) and not is_active:
         raise ActionError(_("不能停用自己的账号"), field="is_active")
     before = snapshot(target, User.audit_fields)
@@ -257,34 +241,35 @@ def do_update_user(
         email.strip(),
         is_active,
     )
-    target.version += 1
-    target.save()
-    record(
-        actor, "org.user.update", target, before=before, after=snapshot(target, User.audit_fields)
-    )
+    save_and_record(actor, "org.user.update", target, before=before)
     return target
 
 
 @transaction.atomic
-def do_update_own_profile(actor: User, *, real_name: str, phone: str, email: str) -> User:
-    me = User.objects.select_for_update().get(pk=actor.pk)
+def do_update_own_profile(
+    actor: User, *, real_name: str, phone: str, email: str, version: int | None = None
+) -> User:
+    me = lock(actor, version)
     before = snapshot(me, User.audit_fields)
     me.real_name, me.phone, me.email = real_name.strip(), phone.strip(), email.strip()
-    me.version += 1
-    me.save()
-    record(actor, "org.user.profile", me, before=before, after=snapshot(me, User.audit_fields))
+    save_and_record(actor, "org.user.profile", me, before=before)
     return me
 
 
 @transaction.atomic
-def do_reset_password(actor: Any, target: User, password: str | None = None) -> str:
-    """An administrator sets a new password; returns it (generated when not given)."""
+def do_reset_password(actor: Any, target: User) -> str:
+    """An administrator gives a user a temporary password and returns it, to be shown once
+    and handed over in person. The administrator knows it, so it is good for one login
+    only: the user must choose a new one before anything else (`must_change_password`).
+    The audit event records that a reset happened, never the password."""
     access.require(actor, target, "change")
-    password = password or secrets.token_urlsafe(9)
+    target = User.objects.select_for_update().get(pk=target.pk)
+    password = secrets.token_urlsafe(9)
     _check_password(password, target)
     target.set_password(password)
-    target.save(update_fields=["password"])
-    record(actor, "org.user.reset_password", target)
+    target.must_change_password = True
+    target.save(update_fields=["password", "must_change_password"])
+    record(actor, "org.user.reset_password", target, after={"must_change_password": True})
     return password
 
 
@@ -294,9 +279,12 @@ def do_change_own_password(actor: User, old_password: str, new_password: str) ->
     if not me.check_password(old_password):
         raise ActionError(_("原密码不正确"), field="old_password")
     _check_password(new_password, me)
+    if new_password == old_password:
+        raise ActionError(_("新密码不能与原密码相同"), field="new_password1")
     me.set_password(new_password)
-    me.save(update_fields=["password"])
-    actor.password = me.password
+    me.must_change_password = False
+    me.save(update_fields=["password", "must_change_password"])
+    actor.password, actor.must_change_password = me.password, False
     record(actor, "org.user.change_password", me)
 
 
@@ -307,6 +295,9 @@ def do_change_own_password(actor: User, old_password: str, new_password: str) ->
 def do_add_membership(actor: Any, user: User, department: Department, role: str) -> Membership:
     _require_admin_under(actor, department)
     access.require(actor, department, "view")
+    # Giving a role is managing the person: one role in the actor's department is not
+    # enough when the person also holds roles elsewhere (or is the superuser).
+    access.require(actor, user, "change")
     if role not in Role.values:
         raise ActionError(_("未知的角色：%(role)s") % {"role": role}, field="role")
     try:
@@ -331,6 +322,7 @@ def do_add_membership(actor: Any, user: User, department: Department, role: str)
 def do_remove_membership(actor: Any, membership: Membership) -> None:
     access.require(actor, membership, "change")
     user = membership.user
+    access.require(actor, user, "change")
     if user.pk == getattr(actor, "pk", None) and membership.role == Role.ADMIN:
         raise ActionError(_("不能移除自己的系统管理员角色，以免无人管理"))
     before = snapshot(membership, Membership.audit_fields)
@@ -380,18 +372,10 @@ def do_save_leadership_group(
             after=snapshot(group, LeadershipGroup.audit_fields),
         )
         return group
-    group = _locked(group, version)
+    group = lock(group, version)
     before = snapshot(group, LeadershipGroup.audit_fields)
     group.name, group.office, group.duties = name.strip(), office, duties
-    group.version += 1
-    group.save()
-    record(
-        actor,
-        "org.leadership.update",
-        group,
-        before=before,
-        after=snapshot(group, LeadershipGroup.audit_fields),
-    )
+    save_and_record(actor, "org.leadership.update", group, before=before)
     return group
 
 

@@ -109,9 +109,3 @@ class LeaderForm(StyledForm):
     def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = users  # type: ignore[attr-defined]
-
-
-class ImportForm(StyledForm):
-    file = forms.FileField(
-        label=_("XLSX 文件"), help_text=_("工作表“部门”和/或“用户”，格式见模板。")
-    )

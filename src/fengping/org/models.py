@@ -120,6 +120,9 @@ class User(AbstractUser):
     phone = models.CharField(_("手机"), max_length=30, blank=True)
     position = models.CharField(_("职务"), max_length=60, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Set when an administrator chose the password (reset, or generated at creation): the
+    # administrator knows it, so the user must replace it before doing anything else.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False, editable=False)
 
     change_roles: ClassVar[frozenset[str]] = ADMIN_ROLES
     audit_fields: ClassVar[tuple[str, ...]] = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -17,14 +16,13 @@ from django.views.decorators.http import require_POST
 
 from fengping.core import listing
 from fengping.core.errors import ActionError
+from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
 from fengping.core.policy import authenticated
-from fengping.core.xlsx import XLSX_MIME, check_upload
 
 from . import access, actions, imports
 from .forms import (
     DepartmentForm,
-    ImportForm,
     LeaderForm,
     LeadershipGroupForm,
     MembershipForm,
@@ -286,19 +284,20 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "title": _("重置密码"),
             "crumbs": [USER_CRUMB, (target.display_name, reverse("org:user", args=[target.pk]))],
-            "question": _("为 %(u)s 生成新密码吗？") % {"u": target.display_name},
-            "consequence": _("原密码立即失效；新密码只显示一次，请当面或通过安全渠道告知本人。"),
+            "question": _("为 %(u)s 生成临时密码吗？") % {"u": target.display_name},
+            "consequence": _(
+                "原密码立即失效；临时密码只显示一次，请当面告知本人。"
+                "本人用它登录后必须先设置自己的新密码，才能继续使用。"
+            ),
             "cancel_url": reverse("org:user", args=[target.pk]),
-            "confirm_label": _("生成新密码"),
+            "confirm_label": _("生成临时密码"),
         },
     )
 
 
 @authenticated
 def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk)
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以分配角色"))
+    target = access.get_for_user(request.user, User, pk, need="change")
     form = MembershipForm(request.POST or None, departments=_admin_departments(request.user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -449,21 +448,16 @@ def leader_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def import_workbook(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以批量导入"))
-    form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = check_upload(form.cleaned_data["file"], settings.FENGPING_UPLOAD_MAX_BYTES)
-            result = imports.import_org_workbook(request.user, data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-    return render(request, "org/import.html", {"form": form, "result": result})
+    return import_page(
+        request,
+        imports.OrgImporter(),
+        crumbs=[],
+        template_url=reverse("org:import_template"),
+        heading=_("批量导入部门和人员"),
+        note=_("上级部门须已存在或在本表中排在前面；同一用户名出现多行表示兼任多个角色。"),
+    )
 
 
 @authenticated
 def import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(imports.template_workbook(), content_type=XLSX_MIME)
-    response["Content-Disposition"] = 'attachment; filename="fengping-org-template.xlsx"'
-    return response
+    return template_download(imports.OrgImporter())

@@ -1,6 +1,8 @@
 """`fengping score isra`: score a table of GB/T 20984 scenarios from CSV.
 
-Reads columns asset_value, threat_frequency, vuln_severity (optional measure_effect) and
+Reads a CSV in UTF-8 (with or without BOM) or GB18030/GBK — what Chinese Excel saves —
+through the Django-free `fengping.tabular` (the same decoder as the web imports), with
+columns asset_value, threat_frequency, vuln_severity (optional measure_effect) and
 writes the same rows with likelihood, loss, risk_value and risk_level added. Every row is
 checked first; if any is bad, each bad row is reported with its line number and nothing is
 written (a half-written result would be mistaken for a whole one).
@@ -9,11 +11,11 @@ written (a half-written result would be mistaken for a whole one).
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fengping.scoring import risk_by_matrix, risk_by_multiplication
+from fengping.tabular import ReadError, csv_rows, decode_text
 
 from .methods import isra_bands, isra_default_calculation, isra_tables
 from .model import Scheme
@@ -49,22 +51,30 @@ def score_csv(
     tables = isra_tables(scheme) if calculation == "matrix" else None
     report = CsvReport()
     try:
-        text = source.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        report.errors.append(f"{source}: 不是 UTF-8 编码的 CSV / not a UTF-8 CSV file")
+        decoded = decode_text(source.read_bytes())
+        rows = csv_rows(decoded.text)
+        first = next(rows, None)
+    except ReadError as exc:
+        report.errors.append(f"{source}: {exc.message}")
         return report
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = [h.strip() for h in (first[1] if first else [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         report.errors.append(
             f"{source}: 第 1 行缺少列 / line 1 lacks column(s): {', '.join(missing)}"
         )
         return report
-    reader.fieldnames = header
     out_rows: list[dict[str, str]] = []
-    for line, row in enumerate(reader, start=2):
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+    try:
+        numbered = [
+            (line, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header)})
+            for line, cells in rows
+        ]
+    except ReadError as exc:
+        report.errors.append(f"{source}: {exc.message}")
+        return report
+    for line, row in numbered:
+        if not any(row.values()):
             continue
         try:
             ia = _int(row["asset_value"], "asset_value", 1, 5)
@@ -84,7 +94,7 @@ def score_csv(
         else:
             result = risk_by_multiplication(ia, t, v, measure_effect=effect, bands=bands)
             likelihood, loss = f"{result.likelihood:.2f}", f"{result.loss:.2f}"
-        out = {key: (value if value is not None else "") for key, value in row.items() if key}
+        out = {key: value for key, value in row.items() if key}
         out.update(
             likelihood=likelihood, loss=loss, risk_value=str(result.risk), risk_level=result.band
         )

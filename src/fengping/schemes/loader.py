@@ -109,12 +109,51 @@ def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+# YAML anchors and aliases let a small file stand for a huge tree (each alias repeats a
+# whole subtree): a "billion laughs" file of a few hundred bytes would make the key check
+# and validation walk every copy for hours. The built-in schemes have a few thousand nodes;
+# this leaves room for a city's far larger one. Checked here, so the web upload, the data
+# directory and `fengping scheme check` all refuse such a file before expanding it.
+MAX_EXPANDED_NODES = 200_000
+
+
+def expanded_size(root: yaml.Node | None) -> int:
+    """Number of YAML nodes once every alias is expanded, computed without expanding
+    (each node is measured once, so this is linear in the size of the file)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a cycle counts once; SafeLoader refuses recursive aliases
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = total
+        return total
+
+    return size(root) if root is not None else 0
+
+
 def _parse_yaml(text: str, source: str) -> Any:
     loader = UniqueKeySafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise SchemeError(source, [Issue("", "文件为空", "the file is empty")])
+        if expanded_size(node) > MAX_EXPANDED_NODES:
+            raise SchemeError(
+                source,
+                [
+                    Issue(
+                        "",
+                        "文件展开后过大（YAML 锚点/别名重复引用过多）",
+                        "the file is too large once its YAML aliases are expanded",
+                    )
+                ],
+            )
         duplicates = list(_duplicate_keys(node, ""))
         if duplicates:
             raise SchemeError(source, duplicates)

@@ -325,6 +325,10 @@ class MajorityRule(_Model):
     tag: Tag | None = None
     note: str | None = None
 
+    def breached(self, oppose_rate: float | None) -> bool:
+        """More than ``threshold`` of those who stated a stance oppose (no stance: no)."""
+        return oppose_rate is not None and oppose_rate > self.threshold
+
 
 class Gate(_Model):
     """A decision that is blocked unless conditions hold, e.g. 未经风险评估不得裁决."""

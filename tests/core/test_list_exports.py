@@ -41,6 +41,7 @@ def start(org, user, department, title):
         ("/org/departments/", "/org/departments/export.xlsx"),
         ("/audit/", "/audit/export.xlsx"),
         ("/org/leadership/", "/org/leadership/export.xlsx"),
+        ("/imports/", "/imports/export.xlsx"),
     ],
 )
 def test_each_list_page_links_its_export_with_the_filters(org, login, page, export):
@@ -144,3 +145,24 @@ def test_list_pages_and_exports_run_the_same_queries_for_3_rows_as_for_30(org, l
     few = [_queries(client, u) for u in urls]
     add(27, 3, matter)
     assert [_queries(client, u) for u in urls] == few
+
+
+def test_import_records_export_is_scoped_and_leaves_out_what_is_revealed_once(org, login):
+    from fengping.core.models import ImportRecord
+
+    ImportRecord.objects.create(
+        importer="fengping.org.imports.OrgImporter",
+        title="导入部门和人员",
+        actor=org.rsj_handler,
+        scope_path=org.rsj.path,
+        file_name="=人员\x01.xlsx",
+        sha256="0" * 64,
+        status="failed",
+        error_count=3,
+        reveal=[["rsj_new", "Secret-password-1"]],
+    )
+    table = rows(login(org.rsj_head).get("/imports/export.xlsx?status=failed"))
+    assert table[0] == ["时间", "导入内容", "文件", "SHA-256", "导入人", "行数", "状态"]
+    assert table[1][2] == "'=人员\ufffd.xlsx" and "3 处错误" in table[1][6]
+    assert "Secret-password-1" not in str(table)
+    assert rows(login(org.zjj_handler).get("/imports/export.xlsx"))[1:] == []

@@ -28,6 +28,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from fengping.core import listing  # noqa: E402
 from fengping.matters.models import Matter  # noqa: E402
 from fengping.org.demo import load_demo  # noqa: E402
 from fengping.org.models import Department, User  # noqa: E402
@@ -65,12 +66,19 @@ def main() -> None:
     print(f"{Matter.objects.count():,} matters on {connection.vendor}")
     client = Client(HTTP_HOST="localhost")
     client.force_login(admin)
+    # A "next" link deep in the list: keyset paging costs the same on page 1 and page 1,000.
+    middle = Matter.objects.order_by("-id").values_list("id", flat=True)[n // 2]
+    deep = listing._cursor(Matter(id=middle), ("-id",))
     for url in [
         "/matters/",
         "/matters/?page=1000",
+        f"/matters/?after={deep}",
         "/matters/?status=assessing&year=2024",
         "/matters/?q=基准事项 99",
+        f"/api/matters?after={deep}",
+        "/assessments/",
         "/org/users/",
+        "/audit/",
         "/",
     ]:
         times = []
@@ -82,8 +90,16 @@ def main() -> None:
                 times.append(time.perf_counter() - start)
             assert response.status_code == 200, (url, response.status_code)
         print(
-            f"  {url:<42} median {statistics.median(times) * 1000:7.1f} ms   {len(ctx.captured_queries):3d} queries"
+            f"  {url[:42]:<42} median {statistics.median(times) * 1000:7.1f} ms   {len(ctx.captured_queries):3d} queries"
         )
+
+    start = time.perf_counter()
+    response = client.get("/matters/export.xlsx?year=2024")
+    assert response.status_code == 200
+    print(
+        f"  export of year 2024 ({Matter.objects.filter(year=2024).count():,} rows)"
+        f"   {time.perf_counter() - start:5.1f} s   {len(response.content) // 1024:,} KB"
+    )
 
 
 if __name__ == "__main__":

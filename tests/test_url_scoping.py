@@ -206,8 +206,10 @@ PAGES: dict[str, dict[str, bool]] = {
         "opinions:matter": READ,
         "opinions:questionnaire_create": CHANGE,
         "opinions:activities": READ,
+        "opinions:activities_export": READ,
         "opinions:activity_create": CHANGE,
         "opinions:comments": READ,
+        "opinions:comments_export": READ,
         "opinions:comment_create": CHANGE,
     },
     "matter_document": {
@@ -252,6 +254,7 @@ PAGES: dict[str, dict[str, bool]] = {
         "opinions:questionnaire_close": CHANGE,
         "opinions:question_add": CHANGE,
         "opinions:responses": READ,
+        "opinions:responses_export": READ,
         "opinions:import": CHANGE,
         "opinions:import_template": READ,
     },

@@ -211,6 +211,10 @@ DEFAULT_FROM_EMAIL = conf.envstr("FENGPING_EMAIL_FROM", "fengping@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
 FENGPING_PAGE_SIZE = 50
+# A list export holds at most this many rows; a longer list is cut with a note saying so.
+# An export is built within the request: 50,000 rows take about 20 s on a small server,
+# well inside the 120 s worker timeout of `fengping serve`.
+FENGPING_EXPORT_MAX_ROWS = conf.envint("FENGPING_EXPORT_MAX_ROWS", 50_000)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/tokens/", desk.token_create, name="token_create"),
     path("me/tokens/<int:token_id>/revoke/", desk.token_revoke, name="token_revoke"),
     path("imports/", import_views.records, name="import_records"),
+    path("imports/export.xlsx", import_views.records_export, name="import_records_export"),
     path("imports/<int:pk>/", import_views.record, name="import_record"),
     path("imports/<int:pk>/progress/", import_views.progress, name="import_progress"),
     path("i18n/setlang/", desk.set_language, name="set_language"),

@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from fengping.assessments import actions
+from fengping.assessments.lists import ASSESSMENTS
 from fengping.assessments.models import (
     Answer,
     Assessment,
@@ -24,6 +24,7 @@ from fengping.assessments.models import (
     ReviewResult,
     RiskFactor,
 )
+from fengping.core import listing
 from fengping.matters.actions import supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
@@ -339,20 +340,14 @@ def _factor_out(f: RiskFactor) -> dict[str, Any]:
     return data
 
 
-@router.get("/assessments", response=list[AssessmentRow])
-@paginate(PageNumberPagination, page_size=50)
-def list_assessments(
-    request: HttpRequest, status: str = "", step: str = "", grade: str = ""
-) -> Any:
-    """可见的风险评估，可按状态、当前步骤、风险等级筛选。"""
-    qs = access.visible(request.user, Assessment.objects.all())
-    if status:
-        qs = qs.filter(status=status)
-    if step:
-        qs = qs.filter(current_step=step)
-    if grade:
-        qs = qs.filter(grade=grade)
-    return qs
+AssessmentFilters = listing.api_filters(ASSESSMENTS, "AssessmentFilters")
+
+
+@router.get("/assessments", response=listing.api_page_schema(AssessmentRow, "AssessmentPage"))
+def list_assessments(request: HttpRequest, filters: Query[AssessmentFilters]) -> Any:  # type: ignore[valid-type]
+    """可见的风险评估，可按状态、当前步骤、风险等级、部门（含下级）筛选；按键翻页
+    （把 `next` 作为 `after` 传回）。"""
+    return listing.api_page(ASSESSMENTS, request.user, filters.model_dump())  # type: ignore[attr-defined]
 
 
 @router.get("/assessments/{assessment_id}", response=AssessmentOut)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
-from fengping.matters import actions, queries
+from fengping.core import listing
+from fengping.matters import actions
+from fengping.matters.lists import MATTERS
 from fengping.matters.models import DesignationBody, Matter, MatterKind
 from fengping.org import access
 from fengping.org.models import Department
@@ -77,28 +79,23 @@ def _dept(request: HttpRequest, pk: int | None) -> Department | None:
     return dept
 
 
-@router.get("/matters", response=list[MatterOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_matters(
-    request: HttpRequest,
-    q: str = "",
-    status: str = "",
-    grade: str = "",
-    department: str = "",
-    category: str = "",
-    year: str = "",
-) -> Any:
-    """可见的评估事项，可按状态、等级、部门、领域、年度筛选。"""
-    params = {
-        "q": q,
-        "status": status,
-        "grade": grade,
-        "department": department,
-        "category": category,
-        "year": year,
-    }
-    qs, _f = queries.filtered(request.user, params)
-    return qs.prefetch_related("assisting_departments")
+MatterFilters = listing.api_filters(MATTERS, "MatterFilters")
+
+
+@router.get("/matters", response=listing.api_page_schema(MatterOut, "MatterPage"))
+def list_matters(request: HttpRequest, filters: Query[MatterFilters]) -> Any:  # type: ignore[valid-type]
+    """可见的评估事项，可按关键词、状态、等级、部门（含下级）、领域、方案、年度筛选。
+    按键翻页：把上一页的 `next` 作为 `after` 传回；`count` 超过上限时 `count_capped` 为真。
+    无法识别的筛选值被忽略并在 `messages` 中说明。"""
+    page = listing.api_page(MATTERS, request.user, filters.model_dump())  # type: ignore[attr-defined]
+    page["items"] = _with_assisting(page["items"])
+    return page
+
+
+def _with_assisting(matters: list[Matter]) -> list[Matter]:
+    """One query for the assisting departments of a whole page."""
+    prefetch_related_objects(matters, "assisting_departments")
+    return matters
 
 
 @router.get("/matters/{matter_id}", response=MatterOut)

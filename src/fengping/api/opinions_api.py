@@ -7,11 +7,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
+from fengping.core import listing
 from fengping.matters.models import Matter
 from fengping.opinions import actions, queries
+from fengping.opinions.lists import COMMENTS
 from fengping.opinions.models import Comment, CommentChannel
 from fengping.org import access
 
@@ -108,18 +109,24 @@ def opinion_summary(request: HttpRequest, matter_id: int) -> Any:
     return queries.matter_opinion_summary(_matter(request, matter_id))
 
 
-@router.get("/matters/{matter_id}/comments", response=list[CommentOut])
-@paginate(PageNumberPagination, page_size=50)
+CommentFilters = listing.api_filters(COMMENTS, "CommentFilters")
+
+
+@router.get(
+    "/matters/{matter_id}/comments", response=listing.api_page_schema(CommentOut, "CommentPage")
+)
 def list_comments(
-    request: HttpRequest, matter_id: int, unanswered: bool = False, channel: str = ""
+    request: HttpRequest,
+    matter_id: int,
+    filters: Query[CommentFilters],  # type: ignore[valid-type]
+    unanswered: bool = False,
 ) -> Any:
-    """事项的意见；unanswered=true 只列待回复的质疑。"""
-    qs = Comment.objects.filter(matter=_matter(request, matter_id))
-    if unanswered:
-        qs = qs.filter(is_query=True, replied_at__isnull=True)
-    if channel:
-        qs = qs.filter(channel=channel)
-    return qs.order_by("-created_at", "-id")
+    """事项的意见，可按关键词、类别（show=unanswered/queries/revised）、渠道、是否已回复筛选；
+    unanswered=true 即 show=unanswered（旧参数，仍然有效）。"""
+    params = filters.model_dump()  # type: ignore[attr-defined]
+    if unanswered and not params["show"]:
+        params["show"] = "unanswered"
+    return listing.api_page(COMMENTS, request.user, params, _matter(request, matter_id))
 
 
 @router.post("/matters/{matter_id}/comments", response={201: CommentOut})

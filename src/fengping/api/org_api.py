@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
 
+from fengping.core import listing
 from fengping.org import access, actions
+from fengping.org.lists import DEPARTMENTS, USERS
 from fengping.org.models import Department, DepartmentKind, Membership, User
 
 router = Router(tags=["org"])
@@ -79,16 +80,13 @@ def me(request: HttpRequest) -> Any:
     ).get(pk=request.user.pk)
 
 
-@router.get("/departments", response=list[DepartmentOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_departments(request: HttpRequest, q: str = "", kind: str = "") -> Any:
-    """可见的部门（按树形顺序）。"""
-    qs = access.visible(request.user, Department.objects.all())
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs.order_by("path")
+DepartmentFilters = listing.api_filters(DEPARTMENTS, "DepartmentFilters")
+
+
+@router.get("/departments", response=listing.api_page_schema(DepartmentOut, "DepartmentPage"))
+def list_departments(request: HttpRequest, filters: Query[DepartmentFilters]) -> Any:  # type: ignore[valid-type]
+    """可见的部门（按树形顺序），可按名称或编码、类型筛选。"""
+    return listing.api_page(DEPARTMENTS, request.user, filters.model_dump())  # type: ignore[attr-defined]
 
 
 @router.get("/departments/{dept_id}", response=DepartmentOut)
@@ -145,17 +143,21 @@ def _users(request: HttpRequest) -> Any:
     )
 
 
-@router.get("/users", response=list[UserOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_users(request: HttpRequest, q: str = "", department_id: int | None = None) -> Any:
-    """可见的用户。"""
-    qs = _users(request)
-    if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(real_name__icontains=q))
-    if department_id:
-        dept = access.get_for_user(request.user, Department, department_id)
-        qs = qs.filter(memberships__department__path__startswith=dept.path).distinct()
-    return qs.order_by("username")
+UserFilters = listing.api_filters(USERS, "UserFilters")
+
+
+@router.get("/users", response=listing.api_page_schema(UserOut, "UserPage"))
+def list_users(
+    request: HttpRequest,
+    filters: Query[UserFilters],  # type: ignore[valid-type]
+    department_id: int | None = None,
+) -> Any:
+    """可见的用户，可按姓名、用户名或手机，部门（含下级）、角色筛选；按用户名按键翻页。
+    `department_id` 是 `department` 的旧名称，仍然有效。"""
+    params = filters.model_dump()  # type: ignore[attr-defined]
+    if department_id is not None and not params["department"]:
+        params["department"] = str(department_id)
+    return listing.api_page(USERS, request.user, params)
 
 
 @router.get("/users/{user_id}", response=UserOut)

@@ -5,6 +5,7 @@ from . import views
 app_name = "assessments"
 urlpatterns = [
     path("", views.assessment_list, name="list"),
+    path("export.xlsx", views.assessment_export, name="export"),
     path("start/<int:matter_pk>/", views.assessment_start, name="start"),
     path("matters/<int:matter_pk>/decide/", views.matter_decide, name="matter_decide"),
     path("<int:pk>/", views.assessment_detail, name="detail"),

@@ -23,16 +23,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengping.core import listing
 from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
 from fengping.core.pages import form_page
-from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
 from fengping.org import access
-from fengping.org.models import Department, User
+from fengping.org.models import User
 from fengping.procedure import engine
 
 from . import actions, rules
@@ -55,6 +55,7 @@ from .forms import (
     ScoreForm,
     SendBackForm,
 )
+from .lists import ASSESSMENTS
 from .models import (
     Answer,
     ArchiveDocument,
@@ -164,51 +165,12 @@ def _form_error(form: Any) -> str:
 
 @authenticated
 def assessment_list(request: HttpRequest) -> HttpResponse:
-    qs = (
-        access.visible(request.user, Assessment.objects.all())
-        .select_related("matter__department")
-        .defer("scheme_snapshot")
-    )
-    f = {k: (request.GET.get(k) or "").strip() for k in ("status", "step", "grade", "department")}
-    if f["status"]:
-        qs = qs.filter(status=f["status"])
-    if f["step"]:
-        qs = qs.filter(current_step=f["step"])
-    if f["grade"]:
-        qs = qs.filter(grade=f["grade"])
-    if f["department"].isdigit():
-        dept = access.get_for_user(request.user, Department, int(f["department"]))
-        qs = qs.filter(matter__department__path__startswith=dept.path)
-    page = paginate(request, qs)
-    steps: dict[str, str] = {}
-    grades: dict[str, str] = {}
-    for a in page.object_list:
-        for s in a.scheme.procedure.steps:
-            steps.setdefault(s.code, s.label)
-        for g in a.scheme.grades:
-            grades.setdefault(g.code, g.label)
-        a.step_label = steps.get(a.current_step, a.current_step)
-    from fengping.schemebook import registry
+    return listing.render_list(request, ASSESSMENTS)
 
-    for entry in registry.entries():
-        if entry.scheme.kind == "ssra":
-            for s in entry.scheme.procedure.steps:
-                steps.setdefault(s.code, s.label)
-            for g in entry.scheme.grades:
-                grades.setdefault(g.code, g.label)
-    return render(
-        request,
-        "assessments/list.html",
-        {
-            "page": page,
-            "qs": query_without_page(request),
-            "f": f,
-            "statuses": AssessmentStatus.choices,
-            "steps": sorted(steps.items(), key=lambda kv: list(steps).index(kv[0])),
-            "grades": sorted(grades.items()),
-            "departments": access.visible(request.user, Department.objects.filter(is_active=True)),
-        },
-    )
+
+@authenticated
+def assessment_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, ASSESSMENTS)
 
 
 # ------------------------------------------------------------------ start

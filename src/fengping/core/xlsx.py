@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ActionError
@@ -18,26 +23,53 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A cell starting with one of these is run as a formula by spreadsheet programs
 # (CSV/formula injection); exports prefix such text with an apostrophe.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """One stored value as an exportable cell.
+
+    Never fails on a stored value: characters the XLSX format cannot hold (C0 controls
+    such as \\x0b or \\x01, which an API client or an old import may have stored) are
+    replaced by U+FFFD instead of making openpyxl raise; text that looks like a formula is
+    neutralised with a leading apostrophe; an aware datetime is written in the local time
+    zone (the format has no time zones and openpyxl refuses aware values); any other object
+    is written as its text.
+    """
+    if value is None or isinstance(value, bool | int | float | Decimal):
+        return value
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        return value
+    if isinstance(value, dt.date | dt.time):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
-def write_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
-    """Build an XLSX: each sheet is (title, header, rows); text that looks like a formula is
-    neutralised, so an exported name such as "=HYPERLINK(...)" stays text."""
+def write_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Build an XLSX: each sheet is (title, header, rows); `sheets` may be a generator, read
+    one sheet at a time. Every cell goes through `safe_cell`, so an exported name such as
+    "=HYPERLINK(...)" stays text and a control character in a stored value never turns
+    the export into a server error."""
     wb = Workbook(write_only=True)
     for title, header, rows in sheets:
-        ws = wb.create_sheet(title=title[:31])
-        ws.append(list(header))
+        ws = wb.create_sheet(title=safe_sheet_title(title))
+        ws.append([safe_cell(str(h)) for h in header])
         for row in rows:
             ws.append([safe_cell(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def safe_sheet_title(title: str) -> str:
+    """A sheet title Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", _SHEET_FORBIDDEN.sub("_", str(title)))[:31]
+    return cleaned or "Sheet"
 
 
 def open_workbook(data: bytes) -> Any:

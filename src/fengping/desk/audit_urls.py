@@ -5,5 +5,6 @@ from . import audit_views as views
 app_name = "audit"
 urlpatterns = [
     path("", views.events, name="events"),
+    path("export.xlsx", views.events_export, name="export"),
     path("<int:seq>/", views.event, name="event"),
 ]

@@ -9,10 +9,17 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.models import Event
-from fengping.core.paging import paginate, query_without_page
+from fengping.core import listing
+from fengping.core.listing import Column, DateRangeFilter, ListSpec, SearchFilter
 from fengping.core.policy import authenticated
 from fengping.org import access
 from fengping.org.models import Role
@@ -38,31 +45,76 @@ def _require_reader(user: Any) -> None:
         raise PermissionDenied(_("只有系统管理员和督查人员可以查看审计日志"))
 
 
+EVENTS = ListSpec(
+    name="audit",
+    title=gettext_lazy("审计日志"),
+    queryset=visible_events,
+    order=("-seq",),
+    keyset=True,
+    filters=(
+        SearchFilter(
+            "action",
+            gettext_lazy("操作"),
+            ("action",),
+            lookup="startswith",
+            placeholder=gettext_lazy("操作（前缀，例如 org.user）"),
+        ),
+        SearchFilter(
+            "actor",
+            gettext_lazy("操作人"),
+            ("actor_name",),
+            lookup="exact",
+            placeholder=gettext_lazy("操作人用户名"),
+        ),
+        SearchFilter("object", gettext_lazy("对象"), ("object_repr",)),
+        DateRangeFilter("at", gettext_lazy("时间"), field="at__date"),
+    ),
+    columns=(
+        Column(
+            gettext_lazy("序号"),
+            lambda e: e.seq,
+            html=lambda e: listing.link(reverse("audit:event", args=[e.seq]), f"#{e.seq}"),
+        ),
+        Column(
+            gettext_lazy("时间"),
+            lambda e: e.at,
+            html=lambda e: date_format(localtime(e.at), "Y年n月j日 H:i:s"),
+            css="text-nowrap text-secondary",
+        ),
+        Column(gettext_lazy("操作人"), lambda e: e.actor_name),
+        Column(
+            gettext_lazy("操作"),
+            lambda e: e.action,
+            html=lambda e: format_html("<code>{}</code>", e.action),
+        ),
+        Column(gettext_lazy("对象类型"), lambda e: e.object_type, page=False),
+        Column(gettext_lazy("对象编号"), lambda e: e.object_id, page=False),
+        Column(
+            gettext_lazy("对象"),
+            lambda e: e.object_repr,
+            html=lambda e: Truncator(e.object_repr).chars(50),
+        ),
+        Column(
+            gettext_lazy("哈希"),
+            lambda e: e.hash,
+            html=lambda e: format_html('<code class="small">{}</code>', e.hash[:12]),
+        ),
+    ),
+    empty_title=gettext_lazy("没有符合条件的审计事件"),
+    export_url=lambda: reverse("audit:export"),
+)
+
+
 @authenticated
 def events(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
-    qs = visible_events(request.user)
-    action = request.GET.get("action", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    obj = request.GET.get("object", "").strip()
-    if action:
-        qs = qs.filter(action__startswith=action)
-    if actor:
-        qs = qs.filter(actor_name=actor)
-    if obj:
-        qs = qs.filter(object_repr__icontains=obj)
-    page = paginate(request, qs.order_by("-seq"))
-    return render(
-        request,
-        "audit/events.html",
-        {
-            "page": page,
-            "qs": query_without_page(request),
-            "action": action,
-            "actor": actor,
-            "object": obj,
-        },
-    )
+    return listing.render_list(request, EVENTS)
+
+
+@authenticated
+def events_export(request: HttpRequest) -> HttpResponse:
+    _require_reader(request.user)
+    return listing.export(request, EVENTS)
 
 
 @authenticated

@@ -9,11 +9,16 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy, ngettext
 
+from fengping.core import listing
 from fengping.core.imports import Importer
+from fengping.core.listing import ChoiceFilter, Column, DateRangeFilter, ListSpec
 from fengping.core.models import ImportRecord, ImportStatus
-from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.org import access
 
@@ -55,22 +60,56 @@ def _importer_class(record: ImportRecord) -> type[Importer] | None:
     return cls if isinstance(cls, type) and issubclass(cls, Importer) else None
 
 
+def _status(r: ImportRecord) -> str:
+    if r.status == ImportStatus.FAILED:
+        return ngettext("%(s)s（%(n)s 处错误）", "%(s)s（%(n)s 处错误）", r.error_count) % {
+            "s": r.get_status_display(),
+            "n": r.error_count,
+        }
+    return str(r.get_status_display())
+
+
+IMPORT_RECORDS = ListSpec(
+    name="imports",
+    title=gettext_lazy("导入记录"),
+    # The errors and what a background import reveals once stay out of the list.
+    queryset=lambda user: visible_imports(user).defer("errors", "reveal", "counts"),
+    order=("-id",),
+    keyset=True,
+    filters=(
+        ChoiceFilter(
+            "status", gettext_lazy("状态"), ImportStatus.choices, all_label=gettext_lazy("全部状态")
+        ),
+        DateRangeFilter("created", gettext_lazy("时间"), field="created_at__date"),
+    ),
+    columns=(
+        Column(
+            gettext_lazy("时间"),
+            lambda r: r.created_at,
+            html=lambda r: listing.link(
+                r.get_absolute_url(), date_format(localtime(r.created_at), "Y-m-d H:i")
+            ),
+        ),
+        Column(gettext_lazy("导入内容"), lambda r: r.title),
+        Column(gettext_lazy("文件"), lambda r: r.file_name),
+        Column(gettext_lazy("SHA-256"), lambda r: r.sha256, page=False),
+        Column(gettext_lazy("导入人"), lambda r: r.actor.real_name or r.actor.username),
+        Column(gettext_lazy("行数"), lambda r: r.total_rows),
+        Column(gettext_lazy("状态"), _status),
+    ),
+    empty_title=gettext_lazy("还没有导入记录"),
+    export_url=lambda: reverse("import_records_export"),
+)
+
+
 @authenticated
 def records(request: HttpRequest) -> HttpResponse:
-    qs = visible_imports(request.user)
-    status = request.GET.get("status", "")
-    if status in ImportStatus.values:
-        qs = qs.filter(status=status)
-    return render(
-        request,
-        "core/import_records.html",
-        {
-            "page": paginate(request, qs),
-            "qs": query_without_page(request),
-            "status": status,
-            "statuses": ImportStatus.choices,
-        },
-    )
+    return listing.render_list(request, IMPORT_RECORDS)
+
+
+@authenticated
+def records_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, IMPORT_RECORDS)
 
 
 @authenticated

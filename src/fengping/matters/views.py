@@ -13,20 +13,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
 from fengping.core.pages import form_page
-from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
 from fengping.core.registry import matter_panels as matter_panel_registry
-from fengping.core.xlsx import XLSX_MIME, write_workbook
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
 
-from . import actions, queries
+from . import actions
 from .forms import ConsultationForm, DesignateForm, DocumentForm, MatterForm, PlanFilingForm
-from .models import Matter, MatterDocument, MatterStatus
+from .lists import MATTERS
+from .models import Matter, MatterDocument
 
 CRUMB = (gettext_lazy("评估事项"), "/matters/")
 
@@ -67,61 +67,12 @@ def _form(request: HttpRequest, initial: dict[str, Any]) -> MatterForm:
 
 @authenticated
 def matter_list(request: HttpRequest) -> HttpResponse:
-    qs, f = queries.filtered(request.user, request.GET)
-    page = paginate(request, qs)
-    context = {
-        "page": page,
-        "qs": query_without_page(request),
-        "f": f,
-        "statuses": MatterStatus.choices,
-        "departments": access.visible(request.user, Department.objects.filter(is_active=True)),
-        # The filter choices come from the schemes and the year range, not from scanning
-        # the matters: a DISTINCT over hundreds of thousands of rows per page view is slow.
-        "categories": queries.category_options(),
-        "years": queries.year_options(request.user),
-        "grades": queries.grade_options(),
-    }
-    template = "matters/_rows.html" if request.htmx else "matters/matter_list.html"
-    return render(request, template, context)
+    return listing.render_list(request, MATTERS)
 
 
 @authenticated
 def matter_export(request: HttpRequest) -> HttpResponse:
-    qs, _f = queries.filtered(request.user, request.GET)
-    rows = (
-        [
-            m.year,
-            m.title,
-            m.get_kind_display(),
-            m.category_label,
-            _("是") if m.must_assess else _("否"),
-            m.department.name,
-            m.lead_department.name if m.lead_department else "",
-            m.deciding_authority,
-            m.planned_decision_date,
-            m.get_status_display(),
-            m.grade_label,
-            m.created_at.date(),
-        ]
-        for m in qs.iterator(chunk_size=1000)
-    )
-    header = [
-        _("年度"),
-        _("事项名称"),
-        _("类型"),
-        _("所属领域"),
-        _("必须评估"),
-        _("责任主体"),
-        _("牵头部门"),
-        _("决定机关"),
-        _("计划决策日期"),
-        _("状态"),
-        _("风险等级"),
-        _("登记日期"),
-    ]
-    response = HttpResponse(write_workbook([(_("评估事项"), header, rows)]), content_type=XLSX_MIME)
-    response["Content-Disposition"] = 'attachment; filename="fengping-matters.xlsx"'
-    return response
+    return listing.export(request, MATTERS)
 
 
 @authenticated

@@ -13,9 +13,19 @@ urlpatterns = [
     ),
     path("matters/<int:pk>/opinions/activities/", views.activities, name="activities"),
     path(
+        "matters/<int:pk>/opinions/activities/export.xlsx",
+        views.activities_export,
+        name="activities_export",
+    ),
+    path(
         "matters/<int:pk>/opinions/activities/new/", views.activity_create, name="activity_create"
     ),
     path("matters/<int:pk>/opinions/comments/", views.comments, name="comments"),
+    path(
+        "matters/<int:pk>/opinions/comments/export.xlsx",
+        views.comments_export,
+        name="comments_export",
+    ),
     path("matters/<int:pk>/opinions/comments/new/", views.comment_create, name="comment_create"),
     path("opinions/questionnaires/<int:pk>/", views.questionnaire_detail, name="questionnaire"),
     path(
@@ -37,6 +47,11 @@ urlpatterns = [
         "opinions/questionnaires/<int:pk>/questions/new/", views.question_add, name="question_add"
     ),
     path("opinions/questionnaires/<int:pk>/responses/", views.responses, name="responses"),
+    path(
+        "opinions/questionnaires/<int:pk>/responses/export.xlsx",
+        views.responses_export,
+        name="responses_export",
+    ),
     path("opinions/questionnaires/<int:pk>/import/", views.import_paper, name="import"),
     path(
         "opinions/questionnaires/<int:pk>/import/template.xlsx",

@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
 from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
-from fengping.core.paging import paginate, query_without_page
+from fengping.core.paging import paginate
 from fengping.core.policy import authenticated, public
 from fengping.core.text import clean_text
 from fengping.matters.models import Matter
@@ -42,10 +42,10 @@ from .forms import (
     lines,
     question_initial,
 )
+from .lists import ACTIVITIES, COMMENTS, RESPONSES
 from .models import (
     Activity,
     ActivityKind,
-    Answer,
     Attachment,
     Channel,
     Comment,
@@ -339,42 +339,13 @@ def questionnaire_close(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def responses(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk)
-    group, channel, stance = (
-        request.GET.get("group", ""),
-        request.GET.get("channel", ""),
-        request.GET.get("stance", ""),
-    )
-    qs = qn.responses.select_related("entered_by").prefetch_related(
-        Prefetch(
-            "answers",
-            Answer.objects.select_related("question").order_by("question__order", "question_id"),
-        )
-    )
-    if group:
-        qs = qs.filter(group=group)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if stance == "none":
-        qs = qs.filter(stance="")
-    elif stance:
-        qs = qs.filter(stance=stance)
-    page = paginate(request, qs.order_by("-submitted_at", "-id"))
-    return render(
-        request,
-        "opinions/responses.html",
-        {
-            "matter": qn.matter,
-            "qn": qn,
-            "page": page,
-            "qs": query_without_page(request),
-            "group": group,
-            "channel": channel,
-            "stance": stance,
-            "channels": Channel.choices,
-            "stances": Stance.choices,
-            "tab": "questionnaires",
-        },
-    )
+    context = {"matter": qn.matter, "qn": qn, "tab": "questionnaires"}
+    return listing.render_list(request, RESPONSES, qn, context=context)
+
+
+@authenticated
+def responses_export(request: HttpRequest, pk: int) -> HttpResponse:
+    return listing.export(request, RESPONSES, _questionnaire(request, pk))
 
 
 @authenticated
@@ -409,24 +380,17 @@ def import_template(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def activities(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk)
-    kind = request.GET.get("kind", "")
-    qs = matter.opinion_activities.prefetch_related("attachments")
-    if kind:
-        qs = qs.filter(kind=kind)
-    page = paginate(request, qs.order_by("-date", "-id"))
-    return render(
-        request,
-        "opinions/activities.html",
-        {
-            "matter": matter,
-            "page": page,
-            "qs": query_without_page(request),
-            "kind": kind,
-            "kinds": ActivityKind.choices,
-            "can_change": access.can(request.user, matter, "change"),
-            "tab": "activities",
-        },
-    )
+    context = {
+        "matter": matter,
+        "can_change": access.can(request.user, matter, "change"),
+        "tab": "activities",
+    }
+    return listing.render_list(request, ACTIVITIES, matter, context=context)
+
+
+@authenticated
+def activities_export(request: HttpRequest, pk: int) -> HttpResponse:
+    return listing.export(request, ACTIVITIES, _matter(request, pk))
 
 
 @authenticated
@@ -521,35 +485,17 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 @authenticated
 def comments(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk)
-    show, channel = request.GET.get("show", ""), request.GET.get("channel", "")
-    qs = matter.opinion_comments.select_related("replied_by")
-    if show == "unanswered":
-        qs = qs.filter(is_query=True, replied_at__isnull=True)
-    elif show == "queries":
-        qs = qs.filter(is_query=True)
-    elif show == "revised":
-        qs = qs.filter(led_to_revision=True)
-    if channel:
-        qs = qs.filter(channel=channel)
-    q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(Q(content__icontains=q) | Q(reply__icontains=q))
-    page = paginate(request, qs.order_by("-created_at", "-id"))
-    return render(
-        request,
-        "opinions/comments.html",
-        {
-            "matter": matter,
-            "page": page,
-            "qs": query_without_page(request),
-            "show": show,
-            "channel": channel,
-            "q": q,
-            "channels": CommentChannel.choices,
-            "can_change": access.can(request.user, matter, "change"),
-            "tab": "comments",
-        },
-    )
+    context = {
+        "matter": matter,
+        "can_change": access.can(request.user, matter, "change"),
+        "tab": "comments",
+    }
+    return listing.render_list(request, COMMENTS, matter, context=context)
+
+
+@authenticated
+def comments_export(request: HttpRequest, pk: int) -> HttpResponse:
+    return listing.export(request, COMMENTS, _matter(request, pk))
 
 
 @authenticated

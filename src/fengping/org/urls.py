@@ -5,12 +5,14 @@ from . import views
 app_name = "org"
 urlpatterns = [
     path("departments/", views.departments, name="departments"),
+    path("departments/export.xlsx", views.departments_export, name="departments_export"),
     path("departments/new/", views.department_create, name="department_create"),
     path("departments/<int:pk>/", views.department, name="department"),
     path("departments/<int:pk>/edit/", views.department_edit, name="department_edit"),
     path("departments/<int:pk>/delete/", views.department_delete, name="department_delete"),
     path("departments/<int:pk>/leadership/", views.leadership_edit, name="leadership_edit"),
     path("leadership/", views.leadership_groups, name="leadership_groups"),
+    path("leadership/export.xlsx", views.leadership_export, name="leadership_export"),
     path("leadership/<int:pk>/members/add/", views.leader_add, name="leader_add"),
     path("leadership/members/<int:pk>/remove/", views.leader_remove, name="leader_remove"),
     path("users/", views.users, name="users"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page
-from fengping.core.paging import paginate, query_without_page
 from fengping.core.policy import authenticated
-from fengping.core.xlsx import XLSX_MIME, write_workbook
 
 from . import access, actions, imports
 from .forms import (
@@ -30,6 +29,7 @@ from .forms import (
     UserCreateForm,
     UserEditForm,
 )
+from .lists import DEPARTMENTS, LEADERSHIP_GROUPS, USERS, visible_users
 from .models import ADMIN_ROLES, Department, LeadershipGroup, LeadershipMember, Membership, User
 
 
@@ -46,26 +46,13 @@ USER_CRUMB = (gettext_lazy("人员与角色"), "/org/users/")
 
 @authenticated
 def departments(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    qs = access.visible(request.user, Department.objects.all()).annotate(
-        member_count=Count("memberships")
-    )
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
-    if kind:
-        qs = qs.filter(kind=kind)
-    page = paginate(request, qs.order_by("path"))
-    context = {
-        "page": page,
-        "qs": query_without_page(request),
-        "q": q,
-        "kind": kind,
-        "kinds": Department._meta.get_field("kind").choices,
-        "can_create": access.is_org_admin(request.user),
-    }
-    template = "org/_department_rows.html" if request.htmx else "org/departments.html"
-    return render(request, template, context)
+    context = {"can_create": access.is_org_admin(request.user)}
+    return listing.render_list(request, DEPARTMENTS, context=context)
+
+
+@authenticated
+def departments_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, DEPARTMENTS)
 
 
 @authenticated
@@ -201,69 +188,18 @@ def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_users(user: Any) -> Any:
-    return access.visible(user, User.objects.all()).prefetch_related(
-        Prefetch("memberships", Membership.objects.select_related("department"))
-    )
+    return visible_users(user)
 
 
 @authenticated
 def users(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    dept_id = request.GET.get("department", "")
-    role = request.GET.get("role", "")
-    qs = _visible_users(request.user)
-    if q:
-        qs = qs.filter(Q(username__icontains=q) | Q(real_name__icontains=q) | Q(phone__icontains=q))
-    member_filter = Q()
-    if dept_id:
-        dept = access.get_for_user(request.user, Department, dept_id)
-        member_filter &= Q(department__path__startswith=dept.path)
-    if role:
-        member_filter &= Q(role=role)
-    if dept_id or role:
-        qs = qs.filter(pk__in=Membership.objects.filter(member_filter).values("user_id"))
-    page = paginate(request, qs.order_by("username"))
-    context = {
-        "page": page,
-        "qs": query_without_page(request),
-        "q": q,
-        "department_id": dept_id,
-        "role": role,
-        "roles": Membership._meta.get_field("role").choices,
-        "departments": access.visible(request.user, Department.objects.all()),
-        "can_create": access.is_org_admin(request.user),
-    }
-    template = "org/_user_rows.html" if request.htmx else "org/users.html"
-    return render(request, template, context)
+    context = {"can_create": access.is_org_admin(request.user)}
+    return listing.render_list(request, USERS, context=context)
 
 
 @authenticated
 def users_export(request: HttpRequest) -> HttpResponse:
-    qs = _visible_users(request.user).order_by("username")
-    rows = (
-        [
-            u.username,
-            u.real_name,
-            u.position,
-            u.phone,
-            u.email,
-            "；".join(f"{m.department.name}·{m.get_role_display()}" for m in u.memberships.all()),
-            _("是") if u.is_active else _("否"),
-        ]
-        for u in qs.iterator(chunk_size=1000)
-    )
-    data = write_workbook(
-        [
-            (
-                _("人员"),
-                [_("用户名"), _("姓名"), _("职务"), _("手机"), _("邮箱"), _("任职"), _("启用")],
-                rows,
-            )
-        ]
-    )
-    response = HttpResponse(data, content_type=XLSX_MIME)
-    response["Content-Disposition"] = 'attachment; filename="fengping-users.xlsx"'
-    return response
+    return listing.export(request, USERS)
 
 
 @authenticated
@@ -415,22 +351,13 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def leadership_groups(request: HttpRequest) -> HttpResponse:
-    groups = (
-        access.visible(request.user, LeadershipGroup.objects.all())
-        .select_related("department", "office")
-        .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
-        .order_by("department__path")
-    )
-    page = paginate(request, groups)
-    return render(
-        request,
-        "org/leadership_groups.html",
-        {
-            "page": page,
-            "qs": query_without_page(request),
-            "can_create": access.is_org_admin(request.user),
-        },
-    )
+    context = {"can_create": access.is_org_admin(request.user)}
+    return listing.render_list(request, LEADERSHIP_GROUPS, context=context)
+
+
+@authenticated
+def leadership_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, LEADERSHIP_GROUPS)
 
 
 @authenticated

@@ -19,6 +19,7 @@ upload is visible on the very next request in every process.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -239,6 +240,23 @@ def scan() -> tuple[list[Entry], list[Problem]]:
     return [entries[k] for k in sorted(entries)], problems
 
 
+def version() -> str:
+    """A short fingerprint of what `entries()` would return: it changes whenever a built-in,
+    dropped or uploaded scheme changes. Costs one small query and a directory listing,
+    without parsing anything, so callers can cache what they derive from the schemes
+    (filter options, labels) by it."""
+    parts = [f"b:{e.scheme.key}:{e.scheme.content_hash}" for e in list_entries() if e.builtin]
+    directory = drop_dir()
+    if directory.is_dir():
+        for path in sorted(directory.iterdir()):
+            if path.suffix in SCHEME_SUFFIXES and path.is_file():
+                stat = path.stat()
+                parts.append(f"f:{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
+    rows = UploadedScheme.objects.filter(is_active=True).order_by("key")
+    parts.extend(f"u:{key}:{h}" for key, h in rows.values_list("key", "content_hash"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def entries() -> list[Entry]:
     """Every available scheme, sorted by key."""
     return scan()[0]
@@ -310,6 +328,7 @@ __all__ = [
     "entry",
     "get",
     "get_version",
+    "version",
     "problems",
     "reserved_key",
     "scan",

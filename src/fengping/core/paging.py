@@ -18,9 +18,3 @@ def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -
     raw = (request.GET.get("page") or "")[:9]
     return paginator.get_page(raw if raw.isascii() and raw.isdigit() else 1)
 
-
-def query_without_page(request: HttpRequest) -> str:
-    """The current filters as a query string, for the pager's links."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()

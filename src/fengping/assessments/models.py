@@ -391,7 +391,9 @@ class ChecklistAnswer(Scoped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dimension}[{self.item_no}] {self.answer}"
+        # Shown in the audit log: the question as the scheme words it, and the answer.
+        text = self.item_text if len(self.item_text) <= 40 else self.item_text[:39] + "…"
+        return f"{text} · {self.get_answer_display()}"
 
     @property
     def audit_scope_path(self) -> str:

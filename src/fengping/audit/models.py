@@ -60,6 +60,13 @@ class Event(models.Model):
         raise TypeError("audit events are append-only")
 
     @property
+    def action_label(self) -> str:
+        """The action as people read it (登记评估事项), from the apps' registered labels."""
+        from .labels import label
+
+        return label(self.action)
+
+    @property
     def actor_display(self) -> str:
         """The actor's name as people know it now (the stored username if the account is gone)."""
         from django.contrib.auth import get_user_model

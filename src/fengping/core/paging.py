@@ -17,4 +17,3 @@ def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -
     paginator = Paginator(queryset, per_page or settings.FENGPING_PAGE_SIZE)
     raw = (request.GET.get("page") or "")[:9]
     return paginator.get_page(raw if raw.isascii() and raw.isdigit() else 1)
-

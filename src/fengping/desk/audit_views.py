@@ -84,9 +84,12 @@ EVENTS = ListSpec(
         Column(gettext_lazy("操作人"), lambda e: e.actor_name),
         Column(
             gettext_lazy("操作"),
-            lambda e: e.action,
-            html=lambda e: format_html("<code>{}</code>", e.action),
+            lambda e: e.action_label,
+            html=lambda e: format_html(
+                '{} <code class="small text-secondary">{}</code>', e.action_label, e.action
+            ),
         ),
+        Column(gettext_lazy("操作代码"), lambda e: e.action, page=False),
         Column(gettext_lazy("对象类型"), lambda e: e.object_type, page=False),
         Column(gettext_lazy("对象编号"), lambda e: e.object_id, page=False),
         Column(

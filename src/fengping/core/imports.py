@@ -144,7 +144,9 @@ class RowError:
             where += _("第 %(row)s 行") % {"row": self.row}
         if self.column:
             where += _("“%(col)s”列") % {"col": self.column}
-        return f"{where}：{self.message}" if where else self.message
+        if not where:
+            return self.message
+        return _("%(where)s：%(message)s") % {"where": where, "message": self.message}
 
 
 class RowInvalid(Exception):

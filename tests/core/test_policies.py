@@ -56,6 +56,7 @@ def test_only_expected_views_are_for_org_admins():
     """fengping.org.policy.org_admin: organisation administrators (and superusers)."""
     assert routes_with("org_admin") == [
         "org/departments/new/",
+        "org/import/",
         "org/users/new/",
         "reports/template/",
         "schemes/<slug:key>/active/",

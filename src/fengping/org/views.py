@@ -444,7 +444,8 @@ def leader_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- import
 
 
-@authenticated
+# The importer re-checks in authorize(): the same rule holds for the API and the CLI.
+@org_admin(gettext_lazy("只有系统管理员可以批量导入"))
 def import_workbook(request: HttpRequest) -> HttpResponse:
     return import_page(
         request,

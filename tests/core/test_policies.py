@@ -1,6 +1,13 @@
 """Every page says who may open it: a view without a policy decorator fails here."""
 
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from fengping.core.policy import role_gate
 
 
 def walk(patterns, prefix=""):
@@ -37,6 +44,80 @@ def test_only_expected_views_are_public():
         "q/<str:token>/",
         "q/<str:token>/thanks/",
     ]
+
+
+def routes_with(policy):
+    return sorted(
+        route for route, view in walk(get_resolver().url_patterns) if view.fengping_policy == policy
+    )
+
+
+def test_only_expected_views_are_for_org_admins():
+    """fengping.org.policy.org_admin: organisation administrators (and superusers)."""
+    assert routes_with("org_admin") == [
+        "org/departments/new/",
+        "org/import/",
+        "org/users/new/",
+        "reports/template/",
+        "schemes/<slug:key>/active/",
+        "schemes/upload/",
+    ]
+
+
+def test_only_expected_views_are_for_admins_and_supervisors():
+    """fengping.org.policy.admin_or_supervisor: the audit log."""
+    assert routes_with("admin_or_supervisor") == [
+        "audit/",
+        "audit/<int:seq>/",
+        "audit/export.xlsx",
+    ]
+
+
+def test_every_policy_is_known():
+    known = {"public", "authenticated", "org_admin", "admin_or_supervisor"}
+    policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
+    assert policies <= known
+
+
+def test_role_gate_checks_the_predicate_after_login():
+    def page(request):
+        return HttpResponse("ok")
+
+    gated = role_gate("tall", lambda user: getattr(user, "tall", False), "只有高个子可以进入")(page)
+    assert gated.fengping_policy == "tall" and gated.__name__ == "page"
+
+    request = RequestFactory().get("/x/")
+    request.user = AnonymousUser()
+    response = gated(request)
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+    request.user = type("U", (), {"is_authenticated": True, "tall": False})()
+    with pytest.raises(PermissionDenied, match="只有高个子可以进入"):
+        gated(request)
+
+    request.user.tall = True
+    assert gated(request).content == b"ok"
+
+
+def test_org_admin_gate(org, client, login):
+    url = "/org/departments/new/"
+    assert client.get(url).status_code == 302  # not logged in: to the login page
+    for user in (org.rsj_handler, org.supervisor):
+        response = login(user).get(url)
+        assert response.status_code == 403
+        assert "只有系统管理员可以新建部门" in response.content.decode()
+    assert login(org.admin).get(url).status_code == 200
+    assert login(org.superuser).get(url).status_code == 200
+
+
+def test_admin_or_supervisor_gate(org, client, login):
+    url = "/audit/"
+    assert client.get(url).status_code == 302
+    response = login(org.rsj_handler).get(url)
+    assert response.status_code == 403
+    assert "只有系统管理员和督查人员可以查看审计日志" in response.content.decode()
+    assert login(org.supervisor).get(url).status_code == 200
+    assert login(org.admin).get(url).status_code == 200
 
 
 def test_api_endpoints_require_auth_except_health(client, db):

@@ -8,13 +8,14 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import ActionError
 from .forms import StyledForm
 from .imports import Importer, run_import
+from .pages import submit
 from .xlsx import XLSX_MIME
 
 
@@ -43,39 +44,43 @@ def import_page(
     imported at once and its result shown here; a large one becomes a background job and
     the browser goes to its record, which shows the progress."""
     form = ImportFileForm(request.POST or None, request.FILES or None, importer=importer)
-    record = None
-    revealed: list[list[str]] = []
     refused = ""
     try:
         importer.authorize(request.user)  # PermissionDenied is a 403
     except ActionError as exc:  # e.g. a questionnaire still in draft: say why, import nothing
         refused = exc.message
-    if request.method == "POST" and not refused and form.is_valid():
-        try:
-            record = run_import(request.user, importer, form.cleaned_data["file"])
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            if record.background:
-                return redirect(record)
-            revealed = getattr(record, "revealed", [])
-    return render(
-        request,
-        "core/import.html",
-        {
-            "importer": importer,
-            "form": form,
-            "record": record,
-            "revealed": revealed,
-            "reveal_header": importer.reveal_header,
-            "summary": importer.summary(record.counts) if record else "",
-            "crumbs": crumbs,
-            "template_url": template_url,
-            "heading": heading,
-            "note": note,
-            "refused": refused,
-        },
-    )
+
+    def page(record: Any) -> HttpResponse:
+        return render(
+            request,
+            "core/import.html",
+            {
+                "importer": importer,
+                "form": form,
+                "record": record,
+                "revealed": getattr(record, "revealed", []) if record else [],
+                "reveal_header": importer.reveal_header,
+                "summary": importer.summary(record.counts) if record else "",
+                "crumbs": crumbs,
+                "template_url": template_url,
+                "heading": heading,
+                "note": note,
+                "refused": refused,
+            },
+        )
+
+    # A background job goes to its record (which shows the progress); a small file's
+    # result is shown here at once.
+    if not refused and (
+        done := submit(
+            request,
+            form,
+            lambda data: run_import(request.user, importer, data["file"]),
+            then=lambda record: record if record.background else page(record),
+        )
+    ):
+        return done
+    return page(None)
 
 
 def template_download(importer: Importer) -> HttpResponse:

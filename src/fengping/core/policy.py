@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 View = Callable[..., HttpResponse]
@@ -34,3 +35,23 @@ def authenticated(view: View) -> View:
 
     wrapper.fengping_policy = "authenticated"  # type: ignore[attr-defined]
     return wrapper
+
+
+def role_gate(name: str, predicate: Callable[[Any], bool], message: Any) -> Callable[[View], View]:
+    """A page-level role check as a decorator: a logged-in user for whom `predicate(user)`
+    is false gets a 403 showing `message` (give a lazy string: it is read per request);
+    an anonymous one is sent to log in as with `authenticated`. The view's policy is
+    `name`, so tests/core/test_policies.py can list which routes carry each gate."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not predicate(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        wrapper = authenticated(gated)
+        wrapper.fengping_policy = name  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,9 +19,9 @@ from django.utils.translation import gettext_lazy
 from fengping.audit.models import Event
 from fengping.core import listing
 from fengping.core.listing import Column, DateRangeFilter, ListSpec, SearchFilter
-from fengping.core.policy import authenticated
 from fengping.org import access
 from fengping.org.models import Role
+from fengping.org.policy import admin_or_supervisor
 
 
 def visible_events(user: Any) -> QuerySet[Event]:
@@ -40,9 +39,7 @@ def visible_events(user: Any) -> QuerySet[Event]:
     return Event.objects.filter(q)
 
 
-def _require_reader(user: Any) -> None:
-    if not (access.is_org_admin(user) or access.is_supervisor(user)):
-        raise PermissionDenied(_("只有系统管理员和督查人员可以查看审计日志"))
+reader = admin_or_supervisor(gettext_lazy("只有系统管理员和督查人员可以查看审计日志"))
 
 
 EVENTS = ListSpec(
@@ -108,21 +105,18 @@ EVENTS = ListSpec(
 )
 
 
-@authenticated
+@reader
 def events(request: HttpRequest) -> HttpResponse:
-    _require_reader(request.user)
     return listing.render_list(request, EVENTS)
 
 
-@authenticated
+@reader
 def events_export(request: HttpRequest) -> HttpResponse:
-    _require_reader(request.user)
     return listing.export(request, EVENTS)
 
 
-@authenticated
+@reader
 def event(request: HttpRequest, seq: int) -> HttpResponse:
-    _require_reader(request.user)
     found = visible_events(request.user).filter(seq=seq).first()
     if found is None:
         raise Http404(_("对象不存在或无权访问"))

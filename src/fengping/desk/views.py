@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -13,9 +15,8 @@ from django.views.i18n import set_language as django_set_language
 
 from fengping.api import tokens
 from fengping.api.models import ApiToken
-from fengping.core.errors import ActionError
 from fengping.core.models import TickRun
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated, public
 from fengping.core.registry import home_cards
 from fengping.org import access, actions
@@ -60,14 +61,14 @@ def profile(request: HttpRequest) -> HttpResponse:
             "email": user.email,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_update_own_profile(user, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("个人资料已保存"))
-            return redirect("profile")
+    if done := submit(
+        request,
+        form,
+        lambda d: actions.do_update_own_profile(user, **d),
+        then="profile",
+        success=_("个人资料已保存"),
+    ):
+        return done
     return render(
         request,
         "desk/profile.html",
@@ -84,17 +85,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 @authenticated
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_change_own_password(
-                request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password1"]
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            update_session_auth_hash(request, request.user)
-            messages.success(request, _("密码已修改"))
-            return redirect("profile")
+
+    def change(data: dict[str, Any]) -> None:
+        actions.do_change_own_password(request.user, data["old_password"], data["new_password1"])
+        update_session_auth_hash(request, request.user)
+
+    if done := submit(request, form, change, then="profile", success=_("密码已修改")):
+        return done
     return form_page(request, form, _("修改密码"), [(_("个人资料"), "/me/")], "/me/")
 
 
@@ -102,26 +99,24 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
-    if form.is_valid():
-        try:
-            _row, token = tokens.do_create_token(request.user, form.cleaned_data["name"])
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            # Shown once on the next page, then gone: only its hash is stored.
-            request.session["new_token"] = token
-    else:
+    if not form.is_valid():
         messages.error(request, _("请为令牌起一个名称"))
-    return redirect("profile")
+        return redirect("profile")
+
+    def create() -> None:
+        _row, token = tokens.do_create_token(request.user, form.cleaned_data["name"])
+        # Shown once on the next page, then gone: only its hash is stored.
+        request.session["new_token"] = token
+
+    return run_action(request, create, then="profile")
 
 
 @authenticated
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    try:
-        tokens.do_revoke_token(request.user, token_id)
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("令牌已撤销"))
-    return redirect("profile")
+    return run_action(
+        request,
+        lambda: tokens.do_revoke_token(request.user, token_id),
+        then="profile",
+        success=_("令牌已撤销"),
+    )

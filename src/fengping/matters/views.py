@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated
 from fengping.core.registry import matter_panels as matter_panel_registry
 from fengping.org import access
@@ -78,29 +78,32 @@ def matter_export(request: HttpRequest) -> HttpResponse:
 @authenticated
 def matter_create(request: HttpRequest) -> HttpResponse:
     form = _form(request, {"kind": "decision"})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def register(data: dict[str, Any]) -> Matter:
         scheme_key, _sep, category_code = data["category"].partition("/")
-        try:
-            matter = actions.do_register_matter(
-                request.user,
-                title=data["title"],
-                kind=data["kind"],
-                description=data["description"],
-                scheme_key=scheme_key,
-                category_code=category_code,
-                department=data["department"],
-                lead_department=data["lead_department"],
-                assisting_departments=list(data["assisting_departments"]),
-                deciding_authority=data["deciding_authority"],
-                planned_decision_date=data["planned_decision_date"],
-                confidential=data["confidential"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记评估事项“%(m)s”") % {"m": matter})
-            return redirect("matters:detail", matter.pk)
+        return actions.do_register_matter(
+            request.user,
+            title=data["title"],
+            kind=data["kind"],
+            description=data["description"],
+            scheme_key=scheme_key,
+            category_code=category_code,
+            department=data["department"],
+            lead_department=data["lead_department"],
+            assisting_departments=list(data["assisting_departments"]),
+            deciding_authority=data["deciding_authority"],
+            planned_decision_date=data["planned_decision_date"],
+            confidential=data["confidential"],
+        )
+
+    if done := submit(
+        request,
+        form,
+        register,
+        then=lambda matter: reverse("matters:detail", args=[matter.pk]),
+        success=lambda matter: _("已登记评估事项“%(m)s”") % {"m": matter},
+    ):
+        return done
     form.fields.pop("version")
     return render(
         request,
@@ -184,33 +187,32 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _form(request, initial)
     form.fields["department"].disabled = True
     form.fields["department"].required = False
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def update(data: dict[str, Any]) -> None:
         scheme_key, _sep, category_code = data["category"].partition("/")
-        try:
-            if scheme_key != matter.scheme_key:
-                raise ActionError(
-                    _("登记后不能更换评估方案；如需更换，请重新登记事项"), field="category"
-                )
-            actions.do_update_matter(
-                request.user,
-                matter,
-                version=data["version"],
-                title=data["title"],
-                kind=data["kind"],
-                description=data["description"],
-                category_code=category_code,
-                lead_department=data["lead_department"],
-                assisting_departments=list(data["assisting_departments"]),
-                deciding_authority=data["deciding_authority"],
-                planned_decision_date=data["planned_decision_date"],
-                confidential=data["confidential"],
+        if scheme_key != matter.scheme_key:
+            raise ActionError(
+                _("登记后不能更换评估方案；如需更换，请重新登记事项"), field="category"
             )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已保存"))
-            return redirect("matters:detail", matter.pk)
+        actions.do_update_matter(
+            request.user,
+            matter,
+            version=data["version"],
+            title=data["title"],
+            kind=data["kind"],
+            description=data["description"],
+            category_code=category_code,
+            lead_department=data["lead_department"],
+            assisting_departments=list(data["assisting_departments"]),
+            deciding_authority=data["deciding_authority"],
+            planned_decision_date=data["planned_decision_date"],
+            confidential=data["confidential"],
+        )
+
+    if done := submit(
+        request, form, update, then=reverse("matters:detail", args=[matter.pk]), success=_("已保存")
+    ):
+        return done
     return render(
         request,
         "matters/matter_form.html",
@@ -237,14 +239,14 @@ def matter_designate(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         initial={"body": matter.designated_by_body, "note": matter.designation_note},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_designate(request.user, matter, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记指定评估"))
-            return redirect("matters:detail", matter.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_designate(request.user, matter, **data),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("已登记指定评估"),
+    ):
+        return done
     return _simple(
         request,
         matter,
@@ -269,14 +271,14 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
             "until": matter.consultation_until,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_set_consultation(request.user, matter, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("公开征求意见设置已保存"))
-            return redirect("matters:detail", matter.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_set_consultation(request.user, matter, **data),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("公开征求意见设置已保存"),
+    ):
+        return done
     return _simple(
         request,
         matter,
@@ -290,14 +292,14 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
 def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
     matter = access.get_for_user(request.user, Matter, pk, need="change")
     form = PlanFilingForm(request.POST or None, offices=actions.supervising_offices(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_file_plan(request.user, matter, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记年度计划备案"))
-            return redirect("matters:detail", matter.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_file_plan(request.user, matter, **data),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("已登记年度计划备案"),
+    ):
+        return done
     return _simple(
         request,
         matter,
@@ -314,18 +316,17 @@ def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
 def document_add(request: HttpRequest, pk: int) -> HttpResponse:
     matter = access.get_for_user(request.user, Matter, pk, need="change")
     form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            actions.do_add_document(
-                request.user, matter, form.cleaned_data["file"], form.cleaned_data["note"]
-            )
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("文件已上传"))
-    else:
+    if not form.is_valid():
         messages.error(request, _("请选择文件"))
-    return redirect("matters:detail", matter.pk)
+        return redirect("matters:detail", matter.pk)
+    return run_action(
+        request,
+        lambda: actions.do_add_document(
+            request.user, matter, form.cleaned_data["file"], form.cleaned_data["note"]
+        ),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("文件已上传"),
+    )
 
 
 @authenticated

@@ -23,7 +23,7 @@ from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
 from fengping.core.import_views import import_page, template_download
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.paging import paginate
 from fengping.core.policy import authenticated, public
 from fengping.core.text import clean_text
@@ -146,23 +146,22 @@ def questionnaire_create(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     form.fields.pop("version")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            qn = actions.do_create_questionnaire(
-                request.user,
-                matter,
-                title=data["title"],
-                intro=data["intro"],
-                groups=lines(data["groups"]),
-                closes_at=data["closes_at"],
-                with_stance_question=data["with_stance_question"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已新建问卷，请继续添加题目"))
-            return redirect("opinions:questionnaire", qn.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_create_questionnaire(
+            request.user,
+            matter,
+            title=data["title"],
+            intro=data["intro"],
+            groups=lines(data["groups"]),
+            closes_at=data["closes_at"],
+            with_stance_question=data["with_stance_question"],
+        ),
+        then=lambda qn: reverse("opinions:questionnaire", args=[qn.pk]),
+        success=_("已新建问卷，请继续添加题目"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -207,24 +206,23 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     form.fields.pop("with_stance_question")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_update_questionnaire(
-                request.user,
-                qn,
-                version=data["version"],
-                title=data["title"],
-                intro=data["intro"],
-                groups=lines(data["groups"]),
-                closes_at=data["closes_at"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已保存"))
-            return redirect("opinions:questionnaire", qn.pk)
     back = reverse("opinions:questionnaire", args=[qn.pk])
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_update_questionnaire(
+            request.user,
+            qn,
+            version=data["version"],
+            title=data["title"],
+            intro=data["intro"],
+            groups=lines(data["groups"]),
+            closes_at=data["closes_at"],
+        ),
+        then=back,
+        success=_("已保存"),
+    ):
+        return done
     return form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
 
 
@@ -235,8 +233,8 @@ def _question_page(
         question_initial(question) if question else {"kind": QuestionKind.SINGLE, "required": True}
     )
     form = QuestionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data: dict[str, Any]) -> None:
         fields = {
             "kind": data["kind"],
             "text": data["text"],
@@ -246,19 +244,14 @@ def _question_page(
             "required": data["required"],
             "order": data["order"],
         }
-        try:
-            if question is None:
-                actions.do_add_question(request.user, qn, **fields)
-            else:
-                actions.do_update_question(
-                    request.user, question, version=data["version"], **fields
-                )
-        except ActionError as exc:
-            form.add_action_error(exc)
+        if question is None:
+            actions.do_add_question(request.user, qn, **fields)
         else:
-            messages.success(request, _("已保存题目"))
-            return redirect("opinions:questionnaire", qn.pk)
+            actions.do_update_question(request.user, question, version=data["version"], **fields)
+
     back = reverse("opinions:questionnaire", args=[qn.pk])
+    if done := submit(request, form, save, then=back, success=_("已保存题目")):
+        return done
     title = _("添加题目") if question is None else _("编辑题目")
     return form_page(request, form, title, _crumbs(qn.matter, (qn.title, back)), back)
 
@@ -290,13 +283,12 @@ def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
     qn = question.questionnaire
     back = reverse("opinions:questionnaire", args=[qn.pk])
     if request.method == "POST":
-        try:
-            actions.do_remove_question(request.user, question)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("已删除题目"))
-        return redirect(back)
+        return run_action(
+            request,
+            lambda: actions.do_remove_question(request.user, question),
+            then=back,
+            success=_("已删除题目"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -314,26 +306,24 @@ def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def questionnaire_publish(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk, "change")
-    try:
-        actions.do_publish(request.user, qn)
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("问卷已发布，公众可通过链接填写"))
-    return redirect("opinions:questionnaire", qn.pk)
+    return run_action(
+        request,
+        lambda: actions.do_publish(request.user, qn),
+        then=reverse("opinions:questionnaire", args=[qn.pk]),
+        success=_("问卷已发布，公众可通过链接填写"),
+    )
 
 
 @authenticated
 @require_POST
 def questionnaire_close(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk, "change")
-    try:
-        actions.do_close(request.user, qn)
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("问卷已结束，不再接受提交"))
-    return redirect("opinions:questionnaire", qn.pk)
+    return run_action(
+        request,
+        lambda: actions.do_close(request.user, qn),
+        then=reverse("opinions:questionnaire", args=[qn.pk]),
+        success=_("问卷已结束，不再接受提交"),
+    )
 
 
 @authenticated
@@ -404,25 +394,24 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             "date": timezone.localdate(),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            activity = actions.do_record_activity(
-                request.user,
-                matter,
-                kind=data["kind"],
-                date=data["date"],
-                place=data["place"],
-                participants=data["participants"],
-                participant_count=data["participant_count"],
-                minutes=data["minutes"],
-                uploads=[data["attachment"]] if data["attachment"] else [],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记%(k)s") % {"k": activity.get_kind_display()})
-            return redirect("opinions:activity", activity.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_record_activity(
+            request.user,
+            matter,
+            kind=data["kind"],
+            date=data["date"],
+            place=data["place"],
+            participants=data["participants"],
+            participant_count=data["participant_count"],
+            minutes=data["minutes"],
+            uploads=[data["attachment"]] if data["attachment"] else [],
+        ),
+        then=lambda activity: reverse("opinions:activity", args=[activity.pk]),
+        success=lambda activity: _("已登记%(k)s") % {"k": activity.get_kind_display()},
+    ):
+        return done
     back = reverse("opinions:activities", args=[matter.pk])
     return form_page(
         request,
@@ -462,16 +451,16 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     activity = access.get_for_user(request.user, Activity, pk, "change")
     form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            actions.do_add_attachment(request.user, activity, form.cleaned_data["file"])
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("已上传附件"))
-    else:
+    back = reverse("opinions:activity", args=[activity.pk])
+    if not form.is_valid():
         messages.error(request, _("请选择要上传的文件"))
-    return redirect("opinions:activity", activity.pk)
+        return redirect(back)
+    return run_action(
+        request,
+        lambda: actions.do_add_attachment(request.user, activity, form.cleaned_data["file"]),
+        then=back,
+        success=_("已上传附件"),
+    )
 
 
 @authenticated
@@ -502,24 +491,23 @@ def comments_export(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk, "change")
     form = CommentForm(request.POST or None, initial={"channel": CommentChannel.LETTER})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_add_comment(
-                request.user,
-                matter,
-                channel=data["channel"],
-                content=data["content"],
-                author_name=data["author_name"],
-                author_group=data["author_group"],
-                is_query=data["is_query"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记意见"))
-            return redirect("opinions:comments", matter.pk)
     back = reverse("opinions:comments", args=[matter.pk])
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_comment(
+            request.user,
+            matter,
+            channel=data["channel"],
+            content=data["content"],
+            author_name=data["author_name"],
+            author_group=data["author_group"],
+            is_query=data["is_query"],
+        ),
+        then=back,
+        success=_("已登记意见"),
+    ):
+        return done
     return form_page(request, form, _("登记意见"), _crumbs(matter, (_("意见与回复"), back)), back)
 
 
@@ -536,19 +524,16 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, initial={"reply": comment.reply, "version": comment.version}
     )
     back = reverse("opinions:comments", args=[comment.matter_id])
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_reply_comment(
-                request.user,
-                comment,
-                reply=form.cleaned_data["reply"],
-                version=form.cleaned_data["version"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已回复"))
-            return redirect(request.POST["next"] if _safe_next(request) else back)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_reply_comment(
+            request.user, comment, reply=data["reply"], version=data["version"]
+        ),
+        then=lambda _none: request.POST["next"] if _safe_next(request) else back,
+        success=_("已回复"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -567,19 +552,16 @@ def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"revision_note": comment.revision_note, "version": comment.version},
     )
     back = reverse("opinions:comments", args=[comment.matter_id])
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_mark_revision(
-                request.user,
-                comment,
-                note=form.cleaned_data["revision_note"],
-                version=form.cleaned_data["version"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已记录据此意见作出的修订"))
-            return redirect(back)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_mark_revision(
+            request.user, comment, note=data["revision_note"], version=data["version"]
+        ),
+        then=back,
+        success=_("已记录据此意见作出的修订"),
+    ):
+        return done
     return form_page(
         request,
         form,

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core import listing
-from fengping.core.errors import ActionError
 from fengping.core.import_views import import_page, template_download
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated
 
 from . import access, actions, imports
@@ -31,6 +30,7 @@ from .forms import (
 )
 from .lists import DEPARTMENTS, LEADERSHIP_GROUPS, USERS, visible_users
 from .models import ADMIN_ROLES, Department, LeadershipGroup, LeadershipMember, Membership, User
+from .policy import org_admin
 
 
 def _admin_departments(user: Any) -> Any:
@@ -83,31 +83,28 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@authenticated
+@org_admin(gettext_lazy("只有系统管理员可以新建部门"))
 def department_create(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以新建部门"))
     parents = _admin_departments(request.user)
     initial = {"parent": request.GET.get("parent"), "kind": "unit", "is_active": True}
     form = DepartmentForm(request.POST or None, parents=parents, initial=initial)
     form.fields.pop("is_active")
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            dept = actions.do_create_department(
-                request.user,
-                name=data["name"],
-                short_name=data["short_name"],
-                code=data["code"],
-                kind=data["kind"],
-                parent=data["parent"],
-                note=data["note"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已新建部门“%(d)s”") % {"d": dept})
-            return redirect("org:department", dept.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_create_department(
+            request.user,
+            name=data["name"],
+            short_name=data["short_name"],
+            code=data["code"],
+            kind=data["kind"],
+            parent=data["parent"],
+            note=data["note"],
+        ),
+        then=lambda dept: reverse("org:department", args=[dept.pk]),
+        success=lambda dept: _("已新建部门“%(d)s”") % {"d": dept},
+    ):
+        return done
     return form_page(request, form, _("新建部门"), [DEPT_CRUMB], reverse("org:departments"))
 
 
@@ -129,26 +126,25 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "version": dept.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_update_department(
-                request.user,
-                dept,
-                version=data["version"],
-                name=data["name"],
-                short_name=data["short_name"],
-                code=data["code"],
-                kind=data["kind"],
-                parent=data["parent"],
-                is_active=data["is_active"],
-                note=data["note"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已保存"))
-            return redirect("org:department", dept.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_update_department(
+            request.user,
+            dept,
+            version=data["version"],
+            name=data["name"],
+            short_name=data["short_name"],
+            code=data["code"],
+            kind=data["kind"],
+            parent=data["parent"],
+            is_active=data["is_active"],
+            note=data["note"],
+        ),
+        then=reverse("org:department", args=[dept.pk]),
+        success=_("已保存"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -162,13 +158,13 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def department_delete(request: HttpRequest, pk: int) -> HttpResponse:
     dept = access.get_for_user(request.user, Department, pk, need="change")
     if request.method == "POST":
-        try:
-            actions.do_delete_department(request.user, dept)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-            return redirect("org:department", dept.pk)
-        messages.success(request, _("已删除部门“%(d)s”") % {"d": dept.name})
-        return redirect("org:departments")
+        return run_action(
+            request,
+            lambda: actions.do_delete_department(request.user, dept),
+            then="org:departments",
+            success=_("已删除部门“%(d)s”") % {"d": dept.name},
+            back=reverse("org:department", args=[dept.pk]),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -216,25 +212,28 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@authenticated
+@org_admin(gettext_lazy("只有系统管理员可以新建用户"))
 def user_create(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以新建用户"))
     form = UserCreateForm(
         request.POST or None,
         departments=_admin_departments(request.user),
         initial={"department": request.GET.get("department")},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            new_user, generated = actions.do_create_user(request.user, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            if generated:
-                request.session["new_password"] = generated
-            messages.success(request, _("已新建用户“%(u)s”") % {"u": new_user.display_name})
-            return redirect("org:user", new_user.pk)
+
+    def create(data: dict[str, Any]) -> User:
+        new_user, generated = actions.do_create_user(request.user, **data)
+        if generated:
+            request.session["new_password"] = generated
+        return new_user
+
+    if done := submit(
+        request,
+        form,
+        create,
+        then=lambda new_user: reverse("org:user", args=[new_user.pk]),
+        success=lambda new_user: _("已新建用户“%(u)s”") % {"u": new_user.display_name},
+    ):
+        return done
     return form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
 
 
@@ -252,14 +251,14 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "version": target.version,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_update_user(request.user, target, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已保存"))
-            return redirect("org:user", target.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_update_user(request.user, target, **data),
+        then=reverse("org:user", args=[target.pk]),
+        success=_("已保存"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -273,11 +272,11 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     target = access.get_for_user(request.user, User, pk, need="change")
     if request.method == "POST":
-        try:
+
+        def reset() -> None:
             request.session["new_password"] = actions.do_reset_password(request.user, target)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        return redirect("org:user", target.pk)
+
+        return run_action(request, reset, then=reverse("org:user", args=[target.pk]))
     return render(
         request,
         "core/confirm.html",
@@ -299,16 +298,16 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
     target = access.get_for_user(request.user, User, pk, need="change")
     form = MembershipForm(request.POST or None, departments=_admin_departments(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_membership(
-                request.user, target, form.cleaned_data["department"], form.cleaned_data["role"]
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已分配角色"))
-            return redirect("org:user", target.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_membership(
+            request.user, target, data["department"], data["role"]
+        ),
+        then=reverse("org:user", args=[target.pk]),
+        success=_("已分配角色"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -325,13 +324,12 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )
     user_url = reverse("org:user", args=[membership.user_id])
     if request.method == "POST":
-        try:
-            actions.do_remove_membership(request.user, membership)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("已移除角色"))
-        return redirect(user_url)
+        return run_action(
+            request,
+            lambda: actions.do_remove_membership(request.user, membership),
+            then=user_url,
+            success=_("已移除角色"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -384,14 +382,14 @@ def leadership_edit(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         initial=initial,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_save_leadership_group(request.user, dept, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("领导小组已保存"))
-            return redirect("org:department", dept.pk)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_leadership_group(request.user, dept, **data),
+        then=reverse("org:department", args=[dept.pk]),
+        success=_("领导小组已保存"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -414,14 +412,14 @@ def leader_add(request: HttpRequest, pk: int) -> HttpResponse:
         "username"
     )
     form = LeaderForm(request.POST or None, users=users_in_org)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_leader(request.user, group, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已添加领导小组成员"))
-            return redirect(dept_url)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_leader(request.user, group, **data),
+        then=dept_url,
+        success=_("已添加领导小组成员"),
+    ):
+        return done
     return form_page(
         request,
         form,
@@ -446,7 +444,8 @@ def leader_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- import
 
 
-@authenticated
+# The importer re-checks in authorize(): the same rule holds for the API and the CLI.
+@org_admin(gettext_lazy("只有系统管理员可以批量导入"))
 def import_workbook(request: HttpRequest) -> HttpResponse:
     return import_page(
         request,

@@ -9,18 +9,20 @@ import tempfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.assessments.models import ArchiveDocument, Assessment
 from fengping.core.errors import ActionError
+from fengping.core.pages import run_action, submit
 from fengping.core.policy import authenticated
 from fengping.org import access
+from fengping.org.policy import org_admin
 from fengping.schemebook import registry
 
 from . import actions
@@ -67,13 +69,12 @@ def _report_bytes(a: Assessment) -> tuple[bytes, str]:
 @require_POST
 def generate(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk, "change")
-    try:
-        doc = actions.do_generate_report(request.user, a)
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("已生成“%(t)s”并归入专项工作档案") % {"t": doc.title})
-    return redirect(_assessment_url(a))
+    return run_action(
+        request,
+        lambda: actions.do_generate_report(request.user, a),
+        then=_assessment_url(a),
+        success=lambda doc: _("已生成“%(t)s”并归入专项工作档案") % {"t": doc.title},
+    )
 
 
 @authenticated
@@ -179,10 +180,8 @@ def _template_keys() -> list[tuple[str, str]]:
     return keys
 
 
-@authenticated
+@org_admin(gettext_lazy("只有系统管理员可以更换报告模板"))
 def template_page(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以更换报告模板"))
     keys = _template_keys()
     posted = request.method == "POST"
     if posted and request.POST.get("reset"):
@@ -196,16 +195,14 @@ def template_page(request: HttpRequest) -> HttpResponse:
     form = TemplateUploadForm(
         request.POST if posted else None, request.FILES if posted else None, keys=keys
     )
-    if posted and form.is_valid():
-        try:
-            actions.do_upload_template(
-                request.user, form.cleaned_data["key"], form.cleaned_data["file"]
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("模板已通过检查并启用"))
-            return redirect("reports:template")
+    if done := submit(
+        request,
+        form,
+        lambda d: actions.do_upload_template(request.user, d["key"], d["file"]),
+        then="reports:template",
+        success=_("模板已通过检查并启用"),
+    ):
+        return done
     uses = {
         "scheme": _("已上传的模板"),
         "uploaded_default": _("“全部方案”的上传模板"),

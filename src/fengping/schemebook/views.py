@@ -7,15 +7,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengping.core.errors import ActionError
+from fengping.core.pages import run_action, submit
 from fengping.core.policy import authenticated
 from fengping.org import access
+from fengping.org.policy import org_admin
 
 from . import actions, registry
 from .forms import UploadForm
@@ -104,71 +107,69 @@ def _read_upload(form: UploadForm) -> tuple[str, str]:
     return name, text
 
 
-@authenticated
+def _uploaded(row: UploadedScheme) -> str:
+    if row.previous_version:
+        return _("已更新方案“%(name)s”：版本 %(old)s → %(new)s") % {
+            "name": row.name,
+            "old": row.previous_version,
+            "new": row.version,
+        }
+    return _("已上传方案“%(name)s”，版本 %(v)s") % {"name": row.name, "v": row.version}
+
+
+@org_admin(gettext_lazy("只有系统管理员可以上传评估方案"))
 def scheme_upload(request: HttpRequest) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以上传评估方案"))
     posted = request.method == "POST"
     form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
-    issues: tuple = ()
+    issues: list[Any] = []
     filename = ""
-    if posted and form.is_valid():
+
+    def upload(_data: dict[str, Any]) -> UploadedScheme:
+        nonlocal filename
+        filename, text = _read_upload(form)
         try:
-            filename, text = _read_upload(form)
-            row = actions.do_upload_scheme(request.user, filename, text)
+            return actions.do_upload_scheme(request.user, filename, text)
         except actions.SchemeUploadError as exc:
-            issues = exc.issues
-            form.add_error(None, _("方案文件有 %(n)s 处错误，未保存。") % {"n": len(issues)})
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            old = row.previous_version
-            if old:
-                messages.success(
-                    request,
-                    _("已更新方案“%(name)s”：版本 %(old)s → %(new)s")
-                    % {"name": row.name, "old": old, "new": row.version},
-                )
-            else:
-                messages.success(
-                    request,
-                    _("已上传方案“%(name)s”，版本 %(v)s") % {"name": row.name, "v": row.version},
-                )
-            if not row.is_active:
-                messages.warning(request, _("该方案目前已停用，启用后才会出现在方案列表中。"))
-                return redirect("schemebook:schemes")
-            return redirect("schemebook:scheme", row.key)
+            # Every problem is listed under the form; the form itself says how many.
+            issues.extend(exc.issues)
+            raise ActionError(
+                _("方案文件有 %(n)s 处错误，未保存。") % {"n": len(exc.issues)}
+            ) from exc
+
+    def then(row: UploadedScheme) -> Any:
+        if not row.is_active:
+            messages.warning(request, _("该方案目前已停用，启用后才会出现在方案列表中。"))
+            return "schemebook:schemes"
+        return reverse("schemebook:scheme", args=[row.key])
+
+    if done := submit(request, form, upload, then=then, success=_uploaded):
+        return done
     return render(
         request,
         "schemebook/upload.html",
         {
             "form": form,
-            "issues": issues,
+            "issues": tuple(issues),
             "filename": filename,
             "max_mb": max(settings.FENGPING_UPLOAD_MAX_BYTES // 1048576, 1),
         },
     )
 
 
-@authenticated
+@org_admin(gettext_lazy("只有系统管理员可以启用或停用评估方案"))
 @require_POST
 def scheme_set_active(request: HttpRequest, key: str) -> HttpResponse:
-    if not access.is_org_admin(request.user):
-        raise PermissionDenied(_("只有系统管理员可以启用或停用评估方案"))
     upload = UploadedScheme.objects.filter(key=key).first()
     if upload is None:
         raise Http404(_("评估方案不存在"))
     active = request.POST.get("active") == "1"
-    try:
-        actions.do_set_scheme_active(request.user, upload, active)
-    except ActionError as exc:
-        messages.error(request, exc.message)
+    if active:
+        done = _("已启用方案“%(name)s”") % {"name": upload.name}
     else:
-        if active:
-            messages.success(request, _("已启用方案“%(name)s”") % {"name": upload.name})
-        else:
-            messages.success(
-                request,
-                _("已停用方案“%(name)s”；已使用该方案的评估不受影响。") % {"name": upload.name},
-            )
-    return redirect("schemebook:schemes")
+        done = _("已停用方案“%(name)s”；已使用该方案的评估不受影响。") % {"name": upload.name}
+    return run_action(
+        request,
+        lambda: actions.do_set_scheme_active(request.user, upload, active),
+        then="schemebook:schemes",
+        success=done,
+    )

@@ -27,7 +27,7 @@ from fengping.core import listing
 from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
@@ -146,6 +146,14 @@ def _form_page(
     )
 
 
+def _invalid(
+    request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = ""
+) -> HttpResponse:
+    """A form posted from a tab of the assessment page failed to validate: say why there."""
+    messages.error(request, text)
+    return redirect(_tab_url(a, tab, anchor))
+
+
 def _done(request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = "") -> Any:
     messages.success(request, text)
     return redirect(_tab_url(a, tab, anchor))
@@ -158,6 +166,23 @@ def _failed(request: HttpRequest, a: Assessment, tab: str, exc: Any, anchor: str
 
 def _form_error(form: Any) -> str:
     return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _stale_on_form(
+    request: HttpRequest, a: Assessment, form: Any, title: str, tab: str, anchor: str
+) -> Any:
+    """`refused=` for a row edited in place on a tab: a lost race (StaleVersion) shows the
+    form again with what the user typed and who changed it meanwhile; any other refusal
+    is said on the tab."""
+
+    def refused(exc: ActionError) -> HttpResponse:
+        if isinstance(exc, StaleVersion):
+            form.add_action_error(exc)
+            return _form_page(request, a, form, title, tab)
+        messages.error(request, exc.message)
+        return redirect(_tab_url(a, tab, anchor))
+
+    return refused
 
 
 # ------------------------------------------------------------------ list
@@ -183,17 +208,16 @@ def assessment_start(request: HttpRequest, matter_pk: int) -> HttpResponse:
     )
     matter_url = reverse("matters:detail", args=[matter.pk])
     if request.method == "POST":
-        try:
-            a = actions.do_start_assessment(request.user, matter)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-            return redirect(matter_url)
-        messages.success(
+        return run_action(
             request,
-            _("已开始评估，方案“%(s)s”（版本 %(v)s）已冻结")
-            % {"s": a.scheme.name, "v": a.scheme_version},
+            lambda: actions.do_start_assessment(request.user, matter),
+            then=lambda a: reverse("assessments:detail", args=[a.pk]),
+            success=lambda a: (
+                _("已开始评估，方案“%(s)s”（版本 %(v)s）已冻结")
+                % {"s": a.scheme.name, "v": a.scheme_version}
+            ),
+            back=matter_url,
         )
-        return redirect("assessments:detail", a.pk)
     try:
         scheme_name = matter_actions.scheme_of(matter.scheme_key).name
     except ActionError:
@@ -459,36 +483,29 @@ def step_complete(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = CompleteStepForm(request.POST)
     if not form.is_valid():
-        return _failed(
-            request, a, STEP_TABS.get(a.current_step, "plan"), ActionError(_form_error(form))
-        )
+        return _invalid(request, a, STEP_TABS.get(a.current_step, "plan"), _form_error(form))
     step_code = form.cleaned_data["step"]
     label = next((s.label for s in a.scheme.procedure.steps if s.code == step_code), step_code)
-    try:
-        a = actions.do_complete_step(request.user, a, step_code, form.cleaned_data["note"])
-    except ActionError as exc:
-        messages.error(request, exc.message)
-        return redirect("assessments:detail", a.pk)
-    messages.success(request, _("已完成“%(s)s”") % {"s": label})
-    return redirect("assessments:detail", a.pk)
+    return run_action(
+        request,
+        lambda: actions.do_complete_step(request.user, a, step_code, form.cleaned_data["note"]),
+        then=reverse("assessments:detail", args=[a.pk]),
+        success=_("已完成“%(s)s”") % {"s": label},
+    )
 
 
 @authenticated
 @require_POST
 def step_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
-    try:
-        a = actions.do_send_back(
-            request.user,
-            a,
-            request.POST.get("to_step", ""),
-            request.POST.get("reason", ""),
-        )
-    except ActionError as exc:
-        messages.error(request, exc.message)
-        return redirect("assessments:detail", a.pk)
-    messages.success(request, _("已退回"))
-    return redirect("assessments:detail", a.pk)
+    return run_action(
+        request,
+        lambda: actions.do_send_back(
+            request.user, a, request.POST.get("to_step", ""), request.POST.get("reason", "")
+        ),
+        then=reverse("assessments:detail", args=[a.pk]),
+        success=_("已退回"),
+    )
 
 
 # ------------------------------------------------------------------ plan, team, archive

@@ -27,7 +27,7 @@ from fengping.core import listing
 from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
-from fengping.core.pages import form_page, run_action
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
@@ -527,24 +527,24 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "schedule_end": a.schedule_end,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_save_plan(
-                request.user,
-                a,
-                version=data["version"],
-                lead_department=data["lead_department"],
-                assisting_departments=list(data["assisting_departments"]),
-                plan_content=data["plan_content"],
-                plan_methods=data["plan_methods"],
-                schedule_start=data["schedule_start"],
-                schedule_end=data["schedule_end"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "plan", _("评估方案已保存"))
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_plan(
+            request.user,
+            a,
+            version=data["version"],
+            lead_department=data["lead_department"],
+            assisting_departments=list(data["assisting_departments"]),
+            plan_content=data["plan_content"],
+            plan_methods=data["plan_methods"],
+            schedule_start=data["schedule_start"],
+            schedule_end=data["schedule_end"],
+        ),
+        then=_tab_url(a, "plan"),
+        success=_("评估方案已保存"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -563,12 +563,13 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = MemberForm(request.POST, users=_team_candidates(request, a))
     if not form.is_valid():
-        return _failed(request, a, "plan", ActionError(_form_error(form)), "team")
-    try:
-        member = actions.do_add_member(request.user, a, **form.cleaned_data)
-    except ActionError as exc:
-        return _failed(request, a, "plan", exc, "team")
-    return _done(request, a, "plan", _("已将“%(n)s”加入评估组") % {"n": member.name}, "team")
+        return _invalid(request, a, "plan", _form_error(form), "team")
+    return run_action(
+        request,
+        lambda: actions.do_add_member(request.user, a, **form.cleaned_data),
+        then=_tab_url(a, "plan", "team"),
+        success=lambda member: _("已将“%(n)s”加入评估组") % {"n": member.name},
+    )
 
 
 @authenticated
@@ -578,11 +579,12 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = member.assessment
     if request.method == "POST":
-        try:
-            actions.do_remove_member(request.user, member)
-        except ActionError as exc:
-            return _failed(request, a, "plan", exc, "team")
-        return _done(request, a, "plan", _("已移出评估组"), "team")
+        return run_action(
+            request,
+            lambda: actions.do_remove_member(request.user, member),
+            then=_tab_url(a, "plan", "team"),
+            success=_("已移出评估组"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -603,14 +605,15 @@ def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = ArchiveForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _failed(request, a, "plan", ActionError(_("请选择文件")), "archive")
-    try:
-        doc = actions.do_archive_document(
+        return _invalid(request, a, "plan", _("请选择文件"), "archive")
+    return run_action(
+        request,
+        lambda: actions.do_archive_document(
             request.user, a, form.cleaned_data["file"], title=form.cleaned_data["title"]
-        )
-    except ActionError as exc:
-        return _failed(request, a, "plan", exc, "archive")
-    return _done(request, a, "plan", _("“%(t)s”已归档") % {"t": doc.title}, "archive")
+        ),
+        then=_tab_url(a, "plan", "archive"),
+        success=lambda doc: _("“%(t)s”已归档") % {"t": doc.title},
+    )
 
 
 @authenticated
@@ -643,19 +646,14 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     initial = {"weight": 1.0, "dimension": request.GET.get("dimension", "")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            factor = actions.do_save_factor(request.user, a, **_factor_values(form.cleaned_data))
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(
-                request,
-                a,
-                "factors",
-                _("已登记风险因素“%(t)s”") % {"t": factor.title},
-                f"f{factor.pk}",
-            )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_factor(request.user, a, **_factor_values(data)),
+        then=lambda factor: _tab_url(a, "factors", f"f{factor.pk}"),
+        success=lambda factor: _("已登记风险因素“%(t)s”") % {"t": factor.title},
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -679,19 +677,16 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     a = factor.assessment
     initial = {k: getattr(factor, k) for k in (*FACTOR_FIELDS, "version")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_save_factor(
-                request.user,
-                a,
-                factor=factor,
-                version=form.cleaned_data["version"],
-                **_factor_values(form.cleaned_data),
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "factors", _("风险因素已保存"), f"f{factor.pk}")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_factor(
+            request.user, a, factor=factor, version=data["version"], **_factor_values(data)
+        ),
+        then=_tab_url(a, "factors", f"f{factor.pk}"),
+        success=_("风险因素已保存"),
+    ):
+        return done
     return _form_page(request, a, form, _("编辑风险因素"), "factors")
 
 
@@ -702,11 +697,12 @@ def factor_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = factor.assessment
     if request.method == "POST":
-        try:
-            actions.do_remove_factor(request.user, factor)
-        except ActionError as exc:
-            return _failed(request, a, "factors", exc)
-        return _done(request, a, "factors", _("已删除风险因素"))
+        return run_action(
+            request,
+            lambda: actions.do_remove_factor(request.user, factor),
+            then=_tab_url(a, "factors"),
+            success=_("已删除风险因素"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -728,19 +724,17 @@ def factor_score(request: HttpRequest, pk: int) -> HttpResponse:
     factor = access.get_for_user(
         request.user, RiskFactor.objects.select_related("assessment__matter"), pk
     )
-    a = factor.assessment
-    try:
-        actions.do_score_factor(
+    return run_action(
+        request,
+        lambda: actions.do_score_factor(
             request.user,
             factor,
             probability_level=request.POST.get("probability_level", ""),
             impact_level=request.POST.get("impact_level", ""),
             note=request.POST.get("note", "")[:300],
-        )
-    except ActionError as exc:
-        return _failed(request, a, "factors", exc, f"f{factor.pk}")
-    return _done(
-        request, a, "factors", _("已保存您对“%(t)s”的评分") % {"t": factor.title}, f"f{factor.pk}"
+        ),
+        then=_tab_url(factor.assessment, "factors", f"f{factor.pk}"),
+        success=_("已保存您对“%(t)s”的评分") % {"t": factor.title},
     )
 
 
@@ -751,13 +745,14 @@ def mitigation_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = factor.assessment
     form = MitigationForm(request.POST or None, assessment=a)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_mitigation(request.user, factor, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "factors", _("已登记化解措施"), f"f{factor.pk}")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_mitigation(request.user, factor, **data),
+        then=_tab_url(a, "factors", f"f{factor.pk}"),
+        success=_("已登记化解措施"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -778,16 +773,15 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChecklistForm(request.POST)
     anchor = f"cl-{request.POST.get('dimension', '')}-{request.POST.get('item_no', '')}"
     if not form.is_valid():
-        return _failed(request, a, "checklist", ActionError(_form_error(form)), anchor)
-    try:
-        actions.do_answer_checklist(request.user, a, **form.cleaned_data)
-    except StaleVersion as exc:
+        return _invalid(request, a, "checklist", _form_error(form), anchor)
+    return run_action(
+        request,
+        lambda: actions.do_answer_checklist(request.user, a, **form.cleaned_data),
+        then=_tab_url(a, "checklist", anchor),
+        success=_("已保存"),
         # Lost the race: the answer and the note stay, with who answered meanwhile.
-        form.add_action_error(exc)
-        return _form_page(request, a, form, _("评估清单"), "checklist")
-    except ActionError as exc:
-        return _failed(request, a, "checklist", exc, anchor)
-    return _done(request, a, "checklist", _("已保存"), anchor)
+        refused=_stale_on_form(request, a, form, _("评估清单"), "checklist", anchor),
+    )
 
 
 # ------------------------------------------------------------------ grade and conditions

@@ -154,16 +154,6 @@ def _invalid(
     return redirect(_tab_url(a, tab, anchor))
 
 
-def _done(request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = "") -> Any:
-    messages.success(request, text)
-    return redirect(_tab_url(a, tab, anchor))
-
-
-def _failed(request: HttpRequest, a: Assessment, tab: str, exc: Any, anchor: str = "") -> Any:
-    messages.error(request, exc.message if isinstance(exc, ActionError) else str(exc))
-    return redirect(_tab_url(a, tab, anchor))
-
-
 def _form_error(form: Any) -> str:
     return "；".join(str(e) for errors in form.errors.values() for e in errors)
 
@@ -810,13 +800,14 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "contingency_plan": a.contingency_plan,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            a = actions.do_grade(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "grade", _("风险等级已确定：%(g)s") % {"g": a.grade_label})
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_grade(request.user, a, **data),
+        then=_tab_url(a, "grade"),
+        success=lambda graded: _("风险等级已确定：%(g)s") % {"g": graded.grade_label},
+    ):
+        return done
     labels = {g.code: g.label for g in a.scheme.grades}
     return render(
         request,
@@ -841,13 +832,14 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
-    try:
-        actions.do_confirm_condition(
+    return run_action(
+        request,
+        lambda: actions.do_confirm_condition(
             request.user, a, request.POST.get("code", ""), request.POST.get("note", "")
-        )
-    except ActionError as exc:
-        return _failed(request, a, "grade", exc, "conditions")
-    return _done(request, a, "grade", _("已确认条件"), "conditions")
+        ),
+        then=_tab_url(a, "grade", "conditions"),
+        success=_("已确认条件"),
+    )
 
 
 # ------------------------------------------------------------------ review and decision
@@ -859,40 +851,39 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Reviewers are leaders of the department or supervisors (督查): they may only read
     the assessment otherwise, so the page asks for view access and the action decides."""
     a = _assessment(request, pk)
-    try:
-        actions.do_review(
+    return run_action(
+        request,
+        lambda: actions.do_review(
             request.user,
             a,
             stage=request.POST.get("stage", ""),
             result=request.POST.get("result", ""),
             opinion=request.POST.get("opinion", ""),
-        )
-    except ActionError as exc:
-        return _failed(request, a, "decision", exc, "reviews")
-    return _done(request, a, "decision", _("审查意见已登记"), "reviews")
+        ),
+        then=_tab_url(a, "decision", "reviews"),
+        success=_("审查意见已登记"),
+    )
 
 
 @authenticated
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = DecisionForm(request.POST or None, assessment=a)
-    if request.method == "POST" and form.is_valid():
-        try:
-            decision = actions.do_decide(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(
-                request,
-                a,
-                "filing",
-                _("已登记决定：%(d)s（%(n)s）。请在 %(due)s 前向维稳办、联席办备案。")
-                % {
-                    "d": decision.outcome_label,
-                    "n": decision.doc_no,
-                    "due": f"{decision.filing_due.year}年{decision.filing_due.month}月{decision.filing_due.day}日",
-                },
-            )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_decide(request.user, a, **data),
+        then=_tab_url(a, "filing"),
+        success=lambda decision: (
+            _("已登记决定：%(d)s（%(n)s）。请在 %(due)s 前向维稳办、联席办备案。")
+            % {
+                "d": decision.outcome_label,
+                "n": decision.doc_no,
+                "due": f"{decision.filing_due.year}年{decision.filing_due.month}月{decision.filing_due.day}日",
+            }
+        ),
+    ):
+        return done
     return render(
         request,
         "assessments/decide.html",
@@ -917,13 +908,14 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FilingForm(
         request.POST or None, offices=matter_actions.supervising_offices(request.user)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            filing = actions.do_file(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "filing", _("已向%(o)s备案") % {"o": filing.office.name})
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_file(request.user, a, **data),
+        then=_tab_url(a, "filing"),
+        success=lambda filing: _("已向%(o)s备案") % {"o": filing.office.name},
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -943,13 +935,14 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = MeasureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_measure(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "follow", _("已登记措施"), "measures")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_measure(request.user, a, **data),
+        then=_tab_url(a, "follow", "measures"),
+        success=_("已登记措施"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -973,30 +966,31 @@ def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = measure.assessment
     form = MeasureUpdateForm(request.POST)
+    anchor = f"m{measure.pk}"
     if not form.is_valid():
-        return _failed(request, a, "follow", ActionError(_form_error(form)), f"m{measure.pk}")
-    try:
-        actions.do_update_measure(request.user, measure, **form.cleaned_data)
-    except StaleVersion as exc:
+        return _invalid(request, a, "follow", _form_error(form), anchor)
+    return run_action(
+        request,
+        lambda: actions.do_update_measure(request.user, measure, **form.cleaned_data),
+        then=_tab_url(a, "follow", anchor),
+        success=_("已更新“%(t)s”") % {"t": measure.title},
         # Lost the race: the status and evidence typed stay, with who changed it meanwhile.
-        form.add_action_error(exc)
-        return _form_page(request, a, form, measure.title, "follow")
-    except ActionError as exc:
-        return _failed(request, a, "follow", exc, f"m{measure.pk}")
-    return _done(request, a, "follow", _("已更新“%(t)s”") % {"t": measure.title}, f"m{measure.pk}")
+        refused=_stale_on_form(request, a, form, measure.title, "follow", anchor),
+    )
 
 
 @authenticated
 def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = IncidentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_record_incident(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "follow", _("已登记不稳定情况"), "incidents")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_record_incident(request.user, a, **data),
+        then=_tab_url(a, "follow", "incidents"),
+        success=_("已登记不稳定情况"),
+    ):
+        return done
     return _form_page(request, a, form, _("登记新的不稳定情况"), "follow")
 
 
@@ -1004,11 +998,12 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
 def finish(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     if request.method == "POST":
-        try:
-            actions.do_finish_follow_up(request.user, a)
-        except ActionError as exc:
-            return _failed(request, a, "follow", exc)
-        return _done(request, a, "follow", _("评估已办结"))
+        return run_action(
+            request,
+            lambda: actions.do_finish_follow_up(request.user, a),
+            then=_tab_url(a, "follow"),
+            success=_("评估已办结"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -1046,23 +1041,22 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
         decisions=decisions,
         initial={"decided_on": timezone.localdate(), "authority": matter.deciding_authority},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_decide_without_assessment(
-                request.user,
-                matter,
-                outcome=data["outcome"],
-                doc_no=data["doc_no"],
-                decided_on=data["decided_on"],
-                authority=data["authority"],
-                note=data["note"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记决定"))
-            return redirect(matter_url)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_decide_without_assessment(
+            request.user,
+            matter,
+            outcome=data["outcome"],
+            doc_no=data["doc_no"],
+            decided_on=data["decided_on"],
+            authority=data["authority"],
+            note=data["note"],
+        ),
+        then=matter_url,
+        success=_("已登记决定"),
+    ):
+        return done
     return form_page(
         request,
         form,

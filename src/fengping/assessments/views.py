@@ -2,13 +2,16 @@
 (step tracker and one tab per part of the work) and the small views its forms post to.
 
 Every view fetches its object through `access.get_for_user` (404 to outsiders, 403 to
-readers on changing views), parses, calls ONE action of `actions.py` and redirects with a
-message; the rules (what a step must produce, which decision is allowed) live in
-`actions` and `rules` and are only displayed here.
+readers on changing views), parses, and calls ONE action of `actions.py` through
+`core.pages.submit` (form pages) or `core.pages.run_action` (buttons and forms posted from
+a tab), which say the result and redirect, mostly to the tab the work is done on; the rules
+(what a step must produce, which decision is allowed) live in `actions` and `rules` and
+are only displayed here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -146,10 +149,10 @@ def _form_page(
     )
 
 
-def _invalid(
+def _error_on_tab(
     request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = ""
 ) -> HttpResponse:
-    """A form posted from a tab of the assessment page failed to validate: say why there."""
+    """Back to a tab of the assessment page, saying why what it posted was not done."""
     messages.error(request, text)
     return redirect(_tab_url(a, tab, anchor))
 
@@ -160,7 +163,7 @@ def _form_error(form: Any) -> str:
 
 def _stale_on_form(
     request: HttpRequest, a: Assessment, form: Any, title: str, tab: str, anchor: str
-) -> Any:
+) -> Callable[[ActionError], HttpResponse]:
     """`refused=` for a row edited in place on a tab: a lost race (StaleVersion) shows the
     form again with what the user typed and who changed it meanwhile; any other refusal
     is said on the tab."""
@@ -169,8 +172,7 @@ def _stale_on_form(
         if isinstance(exc, StaleVersion):
             form.add_action_error(exc)
             return _form_page(request, a, form, title, tab)
-        messages.error(request, exc.message)
-        return redirect(_tab_url(a, tab, anchor))
+        return _error_on_tab(request, a, tab, exc.message, anchor)
 
     return refused
 
@@ -473,7 +475,7 @@ def step_complete(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = CompleteStepForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, a, STEP_TABS.get(a.current_step, "plan"), _form_error(form))
+        return _error_on_tab(request, a, STEP_TABS.get(a.current_step, "plan"), _form_error(form))
     step_code = form.cleaned_data["step"]
     label = next((s.label for s in a.scheme.procedure.steps if s.code == step_code), step_code)
     return run_action(
@@ -553,7 +555,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = MemberForm(request.POST, users=_team_candidates(request, a))
     if not form.is_valid():
-        return _invalid(request, a, "plan", _form_error(form), "team")
+        return _error_on_tab(request, a, "plan", _form_error(form), "team")
     return run_action(
         request,
         lambda: actions.do_add_member(request.user, a, **form.cleaned_data),
@@ -595,7 +597,7 @@ def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = ArchiveForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _invalid(request, a, "plan", _("请选择文件"), "archive")
+        return _error_on_tab(request, a, "plan", _("请选择文件"), "archive")
     return run_action(
         request,
         lambda: actions.do_archive_document(
@@ -763,7 +765,7 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChecklistForm(request.POST)
     anchor = f"cl-{request.POST.get('dimension', '')}-{request.POST.get('item_no', '')}"
     if not form.is_valid():
-        return _invalid(request, a, "checklist", _form_error(form), anchor)
+        return _error_on_tab(request, a, "checklist", _form_error(form), anchor)
     return run_action(
         request,
         lambda: actions.do_answer_checklist(request.user, a, **form.cleaned_data),
@@ -968,7 +970,7 @@ def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = MeasureUpdateForm(request.POST)
     anchor = f"m{measure.pk}"
     if not form.is_valid():
-        return _invalid(request, a, "follow", _form_error(form), anchor)
+        return _error_on_tab(request, a, "follow", _form_error(form), anchor)
     return run_action(
         request,
         lambda: actions.do_update_measure(request.user, measure, **form.cleaned_data),

@@ -2,13 +2,16 @@
 (step tracker and one tab per part of the work) and the small views its forms post to.
 
 Every view fetches its object through `access.get_for_user` (404 to outsiders, 403 to
-readers on changing views), parses, calls ONE action of `actions.py` and redirects with a
-message; the rules (what a step must produce, which decision is allowed) live in
-`actions` and `rules` and are only displayed here.
+readers on changing views), parses, and calls ONE action of `actions.py` through
+`core.pages.submit` (form pages) or `core.pages.run_action` (buttons and forms posted from
+a tab), which say the result and redirect, mostly to the tab the work is done on; the rules
+(what a step must produce, which decision is allowed) live in `actions` and `rules` and
+are only displayed here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -27,7 +30,7 @@ from fengping.core import listing
 from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.core.files import file_response
-from fengping.core.pages import form_page
+from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
@@ -146,18 +149,32 @@ def _form_page(
     )
 
 
-def _done(request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = "") -> Any:
-    messages.success(request, text)
-    return redirect(_tab_url(a, tab, anchor))
-
-
-def _failed(request: HttpRequest, a: Assessment, tab: str, exc: Any, anchor: str = "") -> Any:
-    messages.error(request, exc.message if isinstance(exc, ActionError) else str(exc))
+def _error_on_tab(
+    request: HttpRequest, a: Assessment, tab: str, text: str, anchor: str = ""
+) -> HttpResponse:
+    """Back to a tab of the assessment page, saying why what it posted was not done."""
+    messages.error(request, text)
     return redirect(_tab_url(a, tab, anchor))
 
 
 def _form_error(form: Any) -> str:
     return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def _stale_on_form(
+    request: HttpRequest, a: Assessment, form: Any, title: str, tab: str, anchor: str
+) -> Callable[[ActionError], HttpResponse]:
+    """`refused=` for a row edited in place on a tab: a lost race (StaleVersion) shows the
+    form again with what the user typed and who changed it meanwhile; any other refusal
+    is said on the tab."""
+
+    def refused(exc: ActionError) -> HttpResponse:
+        if isinstance(exc, StaleVersion):
+            form.add_action_error(exc)
+            return _form_page(request, a, form, title, tab)
+        return _error_on_tab(request, a, tab, exc.message, anchor)
+
+    return refused
 
 
 # ------------------------------------------------------------------ list
@@ -183,17 +200,16 @@ def assessment_start(request: HttpRequest, matter_pk: int) -> HttpResponse:
     )
     matter_url = reverse("matters:detail", args=[matter.pk])
     if request.method == "POST":
-        try:
-            a = actions.do_start_assessment(request.user, matter)
-        except ActionError as exc:
-            messages.error(request, exc.message)
-            return redirect(matter_url)
-        messages.success(
+        return run_action(
             request,
-            _("已开始评估，方案“%(s)s”（版本 %(v)s）已冻结")
-            % {"s": a.scheme.name, "v": a.scheme_version},
+            lambda: actions.do_start_assessment(request.user, matter),
+            then=lambda a: reverse("assessments:detail", args=[a.pk]),
+            success=lambda a: (
+                _("已开始评估，方案“%(s)s”（版本 %(v)s）已冻结")
+                % {"s": a.scheme.name, "v": a.scheme_version}
+            ),
+            back=matter_url,
         )
-        return redirect("assessments:detail", a.pk)
     try:
         scheme_name = matter_actions.scheme_of(matter.scheme_key).name
     except ActionError:
@@ -459,36 +475,29 @@ def step_complete(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = CompleteStepForm(request.POST)
     if not form.is_valid():
-        return _failed(
-            request, a, STEP_TABS.get(a.current_step, "plan"), ActionError(_form_error(form))
-        )
+        return _error_on_tab(request, a, STEP_TABS.get(a.current_step, "plan"), _form_error(form))
     step_code = form.cleaned_data["step"]
     label = next((s.label for s in a.scheme.procedure.steps if s.code == step_code), step_code)
-    try:
-        a = actions.do_complete_step(request.user, a, step_code, form.cleaned_data["note"])
-    except ActionError as exc:
-        messages.error(request, exc.message)
-        return redirect("assessments:detail", a.pk)
-    messages.success(request, _("已完成“%(s)s”") % {"s": label})
-    return redirect("assessments:detail", a.pk)
+    return run_action(
+        request,
+        lambda: actions.do_complete_step(request.user, a, step_code, form.cleaned_data["note"]),
+        then=reverse("assessments:detail", args=[a.pk]),
+        success=_("已完成“%(s)s”") % {"s": label},
+    )
 
 
 @authenticated
 @require_POST
 def step_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
-    try:
-        a = actions.do_send_back(
-            request.user,
-            a,
-            request.POST.get("to_step", ""),
-            request.POST.get("reason", ""),
-        )
-    except ActionError as exc:
-        messages.error(request, exc.message)
-        return redirect("assessments:detail", a.pk)
-    messages.success(request, _("已退回"))
-    return redirect("assessments:detail", a.pk)
+    return run_action(
+        request,
+        lambda: actions.do_send_back(
+            request.user, a, request.POST.get("to_step", ""), request.POST.get("reason", "")
+        ),
+        then=reverse("assessments:detail", args=[a.pk]),
+        success=_("已退回"),
+    )
 
 
 # ------------------------------------------------------------------ plan, team, archive
@@ -510,24 +519,24 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "schedule_end": a.schedule_end,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_save_plan(
-                request.user,
-                a,
-                version=data["version"],
-                lead_department=data["lead_department"],
-                assisting_departments=list(data["assisting_departments"]),
-                plan_content=data["plan_content"],
-                plan_methods=data["plan_methods"],
-                schedule_start=data["schedule_start"],
-                schedule_end=data["schedule_end"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "plan", _("评估方案已保存"))
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_plan(
+            request.user,
+            a,
+            version=data["version"],
+            lead_department=data["lead_department"],
+            assisting_departments=list(data["assisting_departments"]),
+            plan_content=data["plan_content"],
+            plan_methods=data["plan_methods"],
+            schedule_start=data["schedule_start"],
+            schedule_end=data["schedule_end"],
+        ),
+        then=_tab_url(a, "plan"),
+        success=_("评估方案已保存"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -546,12 +555,13 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = MemberForm(request.POST, users=_team_candidates(request, a))
     if not form.is_valid():
-        return _failed(request, a, "plan", ActionError(_form_error(form)), "team")
-    try:
-        member = actions.do_add_member(request.user, a, **form.cleaned_data)
-    except ActionError as exc:
-        return _failed(request, a, "plan", exc, "team")
-    return _done(request, a, "plan", _("已将“%(n)s”加入评估组") % {"n": member.name}, "team")
+        return _error_on_tab(request, a, "plan", _form_error(form), "team")
+    return run_action(
+        request,
+        lambda: actions.do_add_member(request.user, a, **form.cleaned_data),
+        then=_tab_url(a, "plan", "team"),
+        success=lambda member: _("已将“%(n)s”加入评估组") % {"n": member.name},
+    )
 
 
 @authenticated
@@ -561,11 +571,12 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = member.assessment
     if request.method == "POST":
-        try:
-            actions.do_remove_member(request.user, member)
-        except ActionError as exc:
-            return _failed(request, a, "plan", exc, "team")
-        return _done(request, a, "plan", _("已移出评估组"), "team")
+        return run_action(
+            request,
+            lambda: actions.do_remove_member(request.user, member),
+            then=_tab_url(a, "plan", "team"),
+            success=_("已移出评估组"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -586,14 +597,15 @@ def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = ArchiveForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _failed(request, a, "plan", ActionError(_("请选择文件")), "archive")
-    try:
-        doc = actions.do_archive_document(
+        return _error_on_tab(request, a, "plan", _("请选择文件"), "archive")
+    return run_action(
+        request,
+        lambda: actions.do_archive_document(
             request.user, a, form.cleaned_data["file"], title=form.cleaned_data["title"]
-        )
-    except ActionError as exc:
-        return _failed(request, a, "plan", exc, "archive")
-    return _done(request, a, "plan", _("“%(t)s”已归档") % {"t": doc.title}, "archive")
+        ),
+        then=_tab_url(a, "plan", "archive"),
+        success=lambda doc: _("“%(t)s”已归档") % {"t": doc.title},
+    )
 
 
 @authenticated
@@ -626,19 +638,14 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     initial = {"weight": 1.0, "dimension": request.GET.get("dimension", "")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            factor = actions.do_save_factor(request.user, a, **_factor_values(form.cleaned_data))
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(
-                request,
-                a,
-                "factors",
-                _("已登记风险因素“%(t)s”") % {"t": factor.title},
-                f"f{factor.pk}",
-            )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_factor(request.user, a, **_factor_values(data)),
+        then=lambda factor: _tab_url(a, "factors", f"f{factor.pk}"),
+        success=lambda factor: _("已登记风险因素“%(t)s”") % {"t": factor.title},
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -662,19 +669,16 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
     a = factor.assessment
     initial = {k: getattr(factor, k) for k in (*FACTOR_FIELDS, "version")}
     form = FactorForm(request.POST or None, assessment=a, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_save_factor(
-                request.user,
-                a,
-                factor=factor,
-                version=form.cleaned_data["version"],
-                **_factor_values(form.cleaned_data),
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "factors", _("风险因素已保存"), f"f{factor.pk}")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_save_factor(
+            request.user, a, factor=factor, version=data["version"], **_factor_values(data)
+        ),
+        then=_tab_url(a, "factors", f"f{factor.pk}"),
+        success=_("风险因素已保存"),
+    ):
+        return done
     return _form_page(request, a, form, _("编辑风险因素"), "factors")
 
 
@@ -685,11 +689,12 @@ def factor_remove(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = factor.assessment
     if request.method == "POST":
-        try:
-            actions.do_remove_factor(request.user, factor)
-        except ActionError as exc:
-            return _failed(request, a, "factors", exc)
-        return _done(request, a, "factors", _("已删除风险因素"))
+        return run_action(
+            request,
+            lambda: actions.do_remove_factor(request.user, factor),
+            then=_tab_url(a, "factors"),
+            success=_("已删除风险因素"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -711,19 +716,17 @@ def factor_score(request: HttpRequest, pk: int) -> HttpResponse:
     factor = access.get_for_user(
         request.user, RiskFactor.objects.select_related("assessment__matter"), pk
     )
-    a = factor.assessment
-    try:
-        actions.do_score_factor(
+    return run_action(
+        request,
+        lambda: actions.do_score_factor(
             request.user,
             factor,
             probability_level=request.POST.get("probability_level", ""),
             impact_level=request.POST.get("impact_level", ""),
             note=request.POST.get("note", "")[:300],
-        )
-    except ActionError as exc:
-        return _failed(request, a, "factors", exc, f"f{factor.pk}")
-    return _done(
-        request, a, "factors", _("已保存您对“%(t)s”的评分") % {"t": factor.title}, f"f{factor.pk}"
+        ),
+        then=_tab_url(factor.assessment, "factors", f"f{factor.pk}"),
+        success=_("已保存您对“%(t)s”的评分") % {"t": factor.title},
     )
 
 
@@ -734,13 +737,14 @@ def mitigation_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = factor.assessment
     form = MitigationForm(request.POST or None, assessment=a)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_mitigation(request.user, factor, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "factors", _("已登记化解措施"), f"f{factor.pk}")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_mitigation(request.user, factor, **data),
+        then=_tab_url(a, "factors", f"f{factor.pk}"),
+        success=_("已登记化解措施"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -761,16 +765,15 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChecklistForm(request.POST)
     anchor = f"cl-{request.POST.get('dimension', '')}-{request.POST.get('item_no', '')}"
     if not form.is_valid():
-        return _failed(request, a, "checklist", ActionError(_form_error(form)), anchor)
-    try:
-        actions.do_answer_checklist(request.user, a, **form.cleaned_data)
-    except StaleVersion as exc:
+        return _error_on_tab(request, a, "checklist", _form_error(form), anchor)
+    return run_action(
+        request,
+        lambda: actions.do_answer_checklist(request.user, a, **form.cleaned_data),
+        then=_tab_url(a, "checklist", anchor),
+        success=_("已保存"),
         # Lost the race: the answer and the note stay, with who answered meanwhile.
-        form.add_action_error(exc)
-        return _form_page(request, a, form, _("评估清单"), "checklist")
-    except ActionError as exc:
-        return _failed(request, a, "checklist", exc, anchor)
-    return _done(request, a, "checklist", _("已保存"), anchor)
+        refused=_stale_on_form(request, a, form, _("评估清单"), "checklist", anchor),
+    )
 
 
 # ------------------------------------------------------------------ grade and conditions
@@ -799,13 +802,14 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "contingency_plan": a.contingency_plan,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            a = actions.do_grade(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "grade", _("风险等级已确定：%(g)s") % {"g": a.grade_label})
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_grade(request.user, a, **data),
+        then=_tab_url(a, "grade"),
+        success=lambda graded: _("风险等级已确定：%(g)s") % {"g": graded.grade_label},
+    ):
+        return done
     labels = {g.code: g.label for g in a.scheme.grades}
     return render(
         request,
@@ -830,13 +834,14 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
-    try:
-        actions.do_confirm_condition(
+    return run_action(
+        request,
+        lambda: actions.do_confirm_condition(
             request.user, a, request.POST.get("code", ""), request.POST.get("note", "")
-        )
-    except ActionError as exc:
-        return _failed(request, a, "grade", exc, "conditions")
-    return _done(request, a, "grade", _("已确认条件"), "conditions")
+        ),
+        then=_tab_url(a, "grade", "conditions"),
+        success=_("已确认条件"),
+    )
 
 
 # ------------------------------------------------------------------ review and decision
@@ -848,40 +853,39 @@ def review_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Reviewers are leaders of the department or supervisors (督查): they may only read
     the assessment otherwise, so the page asks for view access and the action decides."""
     a = _assessment(request, pk)
-    try:
-        actions.do_review(
+    return run_action(
+        request,
+        lambda: actions.do_review(
             request.user,
             a,
             stage=request.POST.get("stage", ""),
             result=request.POST.get("result", ""),
             opinion=request.POST.get("opinion", ""),
-        )
-    except ActionError as exc:
-        return _failed(request, a, "decision", exc, "reviews")
-    return _done(request, a, "decision", _("审查意见已登记"), "reviews")
+        ),
+        then=_tab_url(a, "decision", "reviews"),
+        success=_("审查意见已登记"),
+    )
 
 
 @authenticated
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = DecisionForm(request.POST or None, assessment=a)
-    if request.method == "POST" and form.is_valid():
-        try:
-            decision = actions.do_decide(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(
-                request,
-                a,
-                "filing",
-                _("已登记决定：%(d)s（%(n)s）。请在 %(due)s 前向维稳办、联席办备案。")
-                % {
-                    "d": decision.outcome_label,
-                    "n": decision.doc_no,
-                    "due": f"{decision.filing_due.year}年{decision.filing_due.month}月{decision.filing_due.day}日",
-                },
-            )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_decide(request.user, a, **data),
+        then=_tab_url(a, "filing"),
+        success=lambda decision: (
+            _("已登记决定：%(d)s（%(n)s）。请在 %(due)s 前向维稳办、联席办备案。")
+            % {
+                "d": decision.outcome_label,
+                "n": decision.doc_no,
+                "due": f"{decision.filing_due.year}年{decision.filing_due.month}月{decision.filing_due.day}日",
+            }
+        ),
+    ):
+        return done
     return render(
         request,
         "assessments/decide.html",
@@ -906,13 +910,14 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FilingForm(
         request.POST or None, offices=matter_actions.supervising_offices(request.user)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            filing = actions.do_file(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "filing", _("已向%(o)s备案") % {"o": filing.office.name})
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_file(request.user, a, **data),
+        then=_tab_url(a, "filing"),
+        success=lambda filing: _("已向%(o)s备案") % {"o": filing.office.name},
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -932,13 +937,14 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
 def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = MeasureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_add_measure(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "follow", _("已登记措施"), "measures")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_add_measure(request.user, a, **data),
+        then=_tab_url(a, "follow", "measures"),
+        success=_("已登记措施"),
+    ):
+        return done
     return _form_page(
         request,
         a,
@@ -962,30 +968,31 @@ def measure_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     a = measure.assessment
     form = MeasureUpdateForm(request.POST)
+    anchor = f"m{measure.pk}"
     if not form.is_valid():
-        return _failed(request, a, "follow", ActionError(_form_error(form)), f"m{measure.pk}")
-    try:
-        actions.do_update_measure(request.user, measure, **form.cleaned_data)
-    except StaleVersion as exc:
+        return _error_on_tab(request, a, "follow", _form_error(form), anchor)
+    return run_action(
+        request,
+        lambda: actions.do_update_measure(request.user, measure, **form.cleaned_data),
+        then=_tab_url(a, "follow", anchor),
+        success=_("已更新“%(t)s”") % {"t": measure.title},
         # Lost the race: the status and evidence typed stay, with who changed it meanwhile.
-        form.add_action_error(exc)
-        return _form_page(request, a, form, measure.title, "follow")
-    except ActionError as exc:
-        return _failed(request, a, "follow", exc, f"m{measure.pk}")
-    return _done(request, a, "follow", _("已更新“%(t)s”") % {"t": measure.title}, f"m{measure.pk}")
+        refused=_stale_on_form(request, a, form, measure.title, "follow", anchor),
+    )
 
 
 @authenticated
 def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     form = IncidentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_record_incident(request.user, a, **form.cleaned_data)
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            return _done(request, a, "follow", _("已登记不稳定情况"), "incidents")
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_record_incident(request.user, a, **data),
+        then=_tab_url(a, "follow", "incidents"),
+        success=_("已登记不稳定情况"),
+    ):
+        return done
     return _form_page(request, a, form, _("登记新的不稳定情况"), "follow")
 
 
@@ -993,11 +1000,12 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
 def finish(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
     if request.method == "POST":
-        try:
-            actions.do_finish_follow_up(request.user, a)
-        except ActionError as exc:
-            return _failed(request, a, "follow", exc)
-        return _done(request, a, "follow", _("评估已办结"))
+        return run_action(
+            request,
+            lambda: actions.do_finish_follow_up(request.user, a),
+            then=_tab_url(a, "follow"),
+            success=_("评估已办结"),
+        )
     return render(
         request,
         "core/confirm.html",
@@ -1035,23 +1043,22 @@ def matter_decide(request: HttpRequest, matter_pk: int) -> HttpResponse:
         decisions=decisions,
         initial={"decided_on": timezone.localdate(), "authority": matter.deciding_authority},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_decide_without_assessment(
-                request.user,
-                matter,
-                outcome=data["outcome"],
-                doc_no=data["doc_no"],
-                decided_on=data["decided_on"],
-                authority=data["authority"],
-                note=data["note"],
-            )
-        except ActionError as exc:
-            form.add_action_error(exc)
-        else:
-            messages.success(request, _("已登记决定"))
-            return redirect(matter_url)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_decide_without_assessment(
+            request.user,
+            matter,
+            outcome=data["outcome"],
+            doc_no=data["doc_no"],
+            decided_on=data["decided_on"],
+            authority=data["authority"],
+            note=data["note"],
+        ),
+        then=matter_url,
+        success=_("已登记决定"),
+    ):
+        return done
     return form_page(
         request,
         form,

@@ -152,3 +152,16 @@ def test_generated_password_at_creation_is_temporary_too(org):
         password=PASSWORD,
     )
     assert not chosen.must_change_password
+
+
+def test_a_token_of_a_user_with_a_temporary_password_is_refused_until_changed(org, client):
+    from fengping.api.tokens import do_create_token
+
+    _, token = do_create_token(org.zjj_handler, "脚本")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=auth).status_code == 200
+    actions.do_reset_password(org.admin, org.zjj_handler)
+    refused = client.get("/api/me", headers=auth)
+    assert refused.status_code == 403 and "临时密码" in refused.json()["detail"]
+    User.objects.filter(pk=org.zjj_handler.pk).update(must_change_password=False)
+    assert client.get("/api/me", headers=auth).status_code == 200

@@ -29,6 +29,10 @@ from .tokens import user_for_token
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_token(token)
+        if user is not None and getattr(user, "must_change_password", False):
+            # The same rule as the pages (org.middleware): whoever holds a password an
+            # administrator set uses nothing, by page or by token, until they choose their own.
+            raise PermissionDenied(_("管理员为您设置了临时密码，请先登录网页修改密码"))
         if user is not None:
             request.user = user
         return user

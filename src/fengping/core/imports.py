@@ -26,6 +26,7 @@ leaves an `ImportRecord` (who, when, file, counts, errors) that can be listed an
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -172,7 +173,7 @@ class Recorder(Protocol):
     ) -> Any: ...
 
 
-class Importer:
+class Importer(ABC):
     """Subclass per import. Class attributes declare; methods check and write.
 
     `core` lies below `audit` and `org`, so an importer brings what it needs from them:
@@ -204,9 +205,9 @@ class Importer:
     def path(self) -> str:
         return f"{type(self).__module__}.{type(self).__qualname__}"
 
+    @abstractmethod
     def authorize(self, actor: Any) -> None:
         """Raise PermissionDenied or ActionError unless `actor` may run this import."""
-        raise NotImplementedError
 
     def scope_path(self, actor: Any) -> str:
         """The department the import writes into: who else may see its record."""
@@ -215,16 +216,16 @@ class Importer:
     def target_id(self) -> int | None:
         return None
 
-    def start(self, actor: Any) -> None:
+    def start(self, actor: Any) -> None:  # noqa: B027 - optional hook, nothing to load by default
         """Load what `clean` looks up (existing codes, choices) before the rows are read."""
 
     def clean(self, sheet: Sheet, number: int, values: dict[str, Any]) -> dict[str, Any]:
         """One parsed row → JSON data for `commit`, or RowInvalid. Reads only."""
         return values
 
+    @abstractmethod
     def commit(self, actor: Any, rows: Iterable[CleanRow]) -> dict[str, int]:
         """Write every row in bulk (inside the import's transaction); return the counts."""
-        raise NotImplementedError
 
     def audit_extra(self) -> dict[str, Any]:
         """More facts for the import's one audit event (e.g. the questionnaire's id)."""

@@ -31,6 +31,7 @@ import binascii
 import datetime as dt
 import json
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -113,7 +114,7 @@ def _ignored(label: Any) -> str:
     return _("筛选条件“%(label)s”的值无效，已忽略") % {"label": label}
 
 
-class Filter:
+class Filter(ABC):
     """One filter: the query parameters it reads, how it parses them, how it narrows the
     query, and how the page shows it. `apply` may be replaced per filter (`apply=`)."""
 
@@ -134,9 +135,9 @@ class Filter:
     def params(self) -> list[str]:
         return [self.name]
 
+    @abstractmethod
     def parse(self, params: Mapping[str, Any], ctx: Context) -> tuple[Any, str | None]:
         """(value or None when the filter is off, message when the input was ignored)."""
-        raise NotImplementedError
 
     def narrow(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         return qs.filter(**{self.field: value})

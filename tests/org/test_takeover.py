@@ -110,7 +110,7 @@ def test_allowed_reset_gives_a_temporary_password_audited_without_it(org, zjj_ad
     assert 'id="new-password"' not in client.get(f"/org/users/{target.pk}/").content.decode()
     event = Event.objects.get(action="org.user.reset_password", object_id=str(target.pk))
     assert event.actor_id == zjj_admin.pk
-    assert event.after == {"must_change_password": True}
+    assert event.after == {"must_change_password": True, "api_tokens_revoked": 0}
     assert shown not in str(event.before) + str(event.after) + event.object_repr
 
 
@@ -154,13 +154,28 @@ def test_generated_password_at_creation_is_temporary_too(org):
     assert not chosen.must_change_password
 
 
-def test_a_token_of_a_user_with_a_temporary_password_is_refused_until_changed(org, client):
+def test_a_reset_revokes_the_users_api_tokens_and_says_so_in_the_audit(org, client):
+    from fengping.api.models import ApiToken
     from fengping.api.tokens import do_create_token
 
     _, token = do_create_token(org.zjj_handler, "脚本")
+    do_create_token(org.rsj_handler, "别人的脚本")
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/me", headers=auth).status_code == 200
     actions.do_reset_password(org.admin, org.zjj_handler)
+    assert client.get("/api/me", headers=auth).status_code == 401
+    assert not ApiToken.objects.filter(user=org.zjj_handler, revoked_at__isnull=True).exists()
+    assert ApiToken.objects.filter(user=org.rsj_handler, revoked_at__isnull=True).count() == 1
+    event = Event.objects.filter(action="org.user.reset_password").latest("seq")
+    assert event.after == {"must_change_password": True, "api_tokens_revoked": 1}
+
+
+def test_a_token_made_while_the_password_is_temporary_is_refused_until_changed(org, client):
+    from fengping.api.tokens import do_create_token
+
+    actions.do_reset_password(org.admin, org.zjj_handler)
+    _, token = do_create_token(org.zjj_handler, "脚本")
+    auth = {"Authorization": f"Bearer {token}"}
     refused = client.get("/api/me", headers=auth)
     assert refused.status_code == 403 and "临时密码" in refused.json()["detail"]
     User.objects.filter(pk=org.zjj_handler.pk).update(must_change_password=False)

@@ -7,6 +7,11 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self) -> None:
+        from fengping.core.registry import password_reset
+
+        from .tokens import revoke_all_for_reset
+
+        password_reset.add(revoke_all_for_reset)
         from django.utils.translation import gettext_lazy as _
 
         from fengping.audit.labels import register as register_labels

@@ -48,6 +48,15 @@ def do_revoke_token(actor: Any, token_id: int) -> ApiToken:
     return row
 
 
+def revoke_all_for_reset(user: Any) -> dict[str, int]:
+    """An administrator reset the user's password: their tokens end with it (registered
+    in core.registry.password_reset; the reset's audit event carries the count)."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    return {"api_tokens_revoked": revoked}
+
+
 def user_for_token(token: str) -> Any:
     if not token.startswith(PREFIX):
         return None

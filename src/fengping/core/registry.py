@@ -41,3 +41,6 @@ class Registry:
 home_cards = Registry("home_cards")
 # (request, matter) -> one panel dict or None
 matter_panels = Registry("matter_panels")
+# (user) -> {"fact": value} for the reset's audit event: what else an administrator's
+# password reset ends (the API app revokes the user's tokens)
+password_reset = Registry("password_reset")

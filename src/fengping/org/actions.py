@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError
+from fengping.core.registry import password_reset
 
 from . import access
 from .models import (
@@ -269,7 +270,17 @@ def do_reset_password(actor: Any, target: User) -> str:
     target.set_password(password)
     target.must_change_password = True
     target.save(update_fields=["password", "must_change_password"])
-    record(actor, "org.user.reset_password", target, after={"must_change_password": True})
+    # A reset ends every other way in too (API tokens), so whoever held the old
+    # credentials holds nothing once the user has chosen a new password.
+    ended: dict[str, Any] = {}
+    for facts in password_reset.collect(target):
+        ended.update(facts)
+    record(
+        actor,
+        "org.user.reset_password",
+        target,
+        after={"must_change_password": True, **ended},
+    )
     return password
 
 

@@ -594,6 +594,14 @@ def compute_grade(a: Assessment) -> dict[str, Any]:
     factors = list(a.factors.all())
     if not factors or any(f.score is None for f in factors):
         raise ActionError(_("所有风险因素须先评分，才能计算风险等级"))
+    if not any(f.weight for f in factors):
+        # Σ wᵢ·Pᵢ·Iᵢ is normalised by Σ wᵢ: with every weight 0 there is no index at all.
+        raise ActionError(
+            _(
+                "所有风险因素的权重均为 0，无法计算综合风险指数：请至少为一个风险因素设置大于 0 的权重"
+            ),
+            field="weight",
+        )
     spec = composite_spec(a.scheme)
     initial = score_factors(
         [ScoringFactor(f.title, f.probability, f.impact, f.weight) for f in factors], spec

@@ -179,3 +179,41 @@ def test_score_isra_refuses_undecodable_csv(db, tmp_path, capsys):
     source.write_bytes(b"asset_value\n\x81\x20\xff\n")
     assert main(["score", "isra", "--input", str(source), "--output", str(tmp_path / "o.csv")]) == 1
     assert "无法识别文件编码" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["scheme", "list"], ["score", "isra", "--input", "IN", "--output", "OUT"]],
+    ids=["scheme-list", "score-isra"],
+)
+def test_commands_work_on_a_database_not_yet_migrated(tmp_path, argv):
+    """Built-in schemes need no database: a fresh data directory lists them and scores
+    with them, and one line says what to run to read uploaded schemes too."""
+    import os
+    import subprocess
+    import sys
+
+    source = write(tmp_path / "in.csv", [(5, 4, 3, "")])
+    argv = [
+        str(source) if a == "IN" else str(tmp_path / "out.csv") if a == "OUT" else a for a in argv
+    ]
+    env = {
+        **os.environ,
+        "FENGPING_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite3",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "fengping.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "fengping manage migrate" in done.stderr
+    if argv[0] == "scheme":
+        assert "ssra-town" in done.stdout and "isra" in done.stdout
+    else:
+        assert read(tmp_path / "out.csv")[0]["risk_level"] == "中等"

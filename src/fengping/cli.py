@@ -407,8 +407,25 @@ def _check(args: Any) -> int:
 
 
 def _scheme_registry() -> Any:
-    from fengping.schemebook import registry
+    """The scheme registry for a command. Built-in schemes and files in the data directory
+    need no database; on one not yet migrated the uploaded schemes are left out, and one
+    line says what to run to read them."""
+    from django.db import DatabaseError, connection
 
+    from fengping.schemebook import registry
+    from fengping.schemebook.models import UploadedScheme
+
+    try:
+        migrated = UploadedScheme._meta.db_table in connection.introspection.table_names()
+    except DatabaseError:
+        migrated = False
+    if not migrated:
+        registry.READ_UPLOADS = False
+        print(
+            "提示：数据库尚未迁移，未读取上传的方案（先运行 fengping manage migrate） / note: the "
+            "database is not migrated, uploaded schemes are not read (run `fengping manage migrate`)",
+            file=sys.stderr,
+        )
     return registry
 
 

@@ -175,8 +175,15 @@ def parse_upload_text(key: str, content_hash: str, text: str) -> Scheme:
     return scheme
 
 
+# False when the database has no scheme tables yet (a command run before `migrate`):
+# the built-in and dropped schemes are still there; uploaded ones cannot be read.
+READ_UPLOADS = True
+
+
 def _uploads() -> list[Entry | Problem]:
     results: list[Entry | Problem] = []
+    if not READ_UPLOADS:
+        return results
     rows = UploadedScheme.objects.filter(is_active=True).select_related("uploaded_by")
     for row in rows.order_by("key"):
         try:
@@ -253,6 +260,8 @@ def version() -> str:
                 stat = path.stat()
                 parts.append(f"f:{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
     rows = UploadedScheme.objects.filter(is_active=True).order_by("key")
+    if not READ_UPLOADS:
+        rows = rows.none()
     parts.extend(f"u:{key}:{h}" for key, h in rows.values_list("key", "content_hash"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 

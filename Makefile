@@ -30,9 +30,12 @@ messages: $(STAMP)
 	@if ls $(LOCALE)/*/LC_MESSAGES/django.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel -q compile -d $(LOCALE) -D django; fi
 
+# The demo runs as production does (fengping's own Chinese error pages, no debug
+# pages); PORT=8001 make demo picks another port.
+PORT ?= 8000
 demo: $(STAMP) static messages
-	FENGPING_DEBUG=1 $(BIN)/fengping demo
-	FENGPING_DEBUG=1 $(BIN)/fengping serve --host 127.0.0.1 --port 8000
+	PORT=$(PORT) $(BIN)/fengping demo
+	$(BIN)/fengping serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) static messages
 	$(BIN)/pytest -q

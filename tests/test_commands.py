@@ -188,6 +188,8 @@ def test_serve_in_production_mode_serves_static_files(tmp_path):
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         commands = [Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0") for c in children]
         assert [b"-m", b"fengping.cli", b"worker"] in [c[1:4] for c in commands]
+        # Its own gunicorn control socket, in its data directory (not one per host account).
+        assert (tmp_path / f"gunicorn-{port}.ctl").exists()
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -243,6 +244,13 @@ def _serve(args: Any) -> int:
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
+            # Each server its own control socket (gunicornc): by default every gunicorn of
+            # the host account would share one, and a second fengping would take it over.
+            control = Path(settings.DATA_DIR) / f"gunicorn-{args.port}.ctl"
+            if len(str(control)) < 100:  # a Unix socket path is limited to ~108 bytes
+                self.cfg.set("control_socket", str(control))
+            else:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return application
@@ -280,7 +288,7 @@ def _demo(args: Any) -> int:
         f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项） / demo data ready "
         f"({created} new organisation objects, {matters} matters assessed end to end)"
     )
-    print("登录 / login:  http://127.0.0.1:8000/")
+    print(f"登录 / login:  http://127.0.0.1:{os.environ.get('PORT') or 8000}/")
     print(
         f"  用户名 / user: admin      密码 / password: {DEMO_PASSWORD}   （系统管理员 / administrator）"
     )
@@ -465,7 +473,6 @@ def _scheme(args: Any) -> int:
 
 
 def _score(args: Any) -> int:
-    from pathlib import Path
 
     from fengping.schemes.isra_csv import score_csv
 

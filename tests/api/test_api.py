@@ -95,6 +95,21 @@ def test_validation_error_is_chinese_json(org, client, auth):
     assert response.status_code == 422
     body = response.json()
     assert body["detail"] == "输入有误，请检查各字段" and body["errors"]
+    assert [e["msg"] for e in body["errors"]] == ["至少 1 个字符"]
+
+
+def test_validation_error_fields_are_explained_in_chinese(org, client, auth):
+    response = client.post(
+        "/api/matters",
+        {"title": "x", "department_id": "abc", "planned_decision_date": "明天"},
+        content_type="application/json",
+        **auth(org.rsj_handler),
+    )
+    assert response.status_code == 422
+    by_field = {e["loc"][-1]: e["msg"] for e in response.json()["errors"]}
+    assert by_field["scheme_key"] == "必填"
+    assert by_field["department_id"] == "应为整数"
+    assert by_field["planned_decision_date"].startswith("应为日期")
 
 
 def test_action_error_is_chinese_json(org, client, auth):

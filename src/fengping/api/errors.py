@@ -175,3 +175,53 @@ class ApiJsonErrorsMiddleware:
                     replacement[header] = response[header]
             return replacement
         return response
+
+
+def _validation_messages() -> dict[str, str]:
+    # pydantic's error types, in the words a Chinese office reads; `ctx` fills the names.
+    return {
+        "missing": _("必填"),
+        "string_type": _("应为文本"),
+        "string_too_short": _("至少 %(min_length)s 个字符"),
+        "string_too_long": _("最多 %(max_length)s 个字符"),
+        "int_type": _("应为整数"),
+        "int_parsing": _("应为整数"),
+        "int_from_float": _("应为整数"),
+        "float_type": _("应为数字"),
+        "float_parsing": _("应为数字"),
+        "decimal_parsing": _("应为数字"),
+        "bool_type": _("应为 true 或 false"),
+        "bool_parsing": _("应为 true 或 false"),
+        "date_type": _("应为日期（如 2026-12-02）"),
+        "date_parsing": _("应为日期（如 2026-12-02）"),
+        "date_from_datetime_parsing": _("应为日期（如 2026-12-02）"),
+        "datetime_type": _("应为日期时间（如 2026-12-02T09:30:00+08:00）"),
+        "datetime_parsing": _("应为日期时间（如 2026-12-02T09:30:00+08:00）"),
+        "enum": _("应为以下之一：%(expected)s"),
+        "literal_error": _("应为以下之一：%(expected)s"),
+        "greater_than": _("应大于 %(gt)s"),
+        "greater_than_equal": _("应不小于 %(ge)s"),
+        "less_than": _("应小于 %(lt)s"),
+        "less_than_equal": _("应不大于 %(le)s"),
+        "list_type": _("应为列表"),
+        "dict_type": _("应为对象"),
+        "model_type": _("应为对象"),
+        "model_attributes_type": _("应为对象"),
+        "too_short": _("至少 %(min_length)s 项"),
+        "too_long": _("最多 %(max_length)s 项"),
+        "json_invalid": _("不是有效的 JSON"),
+        "extra_forbidden": _("不接受此字段"),
+        "uuid_parsing": _("应为 UUID"),
+    }
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error in Chinese (English when the page language is English); a
+    message our own validators wrote is kept as it is."""
+    template = _validation_messages().get(error.get("type", ""))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return template % dict(error.get("ctx") or {})
+    except (KeyError, TypeError, ValueError):
+        return str(error.get("msg", ""))

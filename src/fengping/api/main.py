@@ -22,7 +22,7 @@ from ninja.security import HttpBearer, SessionAuth
 from fengping.core.dbcheck import database_problem
 from fengping.core.errors import ActionError
 
-from .errors import StrictParser, logger, refused_cause
+from .errors import StrictParser, logger, refused_cause, validation_message
 from .tokens import user_for_token
 
 
@@ -70,7 +70,7 @@ def on_401(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_422(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", [])), "msg": validation_message(e), "type": e.get("type", "")}
         for e in exc.errors
     ]
     return _error(request, 422, _("输入有误，请检查各字段"), "invalid", errors=errors)

@@ -168,3 +168,24 @@ def test_import_records_export_is_scoped_and_leaves_out_what_is_revealed_once(or
     assert table[1][2] == "'=人员\ufffd.xlsx" and "3 处错误" in table[1][6]
     assert "Secret-password-1" not in str(table)
     assert rows(login(org.zjj_handler).get("/imports/export.xlsx"))[1:] == []
+
+
+def test_dates_in_exports_are_local_dates_not_utc(org, login):
+    """Registered at 07:30 in Shanghai is 23:30 the day before in UTC: the export says the
+    local day, as the office saw it."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from fengping.assessments.models import Assessment
+
+    a = start(org, org.rsj_handler, org.rsj, "清晨登记的事项")
+    early = dt.datetime(2026, 3, 2, 7, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    Matter.objects.filter(pk=a.matter_id).update(created_at=early)
+    Assessment.objects.filter(pk=a.pk).update(started_at=early)
+    client = login(org.rsj_handler)
+    matters_table = rows(client.get("/matters/export.xlsx"))
+    column = matters_table[0].index("登记日期")
+    assert matters_table[1][column].date() == dt.date(2026, 3, 2)
+    assessments_table = rows(client.get("/assessments/export.xlsx"))
+    column = assessments_table[0].index("开始日期")
+    assert assessments_table[1][column].date() == dt.date(2026, 3, 2)

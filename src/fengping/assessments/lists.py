@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -91,7 +92,7 @@ ASSESSMENTS = ListSpec(
             html=lambda a: listing.badge(a.get_status_display()),
         ),
         Column(_("风险等级"), lambda a: _label("grade", a), html=_grade),
-        Column(_("开始日期"), lambda a: a.started_at.date(), css="text-nowrap"),
+        Column(_("开始日期"), lambda a: timezone.localdate(a.started_at), css="text-nowrap"),
     ),
     empty_title=_("没有符合条件的风险评估"),
     empty_hint=_("在评估事项页面开始一项评估。"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -99,7 +100,7 @@ MATTERS = ListSpec(
             html=lambda m: listing.badge(m.get_status_display()),
         ),
         Column(_("风险等级"), lambda m: m.grade_label, html=_grade),
-        Column(_("登记日期"), lambda m: m.created_at.date(), page=False),
+        Column(_("登记日期"), lambda m: timezone.localdate(m.created_at), page=False),
     ),
     empty_title=_("没有符合条件的评估事项"),
     empty_hint=_("可以调整筛选条件，或登记新的事项。"),

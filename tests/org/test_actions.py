@@ -150,3 +150,18 @@ def test_change_own_password(org):
         actions.do_change_own_password(org.rsj_handler, "wrong", "Another-pass-2026")
     actions.do_change_own_password(org.rsj_handler, "Test-password-2026", "Another-pass-2026")
     assert User.objects.get(pk=org.rsj_handler.pk).check_password("Another-pass-2026")
+
+
+def test_a_unit_without_its_own_group_shows_the_group_above_it(org, login):
+    """A 科室 works under its bureau's 领导小组 (篇1 七(一)): its page says so instead of
+    "尚未成立领导小组", and offers no change of the bureau's group."""
+    group = actions.do_save_leadership_group(
+        org.admin, org.rsj, name="人社局稳评领导小组", office=org.rsj_unit
+    )
+    page = login(org.admin).get(f"/org/departments/{org.rsj_unit.pk}/").content.decode()
+    assert "人社局稳评领导小组" in page and "尚未成立领导小组" not in page
+    assert "由上级单位" in page and f"/org/leadership/{group.pk}/" not in page
+    own = login(org.admin).get(f"/org/departments/{org.rsj.pk}/").content.decode()
+    assert "人社局稳评领导小组" in own and "由上级单位" not in own
+    other = login(org.admin).get(f"/org/departments/{org.zjj.pk}/").content.decode()
+    assert "尚未成立领导小组" in other

@@ -64,10 +64,15 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("role", "user__username")
     )
     children = access.visible(request.user, dept.children.all())
+    # A unit without its own 领导小组 works under the nearest one above it (a 科室 under
+    # its bureau's): the group of the longest path prefix, the unit's own first.
+    segment = len(dept.path) // (dept.depth + 1)
+    prefixes = [dept.path[: segment * n] for n in range(1, dept.depth + 2)]
     group = (
-        LeadershipGroup.objects.filter(department=dept)
-        .select_related("office")
+        LeadershipGroup.objects.filter(department__path__in=prefixes)
+        .select_related("office", "department")
         .prefetch_related(Prefetch("members", LeadershipMember.objects.select_related("user")))
+        .order_by("-department__depth")
         .first()
     )
     return render(

@@ -367,15 +367,20 @@ def import_template(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- activities
 
 
-@authenticated
-def activities(request: HttpRequest, pk: int) -> HttpResponse:
+def _matter_list(request: HttpRequest, pk: int, spec: Any, tab: str) -> HttpResponse:
+    """A list of one matter's records (activities, comments) under its 征求意见 tabs."""
     matter = _matter(request, pk)
     context = {
         "matter": matter,
         "can_change": access.can(request.user, matter, "change"),
-        "tab": "activities",
+        "tab": tab,
     }
-    return listing.render_list(request, ACTIVITIES, matter, context=context)
+    return listing.render_list(request, spec, matter, context=context)
+
+
+@authenticated
+def activities(request: HttpRequest, pk: int) -> HttpResponse:
+    return _matter_list(request, pk, ACTIVITIES, "activities")
 
 
 @authenticated
@@ -473,13 +478,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @authenticated
 def comments(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = _matter(request, pk)
-    context = {
-        "matter": matter,
-        "can_change": access.can(request.user, matter, "change"),
-        "tab": "comments",
-    }
-    return listing.render_list(request, COMMENTS, matter, context=context)
+    return _matter_list(request, pk, COMMENTS, "comments")
 
 
 @authenticated

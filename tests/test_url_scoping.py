@@ -391,6 +391,8 @@ API_PARAMETERS: dict[str, str] = {
     "step_code": "assessment_step",
     "factor_id": "risk_factor",
     "measure_id": "follow_up_measure",
+    "membership_id": "membership",
+    "leader_id": "leader",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values
@@ -400,6 +402,23 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
         "kind": "department",
         "body": lambda o: {"parent_id": o["department"]},
     },
+    # One's own profile and password: every logged-in user changes their own and nobody
+    # else's (there is no reader to refuse; test_api_own_account_only checks them).
+    "PUT /api/me": {"own": True},
+    "POST /api/me/password": {"own": True},
+    "POST /api/users": {
+        "kind": "department",
+        "body": lambda o: {"department_id": o["department"], "role": "handler"},
+    },
+    "POST /api/users/{user_id}/memberships": {
+        "body": lambda o: {"department_id": o["department"], "role": "assessor"},
+    },
+    "POST /api/departments/{dept_id}/leadership-group/members": {
+        "kind": "leadership_group",
+        "body": lambda o: {"user_id": o["user"], "position": "member"},
+    },
+    "PUT /api/departments/{dept_id}/leadership-group": {"kind": "leadership_group"},
+    "GET /api/departments/{dept_id}/leadership-group": {"kind": "leadership_group"},
     "POST /api/matters": {
         "kind": "matter",
         "body": lambda o: {
@@ -509,7 +528,9 @@ OPERATIONS = [
     for method, spec in methods.items()
 ]
 OBJECT_OPERATIONS = [op for op in OPERATIONS if op.path_parameters]
-CHANGING_OPERATIONS = [op for op in OPERATIONS if op.method in CHANGING_METHODS]
+CHANGING_OPERATIONS = [
+    op for op in OPERATIONS if op.method in CHANGING_METHODS and not op.row.get("own")
+]
 
 
 def example(schema: dict[str, Any]) -> Any:
@@ -582,6 +603,30 @@ def test_api_reader_gets_403_on_change(op, world, objects, client):
         response = op.request(client, world.tokens[persona], objects)
         assert response.status_code == 403, (persona, response.content)
         assert response.json()["code"] == "forbidden"
+
+
+def test_api_own_account_only(world, org, client):
+    """The operations on one's own account take no user id: they change the caller only."""
+    own = sorted(op.key for op in OPERATIONS if op.row.get("own"))
+    assert own == ["POST /api/me/password", "PUT /api/me"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['zjj_handler']}"}
+    others = dict(User.objects.exclude(username="zjj_handler").values_list("pk", "real_name"))
+    response = client.put(
+        "/api/me", {"real_name": "新名字"}, content_type="application/json", **auth
+    )
+    assert response.status_code == 200, response.content
+    assert User.objects.get(username="zjj_handler").real_name == "新名字"
+    assert dict(User.objects.exclude(username="zjj_handler").values_list("pk", "real_name")) == (
+        others
+    )
+    wrong = client.post(
+        "/api/me/password",
+        {"old_password": "不对", "new_password": "Another-long-pass-2026"},
+        content_type="application/json",
+        **auth,
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["detail"] == "原密码不正确"
 
 
 GET_OPERATIONS = [op for op in OBJECT_OPERATIONS if op.method == "get"]

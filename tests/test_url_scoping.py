@@ -45,6 +45,8 @@ from fengping.assessments.actions import pending_review
 from fengping.matters.actions import do_add_document, do_register_matter
 from fengping.opinions import actions as opinions
 from fengping.org import actions
+from fengping.schemebook.actions import do_upload_scheme
+from fengping.schemes import BUILTIN_DIR
 from fengping.org.models import Department, LeaderPosition, Membership, User
 from tests.assessments.flow import to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
@@ -87,7 +89,16 @@ def build_objects(org: Org) -> dict[str, Any]:
         **assessment_objects(org, assessment),
         **review_objects(org),
         **opinion_objects(org, matter),
+        "uploaded_scheme": upload_scheme(org).key,
+        "report_template": "default",
     }
+
+
+def upload_scheme(org: Org):
+    text = (BUILTIN_DIR / "ssra-town.yaml").read_text(encoding="utf-8")
+    return do_upload_scheme(
+        org.admin, "town-copy.yaml", text.replace("key: ssra-town", "key: town-copy", 1)
+    )
 
 
 def assessment_objects(org: Org, assessment) -> dict[str, Any]:
@@ -382,6 +393,8 @@ def test_admin_may_open_changing_pages(name, org, objects, login):
 # ---------------------------------------------------------------- API
 
 # path parameter -> the kind of fixture object it takes
+# Whoever is not an administrator: the 主要负责人 of 人社局 and the 督查.
+ADMIN_ONLY = ("rsj_head", "supervisor")
 API_PARAMETERS: dict[str, str] = {
     "dept_id": "department",
     "user_id": "user",
@@ -393,6 +406,8 @@ API_PARAMETERS: dict[str, str] = {
     "measure_id": "follow_up_measure",
     "membership_id": "membership",
     "leader_id": "leader",
+    "scheme_key": "uploaded_scheme",
+    "template_key": "report_template",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values
@@ -402,6 +417,13 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
         "kind": "department",
         "body": lambda o: {"parent_id": o["department"]},
     },
+    # Schemes and report templates are organisation-wide reference data: every logged-in
+    # user reads them (no outsider), only administrators change them.
+    "GET /api/schemes/{scheme_key}": {"org_wide": True},
+    "PUT /api/schemes/{scheme_key}/active": {"org_wide": True, "readers": ADMIN_ONLY},
+    "POST /api/schemes": {"kind": "uploaded_scheme", "readers": ADMIN_ONLY},
+    "POST /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
+    "DELETE /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
     # One's own profile and password: every logged-in user changes their own and nobody
     # else's (there is no reader to refuse; test_api_own_account_only checks them).
     "PUT /api/me": {"own": True},
@@ -527,7 +549,7 @@ OPERATIONS = [
     for path, methods in SCHEMA["paths"].items()
     for method, spec in methods.items()
 ]
-OBJECT_OPERATIONS = [op for op in OPERATIONS if op.path_parameters]
+OBJECT_OPERATIONS = [op for op in OPERATIONS if op.path_parameters and not op.row.get("org_wide")]
 CHANGING_OPERATIONS = [
     op for op in OPERATIONS if op.method in CHANGING_METHODS and not op.row.get("own")
 ]

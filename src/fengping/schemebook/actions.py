@@ -44,6 +44,31 @@ def _scope_path(actor: Any) -> str:
     return min(paths).split("/", 1)[0] + "/" if paths else ""
 
 
+def read_scheme_file(actor: Any, upload: Any) -> tuple[str, str]:
+    """(file name, text) of an uploaded scheme file, for the page and the API alike;
+    PermissionDenied for anyone but an administrator (before the file is looked at),
+    ActionError for a wrong type, size or encoding."""
+    _require_admin(actor)
+    name = upload.name or ""
+    if not name.lower().endswith((".yaml", ".yml")):
+        raise ActionError(_("只接受 .yaml 或 .yml 格式的方案文件"), field="file")
+    limit = settings.FENGPING_UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise ActionError(
+            _("文件过大（%(size)s MB），上限 %(max)s MB")
+            % {"size": round(upload.size / 1048576, 1), "max": max(limit // 1048576, 1)},
+            field="file",
+        )
+    data = upload.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ActionError(
+            _("文件不是 UTF-8 编码；请在编辑器中另存为 UTF-8 后再上传"), field="file"
+        ) from None
+    return name, text
+
+
 def validate_upload(filename: str, text: str) -> Scheme:
     """Check an uploaded file exactly as the loader checks a scheme file on disk, plus the
     limits of a web upload. Raises SchemeUploadError listing every problem."""

@@ -82,29 +82,12 @@ def scheme_download(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
-def _read_upload(form: UploadForm) -> tuple[str, str]:
+def _read_upload(request: HttpRequest, form: UploadForm) -> tuple[str, str]:
     """(file name, text) from the form; ActionError for a wrong type, size or encoding."""
     upload = form.cleaned_data.get("file")
     if not upload:
         return _("粘贴的内容"), form.cleaned_data["text"]
-    name = upload.name or ""
-    if not name.lower().endswith((".yaml", ".yml")):
-        raise ActionError(_("只接受 .yaml 或 .yml 格式的方案文件"), field="file")
-    limit = settings.FENGPING_UPLOAD_MAX_BYTES
-    if upload.size > limit:
-        raise ActionError(
-            _("文件过大（%(size)s MB），上限 %(max)s MB")
-            % {"size": round(upload.size / 1048576, 1), "max": max(limit // 1048576, 1)},
-            field="file",
-        )
-    data = upload.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ActionError(
-            _("文件不是 UTF-8 编码；请在编辑器中另存为 UTF-8 后再上传"), field="file"
-        ) from None
-    return name, text
+    return actions.read_scheme_file(request.user, upload)
 
 
 def _uploaded(row: UploadedScheme) -> str:
@@ -126,7 +109,7 @@ def scheme_upload(request: HttpRequest) -> HttpResponse:
 
     def upload(_data: dict[str, Any]) -> UploadedScheme:
         nonlocal filename
-        filename, text = _read_upload(form)
+        filename, text = _read_upload(request, form)
         try:
             return actions.do_upload_scheme(request.user, filename, text)
         except actions.SchemeUploadError as exc:

@@ -45,9 +45,9 @@ from fengping.assessments.actions import pending_review
 from fengping.matters.actions import do_add_document, do_register_matter
 from fengping.opinions import actions as opinions
 from fengping.org import actions
+from fengping.org.models import Department, LeaderPosition, Membership, User
 from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
-from fengping.org.models import Department, LeaderPosition, Membership, User
 from tests.assessments.flow import to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
@@ -406,6 +406,7 @@ API_PARAMETERS: dict[str, str] = {
     "measure_id": "follow_up_measure",
     "membership_id": "membership",
     "leader_id": "leader",
+    "document_id": "matter_document",
     "scheme_key": "uploaded_scheme",
     "template_key": "report_template",
 }
@@ -459,6 +460,10 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     "POST /api/assessments/{assessment_id}/filings": {
         # The handler looks the office up (404 when it is not one) before the action checks
         # access.
+        "body": lambda o: {"office_id": o["supervising_office"]}
+    },
+    "POST /api/matters/{matter_id}/plan-filing": {
+        # The handler looks the office up among the organisation's supervising offices.
         "body": lambda o: {"office_id": o["supervising_office"]}
     },
     "POST /api/matters/{matter_id}/decision": {

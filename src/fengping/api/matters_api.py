@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from fengping.core import listing
+from fengping.core.files import file_response
 from fengping.matters import actions
 from fengping.matters.lists import MATTERS
-from fengping.matters.models import DesignationBody, Matter, MatterKind
+from fengping.matters.models import DesignationBody, Matter, MatterDocument, MatterKind
 from fengping.org import access
 from fengping.org.models import Department
 
@@ -131,3 +132,140 @@ def designate_matter(request: HttpRequest, matter_id: int, payload: DesignateIn)
     """登记党组/党委/政府指定评估。"""
     matter = access.get_for_user(request.user, Matter, matter_id)
     return actions.do_designate(request.user, matter, body=payload.body, note=payload.note)
+
+
+class MatterUpdate(Schema):
+    version: int = Field(..., description="读取时的版本号，用于防止覆盖他人的修改")
+    title: str | None = Field(None, min_length=1, max_length=200)
+    kind: MatterKind | None = None
+    description: str | None = None
+    category_code: str | None = None
+    lead_department_id: int | None = None
+    assisting_department_ids: list[int] | None = None
+    deciding_authority: str | None = None
+    planned_decision_date: dt.date | None = None
+    confidential: bool | None = None
+
+
+@router.patch("/matters/{matter_id}", response=MatterOut)
+def update_matter(request: HttpRequest, matter_id: int, payload: MatterUpdate) -> Any:
+    """修改登记信息（作出决定后不能再改）；只改请求中给出的字段。"""
+    matter = access.get_for_user(request.user, Matter, matter_id, need="change")
+    given = payload.dict(exclude_unset=True)
+
+    def pick(name: str) -> Any:
+        return given[name] if given.get(name) is not None else getattr(matter, name)
+
+    lead = matter.lead_department
+    if "lead_department_id" in given:
+        lead = _dept(request, given["lead_department_id"])
+    assisting = list(matter.assisting_departments.all())
+    if given.get("assisting_department_ids") is not None:
+        assisting = [d for d in (_dept(request, i) for i in given["assisting_department_ids"]) if d]
+    actions.do_update_matter(
+        request.user,
+        matter,
+        version=payload.version,
+        title=pick("title"),
+        kind=pick("kind"),
+        description=pick("description"),
+        category_code=pick("category_code"),
+        lead_department=lead,
+        assisting_departments=assisting,
+        deciding_authority=pick("deciding_authority"),
+        planned_decision_date=given.get("planned_decision_date", matter.planned_decision_date),
+        confidential=pick("confidential"),
+    )
+    return access.get_for_user(request.user, Matter, matter_id)
+
+
+class ConsultationIn(Schema):
+    version: int | None = Field(None, description="读取时的版本号，用于防止覆盖他人的修改")
+    open: bool
+    summary: str = ""
+    channels: str = ""
+    until: dt.date | None = None
+
+
+class ConsultationOut(Schema):
+    consultation_open: bool
+    consultation_summary: str
+    consultation_channels: str
+    consultation_until: dt.date | None
+    version: int
+
+
+@router.put("/matters/{matter_id}/consultation", response=ConsultationOut)
+def set_consultation(request: HttpRequest, matter_id: int, payload: ConsultationIn) -> Any:
+    """公开或停止公开征求意见（涉密事项不得公开，篇3 二(四)）。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return actions.do_set_consultation(
+        request.user,
+        matter,
+        open=payload.open,
+        summary=payload.summary,
+        channels=payload.channels,
+        until=payload.until,
+        version=payload.version,
+    )
+
+
+class PlanFilingIn(Schema):
+    office_id: int = Field(..., description="备案机关：本组织的维稳办或联席会议办公室")
+    filed_on: dt.date
+
+
+@router.post("/matters/{matter_id}/plan-filing", response=MatterOut)
+def file_plan(request: HttpRequest, matter_id: int, payload: PlanFilingIn) -> Any:
+    """登记年度评估计划表备案（对未备案的事项，一律不予审批）。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    office = actions.supervising_offices(request.user).filter(pk=payload.office_id).first()
+    if office is None:
+        raise Http404
+    return actions.do_file_plan(request.user, matter, office=office, filed_on=payload.filed_on)
+
+
+class DocumentOut(Schema):
+    id: int
+    name: str
+    size: int
+    sha256: str
+    note: str
+    uploaded_at: dt.datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(obj: MatterDocument) -> str:
+        return f"/api/matter-documents/{obj.pk}/file"
+
+
+@router.get("/matters/{matter_id}/documents", response=list[DocumentOut])
+def list_documents(request: HttpRequest, matter_id: int) -> Any:
+    """事项的材料。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return list(matter.documents.order_by("pk"))
+
+
+@router.post("/matters/{matter_id}/documents", response={201: DocumentOut})
+def add_document(
+    request: HttpRequest, matter_id: int, file: File[UploadedFile], note: Form[str] = ""
+) -> Any:
+    """上传事项材料（类型、大小与网页上传同样检查）。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return Status(201, actions.do_add_document(request.user, matter, file, note=note))
+
+
+@router.get("/matter-documents/{document_id}/file")
+def download_document(request: HttpRequest, document_id: int) -> Any:
+    """下载材料原件（以附件形式返回，文件名为上传时的名称）。"""
+    return file_response(access.get_for_user(request.user, MatterDocument, document_id))
+
+
+@router.delete("/matter-documents/{document_id}", response={204: None})
+def remove_document(request: HttpRequest, document_id: int) -> Any:
+    """移除事项材料（文件本身留存供审计）。"""
+    doc = access.get_for_user(
+        request.user, MatterDocument.objects.select_related("matter"), document_id, need="change"
+    )
+    actions.do_remove_document(request.user, doc)
+    return Status(204, None)

@@ -403,6 +403,35 @@ def score_factor(request: HttpRequest, factor_id: int, payload: ScoreIn) -> Any:
     return _factor_out(factor)
 
 
+class MitigationIn(Schema):
+    measure: str = Field(..., min_length=1)
+    owner: str = ""
+    due: dt.date | None = None
+    residual_probability_level: str = Field(..., description="措施落实后的可能性等级代码")
+    residual_impact_level: str = Field(..., description="措施落实后的影响程度等级代码")
+
+
+@router.post("/factors/{factor_id}/mitigations", response={201: FactorOut})
+def add_mitigation(request: HttpRequest, factor_id: int, payload: MitigationIn) -> Any:
+    """为风险因素登记化解措施及落实后的剩余风险；返回重新汇总后的因素。"""
+    factor = access.get_for_user(
+        request.user, RiskFactor.objects.select_related("assessment"), factor_id
+    )
+    actions.do_add_mitigation(request.user, factor, **payload.dict())
+    factor.refresh_from_db()
+    return Status(201, _factor_out(factor))
+
+
+@router.delete("/factors/{factor_id}", response={204: None})
+def remove_factor(request: HttpRequest, factor_id: int) -> Any:
+    """删除风险因素（连同其评分和化解措施）。"""
+    factor = access.get_for_user(
+        request.user, RiskFactor.objects.select_related("assessment__matter"), factor_id
+    )
+    actions.do_remove_factor(request.user, factor)
+    return Status(204, None)
+
+
 @router.post("/assessments/{assessment_id}/checklist", response=ChecklistOut)
 def answer_checklist(request: HttpRequest, assessment_id: int, payload: ChecklistIn) -> Any:
     """对评估清单的一条作答（符合 meets / 部分符合 partly / 不符合 fails / 不适用 na）。"""

@@ -324,7 +324,10 @@ def test_pages_show_and_record_the_new_decision(org, login):
     page = client.get(reverse("assessments:detail", args=[a.pk]) + "?tab=follow").content.decode()
     assert "株人社发〔2026〕7号" in page and "现行" in page
     # A reader (督查) sees it but may not decide.
-    assert login(org.supervisor).post(reverse("assessments:redecide", args=[a.pk]), form).status_code == 403
+    assert (
+        login(org.supervisor).post(reverse("assessments:redecide", args=[a.pk]), form).status_code
+        == 403
+    )
 
 
 def test_api_survey_and_new_decision(org, api):
@@ -337,7 +340,9 @@ def test_api_survey_and_new_decision(org, api):
     )
     assert r.status_code == 201 and r.json()["breaches_majority"] is True
     state = call("get", f"/assessments/{a.pk}/follow-up").json()
-    assert state["redecision_options"] == ["terminate"] and "终止实施" in state["redecision_pending"]
+    assert (
+        state["redecision_options"] == ["terminate"] and "终止实施" in state["redecision_pending"]
+    )
     body = {
         "outcome": "adjust",
         "doc_no": "株人社发〔2026〕8号",
@@ -355,6 +360,11 @@ def test_api_survey_and_new_decision(org, api):
     assert state["current_outcome"] == "terminate" and state["can_finish"]
     # Another department's handler cannot see it; a reader may not decide.
     assert api(org.zjj_handler)("post", f"/assessments/{a.pk}/redecisions", body).status_code == 404
-    assert api(org.supervisor)("post", f"/assessments/{a.pk}/surveys", {
-        "held_on": TODAY().isoformat(), "method": "x", "oppose": 1
-    }).status_code == 403
+    assert (
+        api(org.supervisor)(
+            "post",
+            f"/assessments/{a.pk}/surveys",
+            {"held_on": TODAY().isoformat(), "method": "x", "oppose": 1},
+        ).status_code
+        == 403
+    )

@@ -518,7 +518,9 @@ class SurveyOut(Schema):
 
 
 class RedecisionIn(Schema):
-    outcome: str = Field(..., description="terminate 终止实施 / adjust 调整实施；暂缓实施的事项为方案中的决定")
+    outcome: str = Field(
+        ..., description="terminate 终止实施 / adjust 调整实施；暂缓实施的事项为方案中的决定"
+    )
     doc_no: str = Field(..., description="新的文号，例如 株政发〔2026〕12号")
     decided_on: dt.date
     reason: str
@@ -554,7 +556,10 @@ def _survey_out(s: Any) -> dict[str, Any]:
 
 def _history_entry(d: Any) -> dict[str, Any]:
     fields = ("outcome", "outcome_label", "doc_no", "decided_on", "authority")
-    return {**{f: getattr(d, f) for f in fields}, "reason": d.reason if isinstance(d, LaterDecision) else d.note}
+    return {
+        **{f: getattr(d, f) for f in fields},
+        "reason": d.reason if isinstance(d, LaterDecision) else d.note,
+    }
 
 
 @router.get("/assessments/{assessment_id}/follow-up", response=FollowUpStateOut)

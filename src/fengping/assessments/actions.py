@@ -1255,4 +1255,3 @@ def do_redecide(
         actor, a.matter, MatterStatus.IMPLEMENTING if implementing else MatterStatus.DECIDED
     )
     return later
-

@@ -828,4 +828,3 @@ class LaterDecision(Scoped):
     @property
     def audit_scope_path(self) -> str:
         return self.assessment.matter.department.path
-

@@ -1095,7 +1095,9 @@ def redecide(request: HttpRequest, pk: int) -> HttpResponse:
     intro = a.redecision_pending() or a.follow_up_missing_text()
     if options:
         intro = f"{intro} " if intro else ""
-        intro += str(_("现在可以作出的决定：%(o)s。") % {"o": "、".join(label for _c, label in options)})
+        intro += str(
+            _("现在可以作出的决定：%(o)s。") % {"o": "、".join(label for _c, label in options)}
+        )
     else:
         intro = "；".join(actions.redecision_refusals(a, ""))
     return _form_page(request, a, form, _("作出新的决定"), "follow", intro, _("登记新的决定"))

@@ -1452,7 +1452,9 @@ def _check_procedure(c: _Checker, scheme: Scheme, decision_codes: list[str]) -> 
                 "decision",
             )
         for j, code in enumerate(follow.decisions):
-            c.known(f"procedure.follow_up[{i}].decisions[{j}]", code, decision_codes, "决定", "decision")
+            c.known(
+                f"procedure.follow_up[{i}].decisions[{j}]", code, decision_codes, "决定", "decision"
+            )
 
 
 def _check_required_outputs(c: _Checker, scheme: Scheme) -> None:

@@ -368,3 +368,26 @@ def test_api_survey_and_new_decision(org, api):
         ).status_code
         == 403
     )
+
+
+def test_api_measure_update_twin(org, api):
+    a = decided(org, "implement")
+    call = api(org.rsj_handler)
+    r = call(
+        "post",
+        f"/assessments/{a.pk}/measures",
+        {"kind": "counter", "title": "研究对策", "owner": "养老保险科"},
+    )
+    assert r.status_code == 201 and r.json()["kind"] == "counter"
+    r = call(
+        "post",
+        f"/assessments/{a.pk}/measures",
+        {"kind": "contingency", "title": "应急预案", "owner": "局办公室"},
+    )
+    measure_id = r.json()["id"]
+    r = call("put", f"/measures/{measure_id}", {"status": "done", "evidence": ""})
+    assert r.status_code == 400 and "佐证" in r.json()["detail"]
+    r = call("put", f"/measures/{measure_id}", {"status": "done", "evidence": "预案已印发"})
+    assert r.status_code == 200 and r.json()["status"] == "done"
+    # The 对策 of a postponed matter does not stand for the measures an implemented one needs.
+    assert MEASURES_QUOTE in a.finish_refusal()

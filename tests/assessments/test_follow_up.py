@@ -391,3 +391,22 @@ def test_api_measure_update_twin(org, api):
     assert r.status_code == 200 and r.json()["status"] == "done"
     # The 对策 of a postponed matter does not stand for the measures an implemented one needs.
     assert MEASURES_QUOTE in a.finish_refusal()
+
+
+def test_incident_page_says_a_new_decision_is_due(org, login):
+    a = implemented(org)
+    client = login(org.rsj_handler)
+    r = client.post(
+        reverse("assessments:incident_add", args=[a.pk]),
+        {
+            "occurred_on": TODAY().isoformat(),
+            "description": "部分退休人员集体上访",
+            "action": "handle",
+        },
+        follow=True,
+    )
+    body = r.content.decode()
+    assert "须作出终止实施或调整的新决定" in body
+    r = client.post(reverse("assessments:finish", args=[a.pk]), follow=True)
+    assert "终止实施或调整" in r.content.decode()
+    assert Assessment.objects.get(pk=a.pk).status == AssessmentStatus.FOLLOW_UP

@@ -993,7 +993,11 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: actions.do_record_incident(request.user, a, **data),
         then=_tab_url(a, "follow", "incidents"),
-        success=_("已登记不稳定情况"),
+        success=lambda i: (
+            _("已登记不稳定情况。实施中的事项须作出终止实施或调整的新决定。")
+            if i.assessment.redecision_triggers()
+            else _("已登记不稳定情况")
+        ),
     ):
         return done
     return _form_page(request, a, form, _("登记新的不稳定情况"), "follow")

@@ -242,6 +242,8 @@ PAGES: dict[str, dict[str, bool]] = {
         "assessments:file": CHANGE,
         "assessments:measure_add": CHANGE,
         "assessments:incident_add": CHANGE,
+        "assessments:survey_add": CHANGE,
+        "assessments:redecide": CHANGE,
         "assessments:finish": CHANGE,
         "reports:generate": CHANGE,
         "reports:docx": READ,

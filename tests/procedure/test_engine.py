@@ -65,7 +65,8 @@ def test_unknown_step_is_a_clear_refusal():
     scheme = builtin_scheme("ssra-bureau")
     assert engine.step(scheme, "grade").label
     assert engine.next_step(scheme, "report").code == "decide"
-    assert engine.next_step(scheme, "decide") is None
+    assert engine.next_step(scheme, "decide").code == "follow_up"  # 篇1 六(二)
+    assert engine.next_step(scheme, "follow_up") is None
     with pytest.raises(UnknownStep, match="没有步骤“consult”"):
         engine.step(scheme, "consult")
 

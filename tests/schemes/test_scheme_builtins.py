@@ -124,8 +124,13 @@ def test_bureau_method_procedure_and_rules(schemes: dict[str, Scheme]) -> None:
         "确定风险等级",
         "形成评估报告",
         "评估结论采用",
+        "跟踪落实",  # 篇1 六(二), issue 8 loophole 7
     ]
     assert len(s.procedure.follow_up) == 5
+    needs = {f.code: f.requires for f in s.procedure.follow_up}
+    assert needs["implement_with_measures"] == ["response_measures"]
+    assert needs["postponed"] == ["countermeasures"]
+    assert needs["contingency"] == ["contingency_plan"]
     assert s.majority_rule is not None
     assert s.majority_rule.quote == "对不能使大多数群众理解支持的事项坚决终止实施"
     assert s.majority_rule.threshold == 0.5

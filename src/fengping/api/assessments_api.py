@@ -19,6 +19,7 @@ from fengping.assessments.models import (
     FactorScore,
     FollowUpMeasure,
     IncidentAction,
+    LaterDecision,
     MeasureKind,
     MeasureStatus,
     ReviewResult,
@@ -518,3 +519,103 @@ def decide_matter(request: HttpRequest, matter_id: int, payload: DecisionIn) -> 
     """不经评估登记决定：只适用于不属于必须评估范围、也未被指定评估的事项；否则返回 400 并引用规定。"""
     matter = access.get_for_user(request.user, Matter, matter_id)
     return Status(201, actions.do_decide_without_assessment(request.user, matter, **payload.dict()))
+
+
+# ------------------------------------------------------------------ follow-up decisions
+
+
+class SurveyIn(Schema):
+    held_on: dt.date
+    method: str = Field(..., min_length=1, max_length=60, description="例如：抽样调查、走访群众")
+    support: int = Field(0, ge=0)
+    oppose: int = Field(0, ge=0)
+    neutral: int = Field(0, ge=0)
+    no_stance: int = Field(0, ge=0)
+    note: str = ""
+
+
+class SurveyOut(Schema):
+    id: int
+    held_on: dt.date
+    method: str
+    support: int
+    oppose: int
+    neutral: int
+    no_stance: int
+    oppose_rate: float | None = Field(None, description="反对人数 / 表态人数（未表态不计）")
+    breaches_majority: bool = Field(..., description="是否超过方案多数规则的阈值")
+
+
+class RedecisionIn(Schema):
+    outcome: str = Field(
+        ..., description="terminate 终止实施 / adjust 调整实施；暂缓实施的事项为方案中的决定"
+    )
+    doc_no: str = Field(..., description="新的文号，例如 株政发〔2026〕12号")
+    decided_on: dt.date
+    reason: str
+    authority: str = ""
+
+
+class HistoryEntryOut(Schema):
+    outcome: str
+    outcome_label: str
+    doc_no: str
+    decided_on: dt.date
+    authority: str
+    reason: str = ""
+
+
+class FollowUpStateOut(Schema):
+    history: list[HistoryEntryOut] = Field(..., description="决定记录，最后一条为现行决定")
+    current_outcome: str
+    redecision_pending: str = Field("", description="须作出新决定的原因（引用方案规定）")
+    redecision_options: list[str] = Field(..., description="现在可以作出的新决定")
+    follow_up_missing: str = Field("", description="现行决定尚须登记的措施、对策或应急预案")
+    can_finish: bool
+    finish_refusal: str
+
+
+def _survey_out(s: Any) -> dict[str, Any]:
+    return {
+        **{f: getattr(s, f) for f in ("id", "held_on", "method", "support", "oppose")},
+        **{f: getattr(s, f) for f in ("neutral", "no_stance", "oppose_rate")},
+        "breaches_majority": s.breaches_majority(),
+    }
+
+
+def _history_entry(d: Any) -> dict[str, Any]:
+    fields = ("outcome", "outcome_label", "doc_no", "decided_on", "authority")
+    return {
+        **{f: getattr(d, f) for f in fields},
+        "reason": d.reason if isinstance(d, LaterDecision) else d.note,
+    }
+
+
+@router.get("/assessments/{assessment_id}/follow-up", response=FollowUpStateOut)
+def follow_up_state(request: HttpRequest, assessment_id: int) -> Any:
+    """决定记录（现行决定为最后一条）、现行决定尚须登记的内容、是否须作出新的决定。"""
+    a = _get(request, assessment_id)
+    return {
+        "history": [_history_entry(d) for d in a.decision_history()],
+        "current_outcome": a.current_outcome(),
+        "redecision_pending": a.redecision_pending(),
+        "redecision_options": [code for code, _label in a.redecision_options()],
+        "follow_up_missing": a.follow_up_missing_text() if a.follow_up_rules_apply() else "",
+        "can_finish": not (refusal := a.finish_refusal()),
+        "finish_refusal": refusal,
+    }
+
+
+@router.post("/assessments/{assessment_id}/surveys", response={201: SurveyOut})
+def record_survey(request: HttpRequest, assessment_id: int, payload: SurveyIn) -> Any:
+    """登记实施中的跟踪调查；反对超过方案阈值时，须作出终止实施的新决定。"""
+    a = _get(request, assessment_id)
+    return Status(201, _survey_out(actions.do_record_survey(request.user, a, **payload.dict())))
+
+
+@router.post("/assessments/{assessment_id}/redecisions", response={201: HistoryEntryOut})
+def redecide(request: HttpRequest, assessment_id: int, payload: RedecisionIn) -> Any:
+    """作出新的决定（另行发文）：实施中出现反对时终止实施或调整，暂缓实施的事项登记对策后再行决定；
+    不允许时返回 400 并引用方案规定。"""
+    a = _get(request, assessment_id)
+    return Status(201, _history_entry(actions.do_redecide(request.user, a, **payload.dict())))

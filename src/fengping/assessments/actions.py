@@ -41,8 +41,10 @@ from .models import (
     FactorScore,
     Filing,
     FollowUpMeasure,
+    FollowUpSurvey,
     Incident,
     IncidentAction,
+    LaterDecision,
     MeasureKind,
     MeasureStatus,
     MemberKind,
@@ -137,6 +139,16 @@ def do_complete_step(
     a = lock(assessment, related=("matter__department",))
     if a.status not in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP):
         raise ActionError(_("评估已办结"))
+    if a.status == AssessmentStatus.FOLLOW_UP and step_code in {
+        s.code for s in a.follow_up_steps()
+    }:
+        # 篇1 六(二): what the decision in force needs is recorded before its step is done,
+        # and opposition during implementation needs a new decision first.
+        refused = a.redecision_pending() or (
+            a.follow_up_missing_text() if a.follow_up_rules_apply() else ""
+        )
+        if refused:
+            raise ActionError(refused)
     done = engine.complete_step(a, step_code, actor, note)
     if "report" in done.step.produces:
         matter_actions.set_status(actor, a.matter, MatterStatus.REVIEWING)
@@ -1092,3 +1104,154 @@ def do_finish_follow_up(actor: Any, assessment: Assessment) -> Assessment:
     save_and_record(actor, "assessments.close", a, "status", audit_fields=("status",))
     matter_actions.set_status(actor, a.matter, MatterStatus.CLOSED)
     return a
+
+
+@transaction.atomic
+def do_record_survey(
+    actor: Any,
+    assessment: Assessment,
+    *,
+    held_on: dt.date,
+    method: str,
+    support: int = 0,
+    oppose: int = 0,
+    neutral: int = 0,
+    no_stance: int = 0,
+    note: str = "",
+) -> FollowUpSurvey:
+    """A follow-up survey while the decided matter is followed up (篇1 六(二) 全程跟踪 …
+    及时发现和化解遇到的矛盾和问题). When its oppose rate breaches the scheme's majority
+    rule during implementation, the matter needs a new decision (Assessment.redecision_pending)."""
+    access.require(actor, assessment, "change")
+    a = _lock(assessment)
+    if a.status != AssessmentStatus.FOLLOW_UP:
+        raise ActionError(_("只有已作出决定、正在跟踪落实的评估才能登记跟踪调查"))
+    if not method.strip():
+        raise ActionError(_("请填写调查方式，例如：抽样调查、走访群众"), field="method")
+    counts = {"support": support, "oppose": oppose, "neutral": neutral, "no_stance": no_stance}
+    if any(v is None or v < 0 for v in counts.values()):
+        raise ActionError(_("人数不能为负数"), field="oppose")
+    if not sum(counts.values()):
+        raise ActionError(_("请填写各态度的人数"), field="support")
+    current = a.current_decision()
+    if held_on > timezone.localdate() or (current is not None and held_on < current.decided_on):
+        raise ActionError(
+            _("调查日期应在现行决定的日期（%(d)s）之后、今天之前")
+            % {"d": current.decided_on.isoformat() if current else "—"},
+            field="held_on",
+        )
+    survey = FollowUpSurvey.objects.create(
+        assessment=a,
+        held_on=held_on,
+        method=method.strip(),
+        note=note.strip(),
+        recorded_by=actor,
+        **counts,
+    )
+    record(
+        actor,
+        "assessments.survey",
+        survey,
+        after={
+            "held_on": held_on,
+            "method": survey.method,
+            **counts,
+            "breaches_majority": survey.breaches_majority(),
+        },
+        scope_path=a.matter.department.path,
+    )
+    return survey
+
+
+def redecision_refusals(a: Assessment, outcome: str) -> list[str]:
+    """Why `outcome` may not be recorded now as a later decision (the pages show them
+    next to the options; do_redecide raises them)."""
+    options = dict(a.redecision_options())
+    if a.status != AssessmentStatus.FOLLOW_UP:
+        return [_("只有已作出决定、正在跟踪落实的评估才能作出新的决定")]
+    if not options:
+        return [
+            _(
+                "现行决定无须重新决定：新的决定用于实施中出现反对或不稳定情况（终止实施或调整），"
+                "或暂缓实施的事项在研究对策、时机成熟后再行决定。"
+            )
+        ]
+    if outcome not in options:
+        if outcome == "adjust" and a.majority_breached_since_decision() is not None:
+            survey = a.majority_breached_since_decision()
+            return [
+                _("跟踪调查中%(t)s，多数群众不理解、不支持，不能调整后继续实施。方案规定：%(q)s")
+                % {"t": survey.trigger_text(), "q": a.scheme.majority_rule.quote}
+            ]
+        return [_("请选择：%(o)s") % {"o": "、".join(options.values())}]
+    if a.current_outcome() == "postpone":
+        # 篇1 六(二): 对经评估决定暂缓实施的事项，要及时研究对策，待化解矛盾、时机成熟后再行实施
+        missing = a.follow_up_missing_text()
+        if missing:
+            return [missing]
+        return [r.message for r in rules.refusals(a, outcome)]
+    return []
+
+
+@transaction.atomic
+def do_redecide(
+    actor: Any,
+    assessment: Assessment,
+    *,
+    outcome: str,
+    doc_no: str,
+    decided_on: dt.date,
+    reason: str,
+    authority: str = "",
+) -> LaterDecision:
+    """A new decision on a decided matter, with its own 文号 and date: 终止实施 or 调整 when
+    opposition appears during implementation (an incident, a follow-up survey over the
+    majority rule's threshold), or the new decision on a postponed matter once its 对策
+    are recorded (the grade's, conditions' and majority rules apply as at the decision)."""
+    access.require(actor, assessment, "change")
+    a = _lock(assessment)
+    refused = redecision_refusals(a, outcome)
+    if refused:
+        raise ActionError("\n".join(refused), field="outcome")
+    if not reason.strip():
+        raise ActionError(_("请写明作出新决定的理由"), field="reason")
+    doc_no = normalise_doc_no(doc_no)
+    history = a.decision_history()
+    if doc_no in {d.doc_no for d in history}:
+        raise ActionError(_("新的决定须另行发文，文号不能与此前的决定相同"), field="doc_no")
+    current = a.current_decision()
+    if decided_on > timezone.localdate() or decided_on < current.decided_on:
+        raise ActionError(
+            _("决定日期应在现行决定的日期（%(d)s）之后、今天之前")
+            % {"d": current.decided_on.isoformat()},
+            field="decided_on",
+        )
+    labels = dict(a.redecision_options())
+    later = LaterDecision.objects.create(
+        assessment=a,
+        outcome=outcome,
+        outcome_label=labels[outcome],
+        doc_no=doc_no,
+        decided_on=decided_on,
+        authority=(authority or current.authority).strip(),
+        reason=reason.strip(),
+        recorded_by=actor,
+    )
+    record(
+        actor,
+        "assessments.redecide",
+        later,
+        after={
+            "outcome": outcome,
+            "doc_no": doc_no,
+            "decided_on": decided_on,
+            "reason": later.reason,
+            "previous": current.doc_no,
+        },
+        scope_path=a.matter.department.path,
+    )
+    implementing = outcome in ("implement", "implement_partially", "adjust")
+    matter_actions.set_status(
+        actor, a.matter, MatterStatus.IMPLEMENTING if implementing else MatterStatus.DECIDED
+    )
+    return later

@@ -35,6 +35,8 @@ class AssessmentsConfig(AppConfig):
                 "assessments.measure.add": _("登记应对措施"),
                 "assessments.measure.update": _("更新措施落实情况"),
                 "assessments.incident": _("登记不稳定情况"),
+                "assessments.survey": _("登记跟踪调查"),
+                "assessments.redecide": _("作出新的决定"),
                 "assessments.close": _("评估办结"),
                 "matters.decide_without_assessment": _("不经评估作出决定"),
             }

@@ -1,7 +1,8 @@
 """Two demo matters taken through every step of their schemes, for `fengping demo`.
 
 1. 企业退休人员养老金调整 (篇1, ssra-bureau): 养老保险科 registers it, the 人社局 leaders
-   review; most people support it; graded C after measures; decided 实施; filed; followed up.
+   review; most people support it; graded C after measures; decided 实施; filed; followed
+   up (篇1 六(二): measures, an 应急预案, a follow-up survey).
 2. 旧城改造房屋征收补偿 (篇3, ssra-town): 房屋征收科 registers it, 住建局 leads (篇3 五);
    the residents mostly oppose the first compensation plan, so 实施 is refused by the
    majority rule; the town decides 暂缓实施; filed with 维稳办 and 联席办; contingency plans.
@@ -318,8 +319,32 @@ def pension(today: dt.date) -> bool:
         today,
         [
             ("response", "发放前开展政策宣讲", "养老保险科", 15),
+            ("response", "设立咨询热线，全程跟踪兑现情况", "养老保险科", 30),
             ("contingency", "集体上访应急处置预案", "局办公室", 5),
         ],
+    )
+    # 篇1 六(二): 全程跟踪 — the 应急预案 is in force, a follow-up survey finds most people
+    # supporting, and the follow-up step is done (its measures are still being carried out).
+    contingency = a.measures.get(kind="contingency")
+    actions.do_update_measure(
+        handler,
+        contingency,
+        status="in_progress",
+        evidence="预案已印发，应急处置小组已成立。",
+    )
+    actions.do_record_survey(
+        handler,
+        a,
+        held_on=today,
+        method="抽样调查",
+        support=182,
+        oppose=11,
+        neutral=27,
+        no_stance=10,
+        note="发放首月随机回访企业退休人员。",
+    )
+    actions.do_complete_step(
+        handler, a, "follow_up", note="应对措施和应急预案已登记，按计划全程跟踪。"
     )
     return True
 

@@ -272,7 +272,7 @@ class IncidentForm(StyledForm):
         label=_("处理方式"),
         choices=IncidentAction.choices,
         help_text=_(
-            "篇3 六(八)：出现新的重大不稳定情况，责任部门要按照预案及时妥善处置，或对重大事项做出适当调整。选择“重新评估”将结束本次评估，可在事项上重新开始评估。"
+            "篇3 六(八)：出现新的重大不稳定情况，责任部门要按照预案及时妥善处置，或对重大事项做出适当调整。选择“重新评估”将结束本次评估，可在事项上重新开始评估；否则，实施中的事项须另行作出终止实施或调整的决定（新的文号）。"
         ),
     )
 
@@ -295,3 +295,45 @@ class MatterDecisionForm(StyledForm):
     def __init__(self, *args: Any, decisions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["outcome"].choices = decisions  # type: ignore[attr-defined]
+
+
+class SurveyForm(StyledForm):
+    """A follow-up survey of the people concerned during implementation (篇1 六(二))."""
+
+    held_on = forms.DateField(label=_("调查日期"), widget=DATE)
+    method = forms.CharField(
+        label=_("调查方式"), max_length=60, help_text=_("例如：抽样调查、走访群众、座谈会")
+    )
+    support = forms.IntegerField(label=_("支持"), min_value=0, initial=0)
+    oppose = forms.IntegerField(label=_("反对"), min_value=0, initial=0)
+    neutral = forms.IntegerField(label=_("中立"), min_value=0, initial=0)
+    no_stance = forms.IntegerField(label=_("未表态"), min_value=0, initial=0)
+    note = forms.CharField(
+        label=_("说明"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+class RedecisionForm(StyledForm):
+    """A new decision with its own 文号 on a decided matter (终止实施 / 调整, or the new
+    decision on a postponed matter). Every outcome is listed so that a refused one comes
+    back with the rule quoted by the action."""
+
+    outcome = forms.ChoiceField(label=_("新的决定"), widget=forms.RadioSelect)
+    doc_no = forms.CharField(
+        label=_("文号"),
+        max_length=80,
+        help_text=_("新的决定另行发文。格式：机关代字〔年份〕序号号，例如 株政发〔2026〕12号"),
+    )
+    decided_on = forms.DateField(label=_("决定日期"), widget=DATE)
+    authority = forms.CharField(label=_("决定机关"), max_length=120, required=False)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, outcomes: list[tuple[str, str]], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"decided_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = outcomes  # type: ignore[attr-defined]
+        self.fields["outcome"].widget.attrs["class"] = "form-check-input"

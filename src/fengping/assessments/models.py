@@ -33,6 +33,26 @@ FOLLOW_UP_QUOTE = _(
 )
 
 
+# 篇1 六(二) and 篇3 六(八), quoted when opposition during implementation needs a new decision.
+REDECISION_QUOTE = _(
+    "对不能使大多数群众理解支持的事项坚决终止实施（篇1 六(二)）；在重大事项实施过程中出现"
+    "新的重大不稳定情况，责任部门要按照预案及时妥善处置，或对重大事项做出适当调整（篇3 六(八)）。"
+)
+TERMINATE = "terminate"
+ADJUST = "adjust"
+IMPLEMENTING_OUTCOMES = frozenset({"implement", "implement_partially", ADJUST})
+FOLLOW_UP_RECORD_KINDS = {
+    "response_measures": "response",
+    "countermeasures": "counter",
+    "contingency_plan": "contingency",
+}
+FOLLOW_UP_RECORD_LABELS = {
+    "response_measures": _("应对措施（具体措施）"),
+    "countermeasures": _("对策"),
+    "contingency_plan": _("应急预案"),
+}
+
+
 class AssessmentStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("评估中")
     DECIDED = "decided", _("已决定")
@@ -183,6 +203,12 @@ class Assessment(Run):
                 )
                 % {"q": FOLLOW_UP_QUOTE}
             )
+        pending = self.redecision_pending()
+        if pending:
+            return pending
+        missing = self.follow_up_missing_text()
+        if missing:
+            return missing
         done = set(self.steps.filter(state=StepState.DONE).values_list("step_code", flat=True))
         for s in self.follow_up_steps():
             if s.code not in done:
@@ -199,6 +225,106 @@ class Assessment(Run):
 
     def can_finish(self) -> bool:
         return not self.finish_refusal()
+
+    # ---- decision history and follow-up rules (篇1 六(二); 篇3 六(八))
+
+    def decision_history(self) -> list[Any]:
+        """The decision, then every later decision (its own 文号 and date), oldest first."""
+        first = Decision.objects.filter(assessment=self).first()
+        return ([first] if first else []) + list(self.later_decisions.all())
+
+    def current_decision(self) -> Any:
+        """The decision in force: the latest later decision, else the decision."""
+        later = self.later_decisions.last()
+        return later or Decision.objects.filter(assessment=self).first()
+
+    def current_outcome(self) -> str:
+        current = self.current_decision()
+        return current.outcome if current is not None else ""
+
+    def is_implementing(self) -> bool:
+        """实施、部分实施, or 调整 (implementation goes on, adjusted)."""
+        return self.current_outcome() in IMPLEMENTING_OUTCOMES
+
+    def follow_up_rules_apply(self) -> bool:
+        """The frozen scheme says what each decision's follow-up needs (篇1 六(二));
+        without such rules every output of the follow-up step is needed (篇3 六(八))."""
+        return any(f.requires for f in self.scheme.procedure.follow_up)
+
+    def follow_up_needs(self) -> list[tuple[str, str]]:
+        """(record, quoted rule) the decision in force needs, in the scheme's order."""
+        outcome = self.current_outcome()
+        if not outcome:
+            return []
+        if outcome == ADJUST:
+            outcome = "implement"  # an adjusted matter is still being implemented
+        out: list[tuple[str, str]] = []
+        for rule in self.scheme.procedure.follow_up:
+            if rule.applies_to(outcome):
+                out.extend((code, rule.text) for code in rule.requires if code not in dict(out))
+        return out
+
+    def has_follow_up_record(self, code: str) -> bool:
+        if code == "contingency_plan" and self.contingency_plan.strip():
+            return True
+        kind = FOLLOW_UP_RECORD_KINDS.get(code)
+        return kind is not None and self.measures.filter(kind=kind).exists()
+
+    def follow_up_missing(self) -> list[tuple[str, str]]:
+        return [(c, q) for c, q in self.follow_up_needs() if not self.has_follow_up_record(c)]
+
+    def follow_up_missing_text(self) -> str:
+        missing = self.follow_up_missing()
+        if not missing:
+            return ""
+        labels = "、".join(str(FOLLOW_UP_RECORD_LABELS[c]) for c, _q in missing)
+        quotes = "；".join(dict.fromkeys(q for _c, q in missing))
+        return str(
+            _("“%(d)s”的决定须先登记：%(m)s。方案规定：%(q)s")
+            % {"d": self.current_decision().outcome_label, "m": labels, "q": quotes}
+        )
+
+    def redecision_triggers(self) -> list[Any]:
+        """What happened since the decision in force that opposes its implementation: an
+        incident (新的重大不稳定情况), or a follow-up survey whose oppose rate breaches the
+        scheme's majority rule. Only while the matter is being implemented."""
+        if self.status != AssessmentStatus.FOLLOW_UP or not self.is_implementing():
+            return []
+        since = self.current_decision().recorded_at
+        found: list[Any] = list(self.incidents.filter(recorded_at__gt=since))
+        found += [s for s in self.surveys.filter(recorded_at__gt=since) if s.breaches_majority()]
+        return sorted(found, key=lambda r: r.recorded_at)
+
+    def redecision_pending(self) -> str:
+        """Why a new decision (终止实施 or 调整, with its own 文号) is due now, or ""."""
+        triggers = self.redecision_triggers()
+        if not triggers:
+            return ""
+        return str(
+            _(
+                "实施过程中出现了反对或新的不稳定情况（%(t)s），不能继续按原决定实施：须作出"
+                "终止实施或调整的新决定（另行发文，写明文号、日期和理由）。方案规定：%(q)s"
+            )
+            % {"t": "；".join(t.trigger_text() for t in triggers), "q": REDECISION_QUOTE}
+        )
+
+    def majority_breached_since_decision(self) -> Any:
+        """The follow-up survey that shows most people opposed, if any is pending."""
+        return next((t for t in self.redecision_triggers() if isinstance(t, FollowUpSurvey)), None)
+
+    def redecision_options(self) -> list[tuple[str, str]]:
+        """The new decisions that may be recorded now, as (code, label)."""
+        labels = {d.code: d.label for d in self.scheme.decisions}
+        if self.status != AssessmentStatus.FOLLOW_UP:
+            return []
+        if self.redecision_triggers():
+            out = [(TERMINATE, labels.get(TERMINATE, str(_("终止实施"))))]
+            if self.majority_breached_since_decision() is None:
+                out.append((ADJUST, str(_("调整实施"))))
+            return out
+        if self.current_outcome() == "postpone":
+            return [(d.code, d.label) for d in self.scheme.decisions if d.code != "postpone"]
+        return []
 
     def incident_refusal(self) -> str:
         """New instability is recorded while a decided matter is implemented; a closed or
@@ -537,6 +663,8 @@ class Filing(Scoped):
 class MeasureKind(models.TextChoices):
     RESPONSE = "response", _("应对措施")
     CONTINGENCY = "contingency", _("应急预案")
+    # 篇1 六(二): 对经评估决定暂缓实施的事项，要及时研究对策
+    COUNTERMEASURE = "counter", _("对策（暂缓实施）")
 
 
 class MeasureStatus(models.TextChoices):
@@ -609,3 +737,94 @@ class Incident(Scoped):
 
     def __str__(self) -> str:
         return self.description[:40]
+
+    def trigger_text(self) -> str:
+        return str(
+            _("%(d)s 登记的不稳定情况：%(t)s")
+            % {"d": self.occurred_on.isoformat(), "t": self.description[:40]}
+        )
+
+
+class FollowUpSurvey(Scoped):
+    """A survey of the people concerned while the matter is implemented (篇1 六(二)
+    全程跟踪 … 及时发现和化解遇到的矛盾和问题): its stance counts meet the scheme's
+    majority rule like the consultation's."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="surveys")
+    held_on = models.DateField(_("调查日期"))
+    method = models.CharField(_("调查方式"), max_length=60)
+    support = models.PositiveIntegerField(_("支持"), default=0)
+    oppose = models.PositiveIntegerField(_("反对"), default=0)
+    neutral = models.PositiveIntegerField(_("中立"), default=0)
+    no_stance = models.PositiveIntegerField(_("未表态"), default=0)
+    note = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.held_on}"
+
+    @property
+    def stance_count(self) -> int:
+        return self.support + self.oppose + self.neutral
+
+    @property
+    def oppose_rate(self) -> float | None:
+        """Oppose / those who stated a stance (未表态 not counted), as the majority rule reads."""
+        return self.oppose / self.stance_count if self.stance_count else None
+
+    def breaches_majority(self) -> bool:
+        rule = self.assessment.scheme.majority_rule
+        return rule is not None and rule.breached(self.oppose_rate)
+
+    def trigger_text(self) -> str:
+        rate = self.oppose_rate or 0.0
+        return str(
+            _("%(d)s %(m)s：反对 %(o)s/%(n)s 人，占 %(r).1f%%")
+            % {
+                "d": self.held_on.isoformat(),
+                "m": self.method,
+                "o": self.oppose,
+                "n": self.stance_count,
+                "r": rate * 100,
+            }
+        )
+
+
+class LaterDecision(Scoped):
+    """A decision taken after the first one on a decided matter, with its own 文号 and date:
+    终止实施 or 调整 when opposition appears during implementation, or the new decision on
+    a postponed matter once its 对策 are recorded. The latest one is the decision in force."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="later_decisions"
+    )
+    outcome = models.CharField(_("决定"), max_length=64)
+    outcome_label = models.CharField(_("决定"), max_length=64)
+    doc_no = models.CharField(_("文号"), max_length=80)
+    decided_on = models.DateField(_("决定日期"))
+    authority = models.CharField(_("决定机关"), max_length=120)
+    reason = models.TextField(_("理由"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome_label} {self.doc_no}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path

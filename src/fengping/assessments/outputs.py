@@ -39,10 +39,21 @@ def _reset_report(a: Assessment) -> Sequence[str]:
 
 
 def _contingency_plan(a: Assessment) -> bool:
+    if a.follow_up_rules_apply():
+        return "contingency_plan" not in dict(a.follow_up_missing())
     return (
         bool(a.contingency_plan.strip())
         or FollowUpMeasure.objects.filter(assessment=a, kind=MeasureKind.CONTINGENCY).exists()
     )
+
+
+def _response_measures(a: Assessment) -> bool:
+    """篇1 六(二): the scheme's follow-up rules say which decisions need measures (an
+    implemented matter does, a postponed one needs 对策 instead); without such rules
+    (篇3 六(八)) every decided matter needs them."""
+    if a.follow_up_rules_apply():
+        return "response_measures" not in dict(a.follow_up_missing())
+    return FollowUpMeasure.objects.filter(assessment=a, kind=MeasureKind.RESPONSE).exists()
 
 
 def register() -> None:
@@ -89,10 +100,5 @@ def register() -> None:
         lambda a: Decision.objects.filter(assessment=a).exists(),
     )
     add(Assessment, "filing", _("备案"), lambda a: a.filings.exists())
-    add(
-        Assessment,
-        "response_measures",
-        _("应对措施"),
-        lambda a: FollowUpMeasure.objects.filter(assessment=a, kind=MeasureKind.RESPONSE).exists(),
-    )
+    add(Assessment, "response_measures", _("应对措施"), _response_measures)
     add(Assessment, "contingency_plan", _("应急处置预案"), _contingency_plan)

@@ -29,10 +29,14 @@ def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     step = next(
         (s for s in assessment.scheme.procedure.steps if s.code == assessment.current_step), None
     )
+    note = _("当前步骤：%(s)s") % {"s": step.label if step else assessment.current_step}
+    if assessment.redecision_triggers():
+        # 篇1 六(二), 篇3 六(八): 实施 does not stand silently once opposition appears.
+        note = _("实施中出现反对或新的不稳定情况，须作出终止实施或调整的新决定")
     return {
         "label": _("社会稳定风险评估"),
         "value": assessment.get_status_display(),
-        "note": _("当前步骤：%(s)s") % {"s": step.label if step else assessment.current_step},
+        "note": note,
         "url": reverse("assessments:detail", args=[assessment.pk]),
     }
 

@@ -30,5 +30,7 @@ urlpatterns = [
     path("<int:pk>/measures/new/", views.measure_add, name="measure_add"),
     path("measures/<int:pk>/", views.measure_update, name="measure_update"),
     path("<int:pk>/incidents/new/", views.incident_add, name="incident_add"),
+    path("<int:pk>/surveys/new/", views.survey_add, name="survey_add"),
+    path("<int:pk>/redecide/", views.redecide, name="redecide"),
     path("<int:pk>/finish/", views.finish, name="finish"),
 ]

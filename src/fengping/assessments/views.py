@@ -54,9 +54,11 @@ from .forms import (
     MemberForm,
     MitigationForm,
     PlanForm,
+    RedecisionForm,
     ReviewForm,
     ScoreForm,
     SendBackForm,
+    SurveyForm,
 )
 from .lists import ASSESSMENTS
 from .models import (
@@ -407,6 +409,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["incidents"] = _page(request, a.incidents.select_related("recorded_by"), "ipage")
         ctx["follow_up_rules"] = a.scheme.procedure.follow_up
         ctx["finish_refusal"] = a.finish_refusal()
+        ctx.update(_follow_up_state(a))
     return ctx
 
 
@@ -990,7 +993,11 @@ def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: actions.do_record_incident(request.user, a, **data),
         then=_tab_url(a, "follow", "incidents"),
-        success=_("已登记不稳定情况"),
+        success=lambda i: (
+            _("已登记不稳定情况。实施中的事项须作出终止实施或调整的新决定。")
+            if i.assessment.redecision_triggers()
+            else _("已登记不稳定情况")
+        ),
     ):
         return done
     return _form_page(request, a, form, _("登记新的不稳定情况"), "follow")
@@ -1020,6 +1027,84 @@ def finish(request: HttpRequest, pk: int) -> HttpResponse:
             "confirm_label": _("确认办结"),
         },
     )
+
+
+def _follow_up_state(a: Assessment) -> dict[str, Any]:
+    """The decision history, what the decision in force still needs, and whether a new
+    decision is due — read from the same model methods the actions raise on."""
+    return {
+        "history": a.decision_history(),
+        "redecision_pending": a.redecision_pending(),
+        "redecision_options": a.redecision_options(),
+        "follow_up_missing": a.follow_up_missing_text() if a.follow_up_rules_apply() else "",
+        "surveys": a.surveys.select_related("recorded_by"),
+        "majority_rule": a.scheme.majority_rule,
+    }
+
+
+def _redecision_outcomes(a: Assessment) -> list[tuple[str, str]]:
+    """Every outcome a later decision could name; the action says which are allowed now."""
+    out = [(d.code, d.label) for d in a.scheme.decisions]
+    if "terminate" not in dict(out):
+        out.append(("terminate", _("终止实施")))
+    return [*out, ("adjust", _("调整实施"))]
+
+
+@authenticated
+def survey_add(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = SurveyForm(request.POST or None)
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_record_survey(request.user, a, **data),
+        then=_tab_url(a, "follow", "surveys"),
+        success=_("已登记跟踪调查"),
+    ):
+        return done
+    rule = a.scheme.majority_rule
+    return _form_page(
+        request,
+        a,
+        form,
+        _("登记跟踪调查"),
+        "follow",
+        _(
+            "篇1 六(二)：对已经评估付诸实施的重大事项，要坚持全程跟踪做好后续工作，及时发现和化解遇到的矛盾和问题。"
+        )
+        + (
+            str(
+                _("反对的人数超过表态人数的 %(t).0f%% 时，须作出终止实施的新决定。方案规定：%(q)s")
+                % {"t": rule.threshold * 100, "q": rule.quote}
+            )
+            if rule
+            else ""
+        ),
+    )
+
+
+@authenticated
+def redecide(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    form = RedecisionForm(request.POST or None, outcomes=_redecision_outcomes(a))
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_redecide(request.user, a, **data),
+        then=_tab_url(a, "follow"),
+        success=lambda d: _("已登记新的决定：%(o)s %(n)s") % {"o": d.outcome_label, "n": d.doc_no},
+    ):
+        return done
+    options = a.redecision_options()
+    intro = a.redecision_pending() or a.follow_up_missing_text()
+    if options:
+        intro = f"{intro} " if intro else ""
+        intro += str(
+            _("现在可以作出的决定：%(o)s。") % {"o": "、".join(label for _c, label in options)}
+        )
+    else:
+        intro = "；".join(actions.redecision_refusals(a, ""))
+    return _form_page(request, a, form, _("作出新的决定"), "follow", intro, _("登记新的决定"))
 
 
 @authenticated

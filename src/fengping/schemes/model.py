@@ -518,6 +518,8 @@ REQUIRED_OUTPUTS: dict[str, tuple[str, ...]] = {
         "risk_grade",
         "report",
         "decision",
+        "response_measures",
+        "contingency_plan",
     ),
     "isra": ("asset_register", "risk_register", "treatment_plan"),
     "case": ("screening_result", "risk_grade", "risk_resolution"),
@@ -531,6 +533,8 @@ REQUIRED_OUTPUT_NAMES: dict[str, str] = {
     "risk_grade": "风险等级",
     "report": "评估报告",
     "decision": "决定",
+    "response_measures": "应对措施",
+    "contingency_plan": "应急处置预案",
     "asset_register": "资产清单",
     "risk_register": "风险清单",
     "treatment_plan": "风险处置计划",
@@ -569,10 +573,27 @@ class Step(_Model):
     note: str | None = None
 
 
+# What a follow-up rule may require to be recorded (篇1 六(二)): measures that carry out
+# an implemented decision, 对策 for a postponed one, an 应急预案 for possible instability.
+FollowUpRecord = Literal["response_measures", "countermeasures", "contingency_plan"]
+
+
 class FollowUp(_Model):
+    """A rule for what follows a decision. ``decision`` (and ``decisions``) name the
+    decisions it applies to — none named: every decision; ``requires`` names what must be
+    recorded before the follow-up is finished (for 暂缓实施, before a new decision)."""
+
     code: Code
     decision: Code | None = None
+    decisions: list[Code] = []
+    requires: list[FollowUpRecord] = []
     text: Text
+    tag: Tag | None = None
+    note: str | None = None
+
+    def applies_to(self, outcome: str) -> bool:
+        named = ([self.decision] if self.decision else []) + list(self.decisions)
+        return not named or outcome in named
 
 
 class Procedure(_Model):
@@ -1429,6 +1450,10 @@ def _check_procedure(c: _Checker, scheme: Scheme, decision_codes: list[str]) -> 
                 decision_codes,
                 "决定",
                 "decision",
+            )
+        for j, code in enumerate(follow.decisions):
+            c.known(
+                f"procedure.follow_up[{i}].decisions[{j}]", code, decision_codes, "决定", "decision"
             )
 
 

@@ -19,6 +19,7 @@ from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
+from fengping.opinions import actions as opinion_actions
 from fengping.org import access
 from fengping.org.models import Department, Role, User
 from fengping.procedure import engine
@@ -137,7 +138,15 @@ def do_complete_step(
     a = lock(assessment, related=("matter__department",))
     if a.status not in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP):
         raise ActionError(_("评估已办结"))
+    if step_code == a.current_step and engine.has_step(a.scheme, step_code):
+        # The plan and consultation rules of the scheme, each refusal quoting its rule.
+        refused = rules.step_refusals(a, engine.step(a.scheme, step_code))
+        if refused:
+            raise ActionError("；".join(r.message for r in refused))
     done = engine.complete_step(a, step_code, actor, note)
+    if "opinions" in done.step.produces:
+        # 征求意见 ends with its step: the questionnaires close (a send-back reopens them).
+        opinion_actions.close_consultation(actor, a.matter)
     if "report" in done.step.produces:
         matter_actions.set_status(actor, a.matter, MatterStatus.REVIEWING)
     if "decision" in done.step.produces:
@@ -174,6 +183,11 @@ def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
     assessed again."""
     back = engine.send_back(a, to_step, actor, reason)
     matter_actions.set_status(actor, a.matter, MatterStatus.ASSESSING)
+    consult = engine.find_step_producing(a.scheme, "opinions")
+    codes = a.scheme.procedure.step_codes()
+    if consult is not None and codes.index(consult.code) >= codes.index(back.to_step):
+        # The consultation step is open again: so are the questionnaires it closed.
+        opinion_actions.reopen_consultation(actor, a.matter)
     record(
         actor,
         "assessments.step.send_back",

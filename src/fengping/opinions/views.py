@@ -73,10 +73,19 @@ def _questionnaire(request: HttpRequest, pk: int, need: str = "view") -> Questio
 
 
 def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
-    return [
-        (_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])),
-        *more,
+    """评估事项 › the matter › its 风险评估 (when there is one) › 征求意见 › …: the pages hang
+    under the matter, and lead back to the assessment they serve."""
+    crumbs = [
+        (_("评估事项"), reverse("matters:list")),
+        (matter.title[:24], reverse("matters:detail", args=[matter.pk])),
     ]
+    assessment = matter.assessments.first()  # type: ignore[attr-defined]
+    if assessment is not None:
+        crumbs.append(
+            (_("风险评估"), reverse("assessments:detail", args=[assessment.pk]) + "?tab=consult")
+        )
+    crumbs.append((_("征求意见"), reverse("opinions:matter", args=[matter.pk])))
+    return [*crumbs, *more]
 
 
 # ---------------------------------------------------------------- the matter's page
@@ -411,6 +420,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             participants=data["participants"],
             participant_count=data["participant_count"],
             minutes=data["minutes"],
+            groups=data["groups"],
             uploads=[data["attachment"]] if data["attachment"] else [],
         ),
         then=lambda activity: reverse("opinions:activity", args=[activity.pk]),

@@ -391,6 +391,8 @@ API_PARAMETERS: dict[str, str] = {
     "step_code": "assessment_step",
     "factor_id": "risk_factor",
     "measure_id": "follow_up_measure",
+    "questionnaire_id": "questionnaire",
+    "activity_id": "opinion_activity",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

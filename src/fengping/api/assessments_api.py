@@ -303,9 +303,7 @@ def _out(a: Assessment) -> dict[str, Any]:
         "status_label": a.get_status_display(),
         "current_step": a.current_step,
         "missing_outputs": tracker.missing,
-        "step_refusals": [
-            r.message for r in rules.step_refusals(a, tracker.current.step)
-        ]
+        "step_refusals": [r.message for r in rules.step_refusals(a, tracker.current.step)]
         if tracker.current is not None and not tracker.current.is_done and a.is_open()
         else [],
         "steps": steps,

@@ -54,8 +54,10 @@ def register() -> None:
         Assessment,
         "assessment_plan",
         _("评估方案（牵头部门、评估内容与责任、评估组成员）"),
-        lambda a: bool(a.plan_content.strip() and a.lead_department_id and a.team.exists())
-        and not rules.plan_refusals(a),
+        lambda a: (
+            bool(a.plan_content.strip() and a.lead_department_id and a.team.exists())
+            and not rules.plan_refusals(a)
+        ),
     )
     add(
         Assessment,

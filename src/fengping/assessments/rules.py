@@ -220,15 +220,17 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
     group_rule = rules_.interest_group
     if group_rule is not None:
         group = group_rule.group
-        heard = (
-            Response.objects.filter(questionnaire__matter=matter, group=group).exists()
-            or any(group in (g or []) for g in Activity.objects.filter(matter=matter).values_list("groups", flat=True))
+        heard = Response.objects.filter(questionnaire__matter=matter, group=group).exists() or any(
+            group in (g or [])
+            for g in Activity.objects.filter(matter=matter).values_list("groups", flat=True)
         )
         if not heard:
             out.append(
                 Refusal(
                     "interest_group",
-                    _("尚未征求“%(g)s”的意见（须有该群体的问卷答卷，或有该群体参加的征求意见活动）。")
+                    _(
+                        "尚未征求“%(g)s”的意见（须有该群体的问卷答卷，或有该群体参加的征求意见活动）。"
+                    )
                     % {"g": group}
                     + _quoted(group_rule),
                 )

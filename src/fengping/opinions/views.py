@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -678,6 +679,29 @@ def public_index(request: HttpRequest) -> HttpResponse:
         by_matter.setdefault(qn.matter_id, []).append(qn)
     items = [(m, by_matter.get(m.pk, [])) for m in matters]
     return render(request, "opinions/public_index.html", {"page": page, "items": items, "qs": ""})
+
+
+@public
+def public_decisions(request: HttpRequest) -> HttpResponse:
+    """篇3 二(四) 公开评估: decided, non-confidential matters with the decision, its 文号
+    and date, the consultation's figures and how the public's concerns were answered."""
+    page = paginate(request, queries.public_decided_matters(), 20)
+    matters = list(page.object_list)
+    prefetch_related_objects(matters, "decisions")
+    figures = queries.public_figures(matters)
+    answers = queries.public_answers(matters)
+    items = [
+        {
+            "matter": m,
+            "decisions": sorted(m.decisions.all(), key=lambda d: (d.decided_on, d.pk)),  # type: ignore[attr-defined]
+            "figures": figures[m.pk],
+            "answers": answers.get(m.pk, []),
+        }
+        for m in matters
+    ]
+    return render(
+        request, "opinions/public_decisions.html", {"page": page, "items": items, "qs": ""}
+    )
 
 
 @public

@@ -16,6 +16,7 @@ from fengping.assessments import actions
 from fengping.assessments.models import Assessment, MemberKind
 from fengping.core.errors import ActionError
 from fengping.matters import actions as matter_actions
+from fengping.matters.models import Matter
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Questionnaire, QuestionnaireStatus
 
@@ -329,3 +330,60 @@ def test_opinion_pages_lead_back_to_the_assessment(org, login):
         assert reverse(name, args=[a.matter_id]) in tab
     form = client.get(reverse("opinions:activity_create", args=[a.matter_id])).content.decode()
     assert f"{back}?tab=consult" in form
+
+
+def test_deciding_without_assessment_closes_the_questionnaires(org):
+    matter = register(org)
+    qn = opinions(org, matter, activity=False)
+    matter = Matter.objects.get(pk=matter.pk)
+    matter.must_assess = False
+    matter.save(update_fields=["must_assess"])
+    actions.do_decide_without_assessment(
+        org.rsj_handler,
+        matter,
+        outcome="implement",
+        doc_no="示政发〔2026〕3号",
+        decided_on=timezone.localdate(),
+        authority="市政府",
+    )
+    qn.refresh_from_db()
+    assert qn.status == QuestionnaireStatus.CLOSED
+    with pytest.raises(opinion_actions.QuestionnaireClosed):
+        opinion_actions.submit_public_response(
+            Questionnaire.objects.get(pk=qn.pk),
+            group=qn.groups[0],
+            answers={qn.questions.get(is_stance=True).pk: 4},
+            browser_key="after-decision",
+        )
+
+
+def test_public_index_hides_a_consultation_past_its_closing_day(org, client):
+    matter = register(org)
+    matter_actions.do_set_consultation(
+        org.rsj_handler,
+        matter,
+        open=True,
+        summary="公开征求意见",
+        channels="",
+        until=timezone.localdate() - dt.timedelta(days=1),
+    )
+    assert matter.title not in client.get(reverse("opinions:public")).content.decode()
+
+
+def test_activity_page_records_the_groups_that_took_part(org, login):
+    a = at_consult(org)
+    client = login(org.rsj_handler)
+    url = reverse("opinions:activity_create", args=[a.matter_id])
+    r = client.post(
+        url,
+        {
+            "kind": "symposium",
+            "date": timezone.localdate().isoformat(),
+            "participant_count": 9,
+            "groups": ["直接利益群体"],
+        },
+    )
+    assert r.status_code == 302
+    activity = a.matter.opinion_activities.get()
+    assert activity.groups == ["直接利益群体"]
+    assert "直接利益群体" in client.get(r["Location"]).content.decode()

@@ -921,6 +921,9 @@ def do_decide_without_assessment(
         recorded_by=actor,
     )
     matter_actions.set_status(actor, matter, MatterStatus.DECIDED)
+    if matter.consultation_closed_at is None:
+        # Decided: its questionnaires take no more answers (issue 8, loophole 12).
+        opinion_actions.close_consultation(actor, matter)
     record(
         actor,
         "matters.decide_without_assessment",

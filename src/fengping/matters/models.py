@@ -180,7 +180,12 @@ class Matter(Scoped):
 
     @property
     def consultation_finished(self) -> bool:
-        return self.consultation_closed_at is not None
+        """The consultation step is complete (or the matter decided): no more answers."""
+        return self.consultation_closed_at is not None or self.status in (
+            MatterStatus.DECIDED,
+            MatterStatus.IMPLEMENTING,
+            MatterStatus.CLOSED,
+        )
 
 
 # Named by migration 0001; new files are stored through `StoredFile`.

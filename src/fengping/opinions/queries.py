@@ -57,6 +57,9 @@ def public_matters() -> QuerySet[Matter]:
         Matter.objects.filter(
             consultation_open=True, confidential=False, consultation_closed_at__isnull=True
         )
+        .filter(
+            Q(consultation_until__isnull=True) | Q(consultation_until__gte=timezone.localdate())
+        )
         .exclude(status__in=DECIDED_STATUSES)
         .select_related("department")
     )

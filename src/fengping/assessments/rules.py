@@ -183,22 +183,35 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
     opinions may be completed, each refusal with its rule quoted: the minimum answers and
     activities, every 质疑 answered, the interest group consulted, and the activities a
     重大复杂疑难 or 争议较大 matter needs."""
-    from fengping.opinions.models import Activity, Response
+    from django.db.models import Count
+
+    from fengping.opinions.models import Activity, Comment, Response
 
     rules_ = a.scheme.consultation
     if rules_ is None:
         return []
     matter = a.matter
-    summary = opinion_summary(a)
+    # A few small counts (not the full summary, which also extracts keywords).
+    respondents = Response.objects.filter(questionnaire__matter=matter).count()
+    kinds = dict(
+        Activity.objects.filter(matter=matter)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    unanswered = Comment.objects.filter(
+        matter=matter, is_query=True, replied_at__isnull=True
+    ).count()
     out: list[Refusal] = []
     low = rules_.minimum
-    activity_count = sum(summary.activities.values())
-    if summary.respondents < low.min_responses:
+    activity_count = sum(kinds.values())
+    if respondents < low.min_responses:
         out.append(
             Refusal(
                 "min_responses",
                 _("征求意见须有至少 %(n)s 份问卷答卷（现有 %(h)s 份）。")
-                % {"n": low.min_responses, "h": summary.respondents},
+                % {"n": low.min_responses, "h": respondents},
             )
         )
     if activity_count < low.min_activities:
@@ -209,11 +222,11 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
                 % {"n": low.min_activities, "h": activity_count},
             )
         )
-    if rules_.queries_answered is not None and summary.unanswered_queries:
+    if rules_.queries_answered is not None and unanswered:
         out.append(
             Refusal(
                 "queries_answered",
-                _("尚有 %(n)s 条质疑未回复。") % {"n": summary.unanswered_queries}
+                _("尚有 %(n)s 条质疑未回复。") % {"n": unanswered}
                 + _quoted(rules_.queries_answered),
             )
         )
@@ -241,7 +254,7 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
     ):
         if rule is None or not getattr(matter, flag):
             continue
-        if not any(summary.activities.get(kind) for kind in rule.activities):
+        if not any(kinds.get(kind) for kind in rule.activities):
             names = "、".join(_activity_label(k) for k in rule.activities)
             out.append(
                 Refusal(

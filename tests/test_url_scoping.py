@@ -411,6 +411,8 @@ API_PARAMETERS: dict[str, str] = {
     "document_id": "matter_document",
     "scheme_key": "uploaded_scheme",
     "template_key": "report_template",
+    "questionnaire_id": "questionnaire",
+    "activity_id": "opinion_activity",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

@@ -34,7 +34,26 @@ def register(
     )
 
 
-def opinions(org, matter, support=6, oppose=3, neutral=1):
+def consultation_activity(org, matter, kind="symposium", groups=("直接利益群体",)):
+    """A consultation activity with the direct-interest group (the schemes' minimum)."""
+    return opinion_actions.do_record_activity(
+        org.rsj_handler,
+        matter,
+        kind=kind,
+        date=timezone.localdate(),
+        place="会议室",
+        participants="退休职工代表",
+        participant_count=8,
+        minutes="座谈纪要",
+        groups=list(groups),
+    )
+
+
+def opinions(org, matter, support=6, oppose=3, neutral=1, activity=True):
+    """Questionnaire answers by the direct-interest group and (unless `activity` is
+    false) a 座谈会 with it: what the built-in schemes' consultation rules need."""
+    if activity:
+        consultation_activity(org, matter)
     qn = opinion_actions.do_create_questionnaire(
         org.rsj_handler,
         matter,
@@ -85,6 +104,10 @@ def to_grade_step(
     actions.do_add_member(org.rsj_handler, a, kind=MemberKind.STAFF, name="", user=org.rsj_head)
     actions.do_add_member(
         org.rsj_handler, a, kind=MemberKind.EXPERT, name="王教授", organisation="市社科院"
+    )
+    # 篇1 七(三) 评估工作应邀请相关专家和群众代表参加.
+    actions.do_add_member(
+        org.rsj_handler, a, kind=MemberKind.PUBLIC, name="李代表", organisation="社区居民"
     )
     actions.do_archive_document(
         org.rsj_handler, a, SimpleUploadedFile("方案.txt", "评估方案".encode()), title="评估方案"

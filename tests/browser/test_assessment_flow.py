@@ -88,12 +88,21 @@ def test_matter_to_filing(browser, org, tmp_path):
     # 3. The plan, the team and the archive.
     page.goto(browser.base + f"/assessments/{a.pk}/plan/")
     page.fill("#id_plan_content", "评估组负责征求意见、分析风险并形成报告")
+    page.fill("#id_plan_methods", "问卷调查、民意测验、座谈会")  # 篇1 六(一)2: the methods
     page.select_option("#id_lead_department", str(org.rsj.pk))
     submit(page, "保存")
     page.goto(browser.base + f"/assessments/{a.pk}/?tab=plan")
     for user in (org.rsj_handler, org.rsj_head):
         page.select_option("form[action$='/team/'] select[name=kind]", "staff")
         page.select_option("form[action$='/team/'] select[name=user]", str(user.pk))
+        submit(page, "加入")
+    # 篇1 七(三) 评估工作应邀请相关专家和群众代表参加: the step refuses without them.
+    submit(page, "完成本步骤")
+    assert "评估工作应邀请相关专家和群众代表参加" in page.content()
+    for kind, name in (("expert", "王教授"), ("public", "李代表")):
+        page.select_option("form[action$='/team/'] select[name=kind]", kind)
+        page.select_option("form[action$='/team/'] select[name=user]", "")
+        page.fill("form[action$='/team/'] input[name=name]", name)
         submit(page, "加入")
     doc = tmp_path / "评估工作方案.txt"
     doc.write_text("评估工作方案", encoding="utf-8")
@@ -120,6 +129,15 @@ def test_matter_to_filing(browser, org, tmp_path):
     public.wait_for_load_state()
     assert "感谢" in public.content()
     assert qn.responses.count() == 1
+    # A 座谈会 with the direct-interest group (篇1 六(一)3 征求直接利益群体的意见和建议).
+    opinion_actions.do_record_activity(
+        org.rsj_handler,
+        matter,
+        kind="symposium",
+        date=timezone.localdate(),
+        participant_count=12,
+        groups=["直接利益群体"],
+    )
 
     # 5. Analysis: checklists and the assessors' scores (actions), then the grade (page).
     for dim in a.scheme.dimensions:

@@ -41,6 +41,8 @@ def test_only_expected_views_are_public():
         "i18n/setlang/",
         # 征求意见: the public consultation list and questionnaire (tests/opinions/test_public.py)
         "public/",
+        # 篇3 二(四): decided, non-confidential matters (tests/opinions/test_consultation.py)
+        "public/decisions/",
         "q/<str:token>/",
         "q/<str:token>/thanks/",
     ]

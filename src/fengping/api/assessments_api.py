@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from fengping.assessments import actions
+from fengping.assessments import actions, rules
 from fengping.assessments.lists import ASSESSMENTS
 from fengping.assessments.models import (
     Answer,
@@ -88,6 +88,9 @@ class AssessmentOut(Schema):
     status_label: str
     current_step: str
     missing_outputs: list[str] = Field(..., description="当前步骤完成前尚缺的成果")
+    step_refusals: list[str] = Field(
+        ..., description="方案的评估方案与征求意见规则尚未满足之处（引用规定原文）"
+    )
     steps: list[StepOut]
     computed_index: float | None
     computed_grade: str
@@ -301,6 +304,9 @@ def _out(a: Assessment) -> dict[str, Any]:
         "status_label": a.get_status_display(),
         "current_step": a.current_step,
         "missing_outputs": tracker.missing,
+        "step_refusals": [r.message for r in rules.step_refusals(a, tracker.current.step)]
+        if tracker.current is not None and not tracker.current.is_done and a.is_open()
+        else [],
         "steps": steps,
         "computed_index": a.computed_index,
         "computed_grade": a.computed_grade,

@@ -41,7 +41,10 @@ class MatterOut(Schema):
     grade_label: str
     designated_by_body: str
     confidential: bool
+    complex_difficult: bool
+    contested: bool
     consultation_open: bool
+    consultation_closed_at: dt.datetime | None
     plan_filed_on: dt.date | None
     version: int
 
@@ -62,6 +65,14 @@ class MatterIn(Schema):
     deciding_authority: str = ""
     planned_decision_date: dt.date | None = None
     confidential: bool = False
+    complex_difficult: bool = Field(False, description="重大复杂疑难事项（篇3 六(四)）")
+    contested: bool = Field(False, description="争议较大、专业性较强或影响面较广（篇3 二(三)）")
+
+
+class FlagsIn(Schema):
+    version: int | None = None
+    complex_difficult: bool = Field(..., description="重大复杂疑难事项（篇3 六(四)）")
+    contested: bool = Field(..., description="争议较大、专业性较强或影响面较广（篇3 二(三)）")
 
 
 class DesignateIn(Schema):
@@ -123,8 +134,23 @@ def register_matter(request: HttpRequest, payload: MatterIn) -> Any:
         deciding_authority=payload.deciding_authority,
         planned_decision_date=payload.planned_decision_date,
         confidential=payload.confidential,
+        complex_difficult=payload.complex_difficult,
+        contested=payload.contested,
     )
     return Status(201, matter)
+
+
+@router.put("/matters/{matter_id}/flags", response=MatterOut)
+def set_matter_flags(request: HttpRequest, matter_id: int, payload: FlagsIn) -> Any:
+    """标记重大复杂疑难事项、争议较大/专业性较强/影响面较广的事项（决定前）。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return actions.do_set_flags(
+        request.user,
+        matter,
+        version=payload.version,
+        complex_difficult=payload.complex_difficult,
+        contested=payload.contested,
+    )
 
 
 @router.post("/matters/{matter_id}/designate", response=MatterOut)

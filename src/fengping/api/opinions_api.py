@@ -1,5 +1,6 @@
-"""征求意见: questionnaires, the opinion summary and comments of a matter, scoped by
-org.access; changes through opinions.actions."""
+"""征求意见: questionnaires (create, publish, close, results), activities (record, list,
+attachments), the opinion summary and comments of a matter, scoped by org.access;
+changes through opinions.actions — the same functions the pages call."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from fengping.core import listing
 from fengping.matters.models import Matter
 from fengping.opinions import actions, queries
-from fengping.opinions.lists import COMMENTS
-from fengping.opinions.models import Comment, CommentChannel
+from fengping.opinions.lists import ACTIVITIES, COMMENTS
+from fengping.opinions.models import (
+    Activity,
+    ActivityKind,
+    Attachment,
+    Comment,
+    CommentChannel,
+    Questionnaire,
+)
 from fengping.org import access
 
 router = Router(tags=["opinions"])
@@ -154,3 +163,223 @@ def reply_comment(request: HttpRequest, comment_id: int, payload: ReplyIn) -> An
     return actions.do_reply_comment(
         request.user, comment, reply=payload.reply, version=payload.version
     )
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+class QuestionnaireIn(Schema):
+    title: str = Field(..., min_length=1, max_length=200)
+    intro: str = ""
+    groups: list[str] | None = Field(
+        None, description="受访群体；省略时为默认群体（直接利益群体、周边群众、企业、专家、其他）"
+    )
+    closes_at: dt.datetime | None = Field(None, description="截止时间；发布前须晚于当前时间")
+    with_stance_question: bool = Field(True, description="自动加入“您对该事项的态度是”一题")
+
+
+class VersionIn(Schema):
+    version: int | None = Field(None, description="读取时的版本号")
+
+
+class ChoiceRowOut(Schema):
+    label: str
+    count: int
+    share: float = Field(..., description="占答卷的比例，0–1")
+
+
+class QuestionResultOut(Schema):
+    number: int
+    question_id: int
+    text: str
+    kind: str
+    is_stance: bool
+    answered: int
+    rows: list[ChoiceRowOut]
+    mean: float | None
+
+
+class ResultsOut(Schema):
+    questionnaire: QuestionnaireOut
+    responses: int
+    questions: list[QuestionResultOut]
+
+
+def _qn(request: HttpRequest, questionnaire_id: int, need: str = "view") -> Questionnaire:
+    return access.get_for_user(
+        request.user,
+        Questionnaire.objects.select_related("matter__department"),
+        questionnaire_id,
+        need,  # type: ignore[arg-type]
+    )
+
+
+def _qn_out(qn: Questionnaire) -> Questionnaire:
+    """The questionnaire with its question and response counts (QuestionnaireOut)."""
+    return queries.questionnaires_of(qn.matter).get(pk=qn.pk)
+
+
+@router.post("/matters/{matter_id}/questionnaires", response={201: QuestionnaireOut})
+def create_questionnaire(request: HttpRequest, matter_id: int, payload: QuestionnaireIn) -> Any:
+    """新建调查问卷（草稿）；征求意见步骤完成后不能再新建。"""
+    matter = _matter(request, matter_id, "change")
+    qn = actions.do_create_questionnaire(
+        request.user,
+        matter,
+        title=payload.title,
+        intro=payload.intro,
+        groups=payload.groups,
+        closes_at=payload.closes_at,
+        with_stance_question=payload.with_stance_question,
+    )
+    return Status(201, _qn_out(qn))
+
+
+@router.get("/questionnaires/{questionnaire_id}", response=QuestionnaireOut)
+def get_questionnaire(request: HttpRequest, questionnaire_id: int) -> Any:
+    return _qn_out(_qn(request, questionnaire_id))
+
+
+@router.post("/questionnaires/{questionnaire_id}/publish", response=QuestionnaireOut)
+def publish_questionnaire(request: HttpRequest, questionnaire_id: int, payload: VersionIn) -> Any:
+    """发布问卷，开放公开填写链接（涉密事项、征求意见已结束的事项不得发布）。"""
+    qn = _qn(request, questionnaire_id, "change")
+    return _qn_out(actions.do_publish(request.user, qn, version=payload.version))
+
+
+@router.post("/questionnaires/{questionnaire_id}/close", response=QuestionnaireOut)
+def close_questionnaire(request: HttpRequest, questionnaire_id: int) -> Any:
+    """结束问卷，不再接受答卷。"""
+    qn = _qn(request, questionnaire_id, "change")
+    return _qn_out(actions.do_close(request.user, qn))
+
+
+@router.get("/questionnaires/{questionnaire_id}/results", response=ResultsOut)
+def questionnaire_results(request: HttpRequest, questionnaire_id: int) -> Any:
+    """问卷结果：答卷数与每题的分布（选择题各选项、量表各分值的人数和比例，量表均分）。"""
+    qn = _qn(request, questionnaire_id)
+    responses, stats = queries.questionnaire_stats(qn)
+    return {
+        "questionnaire": _qn_out(qn),
+        "responses": responses,
+        "questions": [
+            {
+                "number": st.number,
+                "question_id": st.question.pk,
+                "text": st.question.text,
+                "kind": st.question.kind,
+                "is_stance": st.question.is_stance,
+                "answered": st.answered,
+                "rows": [{"label": str(lb), "count": n, "share": sh} for lb, n, sh in st.rows],
+                "mean": st.mean,
+            }
+            for st in stats
+        ],
+    }
+
+
+# ---------------------------------------------------------------- activities
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+    uploaded_at: dt.datetime
+
+
+class ActivityOut(Schema):
+    id: int
+    matter_id: int
+    kind: str
+    kind_label: str = Field(..., alias="get_kind_display")
+    date: dt.date
+    place: str
+    participants: str
+    participant_count: int
+    groups: list[str]
+    minutes: str
+    created_at: dt.datetime
+
+
+class ActivityIn(Schema):
+    kind: ActivityKind
+    date: dt.date
+    place: str = Field("", max_length=200)
+    participants: str = ""
+    participant_count: int = Field(0, ge=0)
+    groups: list[str] = Field([], description="参加群体，例如 直接利益群体")
+    minutes: str = ""
+
+
+ActivityFilters = listing.api_filters(ACTIVITIES, "ActivityFilters")
+
+
+@router.get(
+    "/matters/{matter_id}/activities",
+    response=listing.api_page_schema(ActivityOut, "ActivityPage"),
+)
+def list_activities(
+    request: HttpRequest,
+    matter_id: int,
+    filters: Query[ActivityFilters],  # type: ignore[valid-type]
+) -> Any:
+    """事项的征求意见活动（走访、抽样调查、公示、听证、座谈、专家论证、征求上级主管部门意见）。"""
+    return listing.api_page(
+        ACTIVITIES,
+        request.user,
+        filters.model_dump(),  # type: ignore[attr-defined]
+        _matter(request, matter_id),
+    )
+
+
+@router.post("/matters/{matter_id}/activities", response={201: ActivityOut})
+def record_activity(request: HttpRequest, matter_id: int, payload: ActivityIn) -> Any:
+    """登记征求意见活动（日期不得晚于今天）；附件另行上传。"""
+    matter = _matter(request, matter_id, "change")
+    activity = actions.do_record_activity(
+        request.user,
+        matter,
+        kind=payload.kind,
+        date=payload.date,
+        place=payload.place,
+        participants=payload.participants,
+        participant_count=payload.participant_count,
+        groups=payload.groups,
+        minutes=payload.minutes,
+    )
+    return Status(201, activity)
+
+
+def _activity(request: HttpRequest, activity_id: int, need: str = "view") -> Activity:
+    return access.get_for_user(
+        request.user,
+        Activity.objects.select_related("matter__department"),
+        activity_id,
+        need,  # type: ignore[arg-type]
+    )
+
+
+@router.get("/activities/{activity_id}", response=ActivityOut)
+def get_activity(request: HttpRequest, activity_id: int) -> Any:
+    return _activity(request, activity_id)
+
+
+@router.get("/activities/{activity_id}/attachments", response=list[AttachmentOut])
+def list_attachments(request: HttpRequest, activity_id: int) -> Any:
+    """活动的附件（下载见页面 /opinions/attachments/<id>/）。"""
+    return list(_activity(request, activity_id).attachments.all())
+
+
+@router.post("/activities/{activity_id}/attachments", response={201: AttachmentOut})
+def add_attachment(
+    request: HttpRequest,
+    activity_id: int,
+    upload: File[UploadedFile],  # type: ignore[type-arg]
+) -> Any:
+    """上传活动附件（会议纪要、签到表、公示截图等；文件类型和大小同页面）。"""
+    activity = _activity(request, activity_id, "change")
+    attachment: Attachment = actions.do_add_attachment(request.user, activity, upload)
+    return Status(201, attachment)

@@ -19,6 +19,7 @@ from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError, ConflictError
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
+from fengping.opinions import actions as opinion_actions
 from fengping.org import access
 from fengping.org.models import Department, Role, User
 from fengping.procedure import engine
@@ -149,7 +150,15 @@ def do_complete_step(
         )
         if refused:
             raise ActionError(refused)
+    if step_code == a.current_step and engine.has_step(a.scheme, step_code):
+        # The plan and consultation rules of the scheme, each refusal quoting its rule.
+        step_refused = rules.step_refusals(a, engine.step(a.scheme, step_code))
+        if step_refused:
+            raise ActionError("；".join(r.message for r in step_refused))
     done = engine.complete_step(a, step_code, actor, note)
+    if "opinions" in done.step.produces:
+        # 征求意见 ends with its step: the questionnaires close (a send-back reopens them).
+        opinion_actions.close_consultation(actor, a.matter)
     if "report" in done.step.produces:
         matter_actions.set_status(actor, a.matter, MatterStatus.REVIEWING)
     if "decision" in done.step.produces:
@@ -186,6 +195,11 @@ def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
     assessed again."""
     back = engine.send_back(a, to_step, actor, reason)
     matter_actions.set_status(actor, a.matter, MatterStatus.ASSESSING)
+    consult = engine.find_step_producing(a.scheme, "opinions")
+    codes = a.scheme.procedure.step_codes()
+    if consult is not None and codes.index(consult.code) >= codes.index(back.to_step):
+        # The consultation step is open again: so are the questionnaires it closed.
+        opinion_actions.reopen_consultation(actor, a.matter)
     record(
         actor,
         "assessments.step.send_back",
@@ -919,6 +933,9 @@ def do_decide_without_assessment(
         recorded_by=actor,
     )
     matter_actions.set_status(actor, matter, MatterStatus.DECIDED)
+    if matter.consultation_closed_at is None:
+        # Decided: its questionnaires take no more answers (issue 8, loophole 12).
+        opinion_actions.close_consultation(actor, matter)
     record(
         actor,
         "matters.decide_without_assessment",

@@ -249,6 +249,7 @@ def pension(today: dt.date) -> bool:
         participants="退休职工代表、企业代表、社区代表",
         participant_count=18,
         minutes="多数代表支持调整，建议向高龄退休人员倾斜。",
+        groups=["直接利益群体", "企业"],
     )
     comment = opinion_actions.do_add_comment(
         handler,
@@ -364,6 +365,9 @@ def expropriation(today: dt.date) -> bool:
         deciding_authority="示范市人民政府常务会议",
         planned_decision_date=today,
         description="对老城区东片 312 户居民房屋实施征收，采取货币补偿与产权调换相结合的方式。",
+        # 篇3 六(四) 重大复杂疑难 → 征求上级主管部门意见; 篇3 二(三) 争议较大 → 听证、论证.
+        complex_difficult=True,
+        contested=True,
     )
     matter_actions.do_file_plan(
         handler, matter, office=_dept("SFS-WWB"), filed_on=today - dt.timedelta(days=70)
@@ -410,6 +414,7 @@ def expropriation(today: dt.date) -> bool:
         participants="被征收户代表 40 人、律师、评估机构",
         participant_count=52,
         minutes="多数被征收户认为货币补偿标准低于周边新房价格，要求提高并增加产权调换房源。",
+        groups=["直接利益群体", "专家"],
     )
     opinion_actions.do_record_activity(
         handler,

@@ -29,7 +29,9 @@ def _factors_scored(a: Assessment) -> bool:
 
 def _opinions(a: Assessment) -> bool:
     summary = rules.opinion_summary(a)
-    return bool(summary.respondents or summary.comments or summary.activities)
+    recorded = summary.respondents or summary.comments or any(summary.activities.values())
+    # The scheme's consultation rules (answers, 质疑 replied, interest group, …).
+    return bool(recorded) and not rules.consultation_refusals(a)
 
 
 def _reset_report(a: Assessment) -> Sequence[str]:
@@ -63,7 +65,10 @@ def register() -> None:
         Assessment,
         "assessment_plan",
         _("评估方案（牵头部门、评估内容与责任、评估组成员）"),
-        lambda a: bool(a.plan_content.strip() and a.lead_department_id and a.team.exists()),
+        lambda a: (
+            bool(a.plan_content.strip() and a.lead_department_id and a.team.exists())
+            and not rules.plan_refusals(a)
+        ),
     )
     add(
         Assessment,

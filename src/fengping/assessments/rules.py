@@ -122,3 +122,155 @@ def refusals(a: Assessment, outcome: str) -> list[Refusal]:
         if unmet:
             out.append(Refusal("gate", _("%(g)s：%(q)s") % {"g": gate.label, "q": gate.quote}))
     return out
+
+
+# ------------------------------------------------------------------ consultation and plan
+
+
+def _quoted(rule: Any) -> str:
+    """A rule's quote with where it stands: （篇3 六(三)）及时回复社会各界和群众的质疑."""
+    cite = f"（{rule.cite}）" if rule.cite else ""
+    return _("方案规定%(c)s：%(q)s") % {"c": cite, "q": rule.quote}
+
+
+def plan_refusals(a: Assessment) -> list[Refusal]:
+    """What the frozen scheme's consultation rules require of the plan and the team before
+    the step producing the plan may be completed: the methods stated (篇3 六(二) 明确评估
+    责任、内容、方法), and invited experts and public representatives on the team (篇1 七(三))."""
+    from .models import MemberKind
+
+    rules_ = a.scheme.consultation
+    if rules_ is None:
+        return []
+    out: list[Refusal] = []
+    if rules_.plan_methods is not None and not a.plan_methods.strip():
+        out.append(
+            Refusal("plan_methods", _("评估方案未写明评估方法。") + _quoted(rules_.plan_methods))
+        )
+    team = rules_.team
+    if team is not None:
+        kinds = list(a.team.values_list("kind", flat=True))
+        experts, public = kinds.count(MemberKind.EXPERT), kinds.count(MemberKind.PUBLIC)
+        if experts < team.min_experts:
+            out.append(
+                Refusal(
+                    "team_experts",
+                    _("评估组须有至少 %(n)s 名特邀专家（现有 %(h)s 名）。")
+                    % {"n": team.min_experts, "h": experts}
+                    + _quoted(team),
+                )
+            )
+        if public < team.min_public:
+            out.append(
+                Refusal(
+                    "team_public",
+                    _("评估组须有至少 %(n)s 名群众代表（现有 %(h)s 名）。")
+                    % {"n": team.min_public, "h": public}
+                    + _quoted(team),
+                )
+            )
+    return out
+
+
+def _activity_label(code: str) -> str:
+    from fengping.opinions.models import ActivityKind
+
+    return str(dict(ActivityKind.choices).get(code, code))
+
+
+def consultation_refusals(a: Assessment) -> list[Refusal]:
+    """What the frozen scheme requires of the consultation before the step producing the
+    opinions may be completed, each refusal with its rule quoted: the minimum answers and
+    activities, every 质疑 answered, the interest group consulted, and the activities a
+    重大复杂疑难 or 争议较大 matter needs."""
+    from django.db.models import Count
+
+    from fengping.opinions.models import Activity, Comment, Response
+
+    rules_ = a.scheme.consultation
+    if rules_ is None:
+        return []
+    matter = a.matter
+    # A few small counts (not the full summary, which also extracts keywords).
+    respondents = Response.objects.filter(questionnaire__matter=matter).count()
+    kinds = dict(
+        Activity.objects.filter(matter=matter)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    unanswered = Comment.objects.filter(
+        matter=matter, is_query=True, replied_at__isnull=True
+    ).count()
+    out: list[Refusal] = []
+    low = rules_.minimum
+    activity_count = sum(kinds.values())
+    if respondents < low.min_responses:
+        out.append(
+            Refusal(
+                "min_responses",
+                _("征求意见须有至少 %(n)s 份问卷答卷（现有 %(h)s 份）。")
+                % {"n": low.min_responses, "h": respondents},
+            )
+        )
+    if activity_count < low.min_activities:
+        out.append(
+            Refusal(
+                "min_activities",
+                _("征求意见须有至少 %(n)s 次征求意见活动（现有 %(h)s 次）。")
+                % {"n": low.min_activities, "h": activity_count},
+            )
+        )
+    if rules_.queries_answered is not None and unanswered:
+        out.append(
+            Refusal(
+                "queries_answered",
+                _("尚有 %(n)s 条质疑未回复。") % {"n": unanswered}
+                + _quoted(rules_.queries_answered),
+            )
+        )
+    group_rule = rules_.interest_group
+    if group_rule is not None:
+        group = group_rule.group
+        heard = Response.objects.filter(questionnaire__matter=matter, group=group).exists() or any(
+            group in (g or [])
+            for g in Activity.objects.filter(matter=matter).values_list("groups", flat=True)
+        )
+        if not heard:
+            out.append(
+                Refusal(
+                    "interest_group",
+                    _(
+                        "尚未征求“%(g)s”的意见（须有该群体的问卷答卷，或有该群体参加的征求意见活动）。"
+                    )
+                    % {"g": group}
+                    + _quoted(group_rule),
+                )
+            )
+    for flag, rule, what in (
+        ("complex_difficult", rules_.complex_matter, _("重大复杂疑难事项")),
+        ("contested", rules_.contested_matter, _("争议较大、专业性较强或影响面较广的事项")),
+    ):
+        if rule is None or not getattr(matter, flag):
+            continue
+        if not any(kinds.get(kind) for kind in rule.activities):
+            names = "、".join(_activity_label(k) for k in rule.activities)
+            out.append(
+                Refusal(
+                    flag,
+                    _("本事项登记为%(w)s，须先开展%(k)s并登记。") % {"w": what, "k": names}
+                    + _quoted(rule),
+                )
+            )
+    return out
+
+
+def step_refusals(a: Assessment, step: Any) -> list[Refusal]:
+    """The plan and consultation rules that keep `step` (a scheme Step) from completing."""
+    out: list[Refusal] = []
+    if "assessment_plan" in step.produces:
+        out += plan_refusals(a)
+    if "opinions" in step.produces:
+        out += consultation_refusals(a)
+    return out

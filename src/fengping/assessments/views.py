@@ -296,6 +296,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["activities"] = [(kinds.get(k, k), n) for k, n in ctx["summary"].activities.items()]
         step = engine.find_step_producing(a.scheme, "opinions")
         ctx["channels"] = step.channels if step else []
+        ctx["consult_refusals"] = rules.consultation_refusals(a) if a.is_content_open() else []
     elif tab == "factors":
         factors = list(
             a.factors.prefetch_related(
@@ -441,6 +442,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     open_ = a.is_open()
     current_done = current is not None and current.is_done
     missing = tracker.missing if current and open_ and not current_done else []
+    # The scheme's plan and consultation rules, each quoted (the action refuses on them).
+    step_refusals = rules.step_refusals(a, current.step) if missing else []
     tab = request.GET.get("tab") or STEP_TABS.get(a.current_step, "plan")
     if a.status == AssessmentStatus.FOLLOW_UP and tab == "decision" and "tab" not in request.GET:
         tab = "filing"
@@ -455,6 +458,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "current_done": current_done,
         "missing": missing,
+        "step_refusals": step_refusals,
         "is_open": open_,
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
         "content_open": a.is_content_open(),

@@ -125,6 +125,8 @@ def do_register_matter(
     deciding_authority: str = "",
     planned_decision_date: dt.date | None = None,
     confidential: bool = False,
+    complex_difficult: bool = False,
+    contested: bool = False,
 ) -> Matter:
     _require_work_role(actor, department)
     title = _clean(title, kind)
@@ -148,6 +150,8 @@ def do_register_matter(
         planned_decision_date=planned_decision_date,
         year=(planned_decision_date or timezone.localdate()).year,
         confidential=confidential,
+        complex_difficult=complex_difficult,
+        contested=contested,
         created_by=actor,
     )
     if assisting_departments:
@@ -173,7 +177,10 @@ def do_update_matter(
     deciding_authority: str,
     planned_decision_date: dt.date | None,
     confidential: bool,
+    complex_difficult: bool | None = None,
+    contested: bool | None = None,
 ) -> Matter:
+    """`complex_difficult` / `contested` None: left as they are."""
     access.require(actor, matter, "change")
     matter = lock(matter, version)
     if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
@@ -192,6 +199,10 @@ def do_update_matter(
     if planned_decision_date:
         matter.year = planned_decision_date.year
     matter.confidential = confidential
+    if complex_difficult is not None:
+        matter.complex_difficult = complex_difficult
+    if contested is not None:
+        matter.contested = contested
     if confidential:
         matter.consultation_open = False
     save_and_record(actor, "matters.matter.update", matter, before=before)
@@ -301,3 +312,19 @@ def do_remove_document(actor: Any, doc: MatterDocument) -> None:
 
 def supervising_offices(actor: Any) -> Any:
     return access.organisation_departments(actor).filter(kind__in=SUPERVISING_KINDS)
+
+
+@transaction.atomic
+def do_set_flags(
+    actor: Any, matter: Matter, *, version: int | None, complex_difficult: bool, contested: bool
+) -> Matter:
+    """Mark a matter 重大复杂疑难 (篇3 六(四): 征求上级主管部门的意见) or 争议较大、专业性较强、
+    影响面较广 (篇3 二(三): 听证、论证); the scheme's consultation rules read the flags."""
+    access.require(actor, matter, "change")
+    matter = lock(matter, version)
+    if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
+        raise ActionError(_("事项已作出决定，不能再修改登记信息"))
+    before = snapshot(matter, Matter.audit_fields)
+    matter.complex_difficult, matter.contested = complex_difficult, contested
+    save_and_record(actor, "matters.matter.update", matter, before=before)
+    return matter

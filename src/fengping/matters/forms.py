@@ -49,6 +49,16 @@ class MatterForm(StyledForm):
     confidential = forms.BooleanField(
         label=_("涉及国家秘密、商业秘密或个人隐私（不得公开）"), required=False
     )
+    complex_difficult = forms.BooleanField(
+        label=_("重大复杂疑难事项"),
+        required=False,
+        help_text=_("须征求上级主管部门的意见和建议（篇3 六(四)）"),
+    )
+    contested = forms.BooleanField(
+        label=_("争议较大、专业性较强或影响面较广"),
+        required=False,
+        help_text=_("须组织听证或论证（篇3 二(三)）"),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(

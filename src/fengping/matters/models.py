@@ -93,7 +93,14 @@ class Matter(Scoped):
     designated_at = models.DateTimeField(_("指定时间"), null=True, blank=True)
     # 篇3 二(四): public unless it involves state or commercial secrets or personal privacy.
     confidential = models.BooleanField(_("涉及国家秘密、商业秘密或个人隐私"), default=False)
+    # 篇3 六(四) 重大复杂疑难事项 → 征求上级主管部门的意见; 篇3 二(三) 争议较大、专业性较强、
+    # 影响面较广的评估事项 → 听证、论证. The scheme's consultation rules read these flags.
+    complex_difficult = models.BooleanField(_("重大复杂疑难事项"), default=False)
+    contested = models.BooleanField(_("争议较大、专业性较强或影响面较广"), default=False)
     consultation_open = models.BooleanField(_("公开征求意见"), default=False, db_index=True)
+    # Set when the step producing the opinions is completed (questionnaires close with it),
+    # cleared by a send-back to that step or before.
+    consultation_closed_at = models.DateTimeField(_("征求意见结束时间"), null=True, blank=True)
     consultation_summary = models.TextField(_("公开征求意见说明"), blank=True)
     consultation_channels = models.TextField(
         _("意见反映渠道"), blank=True, help_text=_("例如：电话、信箱、来访地址")
@@ -134,7 +141,10 @@ class Matter(Scoped):
         "designated_by_body",
         "designation_note",
         "confidential",
+        "complex_difficult",
+        "contested",
         "consultation_open",
+        "consultation_closed_at",
         "consultation_until",
         "plan_filed_on",
         "plan_filed_with",
@@ -162,7 +172,20 @@ class Matter(Scoped):
 
     @property
     def is_public(self) -> bool:
-        return self.consultation_open and not self.confidential
+        """Open for public consultation now: not confidential, opened by the department and
+        not yet closed by the completion of the consultation step."""
+        return (
+            self.consultation_open and not self.confidential and self.consultation_closed_at is None
+        )
+
+    @property
+    def consultation_finished(self) -> bool:
+        """The consultation step is complete (or the matter decided): no more answers."""
+        return self.consultation_closed_at is not None or self.status in (
+            MatterStatus.DECIDED,
+            MatterStatus.IMPLEMENTING,
+            MatterStatus.CLOSED,
+        )
 
 
 # Named by migration 0001; new files are stored through `StoredFile`.

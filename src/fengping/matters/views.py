@@ -94,6 +94,8 @@ def matter_create(request: HttpRequest) -> HttpResponse:
             deciding_authority=data["deciding_authority"],
             planned_decision_date=data["planned_decision_date"],
             confidential=data["confidential"],
+            complex_difficult=data["complex_difficult"],
+            contested=data["contested"],
         )
 
     if done := submit(
@@ -182,6 +184,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "planned_decision_date": matter.planned_decision_date,
         "description": matter.description,
         "confidential": matter.confidential,
+        "complex_difficult": matter.complex_difficult,
+        "contested": matter.contested,
         "version": matter.version,
     }
     form = _form(request, initial)
@@ -207,6 +211,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
             deciding_authority=data["deciding_authority"],
             planned_decision_date=data["planned_decision_date"],
             confidential=data["confidential"],
+            complex_difficult=data["complex_difficult"],
+            contested=data["contested"],
         )
 
     if done := submit(

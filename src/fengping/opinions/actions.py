@@ -81,6 +81,18 @@ def _require_draft(qn: Questionnaire) -> None:
         raise ActionError(_("问卷已发布，题目和设置不能再修改（已收到的答卷须与题目一致）"))
 
 
+def require_consultation_open(matter: Matter) -> None:
+    """Questionnaires close when the consultation step is completed; only a send-back to
+    that step opens them again, so the decided matter's figures cannot change."""
+    if matter.consultation_finished:
+        raise ActionError(
+            _(
+                "征求意见步骤已完成，问卷已随之结束，不能再发布问卷或录入答卷"
+                "（如须补充征求意见，请先将评估退回到征求意见步骤）"
+            )
+        )
+
+
 def _clean_groups(groups: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for g in groups:
@@ -111,6 +123,7 @@ def do_create_questionnaire(
     with_stance_question: bool = True,
 ) -> Questionnaire:
     access.require(actor, matter, "change")
+    require_consultation_open(matter)
     qn = Questionnaire(
         matter=matter,
         title=_clean_title(title),
@@ -304,6 +317,7 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     qn = lock(qn, version)
     if not qn.is_draft:
         raise ActionError(_("只有草稿状态的问卷可以发布"))
+    require_consultation_open(qn.matter)
     if qn.matter.confidential:
         raise ActionError(
             _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开发布问卷（篇3 二(四)）")
@@ -348,6 +362,48 @@ def close_expired(now: dt.datetime | None = None) -> int:
             save_and_record(None, "opinions.questionnaire.expire", qn, before=before)
             closed += 1
     return closed
+
+
+def close_consultation(actor: Any, matter: Matter) -> list[int]:
+    """The consultation step of the matter's assessment is complete: every published
+    questionnaire closes (marked as closed by the step) and the public page no longer
+    lists the matter as open. Called inside the assessment's transaction."""
+    now = timezone.now()
+    closed: list[int] = []
+    for qn in Questionnaire.objects.filter(
+        matter=matter, status=QuestionnaireStatus.PUBLISHED
+    ).select_for_update():
+        qn.status, qn.closed_at, qn.closed_by_step = QuestionnaireStatus.CLOSED, now, True
+        bump(qn, "status", "closed_at", "closed_by_step")
+        closed.append(qn.pk)
+    Matter.objects.filter(pk=matter.pk).update(consultation_closed_at=now)
+    matter.consultation_closed_at = now
+    record(
+        actor,
+        "opinions.consultation.close",
+        matter,
+        after={"closed_at": now.isoformat(), "questionnaires": closed},
+    )
+    return closed
+
+
+def reopen_consultation(actor: Any, matter: Matter) -> list[int]:
+    """A send-back reopened the consultation step: the questionnaires that step closed
+    accept answers again until their own deadline (one past its deadline stays closed)."""
+    now = timezone.now()
+    reopened: list[int] = []
+    for qn in Questionnaire.objects.filter(matter=matter, closed_by_step=True).select_for_update():
+        if qn.closes_at is not None and qn.closes_at > now:
+            qn.status, qn.closed_at = QuestionnaireStatus.PUBLISHED, None
+            reopened.append(qn.pk)
+        qn.closed_by_step = False
+        bump(qn, "status", "closed_at", "closed_by_step")
+    if matter.consultation_closed_at is None and not reopened:
+        return reopened
+    Matter.objects.filter(pk=matter.pk).update(consultation_closed_at=None)
+    matter.consultation_closed_at = None
+    record(actor, "opinions.consultation.reopen", matter, after={"questionnaires": reopened})
+    return reopened
 
 
 # ---------------------------------------------------------------- answers
@@ -486,7 +542,7 @@ def submit_public_response(
     # The lock orders concurrent submissions to one questionnaire; the partial unique
     # constraint is the last word where the database ignores FOR UPDATE (SQLite).
     qn = lock(questionnaire, related=("matter__department",))
-    if qn.matter.confidential or not qn.is_accepting:
+    if qn.matter.confidential or qn.matter.consultation_finished or not qn.is_accepting:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
     if not browser_key:
         raise ActionError(_("请允许浏览器保存 Cookie 后再提交"))
@@ -617,6 +673,7 @@ class PaperImporter(Importer):
         access.require(actor, self.qn, "change")
         if self.qn.is_draft:
             raise ActionError(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
+        require_consultation_open(self.qn.matter)
 
     def scope_path(self, actor: Any) -> str:
         return str(self.qn.audit_scope_path)
@@ -698,6 +755,16 @@ def import_paper_responses(actor: Any, qn: Questionnaire, upload: Any) -> Import
 # ---------------------------------------------------------------- activities
 
 
+def _activity_groups(groups: Iterable[str]) -> list[str]:
+    """The groups that took part (e.g. 直接利益群体); may be empty."""
+    cleaned: list[str] = []
+    for g in groups or ():
+        g = (g or "").strip()[:60]
+        if g and g not in cleaned:
+            cleaned.append(g)
+    return cleaned
+
+
 @transaction.atomic
 def do_record_activity(
     actor: Any,
@@ -709,6 +776,7 @@ def do_record_activity(
     participants: str = "",
     participant_count: int = 0,
     minutes: str = "",
+    groups: Sequence[str] = (),
     uploads: Sequence[Any] = (),
 ) -> Activity:
     """走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证 (篇3 六(三)), or 征求上级主管部门
@@ -730,6 +798,7 @@ def do_record_activity(
         participants=participants.strip(),
         participant_count=participant_count,
         minutes=minutes.strip(),
+        groups=_activity_groups(groups),
         created_by=actor,
     )
     record(

@@ -18,6 +18,8 @@ class OpinionsConfig(AppConfig):
                 "opinions.questionnaire.publish": _("发布问卷"),
                 "opinions.questionnaire.close": _("结束问卷"),
                 "opinions.questionnaire.expire": _("问卷到期关闭"),
+                "opinions.consultation.close": _("征求意见结束（问卷随征求意见步骤关闭）"),
+                "opinions.consultation.reopen": _("征求意见重新开启（评估退回）"),
                 "opinions.question.add": _("增加题目"),
                 "opinions.question.update": _("修改题目"),
                 "opinions.question.remove": _("删除题目"),

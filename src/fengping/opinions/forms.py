@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengping.core.forms import StyledForm
 
-from .models import ActivityKind, CommentChannel, QuestionKind, Stance
+from .models import DEFAULT_GROUPS, ActivityKind, CommentChannel, QuestionKind, Stance
 
 _STANCE_BY_LABEL = {
     "支持": Stance.SUPPORT,
@@ -125,6 +125,13 @@ class ActivityForm(StyledForm):
         help_text=_("单位、身份或姓名；走访、调查可写对象范围。"),
     )
     participant_count = forms.IntegerField(label=_("参加人数"), min_value=0, initial=0)
+    groups = forms.MultipleChoiceField(
+        label=_("参加群体"),
+        required=False,
+        choices=[(g, g) for g in DEFAULT_GROUPS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("征求了哪些群体的意见；方案要求征求直接利益群体的意见。"),
+    )
     minutes = forms.CharField(
         label=_("主要意见和纪要"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )

@@ -156,6 +156,7 @@ ACTIVITIES = ListSpec(
             css="small",
         ),
         Column(_("附件"), lambda a: len(a.attachments.all()), css="text-end"),
+        Column(_("参加群体"), lambda a: "、".join(a.groups or []), page=False),
     ),
     empty_title=_("还没有登记征求意见活动"),
     empty_hint=_("走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证、征求上级主管部门意见"),

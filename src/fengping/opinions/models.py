@@ -63,6 +63,8 @@ class Questionnaire(Scoped):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # Closed because the consultation step was completed: a send-back reopens it.
+    closed_by_step = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = "matter__department__path"
@@ -309,6 +311,8 @@ class Activity(Scoped):
     participants = models.TextField(_("参加人员"), blank=True)
     participant_count = models.PositiveIntegerField(_("参加人数"), default=0)
     minutes = models.TextField(_("主要意见和纪要"), blank=True)
+    # Which groups took part (e.g. 直接利益群体): the scheme's interest-group rule reads it.
+    groups = models.JSONField(_("参加群体"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -322,6 +326,7 @@ class Activity(Scoped):
         "participants",
         "participant_count",
         "minutes",
+        "groups",
     )
 
     class Meta:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from fengping.matters.models import Matter
+from fengping.matters.models import Matter, MatterStatus
 from fengping.org import access
 from fengping.schemebook import registry
 from fengping.schemes.model import MajorityRule
@@ -46,12 +46,137 @@ def visible_matters(user: Any, need: str = "view") -> QuerySet[Matter]:
     return access.visible(user, Matter.objects.all(), need)  # type: ignore[arg-type]
 
 
+DECIDED_STATUSES = (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED)
+
+
 def public_matters() -> QuerySet[Matter]:
-    """Matters open for public consultation. A confidential matter never appears
-    (篇3 二(四)), even if it was opened before being marked confidential."""
-    return Matter.objects.filter(consultation_open=True, confidential=False).select_related(
-        "department"
+    """Matters open for public consultation now. A confidential matter never appears
+    (篇3 二(四)), even if it was opened before being marked confidential; nor does one
+    whose consultation step is complete or that has been decided."""
+    return (
+        Matter.objects.filter(
+            consultation_open=True, confidential=False, consultation_closed_at__isnull=True
+        )
+        .filter(
+            Q(consultation_until__isnull=True) | Q(consultation_until__gte=timezone.localdate())
+        )
+        .exclude(status__in=DECIDED_STATUSES)
+        .select_related("department")
     )
+
+
+def public_decided_matters() -> QuerySet[Matter]:
+    """篇3 二(四): 除涉及国家秘密、商业机密和个人隐私的事项外，重大决策应当依法向社会公开 —
+    decided matters that are not confidential, newest decision first."""
+    return (
+        Matter.objects.filter(confidential=False, decisions__isnull=False)
+        .annotate(last_decided=Max("decisions__decided_on"))
+        .select_related("department")
+        .order_by("-last_decided", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class PublicFigures:
+    """The consultation's figures shown on the public page (no personal data)."""
+
+    respondents: int = 0
+    support: int = 0
+    oppose: int = 0
+    neutral: int = 0
+    activities: int = 0
+    comments: int = 0
+    queries: int = 0
+    answered: int = 0
+    revisions: int = 0
+
+    @property
+    def with_stance(self) -> int:
+        return self.support + self.oppose + self.neutral
+
+    @property
+    def support_rate(self) -> float | None:
+        return _rate(self.support, self.with_stance)
+
+    @property
+    def oppose_rate(self) -> float | None:
+        return _rate(self.oppose, self.with_stance)
+
+
+def public_figures(matters: Sequence[Matter]) -> dict[int, PublicFigures]:
+    """Figures of several matters in three GROUP BY queries."""
+    ids = [m.pk for m in matters]
+    stance: dict[int, Counter[str]] = {}
+    for row in (
+        Response.objects.filter(questionnaire__matter__in=ids)
+        .order_by()
+        .values("questionnaire__matter", "stance")
+        .annotate(n=Count("id"))
+    ):
+        stance.setdefault(row["questionnaire__matter"], Counter())[row["stance"]] += row["n"]
+    acts = dict(
+        Activity.objects.filter(matter__in=ids)
+        .order_by()
+        .values("matter")
+        .annotate(n=Count("id"))
+        .values_list("matter", "n")
+    )
+    comments = {
+        row["matter"]: row
+        for row in Comment.objects.filter(matter__in=ids)
+        .order_by()
+        .values("matter")
+        .annotate(
+            n=Count("id"),
+            queries=Count("id", filter=Q(is_query=True)),
+            answered=Count("id", filter=Q(replied_at__isnull=False)),
+            revisions=Count("id", filter=Q(led_to_revision=True)),
+        )
+    }
+    out = {}
+    for pk in ids:
+        by = stance.get(pk, Counter())
+        c = comments.get(pk, {})
+        out[pk] = PublicFigures(
+            respondents=sum(by.values()),
+            support=by.get(Stance.SUPPORT, 0),
+            oppose=by.get(Stance.OPPOSE, 0),
+            neutral=by.get(Stance.NEUTRAL, 0),
+            activities=acts.get(pk, 0),
+            comments=c.get("n", 0),
+            queries=c.get("queries", 0),
+            answered=c.get("answered", 0),
+            revisions=c.get("revisions", 0),
+        )
+    return out
+
+
+PUBLIC_ANSWERS_PER_MATTER = 10
+
+
+def public_answers(matters: Sequence[Matter]) -> dict[int, list[Comment]]:
+    """How the public's concerns were answered: the replied comments (质疑 first) and the
+    revisions they led to — the group, the concern, the reply; never the author's name."""
+    out: dict[int, list[Comment]] = {}
+    rows = Comment.objects.filter(
+        matter__in=[m.pk for m in matters], replied_at__isnull=False
+    ).order_by("matter", "-is_query", "-led_to_revision", "created_at", "id")
+    for c in rows.only(
+        "matter",
+        "author_group",
+        "content",
+        "reply",
+        "is_query",
+        "led_to_revision",
+        "revision_note",
+        "replied_at",
+        "created_at",
+        "channel",
+    ):
+        kept = out.setdefault(c.matter_id, [])
+        if len(kept) < PUBLIC_ANSWERS_PER_MATTER:
+            kept.append(c)
+    return out
 
 
 def public_questionnaires(matters: Iterable[Matter]) -> QuerySet[Questionnaire]:

@@ -69,6 +69,7 @@ urlpatterns = [
     path("opinions/comments/<int:pk>/revision/", views.comment_revision, name="comment_revision"),
     # public pages (no login)
     path("public/", views.public_index, name="public"),
+    path("public/decisions/", views.public_decisions, name="public_decisions"),
     path("q/<str:token>/", views.public_form, name="public_form"),
     path("q/<str:token>/thanks/", views.public_thanks, name="public_thanks"),
 ]

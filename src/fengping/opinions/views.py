@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -73,10 +74,19 @@ def _questionnaire(request: HttpRequest, pk: int, need: str = "view") -> Questio
 
 
 def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
-    return [
-        (_("征求意见：%(m)s") % {"m": matter.title}, reverse("opinions:matter", args=[matter.pk])),
-        *more,
+    """评估事项 › the matter › its 风险评估 (when there is one) › 征求意见 › …: the pages hang
+    under the matter, and lead back to the assessment they serve."""
+    crumbs = [
+        (_("评估事项"), reverse("matters:list")),
+        (matter.title[:24], reverse("matters:detail", args=[matter.pk])),
     ]
+    assessment = matter.assessments.first()  # type: ignore[attr-defined]
+    if assessment is not None:
+        crumbs.append(
+            (_("风险评估"), reverse("assessments:detail", args=[assessment.pk]) + "?tab=consult")
+        )
+    crumbs.append((_("征求意见"), reverse("opinions:matter", args=[matter.pk])))
+    return [*crumbs, *more]
 
 
 # ---------------------------------------------------------------- the matter's page
@@ -411,6 +421,7 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             participants=data["participants"],
             participant_count=data["participant_count"],
             minutes=data["minutes"],
+            groups=data["groups"],
             uploads=[data["attachment"]] if data["attachment"] else [],
         ),
         then=lambda activity: reverse("opinions:activity", args=[activity.pk]),
@@ -668,6 +679,29 @@ def public_index(request: HttpRequest) -> HttpResponse:
         by_matter.setdefault(qn.matter_id, []).append(qn)
     items = [(m, by_matter.get(m.pk, [])) for m in matters]
     return render(request, "opinions/public_index.html", {"page": page, "items": items, "qs": ""})
+
+
+@public
+def public_decisions(request: HttpRequest) -> HttpResponse:
+    """篇3 二(四) 公开评估: decided, non-confidential matters with the decision, its 文号
+    and date, the consultation's figures and how the public's concerns were answered."""
+    page = paginate(request, queries.public_decided_matters(), 20)
+    matters = list(page.object_list)
+    prefetch_related_objects(matters, "decisions")
+    figures = queries.public_figures(matters)
+    answers = queries.public_answers(matters)
+    items = [
+        {
+            "matter": m,
+            "decisions": sorted(m.decisions.all(), key=lambda d: (d.decided_on, d.pk)),  # type: ignore[attr-defined]
+            "figures": figures[m.pk],
+            "answers": answers.get(m.pk, []),
+        }
+        for m in matters
+    ]
+    return render(
+        request, "opinions/public_decisions.html", {"page": page, "items": items, "qs": ""}
+    )
 
 
 @public

@@ -330,6 +330,62 @@ class MajorityRule(_Model):
         return oppose_rate is not None and oppose_rate > self.threshold
 
 
+# The consultation activity kinds a scheme may name (the opinions app's activity kinds).
+ACTIVITY_KINDS = ("visit", "sampling", "publicity", "hearing", "symposium", "expert", "superior")
+
+
+class ConsultRule(_Model):
+    """One rule of the consultation the steps must satisfy, quoted from the source.
+
+    ``cite`` says where the quote stands (e.g. 篇3 六(三)), shown with the refusal."""
+
+    quote: Text
+    cite: str | None = None
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class GroupRule(ConsultRule):
+    """The group that must have been consulted (a response group or an activity's group)."""
+
+    group: Text = "直接利益群体"
+
+
+class FlaggedMatterRule(ConsultRule):
+    """A matter flagged so needs one of these activity kinds."""
+
+    activities: list[Literal[ACTIVITY_KINDS]] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+class TeamRule(ConsultRule):
+    """The assessment team includes invited experts and public representatives."""
+
+    min_experts: int = Field(default=1, ge=0)
+    min_public: int = Field(default=1, ge=0)
+
+
+class ConsultationMinimum(_Model):
+    """What the step producing ``opinions`` needs at least, whatever else is recorded."""
+
+    min_responses: int = Field(default=0, ge=0)
+    min_activities: int = Field(default=0, ge=0)
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class Consultation(_Model):
+    """How the consultation (征求意见) and the plan that sets it up are checked. Every rule
+    is optional: a scheme without it checks nothing of that kind."""
+
+    queries_answered: ConsultRule | None = None
+    interest_group: GroupRule | None = None
+    complex_matter: FlaggedMatterRule | None = None
+    contested_matter: FlaggedMatterRule | None = None
+    team: TeamRule | None = None
+    plan_methods: ConsultRule | None = None
+    minimum: ConsultationMinimum = ConsultationMinimum()
+
+
 class Gate(_Model):
     """A decision that is blocked unless conditions hold, e.g. 未经风险评估不得裁决."""
 
@@ -747,6 +803,7 @@ class Scheme(_Model):
     method: Method
     majority_rule: MajorityRule | None = None
     gates: list[Gate] = []
+    consultation: Consultation | None = None
     procedure: Procedure
     deadlines: list[Deadline] = []
     report: ReportOutline

@@ -32,6 +32,8 @@ class MatterOut(Schema):
     lead_department_id: int | None
     assisting_department_ids: list[int]
     deciding_authority: str
+    approving_department_id: int | None
+    deciding_organ_id: int | None
     planned_decision_date: dt.date | None
     year: int
     status: str
@@ -59,6 +61,8 @@ class MatterIn(Schema):
     lead_department_id: int | None = None
     assisting_department_ids: list[int] = []
     deciding_authority: str = ""
+    approving_department_id: int | None = None
+    deciding_organ_id: int | None = None
     planned_decision_date: dt.date | None = None
     confidential: bool = False
 
@@ -122,6 +126,8 @@ def register_matter(request: HttpRequest, payload: MatterIn) -> Any:
         deciding_authority=payload.deciding_authority,
         planned_decision_date=payload.planned_decision_date,
         confidential=payload.confidential,
+        approving_department=_dept(request, payload.approving_department_id),
+        deciding_organ=_dept(request, payload.deciding_organ_id),
     )
     return Status(201, matter)
 

@@ -88,7 +88,12 @@ def register() -> None:
         _("决定"),
         lambda a: Decision.objects.filter(assessment=a).exists(),
     )
-    add(Assessment, "filing", _("备案"), lambda a: a.filings.exists())
+    add(
+        Assessment,
+        "filing",
+        _("备案（方案所列的每个备案机关）"),
+        lambda a: a.filing_complete(),
+    )
     add(
         Assessment,
         "response_measures",

@@ -94,6 +94,8 @@ def matter_create(request: HttpRequest) -> HttpResponse:
             deciding_authority=data["deciding_authority"],
             planned_decision_date=data["planned_decision_date"],
             confidential=data["confidential"],
+            approving_department=data["approving_department"],
+            deciding_organ=data["deciding_organ"],
         )
 
     if done := submit(
@@ -179,6 +181,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "lead_department": matter.lead_department_id,
         "assisting_departments": list(matter.assisting_departments.values_list("pk", flat=True)),
         "deciding_authority": matter.deciding_authority,
+        "approving_department": matter.approving_department_id,
+        "deciding_organ": matter.deciding_organ_id,
         "planned_decision_date": matter.planned_decision_date,
         "description": matter.description,
         "confidential": matter.confidential,
@@ -207,6 +211,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
             deciding_authority=data["deciding_authority"],
             planned_decision_date=data["planned_decision_date"],
             confidential=data["confidential"],
+            approving_department=data["approving_department"],
+            deciding_organ=data["deciding_organ"],
         )
 
     if done := submit(

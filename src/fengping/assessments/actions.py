@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1267,6 +1269,42 @@ def do_acknowledge_filing(actor: Any, filing: Filing, note: str = "") -> Filing:
         scope_path=filing.assessment.matter.department.path,
     )
     return filing
+
+
+def filings_received(actor: Any) -> Any:
+    """The filings made with the offices (and units under them) the actor belongs to —
+    the supervising offices' view, newest first."""
+    scope = access.scope_of(actor)
+    qs = Filing.objects.select_related(
+        "office", "assessment__matter__department", "acknowledged_by", "filed_by"
+    ).order_by("acknowledged_at", "-filed_on", "-id")
+    if scope.everything:
+        return qs
+    paths = list(
+        Membership.objects.filter(user=actor, department__is_active=True).values_list(
+            "department__path", flat=True
+        )
+    )
+    if not paths:
+        return qs.none()
+    q = Q()
+    for path in paths:
+        q |= Q(office__path__startswith=path)
+    return qs.filter(q)
+
+
+def filing_for_user(actor: Any, pk: Any) -> Filing:
+    """A filing the actor may see: through the matter (org.access) or as a member of the
+    receiving office; otherwise 404, the same answer as for a filing that does not exist."""
+    try:
+        found = access.visible(actor, Filing.objects.all()).filter(pk=pk).first()
+        if found is None:
+            found = filings_received(actor).filter(pk=pk).first()
+    except (ValueError, TypeError):
+        found = None
+    if found is None:
+        raise Http404(_("对象不存在或无权访问"))
+    return found
 
 
 def filing_state(a: Assessment) -> dict[str, Any]:

@@ -90,9 +90,11 @@ def test_late_filing_needs_a_reason_and_stays_marked(org, login):
     # In the assessments list, on the assessment and in the office's view.
     page = login(org.rsj_handler).get(reverse("assessments:list")).content.decode()
     assert "逾期备案" in page
-    page = login(org.rsj_handler).get(
-        reverse("assessments:detail", args=[a.pk]) + "?tab=filing"
-    ).content.decode()
+    page = (
+        login(org.rsj_handler)
+        .get(reverse("assessments:detail", args=[a.pk]) + "?tab=filing")
+        .content.decode()
+    )
     assert "逾期备案" in page and "领导出差" in page and "尚未向镇联席办备案" in page
     page = login(org.supervisor).get(reverse("assessments:filing_inbox")).content.decode()
     assert "逾期备案" in page and a.matter.title in page
@@ -228,9 +230,7 @@ def test_filing_and_measure_dates(org):
             filed_on=decision.decided_on - dt.timedelta(days=1),
         )
     with pytest.raises(ActionError, match="不能晚于今天"):
-        actions.do_file(
-            org.rsj_handler, a, office=org.wwb, filed_on=TODAY() + dt.timedelta(days=1)
-        )
+        actions.do_file(org.rsj_handler, a, office=org.wwb, filed_on=TODAY() + dt.timedelta(days=1))
     with pytest.raises(ActionError, match="完成时限不能早于决定日期") as refused:
         actions.do_add_measure(
             org.rsj_handler,
@@ -241,22 +241,3 @@ def test_filing_and_measure_dates(org):
             due=decision.decided_on - dt.timedelta(days=30),
         )
     assert refused.value.field == "due"
-
-
-def test_plan_cannot_start_before_the_matter_was_registered(org):
-    matter = register(org)
-    a = actions.do_start_assessment(org.rsj_handler, matter)
-    a = actions.do_complete_step(org.rsj_handler, a, a.current_step)
-    with pytest.raises(ActionError, match="不能早于事项登记日期") as refused:
-        actions.do_save_plan(
-            org.rsj_handler,
-            a,
-            version=None,
-            lead_department=org.rsj,
-            assisting_departments=[],
-            plan_content="内容",
-            plan_methods="方法",
-            schedule_start=dt.date(2020, 1, 1),
-            schedule_end=None,
-        )
-    assert refused.value.field == "schedule_start"

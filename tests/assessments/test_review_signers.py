@@ -153,7 +153,9 @@ def test_the_review_form_is_shown_only_to_the_signer(org, login):
     url = reverse("assessments:detail", args=[a.pk]) + "?tab=decision"
     page = login(org.rsj_handler).get(url).content.decode()
     assert 'name="opinion"' not in page
-    assert "须由人社局的主要负责人或分管领导签署" in page or "须由人社局的分管领导或主要负责人" in page
+    assert (
+        "须由人社局的主要负责人或分管领导签署" in page or "须由人社局的分管领导或主要负责人" in page
+    )
     assert "rsj_head" in page  # who may sign, by name
     page = login(org.rsj_head).get(url).content.decode()
     assert 'name="opinion"' in page

@@ -206,12 +206,6 @@ def do_save_plan(
     _require_step_reached(a, "plan")
     if schedule_start and schedule_end and schedule_end < schedule_start:
         raise ActionError(_("完成日期不能早于开始日期"), field="schedule_end")
-    registered = timezone.localdate(a.matter.created_at)
-    if schedule_start and schedule_start < registered:
-        raise ActionError(
-            _("评估开始日期不能早于事项登记日期（%(d)s）") % {"d": registered.isoformat()},
-            field="schedule_start",
-        )
     before = snapshot(a, Assessment.audit_fields)
     a.lead_department = lead_department
     a.plan_content, a.plan_methods = plan_content.strip(), plan_methods.strip()

@@ -972,8 +972,10 @@ def filing_inbox(request: HttpRequest) -> HttpResponse:
 def filing_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     filing = filing_for_user(request.user, pk)
     back = request.POST.get("next") or ""
-    then = back if back.startswith("/") and not back.startswith("//") else (
-        reverse("assessments:filing_inbox")
+    then = (
+        back
+        if back.startswith("/") and not back.startswith("//")
+        else (reverse("assessments:filing_inbox"))
     )
     return run_action(
         request,

@@ -230,3 +230,11 @@ def test_signer_helper_matches_the_chain(org):
     a = to_decide_step(org, to_grade_step(org))
     for stage in actions.review_chain(a):
         assert signer(org, stage.code) in actions.stage_signers(a, stage)
+
+
+def test_the_api_says_who_signs_and_why_the_issue_is_major(org, api):
+    a = to_decide_step(org, to_grade_step(org))
+    body = api(org.rsj_handler)("get", f"/assessments/{a.pk}").json()
+    assert body["major_stability_issue"] and "一级" in body["major_stability_reasons"][0]
+    assert body["pending_review"].startswith("审批、审议部门审查：人社局的")
+    assert "rsj_head" in body["pending_review"]

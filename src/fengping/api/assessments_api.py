@@ -98,6 +98,10 @@ class AssessmentOut(Schema):
     written_opinion: str
     recommendation: str
     major_stability_issue: bool
+    major_stability_reasons: list[str] = Field(
+        ..., description="系统认定存在涉稳重大问题的理由（部门不能取消）"
+    )
+    pending_review: str = Field("", description="待审查的环节及方案规定的签署人")
     report_generated_at: dt.datetime | None
     content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
     can_finish: bool = Field(..., description="可否办结")
@@ -322,6 +326,12 @@ def _out(a: Assessment) -> dict[str, Any]:
         "written_opinion": a.written_opinion,
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,
+        "major_stability_reasons": actions.major_stability_reasons(a) if a.grade else [],
+        "pending_review": (
+            f"{stage.actor}{stage.action}：{actions.stage_signer_text(a, stage)}"
+            if a.at_decide_step() and (stage := actions.pending_review(a)) is not None
+            else ""
+        ),
         "report_generated_at": a.report_generated_at,
         "content_open": a.is_content_open(),
         "can_finish": not (refusal := a.finish_refusal()),

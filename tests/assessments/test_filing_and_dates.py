@@ -241,3 +241,17 @@ def test_filing_and_measure_dates(org):
             due=decision.decided_on - dt.timedelta(days=30),
         )
     assert refused.value.field == "due"
+
+
+def test_late_filing_on_the_page_keeps_the_input_and_asks_for_the_reason(org, login):
+    a = decided(org, days_ago=2)
+    client = login(org.rsj_handler)
+    url = reverse("assessments:file", args=[a.pk])
+    body = {"office": org.lxb.pk, "filed_on": TODAY().isoformat(), "note": "报送纸质件"}
+    response = client.post(url, body)
+    page = response.content.decode()
+    assert response.status_code == 200 and "请说明逾期原因" in page and "报送纸质件" in page
+    assert not a.filings.exists()
+    response = client.post(url, {**body, "late_reason": "印发延迟"})
+    assert response.status_code == 302
+    assert a.filings.get().late_reason == "印发延迟"

@@ -98,6 +98,8 @@ def test_late_filing_needs_a_reason_and_stays_marked(org, login):
     assert "逾期备案" in page and "领导出差" in page and "尚未向镇联席办备案" in page
     page = login(org.supervisor).get(reverse("assessments:filing_inbox")).content.decode()
     assert "逾期备案" in page and a.matter.title in page
+    page = login(org.supervisor).get(reverse("matters:detail", args=[a.matter.pk]))
+    assert "逾期备案：维稳办" in page.content.decode()
     # The other office receives nothing yet; an outsider's view is empty.
     page = login(org.lxb_supervisor).get(reverse("assessments:filing_inbox")).content.decode()
     assert a.matter.title not in page

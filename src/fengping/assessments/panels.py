@@ -29,10 +29,15 @@ def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     step = next(
         (s for s in assessment.scheme.procedure.steps if s.code == assessment.current_step), None
     )
+    note = _("当前步骤：%(s)s") % {"s": step.label if step else assessment.current_step}
+    late = [f.office.name for f in assessment.filings.filter(late=True).select_related("office")]
+    if late:
+        # A filing after the due day stays marked on the matter (篇3 六(七) 决定的次日).
+        note = f"{note} · " + _("逾期备案：%(o)s") % {"o": "、".join(late)}
     return {
         "label": _("社会稳定风险评估"),
         "value": assessment.get_status_display(),
-        "note": _("当前步骤：%(s)s") % {"s": step.label if step else assessment.current_step},
+        "note": note,
         "url": reverse("assessments:detail", args=[assessment.pk]),
     }
 

@@ -30,6 +30,12 @@ class Org:
     zjj_handler: User
     supervisor: User
     nobody: User
+    # 篇3 六(七): the second recipient office, and the deciding organ's leaders who sign
+    # 审定 (分管领导) and the escalation (主要负责人).
+    lxb: Department
+    lxb_supervisor: User
+    city_leader: User
+    city_head: User
 
     def fresh(self) -> Org:
         """The same departments and people, read anew from the database. An organisation
@@ -71,6 +77,9 @@ def build_org() -> Org:
     wwb = actions.do_create_department(
         su, name="维稳办", code="WWB", kind=DepartmentKind.STABILITY_OFFICE, parent=root
     )
+    lxb = actions.do_create_department(
+        su, name="联席办", code="LXB", kind=DepartmentKind.JOINT_OFFICE, parent=root
+    )
     admin = _user(su, "admin", root, Role.ADMIN)
     nobody, _ = actions.do_create_user(
         su,
@@ -95,6 +104,10 @@ def build_org() -> Org:
         zjj_handler=_user(su, "zjj_handler", zjj, Role.HANDLER),
         supervisor=_user(su, "supervisor", wwb, Role.SUPERVISOR),
         nobody=nobody,
+        lxb=lxb,
+        lxb_supervisor=_user(su, "lxb_supervisor", lxb, Role.SUPERVISOR),
+        city_leader=_user(su, "city_leader", root, Role.LEADER),
+        city_head=_user(su, "city_head", root, Role.HEAD),
     )
 
 

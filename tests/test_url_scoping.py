@@ -48,7 +48,7 @@ from fengping.org import actions
 from fengping.org.models import Department, LeaderPosition, Membership, User
 from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
-from tests.assessments.flow import to_decide_step, to_grade_step
+from tests.assessments.flow import approve_reviews, to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
@@ -122,9 +122,20 @@ def assessment_objects(org: Org, assessment) -> dict[str, Any]:
 
 def review_objects(org: Org) -> dict[str, Any]:
     """An assessment whose report awaits review: only there does the review action get as
-    far as asking who reviews."""
+    far as asking who reviews. And a decided one filed with 联席办, whose filing only a
+    member of 联席办 may acknowledge (签收)."""
     a = to_decide_step(org, to_grade_step(org))
-    return {"assessment_review": a.pk, "review_stage": pending_review(a).code}
+    decided = approve_reviews(org, to_decide_step(org, to_grade_step(org)))
+    today = timezone.localdate()
+    assessments.do_decide(
+        org.rsj_handler,
+        decided,
+        outcome="reject",
+        doc_no=f"示政发〔{today.year}〕1号",
+        decided_on=today,
+    )
+    filing = assessments.do_file(org.rsj_handler, decided, office=org.lxb, filed_on=today)
+    return {"assessment_review": a.pk, "review_stage": pending_review(a).code, "filing": filing.pk}
 
 
 def opinion_objects(org: Org, matter) -> dict[str, Any]:
@@ -260,6 +271,7 @@ PAGES: dict[str, dict[str, bool]] = {
     },
     "follow_up_measure": {"assessments:measure_update": CHANGE},
     "assessment_review": {"assessments:review": CHANGE},
+    "filing": {"assessments:filing_acknowledge": CHANGE},
     "questionnaire": {
         "opinions:questionnaire": READ,
         "opinions:questionnaire_edit": CHANGE,
@@ -313,6 +325,9 @@ READERS: dict[str, tuple[str, ...]] = {
     "opinion_attachment": ("supervisor",),
     "opinion_comment": ("supervisor",),
     "import_record": (),
+    # A filing with 联席办 is acknowledged (签收) by 联席办's members only: the matter's
+    # head and the 维稳办's supervisor read it and are refused.
+    "filing": ("supervisor", "rsj_head"),
 }
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
@@ -413,6 +428,7 @@ API_PARAMETERS: dict[str, str] = {
     "template_key": "report_template",
     "questionnaire_id": "questionnaire",
     "activity_id": "opinion_activity",
+    "filing_id": "filing",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

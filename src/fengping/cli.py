@@ -294,7 +294,8 @@ def _demo(args: Any) -> int:
     )
     print(
         "  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
-        "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, qianwei 住建局分管领导, sunli 维稳办督查"
+        "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, qianwei 住建局分管领导, "
+        "wujianguo 副市长, zhengmin 市长, sunli 维稳办督查, zhoumin 联席办督查"
     )
     return 0
 

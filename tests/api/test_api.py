@@ -150,5 +150,5 @@ def test_user_list_query_count_is_constant(org, client, auth, django_assert_max_
         )
     with django_assert_max_num_queries(8):
         body = client.get("/api/users", **headers).json()
-    assert body["count"] == 66 and len(body["items"]) == 50
+    assert body["count"] == 69 and len(body["items"]) == 50
     assert ApiToken.objects.get(user=org.admin).last_used_at is not None

@@ -152,10 +152,29 @@ def to_decide_step(org, a, *, grade="", reason="", major=False):
     return actions.do_complete_step(org.rsj_handler, a, "report")
 
 
+# Who signs each stage of ssra-town's chain in the test organisation: the 人社局's head
+# (审批、审议部门审查), the city's 分管领导 (审定), the city's head (涉稳重大问题 审定).
+def signer(org, stage_code):
+    return {"review": org.rsj_head, "approve": org.city_leader, "escalate": org.city_head}[
+        stage_code
+    ]
+
+
 def approve_reviews(org, a):
     from fengping.assessments.actions import pending_review
 
     while (stage := pending_review(a)) is not None:
-        actions.do_review(org.rsj_head, a, stage=stage.code, result="approved", opinion="同意")
+        actions.do_review(
+            signer(org, stage.code), a, stage=stage.code, result="approved", opinion="同意"
+        )
         a.refresh_from_db()
     return a
+
+
+def file_with_every_office(org, a, filed_on=None):
+    """篇3 六(七) 分别报镇维稳办、镇联席办备案: one filing with each recipient office."""
+    filed_on = filed_on or timezone.localdate()
+    return [
+        actions.do_file(org.rsj_handler, a, office=office, filed_on=filed_on)
+        for office in (org.wwb, org.lxb)
+    ]

@@ -143,15 +143,35 @@ def test_review_chain_and_send_back(org):
 def test_filing_due_next_day_and_follow_up(org):
     a = approve_reviews(org, to_decide_step(org, to_grade_step(org)))
     decided = TODAY() - dt.timedelta(days=3)
+    # The reviews were signed before the decision (a decision never predates them).
+    a.reviews.update(at=timezone.now() - dt.timedelta(days=4))
     actions.do_decide(
-        org.rsj_handler, a, outcome="reject", doc_no="滔政发〔2026〕3号", decided_on=decided
+        org.rsj_handler,
+        a,
+        outcome="reject",
+        doc_no=f"滔政发〔{decided.year}〕3号",
+        decided_on=decided,
     )
     state = actions.filing_state(a)
     assert state["due"] == decided + dt.timedelta(days=1) and state["overdue"]
     with pytest.raises(ActionError, match="尚缺：备案"):
         actions.do_complete_step(org.rsj_handler, a, "decide")
-    actions.do_file(org.rsj_handler, a, office=org.wwb, filed_on=TODAY())
-    assert not actions.filing_state(a)["overdue"] and actions.filing_state(a)["late"]
+    with pytest.raises(ActionError, match="请说明逾期原因") as refused:
+        actions.do_file(org.rsj_handler, a, office=org.wwb, filed_on=TODAY())
+    assert "分别报镇维稳办、镇联席办备案" in refused.value.message
+    actions.do_file(
+        org.rsj_handler, a, office=org.wwb, filed_on=TODAY(), late_reason="审定意见印发延迟"
+    )
+    # One office is not enough: 分别报镇维稳办、镇联席办备案.
+    assert actions.filing_state(a)["missing"] == ["镇联席办"]
+    with pytest.raises(ActionError, match="尚缺：备案"):
+        actions.do_complete_step(org.rsj_handler, a, "decide")
+    actions.do_file(
+        org.rsj_handler, a, office=org.lxb, filed_on=TODAY(), late_reason="审定意见印发延迟"
+    )
+    state = actions.filing_state(a)
+    assert not state["overdue"] and len(state["late"]) == 2
+    assert all(f.late and f.late_reason for f in state["filings"])
     a = actions.do_complete_step(org.rsj_handler, a, "decide")
     assert a.status == AssessmentStatus.FOLLOW_UP and a.current_step == "measures"
     with pytest.raises(ActionError, match="评估已作出决定"):

@@ -35,7 +35,7 @@ def test_missing_and_foreign_get_the_same_answer(org):
 
 def test_supervisor_reads_whole_organisation_but_changes_nothing(org):
     seen = names(access.visible(org.supervisor, Department.objects.all()))
-    assert seen == ["RSJ", "RSJ-YL", "SFS", "WWB", "ZJJ"]
+    assert seen == ["LXB", "RSJ", "RSJ-YL", "SFS", "WWB", "ZJJ"]
     assert access.visible(org.supervisor, Department.objects.all(), "change").count() == 0
     assert access.get_for_user(org.supervisor, Department, org.rsj.pk) == org.rsj
     with pytest.raises(PermissionDenied):
@@ -49,7 +49,7 @@ def test_member_without_admin_role_may_not_change_org_data(org):
 
 
 def test_admin_changes_everything_in_subtree(org):
-    assert access.visible(org.admin, Department.objects.all(), "change").count() == 5
+    assert access.visible(org.admin, Department.objects.all(), "change").count() == 6
     assert access.can(org.admin, org.rsj_handler, "change")
 
 

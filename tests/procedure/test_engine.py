@@ -212,7 +212,8 @@ def test_send_back_past_the_report_keeps_it(org):
     actions.do_decide(
         org.rsj_handler, a, outcome="reject", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
     )
-    actions.do_file(org.rsj_handler, a, office=org.wwb, filed_on=TODAY())
+    for office in (org.wwb, org.lxb):  # 分别报镇维稳办、镇联席办备案
+        actions.do_file(org.rsj_handler, a, office=office, filed_on=TODAY())
     a = actions.do_complete_step(org.rsj_handler, a, "decide")
     assert a.current_step == "measures"
     with transaction.atomic():

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fengping.assessments import actions as assessment_actions
 from fengping.assessments.models import ArchiveDocument, Assessment
@@ -134,15 +135,18 @@ def test_editions_count_up_and_decision_is_printed(org):
         org.rsj_handler,
         a,
         outcome="postpone",
-        doc_no="示政发〔2026〕3号",
-        decided_on=a.started_at.date(),
+        doc_no=f"示政发〔{timezone.localdate().year}〕3号",
+        # The local day: a decision is dated on or after the last review approval.
+        decided_on=timezone.localdate(),
     )
     actions.do_generate_report(org.rsj_handler, a)
     second = actions.do_generate_report(org.rsj_handler, a)
     assert second.title.endswith("（第2版）")
     with second.file.open("rb") as f:
         text = text_of(open_docx(f.read()))
-    assert "示政发〔2026〕3号" in text and "附：审查、决定和备案情况" in text
+    assert (
+        f"示政发〔{timezone.localdate().year}〕3号" in text and "附：审查、决定和备案情况" in text
+    )
 
 
 def test_generate_view_access(org, login):

@@ -102,6 +102,10 @@ class AssessmentOut(Schema):
     written_opinion: str
     recommendation: str
     major_stability_issue: bool
+    major_stability_reasons: list[str] = Field(
+        ..., description="系统认定存在涉稳重大问题的理由（部门不能取消）"
+    )
+    pending_review: str = Field("", description="待审查的环节及方案规定的签署人")
     report_generated_at: dt.datetime | None
     content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
     can_finish: bool = Field(..., description="可否办结")
@@ -219,13 +223,24 @@ class FilingIn(Schema):
     office_id: int
     filed_on: dt.date
     note: str = Field("", max_length=300)
+    late_reason: str = Field("", max_length=300, description="决定次日之后备案时必填")
 
 
 class FilingOut(Schema):
     id: int
+    assessment_id: int
     office_id: int
+    office_name: str = Field(..., alias="office.name")
     filed_on: dt.date
     note: str
+    late: bool
+    late_reason: str
+    acknowledged_by_id: int | None
+    acknowledged_at: dt.datetime | None
+
+
+class AcknowledgeIn(Schema):
+    note: str = Field("", max_length=300)
 
 
 class MeasureIn(Schema):
@@ -318,6 +333,12 @@ def _out(a: Assessment) -> dict[str, Any]:
         "written_opinion": a.written_opinion,
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,
+        "major_stability_reasons": actions.major_stability_reasons(a) if a.grade else [],
+        "pending_review": (
+            f"{stage.actor}{stage.action}：{actions.stage_signer_text(a, stage)}"
+            if a.at_decide_step() and (stage := actions.pending_review(a)) is not None
+            else ""
+        ),
         "report_generated_at": a.report_generated_at,
         "content_open": a.is_content_open(),
         "can_finish": not (refusal := a.finish_refusal()),
@@ -455,7 +476,9 @@ def grade(request: HttpRequest, assessment_id: int, payload: GradeIn) -> Any:
 
 @router.post("/assessments/{assessment_id}/reviews", response={201: ReviewOut})
 def review(request: HttpRequest, assessment_id: int, payload: ReviewIn) -> Any:
-    """登记审查意见（分管领导、主要负责人或督查人员）。"""
+    """登记审查意见：每个环节由方案规定的单位和职务签署（审批、审议部门的领导审查，
+    决策机关的分管领导审定，涉稳重大问题由其主要负责人审定）；同一人不能签署同一轮的两个
+    环节；督查机关不签署审查。"""
     a = _get(request, assessment_id)
     return Status(
         201,
@@ -474,7 +497,7 @@ def decide(request: HttpRequest, assessment_id: int, payload: DecisionIn) -> Any
 
 @router.post("/assessments/{assessment_id}/filings", response={201: FilingOut})
 def file(request: HttpRequest, assessment_id: int, payload: FilingIn) -> Any:
-    """向维稳办或联席办备案（期限为决定的次日）。"""
+    """向方案所列的备案机关分别备案（期限为决定的次日；逾期须说明原因并保留逾期标记）。"""
     a = _get(request, assessment_id)
     access.require(request.user, a, "change")  # a reader learns nothing about offices
     office = supervising_offices(request.user).filter(pk=payload.office_id).first()
@@ -483,9 +506,37 @@ def file(request: HttpRequest, assessment_id: int, payload: FilingIn) -> Any:
     return Status(
         201,
         actions.do_file(
-            request.user, a, office=office, filed_on=payload.filed_on, note=payload.note
+            request.user,
+            a,
+            office=office,
+            filed_on=payload.filed_on,
+            note=payload.note,
+            late_reason=payload.late_reason,
         ),
     )
+
+
+@router.get("/filings", response=list[FilingOut])
+def received_filings(request: HttpRequest, pending: bool = False) -> Any:
+    """向本人所在机关的备案（维稳办、联席办的签收视图）；pending=true 只列待签收的。"""
+    qs = actions.filings_received(request.user)
+    if pending:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return list(qs[:500])
+
+
+@router.get("/assessments/{assessment_id}/filings", response=list[FilingOut])
+def list_filings(request: HttpRequest, assessment_id: int) -> Any:
+    """评估的备案及签收情况（逾期备案保留标记）。"""
+    a = _get(request, assessment_id)
+    return list(a.filings.select_related("office"))
+
+
+@router.post("/filings/{filing_id}/acknowledge", response=FilingOut)
+def acknowledge_filing(request: HttpRequest, filing_id: int, payload: AcknowledgeIn) -> Any:
+    """签收备案：只能由备案机关的人员签收，且只签收一次。"""
+    filing = actions.filing_for_user(request.user, filing_id)
+    return actions.do_acknowledge_filing(request.user, filing, note=payload.note)
 
 
 @router.post("/assessments/{assessment_id}/measures", response={201: MeasureOut})

@@ -33,6 +33,8 @@ class MatterOut(Schema):
     lead_department_id: int | None
     assisting_department_ids: list[int]
     deciding_authority: str
+    approving_department_id: int | None
+    deciding_organ_id: int | None
     planned_decision_date: dt.date | None
     year: int
     status: str
@@ -63,6 +65,8 @@ class MatterIn(Schema):
     lead_department_id: int | None = None
     assisting_department_ids: list[int] = []
     deciding_authority: str = ""
+    approving_department_id: int | None = None
+    deciding_organ_id: int | None = None
     planned_decision_date: dt.date | None = None
     confidential: bool = False
     complex_difficult: bool = Field(False, description="重大复杂疑难事项（篇3 六(四)）")
@@ -136,6 +140,8 @@ def register_matter(request: HttpRequest, payload: MatterIn) -> Any:
         confidential=payload.confidential,
         complex_difficult=payload.complex_difficult,
         contested=payload.contested,
+        approving_department=_dept(request, payload.approving_department_id),
+        deciding_organ=_dept(request, payload.deciding_organ_id),
     )
     return Status(201, matter)
 
@@ -169,8 +175,12 @@ class MatterUpdate(Schema):
     lead_department_id: int | None = None
     assisting_department_ids: list[int] | None = None
     deciding_authority: str | None = None
+    approving_department_id: int | None = Field(None, description="审批、审议部门（签署审查）")
+    deciding_organ_id: int | None = Field(None, description="决策机关（签署审定）")
     planned_decision_date: dt.date | None = None
     confidential: bool | None = None
+    complex_difficult: bool | None = None
+    contested: bool | None = None
 
 
 @router.patch("/matters/{matter_id}", response=MatterOut)
@@ -188,6 +198,11 @@ def update_matter(request: HttpRequest, matter_id: int, payload: MatterUpdate) -
     assisting = list(matter.assisting_departments.all())
     if given.get("assisting_department_ids") is not None:
         assisting = [d for d in (_dept(request, i) for i in given["assisting_department_ids"]) if d]
+    signing = {}
+    for field in ("approving_department", "deciding_organ"):
+        signing[field] = getattr(matter, field)
+        if f"{field}_id" in given:
+            signing[field] = _dept(request, given[f"{field}_id"])
     actions.do_update_matter(
         request.user,
         matter,
@@ -201,6 +216,9 @@ def update_matter(request: HttpRequest, matter_id: int, payload: MatterUpdate) -
         deciding_authority=pick("deciding_authority"),
         planned_decision_date=given.get("planned_decision_date", matter.planned_decision_date),
         confidential=pick("confidential"),
+        complex_difficult=given.get("complex_difficult"),
+        contested=given.get("contested"),
+        **signing,
     )
     return access.get_for_user(request.user, Matter, matter_id)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +23,7 @@ from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
 from fengping.opinions import actions as opinion_actions
 from fengping.org import access
-from fengping.org.models import Department, Role, User
+from fengping.org.models import Department, DepartmentKind, Membership, Role, User
 from fengping.procedure import engine
 from fengping.schemebook import registry
 from fengping.schemes import to_json
@@ -643,6 +645,34 @@ def compute_grade(a: Assessment) -> dict[str, Any]:
     return {"initial": initial, "residual": residual, "result": use}
 
 
+def major_stability_reasons(a: Assessment, grade: str | None = None) -> list[str]:
+    """Why the matter has 涉稳重大问题 whatever the department ticks: the grade (or the
+    computed one) is the scheme's highest or second-highest, the majority rule is
+    triggered, or an incident was recorded on the matter. Set by hand it may also be."""
+    reasons: list[str] = []
+    ranked = sorted(a.scheme.grades, key=lambda g: -g.severity)[:2]
+    top = {g.code: g.label for g in ranked}
+    for code in dict.fromkeys([grade if grade is not None else a.grade, a.computed_grade]):
+        if code and code in top:
+            reasons.append(
+                _("风险等级为%(g)s（方案中最高的两个等级之一：%(t)s）")
+                % {"g": top[code], "t": "、".join(top.values())}
+            )
+            break
+    rule = a.scheme.majority_rule
+    if rule is not None:
+        summary = rules.opinion_summary(a)
+        if rule.breached(summary.oppose_rate):
+            reasons.append(
+                _("征求意见中反对的占 %(r).1f%%，超过 %(t).0f%%（%(q)s）")
+                % {"r": summary.oppose_rate * 100, "t": rule.threshold * 100, "q": rule.quote}
+            )
+    n = Incident.objects.filter(assessment__matter=a.matter).count()
+    if n:
+        reasons.append(_("事项已登记 %(n)s 起不稳定情况") % {"n": n})
+    return [str(r) for r in reasons]
+
+
 @transaction.atomic
 def do_grade(
     actor: Any,
@@ -680,7 +710,8 @@ def do_grade(
     a.grade_override_reason = reason.strip() if chosen != result.grade else ""
     a.graded_by, a.graded_at = actor, timezone.now()
     a.written_opinion, a.recommendation = written_opinion.strip(), recommendation.strip()
-    a.major_stability_issue = major_stability_issue
+    # 涉稳重大问题 is fengping's when a reason exists (never cleared by the department).
+    a.major_stability_issue = major_stability_issue or bool(major_stability_reasons(a, chosen))
     a.mitigation_plan, a.contingency_plan = mitigation_plan.strip(), contingency_plan.strip()
     save_and_record(
         actor,
@@ -769,16 +800,171 @@ def pending_review(a: Assessment) -> Any:
     return next((stage for stage in review_chain(a) if stage.code not in approved), None)
 
 
+# 篇3 五: 镇维稳办、信访联席会议办公室负责 … 督促、检查、指导和协调 — with 篇1 七(二)'s
+# 监察室 they supervise: they receive the filing and never sign a review.
+SUPERVISING_OFFICE_KINDS = frozenset(
+    {DepartmentKind.STABILITY_OFFICE, DepartmentKind.JOINT_OFFICE, DepartmentKind.SUPERVISION}
+)
+# [D] A stage without a signer in the scheme (older files) is signed by these roles.
+DEFAULT_SIGNER_ROLES = frozenset({Role.LEADER, Role.HEAD})
+
+
+def _ancestors_and_self(dept: Department) -> list[Department]:
+    """The department and the ones above it, nearest first."""
+    ids = [int(x) for x in dept.path.strip("/").split("/") if x.isdigit()]
+    by_id = Department.objects.in_bulk(ids)
+    return [by_id[i] for i in reversed(ids) if i in by_id] or [dept]
+
+
+def approving_department(matter: Matter) -> Department:
+    """审批、审议部门: as the matter names it; [D] otherwise the functional department (局)
+    the 责任主体 belongs to, or the 责任主体 itself."""
+    if matter.approving_department_id:
+        return matter.approving_department  # type: ignore[return-value]
+    for dept in _ancestors_and_self(matter.department):
+        if dept.kind == DepartmentKind.FUNCTIONAL:
+            return dept
+    return matter.department
+
+
+def deciding_organ(matter: Matter) -> Department | None:
+    """决策机关 (有权作出决定的机关): as the matter names it; [D] otherwise the nearest
+    unit above the 责任主体 that is a deciding organ or a town government."""
+    if matter.deciding_organ_id:
+        return matter.deciding_organ
+    for dept in _ancestors_and_self(matter.department):
+        if dept.kind in (DepartmentKind.DECIDING, DepartmentKind.TOWN):
+            return dept
+    return None
+
+
+def signing_unit(a: Assessment, stage: Any) -> Department | None:
+    """The unit whose leader signs `stage` (the scheme's `signer.unit`)."""
+    signer = getattr(stage, "signer", None)
+    if signer is None or signer.unit == "approving_department":
+        return approving_department(a.matter)
+    return deciding_organ(a.matter)
+
+
+def signer_roles(stage: Any) -> frozenset[str]:
+    signer = getattr(stage, "signer", None)
+    return frozenset(signer.roles) if signer is not None else DEFAULT_SIGNER_ROLES
+
+
+def stage_signers(a: Assessment, stage: Any) -> list[User]:
+    """The people who may sign `stage`: the named roles held in the signing unit."""
+    unit = signing_unit(a, stage)
+    if unit is None or unit.kind in SUPERVISING_OFFICE_KINDS:
+        return []
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__department=unit,
+            memberships__role__in=signer_roles(stage),
+        )
+        .distinct()
+        .order_by("real_name", "username")
+    )
+
+
+def stage_signer_text(a: Assessment, stage: Any) -> str:
+    """E.g. “人社局的分管领导或主要负责人（张三、李四）”: who may sign the stage."""
+    unit = signing_unit(a, stage)
+    if unit is None:
+        return str(_("事项的决策机关（尚未指定）"))
+    roles = _("或").join(str(Role(r).label) for r in sorted(signer_roles(stage), reverse=True))
+    people = "、".join(u.real_name or u.username for u in stage_signers(a, stage))
+    text = _("%(u)s的%(r)s") % {"u": unit.name, "r": roles}
+    return f"{text}（{people}）" if people else str(text)
+
+
+def _chain_quote(a: Assessment) -> str:
+    step = a.decide_step()
+    return (step.text or "") if step is not None else ""
+
+
+def review_refusal(actor: Any, a: Assessment, stage: Any = None) -> str:
+    """Why `actor` may not sign the pending stage now ("" when they may): the stage's
+    signer from the scheme (unit and role), never a supervising office, never the same
+    person twice in one round. The page shows the form only when this is empty."""
+    if not a.at_decide_step() or not a.is_content_open():
+        return str(_("报告尚未提交审查"))
+    stage = stage or pending_review(a)
+    if stage is None:
+        return str(_("审查已全部完成"))
+    quote = _chain_quote(a)
+    unit = signing_unit(a, stage)
+    if unit is None:
+        return str(
+            _("事项未指定决策机关，无法确定“%(s)s%(a)s”由谁签署：请在事项登记中指定决策机关。")
+            % {"s": stage.actor, "a": stage.action}
+        )
+    if unit.kind in SUPERVISING_OFFICE_KINDS:
+        return str(
+            _(
+                "%(u)s是督查机关，只接收备案，不签署审查；请在事项登记中指定审批、审议部门和决策机关。"
+            )
+            % {"u": unit.name}
+        )
+    may = Membership.objects.filter(
+        user=actor,
+        department=unit,
+        department__is_active=True,
+        role__in=signer_roles(stage),
+    ).exists()
+    if not may:
+        return str(
+            _("“%(s)s%(a)s”须由%(who)s签署。方案规定：%(q)s")
+            % {"s": stage.actor, "a": stage.action, "who": stage_signer_text(a, stage), "q": quote}
+        )
+    signed = a.reviews.filter(round=a.review_round(), reviewer=actor).first()
+    if signed is not None:
+        earlier = next((s for s in review_chain(a) if s.code == signed.stage), None)
+        return str(
+            _(
+                "您已签署本轮的“%(e)s”，同一人不能签署同一轮审查的两个环节；"
+                "“%(s)s%(a)s”须由%(who)s中的其他人签署。方案规定：%(q)s"
+            )
+            % {
+                "e": f"{earlier.actor}{earlier.action}" if earlier else signed.stage,
+                "s": stage.actor,
+                "a": stage.action,
+                "who": stage_signer_text(a, stage),
+                "q": quote,
+            }
+        )
+    return ""
+
+
+def may_sign_some_stage(actor: Any, a: Assessment) -> bool:
+    """Holds a signing role in a unit of the chain — decided before anything about the
+    review's state is revealed."""
+    for stage in review_chain(a):
+        unit = signing_unit(a, stage)
+        if unit is None or unit.kind in SUPERVISING_OFFICE_KINDS:
+            continue
+        if Membership.objects.filter(
+            user=actor, department=unit, role__in=signer_roles(stage)
+        ).exists():
+            return True
+    return False
+
+
 @transaction.atomic
 def do_review(
     actor: Any, assessment: Assessment, *, stage: str, result: str, opinion: str
 ) -> Review:
+    """篇3 六(七) 评估报告经审批、审议部门审查后，报送镇级分管领导审定 … 对存在涉稳重大问题
+    的应报镇委、镇政府审定: each stage signed by the scheme's signer, one person one stage."""
     access.require(actor, assessment, "view")
     # Who may review is decided before anything about the review's state is revealed.
-    if not access.can_change_under(
-        actor, assessment.matter.department.path, LEADER_ROLES
-    ) and not access.is_supervisor(actor):
-        raise PermissionDenied(_("审查须由分管领导、主要负责人或督查人员进行"))
+    if not may_sign_some_stage(actor, assessment):
+        raise PermissionDenied(
+            _(
+                "审查须由方案规定的签署人进行（审批、审议部门或决策机关的领导）；"
+                "督查机关只接收备案，不签署审查"
+            )
+        )
     a = _lock(assessment)
     _require_open(a)
     if not a.at_decide_step():
@@ -788,6 +974,9 @@ def do_review(
         raise ActionError(_("审查已全部完成"))
     if stage != expected.code:
         raise ConflictError(_("当前应由“%(a)s”%(b)s") % {"a": expected.actor, "b": expected.action})
+    refused = review_refusal(actor, a, expected)
+    if refused:
+        raise ActionError(refused)
     if not opinion.strip():
         raise ActionError(_("请填写审查意见"), field="opinion")
     if result not in ReviewResult.values:
@@ -828,6 +1017,30 @@ def normalise_doc_no(doc_no: str) -> str:
     return re.sub(r"[\[（(](\d{4})[\]）)]", r"〔\1〕", text)
 
 
+def _check_doc_no_year(doc_no: str, decided_on: dt.date) -> None:
+    """The year in a 文号 is the year the document is issued: it matches the decision date."""
+    match = _DOC_NO.match(doc_no)
+    if match and int(match.group(1)) != decided_on.year:
+        raise ActionError(
+            _("文号中的年份（%(y)s）与决定日期（%(d)s）的年份不一致，请核对文号或决定日期")
+            % {"y": match.group(1), "d": decided_on.isoformat()},
+            field="doc_no",
+        )
+
+
+def earliest_decision_date(a: Assessment) -> tuple[dt.date, str]:
+    """A decision is dated on or after the last review approval of the round (or, without
+    a review chain, the day the assessment started); with what that date is."""
+    last = (
+        a.reviews.filter(result=ReviewResult.APPROVED, round=a.review_round())
+        .order_by("-at")
+        .first()
+    )
+    if last is not None:
+        return timezone.localdate(last.at), str(_("最后一次审查通过的日期"))
+    return timezone.localdate(a.started_at), str(_("评估开始的日期"))
+
+
 @transaction.atomic
 def do_decide(
     actor: Any,
@@ -855,6 +1068,15 @@ def do_decide(
         raise ActionError(_("请选择决定"), field="outcome")
     if decided_on > timezone.localdate():
         raise ActionError(_("决定日期不能晚于今天"), field="decided_on")
+    floor, what = earliest_decision_date(a)
+    if decided_on < floor:
+        raise ActionError(
+            _("决定日期不能早于%(w)s（%(d)s）：评估报告经审查、审定后才能作出决定")
+            % {"w": what, "d": floor.isoformat()},
+            field="decided_on",
+        )
+    doc_no = normalise_doc_no(doc_no)
+    _check_doc_no_year(doc_no, decided_on)
     refused = rules.refusals(a, outcome)
     if refused:
         raise ActionError("\n".join(r.message for r in refused), field="outcome")
@@ -919,6 +1141,8 @@ def do_decide_without_assessment(
         )
     if decided_on > timezone.localdate():
         raise ActionError(_("决定日期不能晚于今天"), field="decided_on")
+    doc_no = normalise_doc_no(doc_no)
+    _check_doc_no_year(doc_no, decided_on)
     authority = (authority or "").strip() or matter.deciding_authority.strip()
     if not authority:
         raise ActionError(_("请填写作出决定的决定机关"), field="authority")
@@ -945,27 +1169,66 @@ def do_decide_without_assessment(
     return decision
 
 
+FILING_QUOTE = _(
+    "评估报告一经审定，责任主体应在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案。"
+)
+
+
+def _filing_quote(a: Assessment) -> str:
+    d = a.filing_deadline()
+    return d.quote if d is not None else str(FILING_QUOTE)
+
+
 @transaction.atomic
 def do_file(
-    actor: Any, assessment: Assessment, *, office: Department, filed_on: dt.date, note: str = ""
+    actor: Any,
+    assessment: Assessment,
+    *,
+    office: Department,
+    filed_on: dt.date,
+    note: str = "",
+    late_reason: str = "",
 ) -> Filing:
-    """篇3 六(七): 在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案."""
+    """篇3 六(七): 在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案. Each
+    office the scheme lists gets its own filing; one filed after the due day needs the
+    reason and stays marked late."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
     decision = Decision.objects.filter(assessment=a).first()
     if decision is None:
         raise ActionError(_("作出决定后才能备案"))
-    if (
-        office.kind not in matter_actions.SUPERVISING_KINDS
-        or office.root_path != a.matter.department.root_path
-    ):
-        raise ActionError(_("备案机关应为本组织的维稳办或联席会议办公室"), field="office")
-    if filed_on < decision.decided_on or filed_on > timezone.localdate():
-        raise ActionError(_("备案日期应在决定日期之后、今天之前"), field="filed_on")
+    recipients = a.filing_recipients()
+    kinds = [k for k, _n in recipients] or list(matter_actions.SUPERVISING_KINDS)
+    if office.kind not in kinds or office.root_path != a.matter.department.root_path:
+        names = "、".join(n for _k, n in recipients) or _("维稳办或联席会议办公室")
+        raise ActionError(
+            _("备案机关应为本组织的%(n)s。方案规定：%(q)s") % {"n": names, "q": _filing_quote(a)},
+            field="office",
+        )
+    if filed_on < decision.decided_on:
+        raise ActionError(
+            _("备案日期不能早于决定日期（%(d)s）") % {"d": decision.decided_on.isoformat()},
+            field="filed_on",
+        )
+    if filed_on > timezone.localdate():
+        raise ActionError(_("备案日期不能晚于今天"), field="filed_on")
+    late = filed_on > decision.filing_due
+    if late and not late_reason.strip():
+        raise ActionError(
+            _("备案已逾期（应于 %(due)s 前备案），请说明逾期原因。方案规定：%(q)s")
+            % {"due": decision.filing_due.isoformat(), "q": _filing_quote(a)},
+            field="late_reason",
+        )
     try:
         with transaction.atomic():
             filing = Filing.objects.create(
-                assessment=a, office=office, filed_on=filed_on, note=note.strip(), filed_by=actor
+                assessment=a,
+                office=office,
+                filed_on=filed_on,
+                note=note.strip(),
+                filed_by=actor,
+                late=late,
+                late_reason=late_reason.strip() if late else "",
             )
     except IntegrityError:
         raise ActionError(_("已向%(o)s备案") % {"o": office.name}) from None
@@ -973,21 +1236,116 @@ def do_file(
         actor,
         "assessments.file",
         filing,
-        after={"office": office.pk, "filed_on": filed_on, "due": decision.filing_due},
+        after={
+            "office": office.pk,
+            "filed_on": filed_on,
+            "due": decision.filing_due,
+            "late": late,
+            "late_reason": filing.late_reason,
+        },
         scope_path=a.matter.department.path,
     )
     return filing
 
 
+def office_member(actor: Any, office: Department) -> bool:
+    """A member (any role) of the office or a unit under it."""
+    return Membership.objects.filter(
+        user=actor, department__path__startswith=office.path, department__is_active=True
+    ).exists()
+
+
+def acknowledge_refusal(actor: Any, filing: Filing) -> str:
+    """Why `actor` may not 签收 the filing ("" when they may): only a member of the
+    receiving office, once."""
+    if not office_member(actor, filing.office):
+        return str(_("只有%(o)s的人员可以签收该备案") % {"o": filing.office.name})
+    if filing.acknowledged_at is not None:
+        who = filing.acknowledged_by
+        return str(
+            _("%(o)s已于 %(t)s 签收（%(u)s）")
+            % {
+                "o": filing.office.name,
+                "t": timezone.localtime(filing.acknowledged_at).strftime("%Y-%m-%d %H:%M"),
+                "u": (who.real_name or who.username) if who else "",
+            }
+        )
+    return ""
+
+
+@transaction.atomic
+def do_acknowledge_filing(actor: Any, filing: Filing, note: str = "") -> Filing:
+    """签收: a member of the receiving office confirms it has the report and the 审定意见."""
+    if not office_member(actor, filing.office):
+        raise PermissionDenied(acknowledge_refusal(actor, filing))
+    filing = lock(filing, related=("assessment__matter__department", "office"))
+    refused = acknowledge_refusal(actor, filing)
+    if refused:
+        raise ActionError(refused)
+    filing.acknowledged_by, filing.acknowledged_at = actor, timezone.now()
+    filing.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    record(
+        actor,
+        "assessments.filing.acknowledge",
+        filing,
+        after={"office": filing.office_id, "note": note.strip()},
+        scope_path=filing.assessment.matter.department.path,
+    )
+    return filing
+
+
+def filings_received(actor: Any) -> Any:
+    """The filings made with the offices (and units under them) the actor belongs to —
+    the supervising offices' view, newest first."""
+    scope = access.scope_of(actor)
+    qs = Filing.objects.select_related(
+        "office", "assessment__matter__department", "acknowledged_by", "filed_by"
+    ).order_by("acknowledged_at", "-filed_on", "-id")
+    if scope.everything:
+        return qs
+    paths = list(
+        Membership.objects.filter(user=actor, department__is_active=True).values_list(
+            "department__path", flat=True
+        )
+    )
+    if not paths:
+        return qs.none()
+    q = Q()
+    for path in paths:
+        q |= Q(office__path__startswith=path)
+    return qs.filter(q)
+
+
+def filing_for_user(actor: Any, pk: Any) -> Filing:
+    """A filing the actor may see: through the matter (org.access) or as a member of the
+    receiving office; otherwise 404, the same answer as for a filing that does not exist."""
+    try:
+        found = access.visible(actor, Filing.objects.all()).filter(pk=pk).first()
+        if found is None:
+            found = filings_received(actor).filter(pk=pk).first()
+    except (ValueError, TypeError):
+        found = None
+    if found is None:
+        raise Http404(_("对象不存在或无权访问"))
+    return found
+
+
 def filing_state(a: Assessment) -> dict[str, Any]:
-    """Due the day after the decision; overdue when a supervising office has no filing by then."""
+    """Due the day after the decision; overdue while a recipient office has no filing after
+    that day; every late filing stays marked."""
     decision = Decision.objects.filter(assessment=a).first()
     if decision is None:
-        return {"due": None, "overdue": False, "late": []}
-    filings = list(a.filings.select_related("office"))
-    late = [f for f in filings if f.filed_on > decision.filing_due]
-    overdue = not filings and timezone.localdate() > decision.filing_due
-    return {"due": decision.filing_due, "overdue": overdue, "late": late, "filings": filings}
+        return {"due": None, "overdue": False, "late": [], "missing": [], "filings": []}
+    filings = list(a.filings.select_related("office", "acknowledged_by", "filed_by"))
+    missing = a.filings_missing()
+    return {
+        "due": decision.filing_due,
+        "overdue": bool(missing) and timezone.localdate() > decision.filing_due,
+        "late": [f for f in filings if f.late],
+        "missing": missing,
+        "filings": filings,
+        "unacknowledged": [f for f in filings if f.acknowledged_at is None],
+    }
 
 
 # ------------------------------------------------------------------ follow-up
@@ -1010,6 +1368,12 @@ def do_add_measure(
         raise ActionError(_("请选择类别"), field="kind")
     if not title.strip() or not owner.strip():
         raise ActionError(_("请填写措施和责任单位/人"), field="title")
+    decision = Decision.objects.filter(assessment=a).first()
+    if due is not None and decision is not None and due < decision.decided_on:
+        raise ActionError(
+            _("完成时限不能早于决定日期（%(d)s）") % {"d": decision.decided_on.isoformat()},
+            field="due",
+        )
     measure = FollowUpMeasure.objects.create(
         assessment=a,
         kind=kind,
@@ -1098,6 +1462,18 @@ def do_record_incident(
         after={"action": action, "occurred_on": occurred_on},
         scope_path=a.matter.department.path,
     )
+    if not a.major_stability_issue:
+        # An incident makes the matter one with 涉稳重大问题 (issue 8, loophole 4).
+        before = snapshot(a, ("major_stability_issue",))
+        a.major_stability_issue = True
+        save_and_record(
+            actor,
+            "assessments.major_stability.set",
+            a,
+            "major_stability_issue",
+            before=before,
+            audit_fields=("major_stability_issue",),
+        )
     if action == IncidentAction.REOPEN:
         # This assessment is superseded; a new one (with the scheme's current version)
         # can be started on the matter.

@@ -32,6 +32,8 @@ class AssessmentsConfig(AppConfig):
                 "assessments.review": _("审查评估报告"),
                 "assessments.decide": _("作出决定"),
                 "assessments.file": _("决定备案"),
+                "assessments.filing.acknowledge": _("备案签收"),
+                "assessments.major_stability.set": _("认定存在涉稳重大问题"),
                 "assessments.measure.add": _("登记应对措施"),
                 "assessments.measure.update": _("更新措施落实情况"),
                 "assessments.incident": _("登记不稳定情况"),

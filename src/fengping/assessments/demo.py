@@ -149,10 +149,13 @@ def _report(actor: User, a: Any) -> Any:
     return actions.do_complete_step(actor, a, "report")
 
 
-def _reviews(reviewer: User, a: Any) -> Any:
+def _reviews(a: Any) -> Any:
+    """Each stage signed by the person the scheme names (篇3 六(七)): 住建局's leader
+    审查, the city's 分管副市长 审定, the mayor for 涉稳重大问题 — never one person twice."""
     while (stage := actions.pending_review(a)) is not None:
+        signers = [u for u in actions.stage_signers(a, stage) if not actions.review_refusal(u, a)]
         actions.do_review(
-            reviewer, a, stage=stage.code, result="approved", opinion="同意评估结论和实施建议"
+            signers[0], a, stage=stage.code, result="approved", opinion="同意评估结论和实施建议"
         )
         a.refresh_from_db()
     return a
@@ -161,17 +164,19 @@ def _reviews(reviewer: User, a: Any) -> Any:
 def _decide_and_file(
     handler: User, a: Any, *, outcome: str, doc_no: str, authority: str, today: dt.date
 ) -> Any:
-    """Decided yesterday, filed today with both supervising offices (篇3 六(七))."""
+    """Decided and filed today with both supervising offices, each of which signs for it
+    (篇3 六(七) 分别报镇维稳办、镇联席办备案)."""
     actions.do_decide(
         handler,
         a,
         outcome=outcome,
-        doc_no=doc_no,
-        decided_on=today - dt.timedelta(days=1),
+        doc_no=doc_no % {"year": today.year},
+        decided_on=today,
         authority=authority,
     )
-    for office in ("SFS-WWB", "SFS-LXB"):
-        actions.do_file(handler, a, office=_dept(office), filed_on=today)
+    for office, clerk in (("SFS-WWB", "sunli"), ("SFS-LXB", "zhoumin")):
+        filing = actions.do_file(handler, a, office=_dept(office), filed_on=today)
+        actions.do_acknowledge_filing(_user(clerk), filing)
     return actions.do_complete_step(handler, a, "decide")
 
 
@@ -189,7 +194,7 @@ def pension(today: dt.date) -> bool:
     title = "企业退休人员养老金调整"
     if Matter.objects.filter(title=title).exists():
         return False
-    handler, assessor, leader = _user("chenjing"), _user("lihua"), _user("liusuixian")
+    handler, assessor = _user("chenjing"), _user("lihua")
     unit = _dept("SFS-RSJ-YL")
     matter = matter_actions.do_register_matter(
         handler,
@@ -302,7 +307,7 @@ def pension(today: dt.date) -> bool:
     )
     a = actions.do_complete_step(handler, a, "grade")
     a = _report(handler, a)
-    a = _reviews(leader, a)
+    a = _reviews(a)
     actions.do_confirm_condition(
         handler, a, "prevention_work_done", "已开展政策宣讲 6 场，设立咨询热线。"
     )
@@ -310,7 +315,7 @@ def pension(today: dt.date) -> bool:
         handler,
         a,
         outcome="implement",
-        doc_no="示人社发〔2026〕18号",
+        doc_no="示人社发〔%(year)s〕18号",
         authority="市人力资源和社会保障局局务会议",
         today=today,
     )
@@ -363,6 +368,8 @@ def expropriation(today: dt.date) -> bool:
         department=_dept("SFS-ZJJ-ZS"),
         kind="project",
         deciding_authority="示范市人民政府常务会议",
+        approving_department=_dept("SFS-ZJJ"),
+        deciding_organ=_dept("SFS"),
         planned_decision_date=today,
         description="对老城区东片 312 户居民房屋实施征收，采取货币补偿与产权调换相结合的方式。",
         # 篇3 六(四) 重大复杂疑难 → 征求上级主管部门意见; 篇3 二(三) 争议较大 → 听证、论证.
@@ -485,12 +492,12 @@ def expropriation(today: dt.date) -> bool:
     )
     a = actions.do_complete_step(handler, a, "grade")
     a = _report(handler, a)
-    a = _reviews(leader, a)
+    a = _reviews(a)
     a = _decide_and_file(
         handler,
         a,
         outcome="postpone",
-        doc_no="示政发〔2026〕45号",
+        doc_no="示政发〔%(year)s〕45号",
         authority="示范市人民政府常务会议",
         today=today,
     )

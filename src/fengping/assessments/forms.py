@@ -234,6 +234,12 @@ class FilingForm(StyledForm):
     office = forms.ModelChoiceField(label=_("备案机关"), queryset=None)
     filed_on = forms.DateField(label=_("备案日期"), widget=DATE)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+    late_reason = forms.CharField(
+        label=_("逾期原因"),
+        max_length=300,
+        required=False,
+        help_text=_("在决定的次日之后备案的，须说明逾期原因；逾期标记将一直保留"),
+    )
 
     def __init__(self, *args: Any, offices: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"filed_on": timezone.localdate()})

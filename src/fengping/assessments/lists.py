@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -20,7 +20,7 @@ from fengping.matters.lists import visible_departments
 from fengping.org import access
 from fengping.schemebook.options import ssra_options
 
-from .models import Assessment, AssessmentStatus
+from .models import Assessment, AssessmentStatus, Filing
 
 
 def _label(kind: str, a: Assessment) -> str:
@@ -58,7 +58,13 @@ def visible_assessments(user: Any) -> QuerySet[Assessment]:
         access.visible(user, Assessment.objects.all())
         .select_related("matter__department")
         .defer("scheme_snapshot")
+        .annotate(late_filing=Exists(Filing.objects.filter(assessment=OuterRef("pk"), late=True)))
     )
+
+
+def _filing(a: Assessment) -> str:
+    """A filing made after the due day stays marked late (篇3 六(七) 决定的次日)."""
+    return str(_("逾期备案")) if getattr(a, "late_filing", False) else ""
 
 
 def _options(key: str) -> Any:
@@ -93,6 +99,11 @@ ASSESSMENTS = ListSpec(
         ),
         Column(_("风险等级"), lambda a: _label("grade", a), html=_grade),
         Column(_("开始日期"), lambda a: timezone.localdate(a.started_at), css="text-nowrap"),
+        Column(
+            _("备案"),
+            _filing,
+            html=lambda a: listing.badge(_filing(a), "bg-orange-lt"),
+        ),
     ),
     empty_title=_("没有符合条件的风险评估"),
     empty_hint=_("在评估事项页面开始一项评估。"),

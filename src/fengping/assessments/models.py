@@ -181,6 +181,37 @@ class Assessment(Run):
         last_back = self.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
         return last_back.round + 1 if last_back else 1
 
+    def filing_deadline(self) -> Any:
+        """The scheme's deadline for filing the decision (the one after the decision)."""
+        decide = self.decide_step()
+        for d in self.scheme.deadlines:
+            rule = d.rule
+            if getattr(rule, "event", None) == "decision" or (
+                decide is not None and d.step == decide.code and d.code == "filing"
+            ):
+                return d
+        return None
+
+    def filing_recipients(self) -> list[tuple[str, str]]:
+        """(office kind, name as the scheme writes it) of every office the decision is
+        filed with: 篇3 六(七) 分别报镇维稳办、镇联席办备案. [D] A scheme naming no kinds
+        needs one filing with a supervising office."""
+        d = self.filing_deadline()
+        if d is None or not d.recipient_kinds:
+            return []
+        return list(zip(d.recipient_kinds, d.recipients, strict=False))
+
+    def filings_missing(self) -> list[str]:
+        """The recipients (as the scheme names them) that have no filing yet."""
+        filed = set(self.filings.values_list("office__kind", flat=True))
+        recipients = self.filing_recipients()
+        if not recipients:
+            return [] if filed else [str(_("维稳办或联席会议办公室"))]
+        return [name for kind, name in recipients if kind not in filed]
+
+    def filing_complete(self) -> bool:
+        return not self.filings_missing()
+
     def follow_up_steps(self) -> list[Step]:
         """The steps after the decision (篇3 六(八) 落实应对措施)."""
         steps = self.scheme.procedure.steps
@@ -647,6 +678,19 @@ class Filing(Scoped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     filed_at = models.DateTimeField(auto_now_add=True)
+    # Filed after the due day (篇3 六(七) 决定的次日): marked for good, with the reason.
+    late = models.BooleanField(_("逾期备案"), default=False, db_index=True)
+    late_reason = models.CharField(_("逾期原因"), max_length=300, blank=True)
+    # 签收: a member of the receiving office acknowledges receipt.
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
 
@@ -658,6 +702,10 @@ class Filing(Scoped):
 
     def __str__(self) -> str:
         return f"{self.office} {self.filed_on}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 class MeasureKind(models.TextChoices):

@@ -104,6 +104,11 @@ def register() -> None:
         _("决定"),
         lambda a: Decision.objects.filter(assessment=a).exists(),
     )
-    add(Assessment, "filing", _("备案"), lambda a: a.filings.exists())
+    add(
+        Assessment,
+        "filing",
+        _("备案（方案所列的每个备案机关）"),
+        lambda a: a.filing_complete(),
+    )
     add(Assessment, "response_measures", _("应对措施"), _response_measures)
     add(Assessment, "contingency_plan", _("应急处置预案"), _contingency_plan)

@@ -33,6 +33,10 @@ def assessment_panel(request: Any, matter: Any) -> dict[str, Any] | None:
     if assessment.redecision_triggers():
         # 篇1 六(二), 篇3 六(八): 实施 does not stand silently once opposition appears.
         note = _("实施中出现反对或新的不稳定情况，须作出终止实施或调整的新决定")
+    late = [f.office.name for f in assessment.filings.filter(late=True).select_related("office")]
+    if late:
+        # A filing after the due day stays marked on the matter (篇3 六(七) 决定的次日).
+        note = f"{note} · " + _("逾期备案：%(o)s") % {"o": "、".join(late)}
     return {
         "label": _("社会稳定风险评估"),
         "value": assessment.get_status_display(),

@@ -390,12 +390,18 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["review_form"] = ReviewForm(
             initial={"stage": ctx["pending"].code if ctx["pending"] else ""}
         )
+        if ctx["pending"] is not None:
+            # The form is shown only to the stage's signer; others are told who signs.
+            ctx["review_refusal"] = actions.review_refusal(user, a, ctx["pending"])
+            ctx["pending_signers"] = actions.stage_signer_text(a, ctx["pending"])
         ctx["decision"] = _decision(a)
         ctx["options"] = _decision_options(a)
         ctx["at_decide_step"] = a.at_decide_step()
     elif tab == "filing":
         ctx["decision"] = _decision(a)
         ctx["filing"] = actions.filing_state(a)
+        for f in ctx["filing"]["filings"]:
+            f.can_acknowledge = not actions.acknowledge_refusal(user, f)
         ctx["filing_form"] = FilingForm(offices=matter_actions.supervising_offices(user))
         deadline = next((d for d in a.scheme.deadlines if d.code == "filing"), None)
         ctx["filing_rule"] = deadline
@@ -830,6 +836,7 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "initial_label": labels.get(preview["initial"].grade, "") if preview else "",
             "residual_label": labels.get(preview["residual"].grade, "") if preview else "",
             "grades": sorted(a.scheme.grades, key=lambda g: -g.severity),
+            "major_reasons": actions.major_stability_reasons(a, a.grade or computed),
             "crumbs": _crumbs(a),
             "title": _("确定风险等级"),
             "cancel_url": _tab_url(a, "grade"),
@@ -934,6 +941,56 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
         _(
             "篇3 六(七)：评估报告一经审定，责任主体应在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案。"
         ),
+    )
+
+
+def filing_for_user(user: Any, pk: Any) -> Any:
+    """A filing seen by the matter's readers or by a member of the office it was filed
+    with (the office receives it); 404 otherwise."""
+    return actions.filing_for_user(user, pk)
+
+
+@authenticated
+def filing_inbox(request: HttpRequest) -> HttpResponse:
+    """备案签收: what was filed with the offices the user belongs to, late ones marked."""
+    filings = actions.filings_received(request.user)
+    only = request.GET.get("show", "")
+    if only == "pending":
+        filings = filings.filter(acknowledged_at__isnull=True)
+    elif only == "late":
+        filings = filings.filter(late=True)
+    page = _page(request, filings, "page")
+    for f in page.object_list:
+        f.can_acknowledge = not actions.acknowledge_refusal(request.user, f)
+    return render(
+        request,
+        "assessments/filing_inbox.html",
+        {
+            "page": page,
+            "show": only,
+            "crumbs": [CRUMB],
+            "title": _("备案签收"),
+        },
+    )
+
+
+@authenticated
+@require_POST
+def filing_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = filing_for_user(request.user, pk)
+    back = request.POST.get("next") or ""
+    then = (
+        back
+        if back.startswith("/") and not back.startswith("//")
+        else (reverse("assessments:filing_inbox"))
+    )
+    return run_action(
+        request,
+        lambda: actions.do_acknowledge_filing(
+            request.user, filing, note=request.POST.get("note", "")
+        ),
+        then=then,
+        success=lambda f: _("%(o)s已签收备案") % {"o": f.office.name},
     )
 
 

@@ -101,6 +101,26 @@ def _require_work_role(actor: Any, department: Department) -> None:
         raise PermissionDenied(_("您在“%(d)s”没有登记或修改评估事项的权限") % {"d": department})
 
 
+# 维稳办、联席办 (篇3 五) and 监察室 (篇1 七(二)) supervise: they receive filings, never sign.
+NON_SIGNING_KINDS = (*SUPERVISING_KINDS, DepartmentKind.SUPERVISION)
+
+
+def _check_signing_units(
+    approving_department: Department | None, deciding_organ: Department | None
+) -> None:
+    """The units that sign the review chain are never supervising offices."""
+    for field, dept in (
+        ("approving_department", approving_department),
+        ("deciding_organ", deciding_organ),
+    ):
+        if dept is not None and dept.kind in NON_SIGNING_KINDS:
+            raise ActionError(
+                _("%(d)s是督查机关，负责督促、检查、指导和协调，只接收备案，不签署审查")
+                % {"d": dept.name},
+                field=field,
+            )
+
+
 def _clean(title: str, kind: str) -> str:
     title = (title or "").strip()
     if not title:
@@ -127,9 +147,12 @@ def do_register_matter(
     confidential: bool = False,
     complex_difficult: bool = False,
     contested: bool = False,
+    approving_department: Department | None = None,
+    deciding_organ: Department | None = None,
 ) -> Matter:
     _require_work_role(actor, department)
     title = _clean(title, kind)
+    _check_signing_units(approving_department, deciding_organ)
     scheme = matter_scheme(scheme_key)
     category = find_category(scheme, category_code)
     if lead_department is None:
@@ -147,6 +170,8 @@ def do_register_matter(
         department=department,
         lead_department=lead_department or department,
         deciding_authority=deciding_authority.strip(),
+        approving_department=approving_department,
+        deciding_organ=deciding_organ,
         planned_decision_date=planned_decision_date,
         year=(planned_decision_date or timezone.localdate()).year,
         confidential=confidential,
@@ -179,10 +204,13 @@ def do_update_matter(
     confidential: bool,
     complex_difficult: bool | None = None,
     contested: bool | None = None,
+    approving_department: Department | None = None,
+    deciding_organ: Department | None = None,
 ) -> Matter:
     """`complex_difficult` / `contested` None: left as they are."""
     access.require(actor, matter, "change")
     matter = lock(matter, version)
+    _check_signing_units(approving_department, deciding_organ)
     if matter.status in (MatterStatus.DECIDED, MatterStatus.IMPLEMENTING, MatterStatus.CLOSED):
         raise ActionError(_("事项已作出决定，不能再修改登记信息"))
     before = snapshot(matter, Matter.audit_fields)
@@ -195,6 +223,7 @@ def do_update_matter(
     matter.must_assess = category.must_assess or bool(matter.designated_by_body)
     matter.lead_department = lead_department or matter.department
     matter.deciding_authority = deciding_authority.strip()
+    matter.approving_department, matter.deciding_organ = approving_department, deciding_organ
     matter.planned_decision_date = planned_decision_date
     if planned_decision_date:
         matter.year = planned_decision_date.year

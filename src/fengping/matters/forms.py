@@ -40,6 +40,20 @@ class MatterForm(StyledForm):
         required=False,
         help_text=_("例如：市人民政府常务会议"),
     )
+    approving_department = DepartmentChoiceField(
+        label=_("审批、审议部门"),
+        queryset=Department.objects.none(),
+        required=False,
+        help_text=_("其分管领导或主要负责人签署“审查”；留空则为责任主体所属的职能部门"),
+    )
+    deciding_organ = DepartmentChoiceField(
+        label=_("决策机关"),
+        queryset=Department.objects.none(),
+        required=False,
+        help_text=_(
+            "其分管领导签署“审定”，涉稳重大问题由其主要负责人审定；留空则为责任主体上级的决策机关或镇政府"
+        ),
+    )
     planned_decision_date = forms.DateField(
         label=_("计划决策日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -74,6 +88,8 @@ class MatterForm(StyledForm):
         self.fields["department"].queryset = departments  # type: ignore[attr-defined]
         self.fields["lead_department"].queryset = org_departments  # type: ignore[attr-defined]
         self.fields["assisting_departments"].queryset = org_departments  # type: ignore[attr-defined]
+        for name in ("approving_department", "deciding_organ"):
+            self.fields[name].queryset = org_departments  # type: ignore[attr-defined]
 
 
 class DesignateForm(StyledForm):

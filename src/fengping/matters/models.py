@@ -66,6 +66,24 @@ class Matter(Scoped):
         Department, verbose_name=_("协助部门"), related_name="assisted_matters", blank=True
     )
     deciding_authority = models.CharField(_("有权作出决定的机关"), max_length=120, blank=True)
+    # 篇3 六(七): who signs the review chain — the 审批、审议部门 (审查) and the deciding
+    # organ (its 分管领导 审定; its 主要负责人 for 涉稳重大问题). The text above is for display.
+    approving_department = models.ForeignKey(
+        Department,
+        verbose_name=_("审批、审议部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    deciding_organ = models.ForeignKey(
+        Department,
+        verbose_name=_("决策机关"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     planned_decision_date = models.DateField(_("计划决策日期"), null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
     status = models.CharField(
@@ -135,6 +153,8 @@ class Matter(Scoped):
         "department",
         "lead_department",
         "deciding_authority",
+        "approving_department",
+        "deciding_organ",
         "planned_decision_date",
         "status",
         "grade",

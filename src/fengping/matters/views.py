@@ -96,6 +96,8 @@ def matter_create(request: HttpRequest) -> HttpResponse:
             confidential=data["confidential"],
             complex_difficult=data["complex_difficult"],
             contested=data["contested"],
+            approving_department=data["approving_department"],
+            deciding_organ=data["deciding_organ"],
         )
 
     if done := submit(
@@ -181,6 +183,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "lead_department": matter.lead_department_id,
         "assisting_departments": list(matter.assisting_departments.values_list("pk", flat=True)),
         "deciding_authority": matter.deciding_authority,
+        "approving_department": matter.approving_department_id,
+        "deciding_organ": matter.deciding_organ_id,
         "planned_decision_date": matter.planned_decision_date,
         "description": matter.description,
         "confidential": matter.confidential,
@@ -213,6 +217,8 @@ def matter_edit(request: HttpRequest, pk: int) -> HttpResponse:
             confidential=data["confidential"],
             complex_difficult=data["complex_difficult"],
             contested=data["contested"],
+            approving_department=data["approving_department"],
+            deciding_organ=data["deciding_organ"],
         )
 
     if done := submit(

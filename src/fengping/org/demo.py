@@ -51,6 +51,9 @@ USERS = [
     ("chenjing", "陈静", "养老保险科科员", "SFS-RSJ-YL", Role.HANDLER),
     ("lihua", "李华", "养老保险科副科长", "SFS-RSJ-YL", Role.ASSESSOR),
     ("zhaoqiang", "赵强", "房屋征收科科长", "SFS-ZJJ-ZS", Role.HANDLER),
+    # The deciding organ's leaders sign 审定 (分管副市长) and 涉稳重大问题 (市长), 篇3 六(七).
+    ("wujianguo", "吴建国", "副市长", "SFS", Role.LEADER),
+    ("zhengmin", "郑敏", "市长", "SFS", Role.HEAD),
     ("sunli", "孙丽", "维稳办副主任", "SFS-WWB", Role.SUPERVISOR),
     ("zhoumin", "周敏", "联席办科员", "SFS-LXB", Role.SUPERVISOR),
 ]

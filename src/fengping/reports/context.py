@@ -524,8 +524,26 @@ def report_context(assessment: Assessment, *, edition: int | None = None) -> dic
         "reviews": _reviews(a, scheme),
         "decision": _decision(a),
         "filings": [
-            {"office": f.office.name, "filed_on": cn_date(f.filed_on), "note": f.note}
-            for f in a.filings.select_related("office").order_by("filed_on", "id")
+            {
+                "office": f.office.name,
+                "filed_on": cn_date(f.filed_on),
+                "note": f.note,
+                # 篇3 六(七) 决定的次日: a late filing stays marked, with its reason.
+                "late": f.late,
+                "late_reason": f.late_reason,
+                # 签收 by the receiving office.
+                "acknowledged_by": (
+                    (f.acknowledged_by.real_name or f.acknowledged_by.username)
+                    if f.acknowledged_by
+                    else ""
+                ),
+                "acknowledged_on": cn_date(timezone.localdate(f.acknowledged_at))
+                if f.acknowledged_at
+                else "",
+            }
+            for f in a.filings.select_related("office", "acknowledged_by").order_by(
+                "filed_on", "id"
+            )
         ],
     }
 
@@ -713,5 +731,15 @@ def sample_context() -> dict[str, Any]:
             "note": "",
             "filing_due": "2026年11月28日",
         },
-        "filings": [{"office": "维稳办", "filed_on": "2026年11月28日", "note": ""}],
+        "filings": [
+            {
+                "office": "维稳办",
+                "filed_on": "2026年11月28日",
+                "note": "",
+                "late": False,
+                "late_reason": "",
+                "acknowledged_by": "孙丽",
+                "acknowledged_on": "2026年11月28日",
+            }
+        ],
     }

@@ -604,11 +604,27 @@ REQUIRED_OUTPUT_NAMES: dict[str, str] = {
 # ---------------------------------------------------------------------------------------
 
 
+SignerRole = Literal["leader", "head"]
+# Kinds of the supervising offices (org.DepartmentKind): they receive filings, never sign.
+SupervisingKind = Literal["stability_office", "joint_office", "supervision"]
+
+
+class Signer(_Model):
+    """Who signs a review stage: a role held in one of the matter's units —
+    ``approving_department`` (审批、审议部门) or ``deciding_organ`` (决策机关, the
+    organisation with the power to decide)."""
+
+    unit: Literal["approving_department", "deciding_organ"]
+    roles: list[SignerRole] = Field(min_length=1)
+
+
 class ReviewStage(_Model):
     code: Code
     actor: Text
     action: Text
     when: str | None = None  # e.g. 存在涉稳重大问题
+    # [D] Without a signer (older files) a leader or head of the 责任主体 signs.
+    signer: Signer | None = None
 
 
 class Step(_Model):
@@ -695,6 +711,9 @@ class Deadline(_Model):
     rule: DeadlineRule
     step: Code | None = None
     recipients: list[Text] = []
+    # The kinds of office the recipients are, in the same order; a step producing what
+    # this deadline files is complete only when every kind has a filing.
+    recipient_kinds: list[SupervisingKind] = []
     quote: Text
     consequence: str | None = None
     note: str | None = None
@@ -1553,6 +1572,12 @@ def _check_deadlines(c: _Checker, scheme: Scheme) -> None:
         dp = f"deadlines[{i}]"
         if deadline.step is not None:
             c.known(f"{dp}.step", deadline.step, steps, "步骤", "step")
+        if deadline.recipient_kinds and len(deadline.recipient_kinds) != len(deadline.recipients):
+            c.add(
+                f"{dp}.recipient_kinds",
+                "recipient_kinds 须与 recipients 一一对应",
+                "recipient_kinds must name the kind of each of the recipients, in order",
+            )
         rule = deadline.rule
         if isinstance(rule, YearlyRule) and rule.day > _DAYS_IN_MONTH[rule.month - 1]:
             c.add(

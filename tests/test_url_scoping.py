@@ -113,7 +113,15 @@ def review_objects(org: Org) -> dict[str, Any]:
     """An assessment whose report awaits review: only there does the review action get as
     far as asking who reviews."""
     a = to_decide_step(org, to_grade_step(org))
-    return {"assessment_review": a.pk, "review_stage": pending_review(a).code}
+    override = assessments.do_propose_override(
+        org.rsj_handler, a, grade="level3", reason="群众反映较大"
+    )
+    return {
+        "assessment_review": a.pk,
+        "review_stage": pending_review(a).code,
+        "grade_override": override.pk,
+        "condition_code": "plan_filed",
+    }
 
 
 def opinion_objects(org: Org, matter) -> dict[str, Any]:
@@ -227,6 +235,8 @@ PAGES: dict[str, dict[str, bool]] = {
         "assessments:checklist_answer": CHANGE,
         "assessments:grade": CHANGE,
         "assessments:condition_confirm": CHANGE,
+        "assessments:condition_record": CHANGE,
+        "assessments:override_propose": CHANGE,
         "assessments:decide": CHANGE,
         "assessments:file": CHANGE,
         "assessments:measure_add": CHANGE,
@@ -247,6 +257,10 @@ PAGES: dict[str, dict[str, bool]] = {
     },
     "follow_up_measure": {"assessments:measure_update": CHANGE},
     "assessment_review": {"assessments:review": CHANGE},
+    "grade_override": {
+        "assessments:override_approve": CHANGE,
+        "assessments:override_reject": CHANGE,
+    },
     "questionnaire": {
         "opinions:questionnaire": READ,
         "opinions:questionnaire_edit": CHANGE,
@@ -294,6 +308,9 @@ READERS: dict[str, tuple[str, ...]] = {
     # the pending stage with a message, whoever sends it: no pure reader for the page (the
     # API operation names one: a handler, with a valid body).
     "assessment_review": (),
+    # Only a 分管领导 or 主要负责人 of the department approves; the proposer (a handler)
+    # and supervisors read the proposal.
+    "grade_override": ("supervisor", "rsj_handler"),
     "questionnaire": ("supervisor",),
     "question": ("supervisor",),
     "opinion_activity": ("supervisor",),
@@ -391,6 +408,8 @@ API_PARAMETERS: dict[str, str] = {
     "step_code": "assessment_step",
     "factor_id": "risk_factor",
     "measure_id": "follow_up_measure",
+    "override_id": "grade_override",
+    "code": "condition_code",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

@@ -872,6 +872,9 @@ def do_record_condition(
     a = _lock(assessment)
     _require_open(a)
     cond = _confirmable(a, code)
+    row = ConditionRecord.objects.filter(assessment=a, code=code).first()
+    if row is not None and row.confirmed:
+        raise ActionError(_("该条件已确认"))
     if code in CONDITION_PLANS:
         field, label = CONDITION_PLANS[code]
         plan = (plan or "").strip() or getattr(a, field).strip()
@@ -883,9 +886,6 @@ def do_record_condition(
             )
     if not (note or "").strip():
         raise ActionError(_("请说明落实情况"), field="note")
-    row = ConditionRecord.objects.filter(assessment=a, code=code).first()
-    if row is not None and row.confirmed:
-        raise ActionError(_("该条件已确认"))
     if row is None:
         row = ConditionRecord(assessment=a, code=code)
     row.note, row.plan = note.strip(), (plan or "").strip()

@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
-from fengping.assessments.models import Assessment, Decision
+from fengping.assessments.models import Answer, Assessment, Decision, MeasureKind, MemberKind
 from fengping.core.errors import ActionError
 from fengping.matters.models import Matter
+from fengping.procedure import engine, outputs
 from fengping.schemes import load_builtin
 from fengping.schemes.methods import composite_spec
 from fengping.schemes.model import Scheme
@@ -36,7 +38,7 @@ from fengping.scoring import score_factors
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
 
-from .flow import approve_reviews, to_decide_step, to_grade_step
+from .flow import approve_reviews, opinions, register, to_decide_step, to_grade_step
 
 SCHEMES: dict[str, Scheme] = {
     key: scheme for key, scheme in sorted(load_builtin().items()) if key.startswith("ssra")
@@ -289,3 +291,141 @@ def test_every_gate(case, world, org, client):
 @pytest.mark.parametrize("case", MAJORITY_CASES, ids=[c.id for c in MAJORITY_CASES])
 def test_the_majority_rule(case, world, org, client):
     assert_refused_everywhere(world, org, client, case)
+
+
+# ---------------------------------------------------------------- every step's outputs
+
+
+def _make_plan(org, a):
+    actions.do_save_plan(
+        org.rsj_handler,
+        a,
+        version=None,
+        lead_department=org.rsj,
+        assisting_departments=[],
+        plan_content="评估内容与责任分工",
+        plan_methods="问卷调查、座谈会",
+        schedule_start=None,
+        schedule_end=None,
+    )
+    for user in (org.rsj_handler, org.rsj_head):
+        actions.do_add_member(org.rsj_handler, a, kind=MemberKind.STAFF, name="", user=user)
+    actions.do_add_member(org.rsj_handler, a, kind=MemberKind.EXPERT, name="王教授")
+
+
+def _make_analysis(org, a):
+    for dim in a.scheme.dimensions:
+        for i, _item in enumerate(dim.items):
+            actions.do_answer_checklist(
+                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
+            )
+    p, i = factor_for(a.scheme, mildest(a.scheme))
+    f = actions.do_save_factor(
+        org.rsj_handler, a, dimension=a.scheme.dimensions[0].code, title="因素", people_involved=9
+    )
+    for assessor in (org.rsj_handler, org.rsj_head):
+        actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
+
+
+def _make_grade(org, a):
+    actions.do_grade(
+        org.rsj_handler,
+        a,
+        written_opinion="同意评估结论",
+        recommendation="可以实施",
+    )
+
+
+def _make_decision(org, a):
+    a = approve_reviews(org, a)
+    grade = a.grade_obj()
+    # The first decision no rule refuses now (the recommended one when it is).
+    candidates = [grade.decisions.recommended or "", *grade.decisions.allowed]
+    outcome = next(d for d in candidates if d and not actions.rules.refusals(a, d))
+    actions.do_decide(
+        org.rsj_handler,
+        a,
+        outcome=outcome,
+        doc_no=DOC_NO,
+        decided_on=timezone.localdate(),
+    )
+
+
+# How a test produces each output a step of a built-in scheme must have. A new output
+# code in a scheme needs a line here; the walk below fails naming it.
+MAKE = {
+    "matter": lambda org, a: None,
+    "assessment_plan": _make_plan,
+    "project_file": lambda org, a: actions.do_archive_document(
+        org.rsj_handler, a, SimpleUploadedFile("方案.txt", "方案".encode()), title="评估方案"
+    ),
+    "opinions": lambda org, a: opinions(org, a.matter),
+    "risk_analysis": _make_analysis,
+    "risk_grade": _make_grade,
+    "recommendation": _make_grade,
+    "written_opinion": _make_grade,
+    "report": lambda org, a: actions.do_mark_report_generated(org.rsj_handler, a, "0" * 64),
+    "decision": _make_decision,
+    "filing": lambda org, a: actions.do_file(
+        org.rsj_handler, a, office=org.wwb, filed_on=timezone.localdate()
+    ),
+    "response_measures": lambda org, a: actions.do_add_measure(
+        org.rsj_handler, a, kind=MeasureKind.RESPONSE, title="分批兑现", owner="养老保险科"
+    ),
+    "contingency_plan": lambda org, a: actions.do_add_measure(
+        org.rsj_handler, a, kind=MeasureKind.CONTINGENCY, title="应急预案", owner="办公室"
+    ),
+}
+
+
+def assert_step_refused(org, client, token, a: Assessment, code: str, labels: list[str]):
+    step = engine.step(a.scheme, code)
+    wanted = [*labels, step.text] if step.text else labels
+    with pytest.raises(ActionError) as exc:
+        actions.do_complete_step(org.rsj_handler, a, code)
+    assert all(w in exc.value.message for w in wanted), (exc.value.message, wanted)
+    client.force_login(org.rsj_handler)
+    response = client.post(
+        reverse("assessments:complete_step", args=[a.pk]), {"step": code}, follow=True
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200 and all(w in page for w in wanted), wanted
+    response = client.post(
+        f"/api/assessments/{a.pk}/steps/{code}/complete",
+        data={"note": ""},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 400, response.content
+    assert all(w in response.json()["detail"] for w in wanted)
+    assert Assessment.objects.get(pk=a.pk).current_step == code
+
+
+@pytest.mark.parametrize("key", sorted(SCHEMES))
+def test_every_step_refuses_to_complete_without_its_outputs(key, org, client):
+    """Walk the scheme's procedure: at each step, completing it while an output it must
+    produce is missing is refused — the output named and the step's rule quoted — by the
+    action, the page and the API; then the outputs are made one by one and the step done.
+    (The checklist, the written opinion, the report, the filing, the measures …)"""
+    _row, token = do_create_token(org.rsj_handler, "steps")
+    matter = register(org, scheme_key=key, category_code=SCHEMES[key].categories()[0].code)
+    a = actions.do_start_assessment(org.rsj_handler, matter)
+    refused = set()
+    for step in a.scheme.procedure.steps:
+        a = Assessment.objects.get(pk=a.pk)
+        assert a.current_step == step.code
+        unknown = [c for c in step.produces if c not in MAKE]
+        assert not unknown, f"{key}/{step.code}: add to MAKE how to produce {unknown}"
+        for code in step.produces:
+            missing = engine.missing_outputs(a, step)
+            if code not in missing:
+                continue
+            labels = [outputs.label_of(a, c) for c in missing]
+            assert_step_refused(org, client, token, a, step.code, labels)
+            refused.update(missing)
+            MAKE[code](org, Assessment.objects.get(pk=a.pk))
+            a = Assessment.objects.get(pk=a.pk)
+        a = actions.do_complete_step(org.rsj_handler, a, step.code)
+    # Every registered output the procedure names was found missing and refused once.
+    produced = {c for s in a.scheme.procedure.steps for c in s.produces if c != "matter"}
+    assert produced <= refused, produced - refused

@@ -29,7 +29,8 @@ def _factors_scored(a: Assessment) -> bool:
 
 def _opinions(a: Assessment) -> bool:
     summary = rules.opinion_summary(a)
-    return bool(summary.respondents or summary.comments or summary.activities)
+    # `activities` counts every kind, zeros included: an activity is one held.
+    return bool(summary.respondents or summary.comments or any(summary.activities.values()))
 
 
 def _reset_report(a: Assessment) -> Sequence[str]:

@@ -112,10 +112,9 @@ def assessment_objects(org: Org, assessment) -> dict[str, Any]:
 def review_objects(org: Org) -> dict[str, Any]:
     """An assessment whose report awaits review: only there does the review action get as
     far as asking who reviews."""
-    a = to_decide_step(org, to_grade_step(org))
-    override = assessments.do_propose_override(
-        org.rsj_handler, a, grade="level3", reason="群众反映较大"
-    )
+    # The grade is changed when grading (before the report): a proposal awaits a leader.
+    a = to_decide_step(org, to_grade_step(org), grade="level3", reason="群众反映较大")
+    override = a.pending_override()
     return {
         "assessment_review": a.pk,
         "review_stage": pending_review(a).code,

@@ -21,7 +21,7 @@ from fengping.org import access
 from fengping.org import actions as org_actions
 from fengping.org.models import Role
 
-from .flow import approve_reviews, to_decide_step, to_grade_step
+from .flow import approve_reviews, to_grade_step
 
 A_FACTORS = ((1.0, "very_high", "severe"),)  # index 1.00 → 高 → A
 DOC = "示人社发〔2026〕8号"
@@ -53,14 +53,30 @@ def decide(org, a, outcome="implement", who=None):
 
 @pytest.fixture
 def a_to_c(org):
-    """The issue's case: computed A, the handler asks for C with the reason "理由"."""
+    """The issue's case: computed A, the handler asks for C with the reason "理由"
+    (at the grade step, before the report)."""
     a = to_grade_step(org, scheme_key="ssra-bureau", factors=A_FACTORS)
-    a = to_decide_step(org, a, grade="C", reason="理由")
+    return actions.do_grade(
+        org.rsj_handler,
+        a,
+        grade="C",
+        reason="理由",
+        written_opinion="同意评估结论",
+        recommendation="建议实施",
+        mitigation_plan="化解矛盾方案：分批兑现",
+    )
+
+
+def to_decision(org, a):
+    """From the grade step to a reviewed report awaiting the decision."""
+    a = actions.do_complete_step(org.rsj_handler, Assessment.objects.get(pk=a.pk), "grade")
+    actions.do_mark_report_generated(org.rsj_handler, a, "0" * 64)
+    a = actions.do_complete_step(org.rsj_handler, a, "report")
     return approve_reviews(org, a)
 
 
 def test_a_proposal_changes_nothing_until_approved(org, a_to_c):
-    a = a_to_c
+    a = to_decision(org, a_to_c)
     assert a.computed_grade == "A" and a.grade == "A" and a.effective_grade() == "A"
     proposal = a.pending_override()
     assert (proposal.computed_grade, proposal.proposed_grade, proposal.reason) == ("A", "C", "理由")
@@ -68,6 +84,12 @@ def test_a_proposal_changes_nothing_until_approved(org, a_to_c):
     # The computed grade governs every decision rule: A forbids 实施.
     with pytest.raises(ActionError, match="对评为A级风险的,不得实施"):
         decide(org, a)
+    # The report rests on the grade: once generated, no approval and no new proposal.
+    with pytest.raises(ActionError, match="评估报告已依据现有风险等级生成"):
+        actions.do_approve_override(org.rsj_head, proposal, "同意")
+    with pytest.raises(ActionError, match="评估报告已依据现有风险等级生成"):
+        actions.do_propose_override(org.rsj_handler, a, grade="B", reason="理由")
+    assert Assessment.objects.get(pk=a.pk).effective_grade() == "A"
 
 
 def test_the_proposer_never_approves_and_only_a_leader_of_the_department_does(org, a_to_c, leader):
@@ -108,7 +130,7 @@ def test_rejection_needs_a_reason_and_keeps_the_computed_grade(org, a_to_c):
     with pytest.raises(ActionError, match="不批准须说明理由"):
         actions.do_reject_override(org.rsj_head, proposal, "")
     actions.do_reject_override(org.rsj_head, proposal, "依据不足")
-    a = Assessment.objects.get(pk=a_to_c.pk)
+    a = to_decision(org, a_to_c)
     assert a.effective_grade() == "A" and a.pending_override() is None
     with pytest.raises(ActionError, match="不得实施"):
         decide(org, a)
@@ -130,7 +152,7 @@ def test_grading_again_keeps_the_proposal_or_voids_it(org):
 def test_conditions_recorded_by_the_worker_confirmed_by_another_leader(org, a_to_c, leader):
     a = a_to_c
     actions.do_approve_override(org.rsj_head, a.pending_override(), "同意调整为C级")
-    a = Assessment.objects.get(pk=a.pk)
+    a = to_decision(org, a)
     assert a.grade == "C"
     # C: 承办部门应根据相关预案,针对性做好矛盾防范和化解工作后,可以组织实施。
     with pytest.raises(ActionError, match="已根据预案做好矛盾防范和化解工作"):

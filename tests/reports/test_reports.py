@@ -69,13 +69,23 @@ def test_formats():
 
 
 def test_town_report_has_outline_factors_support_rate_and_override(org):
-    a = graded(org, grade="level1", reason="群众反映强烈，需从严评定")
+    a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
+    a = assessment_actions.do_grade(
+        org.rsj_handler,
+        a,
+        grade="level1",
+        reason="群众反映强烈，需从严评定",
+        written_opinion="同意评估结论",
+        recommendation="建议暂缓实施",
+    )
     # Proposed only: the report says so and the computed grade governs.
     data, _ctx = actions.render_report(a)
     pending = text_of(open_docx(data))
     assert "尚未批准" in pending and "【等级调整】" not in pending
     assessment_actions.do_approve_override(org.rsj_head, a.pending_override(), "同意")
-    a.refresh_from_db()
+    a = assessment_actions.do_complete_step(
+        org.rsj_handler, Assessment.objects.get(pk=a.pk), "grade"
+    )
     doc = actions.do_generate_report(org.rsj_handler, a)
     assert doc.generated and doc.title == "社会稳定风险评估报告（第1版）"
     a.refresh_from_db()

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
@@ -763,12 +764,20 @@ def do_propose_override(
     _require_open(a)
     if not a.computed_grade:
         raise ActionError(_("请先确定风险等级，再提出调整"), field="grade")
+    if a.report_generated_at is not None:
+        raise ActionError(str(REPORT_RESTS_ON_GRADE))
     if grade == a.computed_grade:
         raise ActionError(_("拟调整的等级与计算等级相同"), field="grade")
     _void_overrides(actor, a)
     override = _propose_override(actor, a, grade, reason)
     _apply_effective_grade(actor, a)
     return override
+
+
+# The report rests on the grade: once generated, the grade changes only after a send-back.
+REPORT_RESTS_ON_GRADE = gettext_lazy(
+    "评估报告已依据现有风险等级生成，不能再调整等级；如确需调整，请先退回到定级步骤并说明理由"
+)
 
 
 def override_refusal(actor: Any, override: GradeOverride) -> str:
@@ -785,6 +794,8 @@ def override_refusal(actor: Any, override: GradeOverride) -> str:
         return str(_("提出调整的人不能批准自己的调整"))
     if not a.is_content_open():
         return str(_("评估已作出决定，不能再调整风险等级"))
+    if a.report_generated_at is not None:
+        return str(REPORT_RESTS_ON_GRADE)
     return ""
 
 
@@ -849,8 +860,8 @@ def do_reject_override(actor: Any, override: GradeOverride, note: str = "") -> G
 
 # Conditions that rest on a plan of the assessment: the condition's record carries it.
 CONDITION_PLANS = {
-    "mitigation_plan_approved": ("mitigation_plan", _("化解矛盾方案")),
-    "prevention_work_done": ("contingency_plan", _("预案")),
+    "mitigation_plan_approved": ("mitigation_plan", gettext_lazy("化解矛盾方案")),
+    "prevention_work_done": ("contingency_plan", gettext_lazy("预案")),
 }
 AUTOMATIC_CONDITIONS = frozenset({"assessment_completed", "plan_filed"})
 

@@ -478,11 +478,28 @@ def grade(doc):
     tag(doc, "{%p if grade.changed %}")
     p(
         doc,
-        "责任主体将计算得出的{{ grade.computed_label }}调整为{{ grade.final_label }}，"
-        "理由如下：{{ grade.override_reason }}",
+        "计算得出的风险等级为{{ grade.computed_label }}，由{{ grade.override_proposed_by }}"
+        "提出调整为{{ grade.final_label }}，经{{ grade.override_approved_by }}"
+        "于{{ grade.override_approved_on }}批准。调整理由：{{ grade.override_reason }}",
         bold_prefix="【等级调整】",
     )
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if grade.pending_override %}")
+    p(
+        doc,
+        "{{ grade.pending_override.proposed_by }}提出将风险等级调整为"
+        "{{ grade.pending_override.label }}（理由：{{ grade.pending_override.reason }}），"
+        "尚未批准，按计算等级{{ grade.computed_label }}执行。",
+    )
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for c in grade.conditions %}")
+    p(
+        doc,
+        "{{ c.label }}：{{ c.note }}（{{ c.recorded_by }}登记，{{ c.confirmed_by }}"
+        "于{{ c.confirmed_on }}确认）{% if c.plan %}所依据的方案或预案：{{ c.plan }}{% endif %}",
+        bold_prefix="【实施条件】",
+    )
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p if grade.major_stability_issue %}")
     p(doc, "本事项存在涉稳重大问题，须报党委、政府审定。", bold_prefix="【涉稳重大问题】")
     tag(doc, "{%p endif %}")

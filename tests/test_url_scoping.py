@@ -122,9 +122,11 @@ def assessment_objects(org: Org, assessment) -> dict[str, Any]:
 
 def review_objects(org: Org) -> dict[str, Any]:
     """An assessment whose report awaits review: only there does the review action get as
-    far as asking who reviews. And a decided one filed with 联席办, whose filing only a
-    member of 联席办 may acknowledge (签收)."""
-    a = to_decide_step(org, to_grade_step(org))
+    far as asking who reviews; its grade was changed when grading, so a proposal awaits a
+    leader. And a decided one filed with 联席办, whose filing only a member of 联席办 may
+    acknowledge (签收)."""
+    a = to_decide_step(org, to_grade_step(org), grade="level3", reason="群众反映较大")
+    override = a.pending_override()
     decided = approve_reviews(org, to_decide_step(org, to_grade_step(org)))
     today = timezone.localdate()
     assessments.do_decide(
@@ -135,7 +137,13 @@ def review_objects(org: Org) -> dict[str, Any]:
         decided_on=today,
     )
     filing = assessments.do_file(org.rsj_handler, decided, office=org.lxb, filed_on=today)
-    return {"assessment_review": a.pk, "review_stage": pending_review(a).code, "filing": filing.pk}
+    return {
+        "assessment_review": a.pk,
+        "review_stage": pending_review(a).code,
+        "grade_override": override.pk,
+        "condition_code": "plan_filed",
+        "filing": filing.pk,
+    }
 
 
 def opinion_objects(org: Org, matter) -> dict[str, Any]:
@@ -249,6 +257,8 @@ PAGES: dict[str, dict[str, bool]] = {
         "assessments:checklist_answer": CHANGE,
         "assessments:grade": CHANGE,
         "assessments:condition_confirm": CHANGE,
+        "assessments:condition_record": CHANGE,
+        "assessments:override_propose": CHANGE,
         "assessments:decide": CHANGE,
         "assessments:file": CHANGE,
         "assessments:measure_add": CHANGE,
@@ -272,6 +282,10 @@ PAGES: dict[str, dict[str, bool]] = {
     "follow_up_measure": {"assessments:measure_update": CHANGE},
     "assessment_review": {"assessments:review": CHANGE},
     "filing": {"assessments:filing_acknowledge": CHANGE},
+    "grade_override": {
+        "assessments:override_approve": CHANGE,
+        "assessments:override_reject": CHANGE,
+    },
     "questionnaire": {
         "opinions:questionnaire": READ,
         "opinions:questionnaire_edit": CHANGE,
@@ -319,6 +333,9 @@ READERS: dict[str, tuple[str, ...]] = {
     # the pending stage with a message, whoever sends it: no pure reader for the page (the
     # API operation names one: a handler, with a valid body).
     "assessment_review": (),
+    # Only a 分管领导 or 主要负责人 of the department approves; the proposer (a handler)
+    # and supervisors read the proposal.
+    "grade_override": ("supervisor", "rsj_handler"),
     "questionnaire": ("supervisor",),
     "question": ("supervisor",),
     "opinion_activity": ("supervisor",),
@@ -429,6 +446,8 @@ API_PARAMETERS: dict[str, str] = {
     "questionnaire_id": "questionnaire",
     "activity_id": "opinion_activity",
     "filing_id": "filing",
+    "override_id": "grade_override",
+    "code": "condition_code",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

@@ -80,6 +80,9 @@ def test_grade_b_needs_approved_mitigation_plan(org):
         )
     with pytest.raises(PermissionDenied):
         actions.do_confirm_condition(org.rsj_handler, a, "mitigation_plan_approved", "局长批准")
+    actions.do_record_condition(
+        org.rsj_handler, a, "mitigation_plan_approved", note="方案已报局长办公会"
+    )
     actions.do_confirm_condition(org.rsj_head, a, "mitigation_plan_approved", "局长办公会批准")
     decision = actions.do_decide(
         org.rsj_handler, a, outcome="implement", doc_no="株政发〔2026〕1号", decided_on=TODAY()
@@ -117,9 +120,10 @@ def test_override_needs_reason_and_is_audited(org):
         written_opinion="x",
         recommendation="y",
     )
-    assert a.computed_grade == "level4" and a.grade == "level2"
-    event = Event.objects.filter(action="assessments.grade").last()
-    assert event.after["grade_override_reason"] == "群众反映较大"
+    # Only proposed: the computed grade governs until a leader approves.
+    assert a.computed_grade == "level4" and a.grade == "level4"
+    event = Event.objects.filter(action="assessments.grade.override.propose").last()
+    assert event.after["reason"] == "群众反映较大" and event.after["proposed"] == "level2"
 
 
 def test_review_chain_and_send_back(org):

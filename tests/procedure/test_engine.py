@@ -118,7 +118,7 @@ def test_complete_step_lists_the_missing_outputs_by_label(org):
             engine.complete_step(locked, "plan", org.rsj_handler)
     assert info.value.message == (
         "“制定评估方案”尚缺：评估方案（牵头部门、评估内容与责任、评估组成员）；"
-        "专项工作档案（至少一份材料）"
+        "专项工作档案（至少一份材料）。方案规定：" + engine.step(a.scheme, "plan").text
     )
 
 

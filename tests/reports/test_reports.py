@@ -70,7 +70,23 @@ def test_formats():
 
 
 def test_town_report_has_outline_factors_support_rate_and_override(org):
-    a = graded(org, grade="level1", reason="群众反映强烈，需从严评定")
+    a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
+    a = assessment_actions.do_grade(
+        org.rsj_handler,
+        a,
+        grade="level1",
+        reason="群众反映强烈，需从严评定",
+        written_opinion="同意评估结论",
+        recommendation="建议暂缓实施",
+    )
+    # Proposed only: the report says so and the computed grade governs.
+    data, _ctx = actions.render_report(a)
+    pending = text_of(open_docx(data))
+    assert "尚未批准" in pending and "【等级调整】" not in pending
+    assessment_actions.do_approve_override(org.rsj_head, a.pending_override(), "同意")
+    a = assessment_actions.do_complete_step(
+        org.rsj_handler, Assessment.objects.get(pk=a.pk), "grade"
+    )
     doc = actions.do_generate_report(org.rsj_handler, a)
     assert doc.generated and doc.title == "社会稳定风险评估报告（第1版）"
     a.refresh_from_db()
@@ -85,6 +101,8 @@ def test_town_report_has_outline_factors_support_rate_and_override(org):
     assert scored == [["1", "因素0", "0.80", "0.80", "0.64"]]
     assert "支持率60.0%" in text  # flow: 6 support, 3 oppose, 1 neutral
     assert "群众反映强烈，需从严评定" in text and "【等级调整】" in text
+    # Both names and the computed grade are printed with the approved change.
+    assert "由rsj_handler提出调整为一级，经rsj_head于" in text
     assert "企业退休人员养老金调整" in text and "王教授" in text
     assert "审计链锚点 / audit anchor: #" in text
 

@@ -172,3 +172,7 @@ api.add_router("/", assessments_api.router)
 from . import reference_api  # noqa: E402
 
 api.add_router("/", reference_api.router)
+
+from . import grading_api  # noqa: E402
+
+api.add_router("/", grading_api.router)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core import files
@@ -45,6 +46,7 @@ from .models import (
     Filing,
     FollowUpMeasure,
     FollowUpSurvey,
+    GradeOverride,
     Incident,
     IncidentAction,
     LaterDecision,
@@ -52,6 +54,7 @@ from .models import (
     MeasureStatus,
     MemberKind,
     Mitigation,
+    OverrideState,
     Review,
     ReviewResult,
     RiskFactor,
@@ -59,6 +62,18 @@ from .models import (
 )
 
 LEADER_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.ADMIN})
+# 分管领导 and 主要负责人: who approves a grade override and confirms a decision's condition.
+APPROVER_ROLES = frozenset({Role.LEADER, Role.HEAD})
+
+
+def is_responsible_leader(actor: Any, a: Assessment) -> bool:
+    """A 分管领导 or 主要负责人 of the matter's responsible department (or of a department
+    above it). Administrators and superusers are not leaders of anything."""
+    scope = access.scope_of(actor)
+    path = a.matter.department.path
+    return any(
+        path.startswith(p) for role in APPROVER_ROLES for p in scope.role_paths.get(role, ())
+    )
 
 
 def _lock(assessment: Assessment, version: int | None = None) -> Assessment:
@@ -706,8 +721,11 @@ def do_grade(
     before = snapshot(a, Assessment.audit_fields)
     a.initial_index, a.initial_grade = computed["initial"].index, computed["initial"].grade
     a.computed_index, a.computed_band, a.computed_grade = result.index, result.band, result.grade
-    a.grade = chosen
-    a.grade_override_reason = reason.strip() if chosen != result.grade else ""
+    # A grade other than the computed one is only proposed here (`_propose_override`); the
+    # computed grade governs until a leader approves the proposal.
+    override = _keep_or_propose_override(actor, a, chosen, reason)
+    a.grade = a.effective_grade()
+    a.grade_override_reason = override.reason if override and a.grade != a.computed_grade else ""
     a.graded_by, a.graded_at = actor, timezone.now()
     a.written_opinion, a.recommendation = written_opinion.strip(), recommendation.strip()
     # 涉稳重大问题 is fengping's when a reason exists (never cleared by the department).
@@ -738,33 +756,261 @@ def do_grade(
     return a
 
 
+def _keep_or_propose_override(
+    actor: Any, a: Assessment, chosen: str, reason: str
+) -> GradeOverride | None:
+    """Grading again keeps a live proposal (or approval) for the same change of the same
+    computed grade; any other choice voids it, and a new change is proposed."""
+    live = a.overrides.filter(state__in=[OverrideState.PROPOSED, OverrideState.APPROVED]).first()
+    if (
+        live is not None
+        and chosen != a.computed_grade
+        and live.proposed_grade == chosen
+        and live.computed_grade == a.computed_grade
+    ):
+        return live
+    _void_overrides(actor, a)
+    if chosen == a.computed_grade:
+        return None
+    return _propose_override(actor, a, chosen, reason)
+
+
+def _void_overrides(actor: Any, a: Assessment) -> None:
+    for old in a.overrides.filter(state__in=[OverrideState.PROPOSED, OverrideState.APPROVED]):
+        old.state = OverrideState.VOID
+        old.save(update_fields=["state"])
+        record(
+            actor,
+            "assessments.grade.override.void",
+            old,
+            after={"computed": old.computed_grade, "proposed": old.proposed_grade},
+            scope_path=a.matter.department.path,
+        )
+
+
+def _propose_override(actor: Any, a: Assessment, grade: str, reason: str) -> GradeOverride:
+    if grade not in {g.code for g in a.scheme.grades}:
+        raise ActionError(_("未知的风险等级"), field="grade")
+    if not (reason or "").strip():
+        raise ActionError(_("调整计算得出的风险等级须说明理由"), field="reason")
+    override = GradeOverride.objects.create(
+        assessment=a,
+        computed_grade=a.computed_grade,
+        proposed_grade=grade,
+        reason=reason.strip(),
+        proposed_by=actor,
+    )
+    record(
+        actor,
+        "assessments.grade.override.propose",
+        override,
+        after={"computed": a.computed_grade, "proposed": grade, "reason": override.reason},
+        scope_path=a.matter.department.path,
+    )
+    return override
+
+
 @transaction.atomic
-def do_confirm_condition(
-    actor: Any, assessment: Assessment, code: str, note: str
-) -> ConditionRecord:
-    """E.g. 明确责任，制定化解矛盾方案后方可实施 (B级): the plan is approved by a leader."""
+def do_propose_override(
+    actor: Any, assessment: Assessment, *, grade: str, reason: str
+) -> GradeOverride:
+    """Propose changing the computed grade, with a reason. It changes nothing until a
+    分管领导 or 主要负责人 of the responsible department other than the proposer approves it."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    if code not in {c.code for c in a.scheme.conditions} or code in (
-        "assessment_completed",
-        "plan_filed",
-    ):
+    _require_open(a)
+    if not a.computed_grade:
+        raise ActionError(_("请先确定风险等级，再提出调整"), field="grade")
+    if a.report_generated_at is not None:
+        raise ActionError(str(REPORT_RESTS_ON_GRADE))
+    if grade == a.computed_grade:
+        raise ActionError(_("拟调整的等级与计算等级相同"), field="grade")
+    _void_overrides(actor, a)
+    override = _propose_override(actor, a, grade, reason)
+    _apply_effective_grade(actor, a)
+    return override
+
+
+# The report rests on the grade: once generated, the grade changes only after a send-back.
+REPORT_RESTS_ON_GRADE = gettext_lazy(
+    "评估报告已依据现有风险等级生成，不能再调整等级；如确需调整，请先退回到定级步骤并说明理由"
+)
+
+
+def override_refusal(actor: Any, override: GradeOverride) -> str:
+    """Why `actor` may not approve or reject the proposal now ("" when they may)."""
+    a = override.assessment
+    if override.state != OverrideState.PROPOSED:
+        return str(_("该调整已%(s)s") % {"s": override.get_state_display()})
+    if not is_responsible_leader(actor, a):
+        return str(
+            _("调整风险等级须由责任主体（%(d)s）的分管领导或主要负责人批准")
+            % {"d": a.matter.department.name}
+        )
+    if override.proposed_by_id == actor.pk:
+        return str(_("提出调整的人不能批准自己的调整"))
+    if not a.is_content_open():
+        return str(_("评估已作出决定，不能再调整风险等级"))
+    if a.report_generated_at is not None:
+        return str(REPORT_RESTS_ON_GRADE)
+    return ""
+
+
+def _decide_override(actor: Any, override: GradeOverride, state: str, note: str) -> GradeOverride:
+    access.require(actor, override, "view")
+    if not is_responsible_leader(actor, override.assessment):
+        raise PermissionDenied(override_refusal(actor, override) or _("您没有批准的权限"))
+    a = _lock(override.assessment)
+    override = lock(override, related=("assessment__matter__department",))
+    refused = override_refusal(actor, override)
+    if refused:
+        raise ActionError(refused)
+    if override.computed_grade != a.computed_grade:
+        raise ActionError(_("计算等级已变化，该调整已失效，请重新提出"))
+    if state == OverrideState.REJECTED and not note.strip():
+        raise ActionError(_("不批准须说明理由"), field="note")
+    override.state, override.decided_by, override.decided_at = state, actor, timezone.now()
+    override.decision_note = note.strip()
+    override.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    record(
+        actor,
+        "assessments.grade.override.approve"
+        if state == OverrideState.APPROVED
+        else "assessments.grade.override.reject",
+        override,
+        after={
+            "computed": override.computed_grade,
+            "proposed": override.proposed_grade,
+            "proposed_by": override.proposed_by_id,
+            "note": override.decision_note,
+        },
+        scope_path=a.matter.department.path,
+    )
+    _apply_effective_grade(actor, a)
+    return override
+
+
+def _apply_effective_grade(actor: Any, a: Assessment) -> None:
+    """Keep the stored grade (lists, the matter) equal to `Assessment.effective_grade`."""
+    grade = a.effective_grade()
+    approved = a.approved_override() if grade != a.computed_grade else None
+    reason = approved.reason if approved else ""
+    if (a.grade, a.grade_override_reason) == (grade, reason):
+        return
+    before = snapshot(a, Assessment.audit_fields)
+    a.grade, a.grade_override_reason = grade, reason
+    save_and_record(actor, "assessments.grade", a, "grade", "grade_override_reason", before=before)
+    matter_actions.set_status(
+        actor, a.matter, a.matter.status, grade=a.grade, grade_label=a.grade_label
+    )
+
+
+@transaction.atomic
+def do_approve_override(actor: Any, override: GradeOverride, note: str = "") -> GradeOverride:
+    return _decide_override(actor, override, OverrideState.APPROVED, note)
+
+
+@transaction.atomic
+def do_reject_override(actor: Any, override: GradeOverride, note: str = "") -> GradeOverride:
+    return _decide_override(actor, override, OverrideState.REJECTED, note)
+
+
+# Conditions that rest on a plan of the assessment: the condition's record carries it.
+CONDITION_PLANS = {
+    "mitigation_plan_approved": ("mitigation_plan", gettext_lazy("化解矛盾方案")),
+    "prevention_work_done": ("contingency_plan", gettext_lazy("预案")),
+}
+AUTOMATIC_CONDITIONS = frozenset({"assessment_completed", "plan_filed"})
+
+
+def _confirmable(a: Assessment, code: str) -> Any:
+    cond = next((c for c in a.scheme.conditions if c.code == code), None)
+    if cond is None or code in AUTOMATIC_CONDITIONS:
         raise ActionError(_("未知的条件"), field="code")
-    if code == "mitigation_plan_approved":
-        if not access.can_change_under(actor, a.matter.department.path, LEADER_ROLES):
-            raise PermissionDenied(_("化解矛盾方案须由分管领导或主要负责人批准"))
-        if not a.mitigation_plan.strip():
-            raise ActionError(_("请先在定级时填写化解矛盾方案"), field="code")
-    if not note.strip():
-        raise ActionError(_("请说明落实情况或批准依据"), field="note")
-    try:
-        with transaction.atomic():
-            row = ConditionRecord.objects.create(
-                assessment=a, code=code, note=note.strip(), confirmed_by=actor
+    return cond
+
+
+@transaction.atomic
+def do_record_condition(
+    actor: Any, assessment: Assessment, code: str, *, note: str, plan: str = ""
+) -> ConditionRecord:
+    """The person who did the work records it, with the 方案 or 预案 it rests on
+    (C级: 承办部门应根据相关预案 … 做好矛盾防范和化解工作); a leader then confirms it."""
+    access.require(actor, assessment, "change")
+    a = _lock(assessment)
+    _require_open(a)
+    cond = _confirmable(a, code)
+    row = ConditionRecord.objects.filter(assessment=a, code=code).first()
+    if row is not None and row.confirmed:
+        raise ActionError(_("该条件已确认"))
+    if code in CONDITION_PLANS:
+        field, label = CONDITION_PLANS[code]
+        plan = (plan or "").strip() or getattr(a, field).strip()
+        if not plan:
+            raise ActionError(
+                _("“%(c)s”须先记录其所依据的%(p)s。方案规定：%(q)s")
+                % {"c": cond.label, "p": label, "q": cond.quote or ""},
+                field="plan",
             )
-    except IntegrityError:
-        raise ActionError(_("该条件已确认")) from None
-    record(actor, "assessments.condition.confirm", a, after={"condition": code, "note": note})
+    if not (note or "").strip():
+        raise ActionError(_("请说明落实情况"), field="note")
+    if row is None:
+        row = ConditionRecord(assessment=a, code=code)
+    row.note, row.plan = note.strip(), (plan or "").strip()
+    row.recorded_by, row.recorded_at = actor, timezone.now()
+    row.save()
+    record(
+        actor,
+        "assessments.condition.record",
+        a,
+        after={"condition": code, "note": row.note, "plan": row.plan},
+    )
+    return row
+
+
+def condition_confirm_refusal(actor: Any, a: Assessment, code: str) -> str:
+    """Why `actor` may not confirm the condition now ("" when they may)."""
+    if not is_responsible_leader(actor, a):
+        return str(
+            _("实施条件须由责任主体（%(d)s）的分管领导或主要负责人确认")
+            % {"d": a.matter.department.name}
+        )
+    row = a.conditions.filter(code=code).first()
+    if row is None or row.recorded_by_id is None:
+        return str(_("须先由承办人登记落实情况及所依据的方案或预案，再由领导确认"))
+    if row.confirmed:
+        return str(_("该条件已确认"))
+    if row.recorded_by_id == actor.pk:
+        return str(_("登记落实情况的人不能自己确认该条件"))
+    return ""
+
+
+@transaction.atomic
+def do_confirm_condition(
+    actor: Any, assessment: Assessment, code: str, note: str = ""
+) -> ConditionRecord:
+    """A leader of the responsible department confirms a recorded condition (e.g.
+    明确责任，制定化解矛盾方案后方可实施: the plan approved), never the recorder."""
+    access.require(actor, assessment, "view")
+    if not is_responsible_leader(actor, assessment):
+        raise PermissionDenied(condition_confirm_refusal(actor, assessment, code))
+    a = _lock(assessment)
+    _require_open(a)
+    _confirmable(a, code)
+    refused = condition_confirm_refusal(actor, a, code)
+    if refused:
+        raise ActionError(refused)
+    row = lock(a.conditions.get(code=code), related=("assessment__matter__department",))
+    if row.confirmed:
+        raise ActionError(_("该条件已确认"))
+    row.confirmed_by, row.confirmed_at, row.confirm_note = actor, timezone.now(), note.strip()
+    row.save(update_fields=["confirmed_by", "confirmed_at", "confirm_note"])
+    record(
+        actor,
+        "assessments.condition.confirm",
+        a,
+        after={"condition": code, "recorded_by": row.recorded_by_id, "note": row.confirm_note},
+    )
     return row
 
 

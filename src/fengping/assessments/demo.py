@@ -194,7 +194,7 @@ def pension(today: dt.date) -> bool:
     title = "企业退休人员养老金调整"
     if Matter.objects.filter(title=title).exists():
         return False
-    handler, assessor = _user("chenjing"), _user("lihua")
+    handler, assessor, leader = _user("chenjing"), _user("lihua"), _user("liusuixian")
     unit = _dept("SFS-RSJ-YL")
     matter = matter_actions.do_register_matter(
         handler,
@@ -308,9 +308,11 @@ def pension(today: dt.date) -> bool:
     a = actions.do_complete_step(handler, a, "grade")
     a = _report(handler, a)
     a = _reviews(a)
-    actions.do_confirm_condition(
-        handler, a, "prevention_work_done", "已开展政策宣讲 6 场，设立咨询热线。"
+    # 承办人 records the work with the 预案 it followed; the 分管领导 confirms it.
+    actions.do_record_condition(
+        handler, a, "prevention_work_done", note="已开展政策宣讲 6 场，设立咨询热线。"
     )
+    actions.do_confirm_condition(leader, a, "prevention_work_done", "经核实，同意实施。")
     a = _decide_and_file(
         handler,
         a,

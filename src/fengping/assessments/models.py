@@ -147,8 +147,26 @@ class Assessment(Run):
     def audit_scope_path(self) -> str:
         return self.matter.department.path
 
+    def effective_grade(self) -> str:
+        """The grade every decision rule, page and report reads: the computed grade, or the
+        grade of an approved override of that computed grade (`GradeOverride`). A proposal
+        not yet approved changes nothing."""
+        if not self.computed_grade:
+            return self.grade
+        approved = self.approved_override()
+        if approved is not None and approved.computed_grade == self.computed_grade:
+            return approved.proposed_grade
+        return self.computed_grade
+
+    def approved_override(self) -> GradeOverride | None:
+        return self.overrides.filter(state=OverrideState.APPROVED).first()
+
+    def pending_override(self) -> GradeOverride | None:
+        return self.overrides.filter(state=OverrideState.PROPOSED).first()
+
     def grade_obj(self) -> Any:
-        return next((g for g in self.scheme.grades if g.code == self.grade), None)
+        code = self.effective_grade()
+        return next((g for g in self.scheme.grades if g.code == code), None)
 
     @property
     def grade_label(self) -> str:
@@ -583,15 +601,24 @@ class ArchiveDocument(Scoped, StoredFile):
 
 
 class ConditionRecord(Scoped):
-    """A condition a decision may require, confirmed by a person (e.g. 化解矛盾方案经批准)."""
+    """A condition a decision may require (e.g. B级 化解矛盾方案经批准, C级 根据相关预案做好
+    矛盾防范和化解工作): recorded by the person who did the work, with the 方案/预案 it
+    rests on, and confirmed by a leader of the responsible department who is not the
+    recorder. Only a confirmed record meets the condition (`rules.condition_met`)."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="conditions")
     code = models.CharField(max_length=64)
-    note = models.TextField(_("说明"), blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    note = models.TextField(_("落实情况"), blank=True)
+    plan = models.TextField(_("所依据的方案或预案"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    confirmed_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    confirm_note = models.TextField(_("确认意见"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
 
@@ -604,6 +631,57 @@ class ConditionRecord(Scoped):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_by_id is not None
+
+
+class OverrideState(models.TextChoices):
+    PROPOSED = "proposed", _("待批准")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+    VOID = "void", _("已作废")
+
+
+class GradeOverride(Scoped):
+    """A proposal to change the computed grade (issue 8, loophole 2): proposed with a reason,
+    approved or rejected by a 分管领导 or 主要负责人 of the responsible department who is not
+    the proposer. Until approved the computed grade governs every decision rule."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="overrides")
+    computed_grade = models.CharField(_("计算等级"), max_length=32)
+    proposed_grade = models.CharField(_("拟调整为"), max_length=32)
+    reason = models.TextField(_("调整理由"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        _("状态"),
+        max_length=12,
+        choices=OverrideState.choices,
+        default=OverrideState.PROPOSED,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("批准意见"), blank=True)
+
+    scope_path_lookup = ASSESSMENT_PATH
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("调整风险等级")
+
+    def __str__(self) -> str:
+        return f"{self.computed_grade} → {self.proposed_grade}"
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.matter.department.path
 
 
 class ReviewResult(models.TextChoices):

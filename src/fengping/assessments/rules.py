@@ -35,7 +35,9 @@ class Refusal:
 
 
 def grade_of(a: Assessment) -> Grade | None:
-    return next((g for g in a.scheme.grades if g.code == a.grade), None)
+    """The grade every rule reads: the computed one unless an override was approved."""
+    grade: Grade | None = a.grade_obj()
+    return grade
 
 
 def decision_label(a: Assessment, code: str) -> str:
@@ -53,7 +55,8 @@ def condition_met(a: Assessment, code: str) -> bool:
         )
     if code == "plan_filed":
         return a.matter.plan_filed_on is not None
-    return a.conditions.filter(code=code).exists()
+    # Recorded by the worker is not enough: a leader must have confirmed it.
+    return a.conditions.filter(code=code, confirmed_by__isnull=False).exists()
 
 
 def condition_label(a: Assessment, code: str) -> tuple[str, str]:

@@ -69,6 +69,7 @@ from .models import (
     Decision,
     FactorScore,
     FollowUpMeasure,
+    GradeOverride,
     RiskFactor,
     TeamMember,
 )
@@ -257,21 +258,45 @@ def _decision_options(a: Assessment) -> list[dict[str, Any]]:
     return out
 
 
-def _conditions(a: Assessment) -> list[dict[str, Any]]:
-    confirmed = {c.code: c for c in a.conditions.select_related("confirmed_by")}
+def _conditions(a: Assessment, user: Any) -> list[dict[str, Any]]:
+    """Each condition with its record, and who may act on it: the worker records the
+    work (with the 方案/预案), a leader who is not the recorder confirms it."""
+    records = {c.code: c for c in a.conditions.select_related("recorded_by", "confirmed_by")}
+    can_change = access.can(user, a, "change") and a.is_content_open()
     out = []
     for c in a.scheme.conditions:
         automatic = c.code in AUTOMATIC_CONDITIONS
+        row = records.get(c.code)
+        confirm_refusal = "" if automatic else actions.condition_confirm_refusal(user, a, c.code)
+        plan_field = actions.CONDITION_PLANS.get(c.code)
         out.append(
             {
                 "condition": c,
                 "automatic": automatic,
-                "met": rules.condition_met(a, c.code) if automatic else c.code in confirmed,
-                "record": confirmed.get(c.code),
+                "met": rules.condition_met(a, c.code),
+                "record": row,
+                "can_record": not automatic and can_change and not (row and row.confirmed),
+                "can_confirm": not automatic and not confirm_refusal and a.is_content_open(),
+                "confirm_refusal": confirm_refusal,
+                "plan_label": plan_field[1] if plan_field else "",
+                "plan_default": getattr(a, plan_field[0]) if plan_field else "",
                 "form": ConditionForm(initial={"code": c.code}, auto_id=f"cond-{c.code}-%s"),
             }
         )
     return out
+
+
+def _overrides(a: Assessment, user: Any) -> dict[str, Any]:
+    """The grade override: the live proposal or approval, and who may decide it."""
+    pending = a.pending_override()
+    return {
+        "pending": pending,
+        "approved": a.approved_override(),
+        "refusal": actions.override_refusal(user, pending) if pending else "",
+        "history": list(
+            a.overrides.select_related("proposed_by", "decided_by").order_by("-proposed_at")[:10]
+        ),
+    }
 
 
 def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any]:
@@ -380,7 +405,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["grade_labels"] = {g.code: g.label for g in a.scheme.grades}
         bands = getattr(getattr(a.scheme.method, "bands", None), "levels", [])
         ctx["band_labels"] = {b.code: b.label for b in bands}
-        ctx["conditions"] = _conditions(a)
+        ctx["conditions"] = _conditions(a, user)
+        ctx["override"] = _overrides(a, user)
     elif tab == "report":
         ctx["outline"] = a.scheme.report
         ctx["report_docs"] = a.archive.filter(generated=True).order_by("-uploaded_at")[:10]
@@ -801,13 +827,14 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionError as exc:
         preview_error = exc.message
     computed = preview["result"].grade if preview else ""
+    pending = a.pending_override()
     form = GradeForm(
         request.POST or None,
         assessment=a,
         initial={
             "version": a.version,
-            "grade": a.grade or computed,
-            "reason": a.grade_override_reason,
+            "grade": pending.proposed_grade if pending else (a.grade or computed),
+            "reason": pending.reason if pending else a.grade_override_reason,
             "written_opinion": a.written_opinion,
             "recommendation": a.recommendation,
             "major_stability_issue": a.major_stability_issue,
@@ -820,7 +847,12 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda data: actions.do_grade(request.user, a, **data),
         then=_tab_url(a, "grade"),
-        success=lambda graded: _("风险等级已确定：%(g)s") % {"g": graded.grade_label},
+        success=lambda graded: (
+            _("风险等级已确定：%(g)s") % {"g": graded.grade_label}
+            if graded.pending_override() is None
+            else _("已按计算等级确定为%(g)s；调整等级的提议待分管领导或主要负责人批准")
+            % {"g": graded.grade_label}
+        ),
     ):
         return done
     labels = {g.code: g.label for g in a.scheme.grades}
@@ -846,8 +878,27 @@ def grade_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 @require_POST
-def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def condition_record(request: HttpRequest, pk: int) -> HttpResponse:
     a = _assessment(request, pk, "change")
+    return run_action(
+        request,
+        lambda: actions.do_record_condition(
+            request.user,
+            a,
+            request.POST.get("code", ""),
+            note=request.POST.get("note", ""),
+            plan=request.POST.get("plan", ""),
+        ),
+        then=_tab_url(a, "grade", "conditions"),
+        success=_("已登记落实情况，请分管领导或主要负责人确认"),
+    )
+
+
+@authenticated
+@require_POST
+def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirmed by a leader of the responsible department: view access, the action decides."""
+    a = _assessment(request, pk)
     return run_action(
         request,
         lambda: actions.do_confirm_condition(
@@ -855,6 +906,55 @@ def condition_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         then=_tab_url(a, "grade", "conditions"),
         success=_("已确认条件"),
+    )
+
+
+@authenticated
+@require_POST
+def override_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk, "change")
+    return run_action(
+        request,
+        lambda: actions.do_propose_override(
+            request.user,
+            a,
+            grade=request.POST.get("grade", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        then=_tab_url(a, "grade", "override"),
+        success=_("已提出调整风险等级，待分管领导或主要负责人批准；批准前按计算等级执行"),
+    )
+
+
+def _override(request: HttpRequest, pk: int) -> Any:
+    return access.get_for_user(
+        request.user,
+        GradeOverride.objects.select_related("assessment__matter__department", "proposed_by"),
+        pk,
+    )
+
+
+@authenticated
+@require_POST
+def override_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    override = _override(request, pk)
+    return run_action(
+        request,
+        lambda: actions.do_approve_override(request.user, override, request.POST.get("note", "")),
+        then=_tab_url(override.assessment, "grade", "override"),
+        success=_("已批准调整风险等级"),
+    )
+
+
+@authenticated
+@require_POST
+def override_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    override = _override(request, pk)
+    return run_action(
+        request,
+        lambda: actions.do_reject_override(request.user, override, request.POST.get("note", "")),
+        then=_tab_url(override.assessment, "grade", "override"),
+        success=_("未批准调整风险等级，按计算等级执行"),
     )
 
 

@@ -160,7 +160,11 @@ def complete_step(run: Run, code: str, actor: Any, note: str = "") -> Completion
     s = step(run.scheme, code)
     missing = missing_outputs(run, s)
     if missing:
-        raise ActionError(_("“%(s)s”尚缺：%(m)s") % {"s": s.label, "m": _labels(run, missing)})
+        message = _("“%(s)s”尚缺：%(m)s") % {"s": s.label, "m": _labels(run, missing)}
+        if s.text:
+            # The step's own rule, quoted from the frozen scheme (issue 8: every refusal).
+            message += _("。方案规定：%(q)s") % {"q": s.text}
+        raise ActionError(message)
     current.state, current.done_by, current.done_at, current.note = (
         StepState.DONE,
         actor,

@@ -324,9 +324,44 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
     band_label = ""
     if isinstance(method, CompositeMethod):
         band_label = next((b.label for b in method.bands.levels if b.code == a.computed_band), "")
-    changed = bool(a.grade and a.computed_grade and a.grade != a.computed_grade)
+    final = grades.get(a.effective_grade())
+    # Only an approved override changes the grade: proposer, approver, reason and the
+    # computed grade are printed; a proposal not yet approved is printed as such.
+    approved = a.approved_override()
+    changed = bool(approved and final and a.computed_grade and final.code != a.computed_grade)
+    pending = a.pending_override()
+    conditions = []
+    for row in a.conditions.filter(confirmed_by__isnull=False).select_related(
+        "recorded_by", "confirmed_by"
+    ):
+        label = next((c.label for c in scheme.conditions if c.code == row.code), row.code)
+        conditions.append(
+            {
+                "label": label,
+                "note": row.note,
+                "plan": row.plan,
+                "recorded_by": str(row.recorded_by) if row.recorded_by_id else "—",
+                "confirmed_by": str(row.confirmed_by),
+                "confirmed_on": cn_date(row.confirmed_at),
+            }
+        )
     return {
-        "final": a.grade,
+        "override_proposed_by": str(approved.proposed_by) if changed and approved else "",
+        "override_approved_by": str(approved.decided_by) if changed and approved else "",
+        "override_approved_on": cn_date(approved.decided_at) if changed and approved else "",
+        "pending_override": (
+            {
+                "label": grades[pending.proposed_grade].label
+                if pending.proposed_grade in grades
+                else pending.proposed_grade,
+                "reason": pending.reason,
+                "proposed_by": str(pending.proposed_by),
+            }
+            if pending
+            else None
+        ),
+        "conditions": conditions,
+        "final": final.code if final else a.grade,
         "final_label": final.label if final else _("尚未评定"),
         "definition": (final.definition or "") if final else "",
         "scheme_recommendation": (final.recommendation or "") if final else "",
@@ -337,7 +372,7 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
         "initial_index": number(a.initial_index, 3),
         "band": band_label or "—",
         "changed": changed,
-        "override_reason": a.grade_override_reason if changed else "",
+        "override_reason": approved.reason if changed and approved else "",
         "graded_on": cn_date(a.graded_at),
         "major_stability_issue": a.major_stability_issue,
         "scale": [
@@ -696,6 +731,11 @@ def sample_context() -> dict[str, Any]:
             "band": "低",
             "changed": True,
             "override_reason": "示例理由",
+            "override_proposed_by": "示例承办人",
+            "override_approved_by": "示例分管领导",
+            "override_approved_on": "2026年11月20日",
+            "pending_override": None,
+            "conditions": [],
             "graded_on": "2026年11月20日",
             "major_stability_issue": False,
             "scale": [{"label": "三级", "definition": "示例"}],

@@ -46,7 +46,7 @@ from fengping.matters.actions import do_add_document, do_register_matter
 from fengping.opinions import actions as opinions
 from fengping.org import actions
 from fengping.org.models import Department, LeaderPosition, Membership, User
-from tests.assessments.flow import to_decide_step, to_grade_step
+from tests.assessments.flow import ESTIMATES, to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
@@ -93,7 +93,7 @@ def build_objects(org: Org) -> dict[str, Any]:
 def assessment_objects(org: Org, assessment) -> dict[str, Any]:
     member = assessments.do_add_member(org.rsj_handler, assessment, kind="expert", name="王教授")
     factor = assessments.do_save_factor(
-        org.rsj_handler, assessment, dimension="legality", title="标准争议"
+        org.rsj_handler, assessment, dimension="legality", title="标准争议", **ESTIMATES
     )
     doc = assessments.do_archive_document(
         org.rsj_handler, assessment, SimpleUploadedFile("方案.txt", "方案".encode()), title="方案"

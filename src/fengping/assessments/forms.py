@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengping.core.forms import StyledForm
+from fengping.procedure import engine
 
 from .models import (
     Answer,
@@ -114,6 +115,9 @@ class FactorForm(StyledForm):
     def __init__(self, *args: Any, assessment: Assessment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["dimension"].choices = [(d.code, d.label) for d in assessment.scheme.dimensions]
+        # The estimates the scheme requires (篇1 六(一)3, 篇3 六(四)); the action refuses a
+        # factor without them, quoting the rule.
+        self.mark_required(*assessment.scheme.factor_estimates.required)
 
 
 class ScoreForm(StyledForm):
@@ -149,8 +153,12 @@ class ChecklistForm(StyledForm):
         label=_("结论"),
         choices=Answer.choices,
         widget=forms.Select(attrs={"aria-label": _("结论")}),
+        error_messages={"required": _("请选择结论")},
     )
-    note = forms.CharField(label=_("说明"), required=False)
+    # A written assessment may run over several lines.
+    note = forms.CharField(
+        label=_("说明或评估意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     evidence = forms.CharField(label=_("依据/佐证"), max_length=300, required=False)
 
 
@@ -186,6 +194,9 @@ class GradeForm(StyledForm):
         self.fields["grade"].choices = [
             (g.code, g.label) for g in sorted(assessment.scheme.grades, key=lambda g: -g.severity)
         ]
+        # The grading step cannot be completed without the 实施建议 its scheme produces.
+        if engine.find_step_producing(assessment.scheme, "recommendation") is not None:
+            self.mark_required("recommendation")
 
 
 class ConditionForm(StyledForm):

@@ -94,6 +94,25 @@ def to_grade_step(
 ):
     """Register, plan, consult and analyse: returns the assessment at the grading step.
     `factors` are (weight, probability level, impact level) scored by both assessors."""
+    a = to_analyse_step(org, scheme_key, **opinion_counts)
+    answer_checklist(org.rsj_handler, a)
+    for n, (weight, p, i) in enumerate(factors):
+        f = actions.do_save_factor(
+            org.rsj_handler,
+            a,
+            dimension=a.scheme.dimensions[0].code,
+            title=f"因素{n}",
+            weight=weight,
+            **ESTIMATES,
+        )
+        for assessor in (org.rsj_handler, org.rsj_head):
+            actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
+    a = actions.do_complete_step(org.rsj_handler, a, "analyse")
+    return a
+
+
+def to_analyse_step(org, scheme_key="ssra-town", **opinion_counts):
+    """Register, plan and consult: the assessment at the analysis step, nothing analysed."""
     matter = register(
         org,
         scheme_key=scheme_key,
@@ -126,19 +145,6 @@ def to_grade_step(
     opinions(org, matter, **opinion_counts)
     if a.current_step == "consult":
         a = actions.do_complete_step(org.rsj_handler, a, "consult")
-    answer_checklist(org.rsj_handler, a)
-    for n, (weight, p, i) in enumerate(factors):
-        f = actions.do_save_factor(
-            org.rsj_handler,
-            a,
-            dimension=a.scheme.dimensions[0].code,
-            title=f"因素{n}",
-            weight=weight,
-            **ESTIMATES,
-        )
-        for assessor in (org.rsj_handler, org.rsj_head):
-            actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
-    a = actions.do_complete_step(org.rsj_handler, a, "analyse")
     return a
 
 

@@ -223,7 +223,10 @@ def test_checklist_item_answered_meanwhile_is_not_overwritten(org, factor, login
     )
     body = r.content.decode()
     assert r.status_code == 200 and "rsj_head" in body
-    assert 'value="部分条款待定"' in body and 'value="partly" id="cl-legality-0-partly" checked' in body
+    assert (
+        'value="部分条款待定"' in body
+        and 'value="partly" id="cl-legality-0-partly" checked' in body
+    )
     row = ChecklistAnswer.objects.get()
     assert (row.answer, row.note) == ("fails", "缺少依据")
 

@@ -118,6 +118,15 @@ class FactorForm(StyledForm):
         # The estimates the scheme requires (篇1 六(一)3, 篇3 六(四)); the action refuses a
         # factor without them, quoting the rule.
         self.mark_required(*assessment.scheme.factor_estimates.required)
+        # Where the scheme has a scale of the same name (涉及范围, 可能方式, 激烈程度),
+        # its levels are offered as a guide; the estimate itself stays in words.
+        scales = {s.code: s for s in assessment.scheme.scales}
+        for name in ("people_involved", "scope", "manner", "intensity"):
+            scale = scales.get("people" if name == "people_involved" else name)
+            if scale is not None:
+                self.fields[name].help_text = _("参考：%(l)s") % {
+                    "l": "、".join(level.label for level in scale.levels)
+                }
 
 
 class ScoreForm(StyledForm):

@@ -623,9 +623,7 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记风险因素"),
         "factors",
-        _(
-            "篇3 六(四)：对可能出现的不稳定因素逐项进行分析，评估预测风险发生的概率，矛盾冲突涉及的人员数量、范围和激烈程度，以及可能带来的负面影响等。"
-        ),
+        _factor_intro(a),
     )
 
 
@@ -650,7 +648,18 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("风险因素已保存"),
     ):
         return done
-    return _form_page(request, a, form, _("编辑风险因素"), "factors")
+    return _form_page(request, a, form, _("编辑风险因素"), "factors", _factor_intro(a))
+
+
+def _factor_intro(a: Assessment) -> str:
+    """The frozen scheme's own sentence on what each factor must estimate."""
+    estimates = a.scheme.factor_estimates
+    if not estimates.quote:
+        return ""
+    return _("方案规定（%(s)s）：%(q)s 标 * 的项目必须填写。") % {
+        "s": a.scheme.source.section,
+        "q": estimates.quote,
+    }
 
 
 @authenticated

@@ -310,11 +310,12 @@ def _checklist(a: Assessment, scheme: Scheme) -> list[dict[str, Any]]:
                 answer, tally = row.note, str(_("书面评估"))
             else:
                 answer = str(labels[row.answer])
-                if row.answer == Answer.NA or kind == "compliance":
+                # One vocabulary for the summary, whatever each item's type.
+                if row.answer in (Answer.NA, Answer.PARTLY):
                     tally = answer
                 else:
                     tally = str(_("不符合要求")) if failed else str(_("符合要求"))
-                    if failed:
+                    if failed and kind != "compliance":
                         # A yes/no answer says on its face that it is the bad one
                         # (the DOCX prints this same text).
                         answer = _("%(a)s（不符合要求）") % {"a": answer}

@@ -228,6 +228,10 @@ class Dimension(_Model):
             return self.answers[item_no]
         return "compliance"
 
+    def typed_items(self) -> list[tuple[str, str]]:
+        """(question, answer type) for every item, in order."""
+        return [(text, self.answer_type(i)) for i, text in enumerate(self.items)]
+
 
 class DimensionNote(_Model):
     """A further aspect the source names without a paragraph of its own (篇1 五 其他…)."""

@@ -141,6 +141,12 @@ def test_the_analysis_step_refuses_a_factor_without_its_estimates(org, login, ap
         reverse("assessments:complete_step", args=[a.pk]), {"step": "analyse"}, follow=True
     )
     assert quote in r.content.decode()
+    body = (
+        login(org.rsj_handler)
+        .get(reverse("assessments:detail", args=[a.pk]) + "?tab=factors")
+        .content.decode()
+    )
+    assert "须补填（方案规定）：" + rules.estimate_label("scope") in body
     a.refresh_from_db()
     assert a.current_step == "analyse"
     RiskFactor.objects.filter(pk=factor.pk).update(scope="全市")
@@ -234,7 +240,8 @@ def test_a_bad_yes_no_answer_is_a_failed_item(org, login, api):
     body = login(org.rsj_handler).get(
         reverse("assessments:detail", args=[a.pk]) + f"?tab=checklist&dim={dimension}"
     )
-    assert "1 项不符合" in body.content.decode()
+    body = body.content.decode()
+    assert "1 项不符合" in body and "维度登记相应的风险因素" in body
     factor = actions.do_save_factor(
         org.rsj_handler, a, dimension=dimension, title="政策依据不足", **ESTIMATES
     )

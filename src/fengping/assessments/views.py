@@ -307,6 +307,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         p_labels = labels.get(getattr(method, "probability_scale", ""), {})
         i_labels = labels.get(getattr(method, "impact_scale", ""), {})
         for f in factors:
+            # The estimates the scheme requires that this factor still lacks.
+            f.missing_estimates = [rules.estimate_label(x) for x in rules.missing_estimates(a, f)]
             mine = next((s for s in f.scores.all() if s.assessor_id == user.pk), None)
             f.my_score = mine
             f.score_form = ScoreForm(
@@ -337,6 +339,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["factor_count"] = len(factors)
         ctx["is_assessor"] = a.team.filter(user=user).exists()
         ctx["catalogue"] = getattr(method, "factor_catalogue", [])
+        ctx["estimates_quote"] = a.scheme.factor_estimates.quote or ""
         ctx["aggregation_labels"] = AGGREGATION_LABELS
     elif tab == "checklist":
         ctx.update(_checklist_context(a, request.GET.get("dim", "")))

@@ -131,6 +131,10 @@ class CompleteIn(Schema):
 
 
 class FactorIn(Schema):
+    """people_involved, scope, manner, intensity and negative_impact: those the frozen
+    scheme lists in factor_estimates.required must be given (篇1 六(一)3, 篇3 六(四));
+    without one the answer is 400 with its field and the rule quoted."""
+
     dimension: str
     title: str = Field(..., min_length=1, max_length=200)
     description: str = ""

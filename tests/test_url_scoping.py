@@ -48,7 +48,7 @@ from fengping.org import actions
 from fengping.org.models import Department, LeaderPosition, Membership, User
 from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
-from tests.assessments.flow import approve_reviews, to_decide_step, to_grade_step
+from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
@@ -104,7 +104,7 @@ def upload_scheme(org: Org):
 def assessment_objects(org: Org, assessment) -> dict[str, Any]:
     member = assessments.do_add_member(org.rsj_handler, assessment, kind="expert", name="王教授")
     factor = assessments.do_save_factor(
-        org.rsj_handler, assessment, dimension="legality", title="标准争议"
+        org.rsj_handler, assessment, dimension="legality", title="标准争议", **ESTIMATES
     )
     doc = assessments.do_archive_document(
         org.rsj_handler, assessment, SimpleUploadedFile("方案.txt", "方案".encode()), title="方案"

@@ -75,11 +75,63 @@ def opinions(org, matter, support=6, oppose=3, neutral=1, activity=True):
     return qn
 
 
+# Every estimate either built-in scheme requires of a factor (篇1 六(一)3, 篇3 六(四)).
+ESTIMATES = {
+    "people_involved": 120,
+    "scope": "全市企业退休人员",
+    "manner": "集体上访",
+    "intensity": "信访投诉",
+    "negative_impact": "影响社会稳定",
+}
+
+# The good answer of each answer type: every item passes.
+GOOD_ANSWER = {
+    "compliance": Answer.MEETS,
+    "yes_good": Answer.YES,
+    "no_good": Answer.NO,
+    "written": Answer.WRITTEN,
+}
+
+
+def answer_checklist(user, a):
+    """Answer every checklist item the good way, in the way its answer type asks."""
+    for dim in a.scheme.dimensions:
+        for i, _item in enumerate(dim.items):
+            kind = dim.answer_type(i)
+            actions.do_answer_checklist(
+                user,
+                a,
+                dimension=dim.code,
+                item_no=i,
+                answer=GOOD_ANSWER[kind],
+                note="经评估，影响可控" if kind == "written" else "",
+            )
+
+
 def to_grade_step(
     org, scheme_key="ssra-town", factors=((1.0, "very_high", "severe"),), **opinion_counts
 ):
     """Register, plan, consult and analyse: returns the assessment at the grading step.
     `factors` are (weight, probability level, impact level) scored by both assessors."""
+    a = to_analyse_step(org, scheme_key, **opinion_counts)
+    answer_checklist(org.rsj_handler, a)
+    for n, (weight, p, i) in enumerate(factors):
+        f = actions.do_save_factor(
+            org.rsj_handler,
+            a,
+            dimension=a.scheme.dimensions[0].code,
+            title=f"因素{n}",
+            weight=weight,
+            **ESTIMATES,
+        )
+        for assessor in (org.rsj_handler, org.rsj_head):
+            actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
+    a = actions.do_complete_step(org.rsj_handler, a, "analyse")
+    return a
+
+
+def to_analyse_step(org, scheme_key="ssra-town", **opinion_counts):
+    """Register, plan and consult: the assessment at the analysis step, nothing analysed."""
     matter = register(
         org,
         scheme_key=scheme_key,
@@ -116,23 +168,6 @@ def to_grade_step(
     opinions(org, matter, **opinion_counts)
     if a.current_step == "consult":
         a = actions.do_complete_step(org.rsj_handler, a, "consult")
-    for dim in a.scheme.dimensions:
-        for i, _item in enumerate(dim.items):
-            actions.do_answer_checklist(
-                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
-            )
-    for n, (weight, p, i) in enumerate(factors):
-        f = actions.do_save_factor(
-            org.rsj_handler,
-            a,
-            dimension=a.scheme.dimensions[0].code,
-            title=f"因素{n}",
-            weight=weight,
-            people_involved=120,
-        )
-        for assessor in (org.rsj_handler, org.rsj_head):
-            actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
-    a = actions.do_complete_step(org.rsj_handler, a, "analyse")
     return a
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from fengping.api.tokens import do_create_token
 from fengping.assessments.models import Assessment
 
-from .flow import approve_reviews, register, to_decide_step, to_grade_step
+from .flow import ESTIMATES, approve_reviews, register, to_decide_step, to_grade_step
 
 
 @pytest.fixture
@@ -46,6 +46,14 @@ def test_start_complete_factor_score_and_get(org, api):
         f"/assessments/{a['id']}/factors",
         {"dimension": "legality", "title": "标准争议", "people_involved": 300},
     )
+    # 篇3 六(四): the town's scheme requires the factor's range, intensity and impact.
+    assert r.status_code == 400 and r.json()["field"] == "scope"
+    assert "矛盾冲突涉及的人员数量、范围和激烈程度" in r.json()["detail"]
+    r = call(
+        "post",
+        f"/assessments/{a['id']}/factors",
+        {"dimension": "legality", "title": "标准争议", **ESTIMATES},
+    )
     assert r.status_code == 201
     factor_id = r.json()["id"]
     r = call(
@@ -54,7 +62,11 @@ def test_start_complete_factor_score_and_get(org, api):
         {"probability_level": "high", "impact_level": "major"},
     )
     assert r.status_code == 403  # not on the team yet
-    r = call("put", f"/factors/{factor_id}", {"dimension": "legality", "title": "待遇标准争议"})
+    r = call(
+        "put",
+        f"/factors/{factor_id}",
+        {"dimension": "legality", "title": "待遇标准争议", **ESTIMATES},
+    )
     assert r.status_code == 200 and r.json()["title"] == "待遇标准争议"
     r = call(
         "post",

@@ -14,14 +14,18 @@ from fengping.core.concurrency import StaleVersion
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Question
 
-from .flow import register
+from .flow import ESTIMATES, register
 
 
 @pytest.fixture
 def factor(org):
     a = actions.do_start_assessment(org.rsj_handler, register(org))
     return actions.do_save_factor(
-        org.rsj_handler, a, dimension="legality", title="标准争议", people_involved=100
+        org.rsj_handler,
+        a,
+        dimension="legality",
+        title="标准争议",
+        **{**ESTIMATES, "people_involved": 100},
     )
 
 
@@ -64,7 +68,12 @@ def _api_body(factor, **changes):
 
 
 def _edit(org, factor, user, version, **changes):
-    values = {"dimension": factor.dimension, "title": factor.title, "weight": factor.weight}
+    values = {
+        "dimension": factor.dimension,
+        "title": factor.title,
+        "weight": factor.weight,
+        **{k: getattr(factor, k) for k in ESTIMATES},
+    }
     return actions.do_save_factor(
         user, factor.assessment, factor=factor, version=version, **{**values, **changes}
     )
@@ -204,7 +213,20 @@ def test_checklist_item_answered_meanwhile_is_not_overwritten(org, factor, login
         reverse("assessments:checklist_answer", args=[a.pk]),
         {**item, "answer": "partly", "note": "部分条款待定", "version": 0},
     )
-    assert r.status_code == 200 and 'value="部分条款待定"' in r.content.decode()
+    body = r.content.decode()
+    assert r.status_code == 200 and "部分条款待定</textarea>" in body and "rsj_head" in body
+    # The same through htmx: the question comes back in place with what was typed.
+    r = login(org.rsj_handler).post(
+        reverse("assessments:checklist_answer", args=[a.pk]),
+        {**item, "answer": "partly", "note": "部分条款待定", "version": 0},
+        HTTP_HX_REQUEST="true",
+    )
+    body = r.content.decode()
+    assert r.status_code == 200 and "rsj_head" in body
+    assert (
+        'value="部分条款待定"' in body
+        and 'value="partly" id="cl-legality-0-partly" checked' in body
+    )
     row = ChecklistAnswer.objects.get()
     assert (row.answer, row.note) == ("fails", "缺少依据")
 

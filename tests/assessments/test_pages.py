@@ -19,7 +19,7 @@ from fengping.assessments.models import (
 )
 from fengping.assessments.views import TABS
 
-from .flow import approve_reviews, opinions, register, to_decide_step, to_grade_step
+from .flow import GOOD_ANSWER, approve_reviews, opinions, register, to_decide_step, to_grade_step
 
 TAB_CODES = [code for code, _label in TABS]
 
@@ -151,7 +151,16 @@ def test_whole_assessment_through_the_pages(org, login):
     a.refresh_from_db()
     for dim in a.scheme.dimensions:
         for i, _text in enumerate(dim.items):
-            post("checklist_answer", {"dimension": dim.code, "item_no": i, "answer": "meets"})
+            kind = dim.answer_type(i)
+            post(
+                "checklist_answer",
+                {
+                    "dimension": dim.code,
+                    "item_no": i,
+                    "answer": GOOD_ANSWER[kind],
+                    "note": "经评估，影响可控" if kind == "written" else "",
+                },
+            )
     response = handler.post(
         reverse("assessments:checklist_answer", args=[a.pk]),
         {"dimension": a.scheme.dimensions[0].code, "item_no": 0, "answer": "fails"},

@@ -11,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from fengping.assessments import actions
-from fengping.assessments.models import Answer, Assessment
+from fengping.assessments.models import Assessment
 from fengping.matters.models import Matter
 from fengping.opinions import actions as opinion_actions
+from tests.assessments import flow
 
 from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
 
@@ -140,13 +141,9 @@ def test_matter_to_filing(browser, org, tmp_path):
     )
 
     # 5. Analysis: checklists and the assessors' scores (actions), then the grade (page).
-    for dim in a.scheme.dimensions:
-        for i, _item in enumerate(dim.items):
-            actions.do_answer_checklist(
-                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
-            )
+    flow.answer_checklist(org.rsj_handler, a)
     factor = actions.do_save_factor(
-        org.rsj_handler, a, dimension="security", title="部分群体强烈不满", people_involved=500
+        org.rsj_handler, a, dimension="security", title="部分群体强烈不满", **flow.ESTIMATES
     )
     for assessor in (org.rsj_handler, org.rsj_head):
         actions.do_score_factor(

@@ -22,7 +22,7 @@ from fengping.reports import actions
 from fengping.reports.context import cn_date, percent, report_context
 from fengping.reports.render import DEFAULT_TEMPLATE, template_path
 
-from ..assessments.flow import approve_reviews, to_decide_step, to_grade_step
+from ..assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
 
 TOWN_HEADINGS = [
     "一、重大决策或重大工程项目的概括",
@@ -137,7 +137,7 @@ def test_context_matrix_places_factors_and_is_query_bounded(org):
     assert [s["parts"] for s in ctx["sections"]][2] == ["factors", "matrix", "checklist"]
     for n in range(5):
         f = assessment_actions.do_save_factor(
-            org.rsj_handler, a, dimension="legality", title=f"新因素{n}", weight=1.0
+            org.rsj_handler, a, dimension="legality", title=f"新因素{n}", weight=1.0, **ESTIMATES
         )
         assessment_actions.do_score_factor(
             org.rsj_handler, f, probability_level="medium", impact_level="moderate"

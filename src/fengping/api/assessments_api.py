@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from fengping.assessments import actions, rules
 from fengping.assessments.lists import ASSESSMENTS
 from fengping.assessments.models import (
+    ANSWERS_BY_TYPE,
     Answer,
     Assessment,
     FactorScore,
@@ -110,6 +111,11 @@ class AssessmentOut(Schema):
     content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
     can_finish: bool = Field(..., description="可否办结")
     finish_refusal: str = Field("", description="不能办结的原因（引用方案规定）")
+    analysis_refusal: str = Field(
+        "",
+        description="风险分析尚不能完成的原因：风险因素缺少方案要求的预测（引用方案规定），"
+        "或评估清单未按规定方式逐项作答",
+    )
     factors: list[FactorOut]
     version: int
 
@@ -133,6 +139,10 @@ class CompleteIn(Schema):
 
 
 class FactorIn(Schema):
+    """people_involved, scope, manner, intensity and negative_impact: those the frozen
+    scheme lists in factor_estimates.required must be given (篇1 六(一)3, 篇3 六(四));
+    without one the answer is 400 with its field and the rule quoted."""
+
     dimension: str
     title: str = Field(..., min_length=1, max_length=200)
     description: str = ""
@@ -172,6 +182,26 @@ class ChecklistOut(Schema):
     note: str
     evidence: str
     version: int
+
+
+class ChecklistItemOut(Schema):
+    dimension: str
+    dimension_label: str
+    item_no: int = Field(..., description="从 0 起的条目序号（作答时使用）")
+    text: str
+    answer_type: str = Field(
+        ...,
+        description="compliance（符合/部分符合/不符合）、yes_good（“是”为符合要求）、"
+        "no_good（“否”为符合要求）或 written（书面评估，写在 note 中）",
+    )
+    accepted: list[str] = Field(..., description="该条可用的 answer 取值")
+    answer: str = Field("", description="已作答的结论；未作答为空")
+    note: str = ""
+    evidence: str = ""
+    answered: bool = Field(..., description="已按方案规定的方式作答")
+    failed: bool = Field(..., description="不符合要求（不符合、部分符合，或“是/否”答在不利一方）")
+    problem: str = Field("", description="完成风险分析前该条尚须处理的问题")
+    version: int = Field(0, description="作答的版本号，未作答为 0；作答时原样传回")
 
 
 class GradeIn(Schema):
@@ -343,6 +373,7 @@ def _out(a: Assessment) -> dict[str, Any]:
         "content_open": a.is_content_open(),
         "can_finish": not (refusal := a.finish_refusal()),
         "finish_refusal": refusal,
+        "analysis_refusal": rules.analysis_refusal(a),
         "factors": [_factor_out(f) for f in factors],
         "version": a.version,
     }
@@ -458,6 +489,28 @@ def remove_factor(request: HttpRequest, factor_id: int) -> Any:
     )
     actions.do_remove_factor(request.user, factor)
     return Status(204, None)
+@router.get("/assessments/{assessment_id}/checklist", response=list[ChecklistItemOut])
+def get_checklist(request: HttpRequest, assessment_id: int) -> Any:
+    """Every checklist question with its answer type (from the frozen scheme) and answer."""
+    a = _get(request, assessment_id)
+    return [
+        {
+            "dimension": it.dimension.code,
+            "dimension_label": it.dimension.label,
+            "item_no": it.no,
+            "text": it.text,
+            "answer_type": it.answer_type,
+            "accepted": list(ANSWERS_BY_TYPE[it.answer_type]),
+            "answer": it.row.answer if it.row else "",
+            "note": it.row.note if it.row else "",
+            "evidence": it.row.evidence if it.row else "",
+            "answered": it.answered,
+            "failed": it.failed,
+            "problem": it.problem,
+            "version": it.row.version if it.row else 0,
+        }
+        for it in rules.checklist_items(a)
+    ]
 
 
 @router.post("/assessments/{assessment_id}/checklist", response=ChecklistOut)

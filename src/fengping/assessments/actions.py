@@ -35,6 +35,7 @@ from fengping.scoring import aggregate, score_factors
 
 from . import rules
 from .models import (
+    ANSWERS_BY_TYPE,
     Answer,
     ArchiveDocument,
     Assessment,
@@ -59,6 +60,7 @@ from .models import (
     ReviewResult,
     RiskFactor,
     TeamMember,
+    answer_failed,
 )
 
 LEADER_ROLES = frozenset({Role.LEADER, Role.HEAD, Role.ADMIN})
@@ -172,6 +174,7 @@ def do_complete_step(
         step_refused = rules.step_refusals(a, engine.step(a.scheme, step_code))
         if step_refused:
             raise ActionError("；".join(r.message for r in step_refused))
+    _require_analysis(a, step_code)
     done = engine.complete_step(a, step_code, actor, note)
     if "opinions" in done.step.produces:
         # 征求意见 ends with its step: the questionnaires close (a send-back reopens them).
@@ -194,6 +197,17 @@ def do_complete_step(
         after={"step": step_code, "next": a.current_step, "note": note},
     )
     return a
+
+
+def _require_analysis(a: Assessment, step_code: str) -> None:
+    """The step producing the risk analysis is refused with the rule that is unmet (a
+    factor without the estimates the scheme requires, the checklist), not only the
+    output's label."""
+    if step_code != a.current_step or not engine.has_step(a.scheme, step_code):
+        return
+    produces = engine.step(a.scheme, step_code).produces
+    if "risk_analysis" in produces and (why := rules.analysis_refusal(a)):
+        raise ActionError(why)
 
 
 @transaction.atomic
@@ -386,15 +400,26 @@ def do_save_factor(
         raise ActionError(_("权重应在 0 到 100 之间"), field="weight")
     if people_involved is not None and people_involved < 0:
         raise ActionError(_("涉及人数不能为负数"), field="people_involved")
+    estimates = {
+        "people_involved": people_involved,
+        "scope": (scope or "").strip(),
+        "manner": (manner or "").strip(),
+        "intensity": (intensity or "").strip(),
+        "negative_impact": (negative_impact or "").strip(),
+    }
+    # 篇1 六(一)3 / 篇3 六(四): the estimates the scheme requires of every factor.
+    for field in a.scheme.factor_estimates.required:
+        if estimates[field] in (None, ""):
+            raise ActionError(
+                _("请填写“%(f)s”。方案规定：%(q)s")
+                % {"f": rules.estimate_label(field), "q": a.scheme.factor_estimates.quote or ""},
+                field=field,
+            )
     values = {
         "dimension": dimension,
         "title": title.strip(),
         "description": description,
-        "people_involved": people_involved,
-        "scope": scope,
-        "manner": manner,
-        "intensity": intensity,
-        "negative_impact": negative_impact,
+        **estimates,
         "weight": weight,
     }
     if factor is None:
@@ -595,10 +620,20 @@ def do_answer_checklist(
     dim = next((d for d in a.scheme.dimensions if d.code == dimension), None)
     if dim is None or not 0 <= item_no < len(dim.items):
         raise ActionError(_("清单条目不存在"), field="item_no")
-    if answer not in Answer.values:
-        raise ActionError(_("请选择：符合、部分符合、不符合或不适用"), field="answer")
-    if answer in (Answer.PARTLY, Answer.FAILS) and not note.strip():
-        raise ActionError(_("“部分符合”或“不符合”须说明情况"), field="note")
+    # The scheme gives each item its answer type (compliance, yes/no, written).
+    answer_type = dim.answer_type(item_no)
+    accepted = ANSWERS_BY_TYPE[answer_type]
+    if answer not in accepted:
+        raise ActionError(
+            _("该条应回答：%(a)s") % {"a": "、".join(str(Answer(x).label) for x in accepted)},
+            field="answer",
+        )
+    if answer == Answer.WRITTEN and not note.strip():
+        raise ActionError(_("该条须写出评估意见"), field="note")
+    if answer_failed(answer_type, answer) and not note.strip():
+        raise ActionError(
+            _("结论为“%(a)s”的须说明情况") % {"a": Answer(answer).label}, field="note"
+        )
     values = {
         "item_text": dim.items[item_no],
         "answer": answer,

@@ -102,15 +102,41 @@ def _plan(
     return actions.do_complete_step(actor, a, "plan")
 
 
-def _analyse(actor: User, a: Any, scorers: list[User], factors: list[dict[str, Any]]) -> Any:
+# The good answer of each answer type the scheme gives a checklist item.
+GOOD_ANSWER = {
+    "compliance": Answer.MEETS,
+    "yes_good": Answer.YES,
+    "no_good": Answer.NO,
+    "written": Answer.WRITTEN,
+}
+
+
+def _analyse(
+    actor: User,
+    a: Any,
+    scorers: list[User],
+    factors: list[dict[str, Any]],
+    answers: dict[tuple[str, int], tuple[str, str]] | None = None,
+) -> Any:
+    """Answer every checklist item as its answer type asks (`answers` overrides some
+    items with an (answer, note) pair), then register and score the factors."""
     for dim in a.scheme.dimensions:
         for i, _item in enumerate(dim.items):
+            kind = dim.answer_type(i)
+            answer, note = (answers or {}).get(
+                (dim.code, i),
+                (
+                    GOOD_ANSWER[kind],
+                    "经走访群众、座谈了解，未发现重大问题" if kind == "written" else "",
+                ),
+            )
             actions.do_answer_checklist(
                 actor,
                 a,
                 dimension=dim.code,
                 item_no=i,
-                answer=Answer.MEETS,
+                answer=answer,
+                note=note,
                 evidence="见评估工作档案",
             )
     for spec in factors:
@@ -482,6 +508,17 @@ def expropriation(today: dt.date) -> bool:
                 "mitigation": ("一户一策做好思想工作，制定应急预案", "东片社区", "low", "major"),
             },
         ],
+        answers={
+            ("reasonableness", 5): (
+                Answer.NO,
+                "问卷和座谈会中被征收户多数对补偿标准有异议，尚未得到大多数群众的支持",
+            ),
+            ("reasonableness", 7): (
+                Answer.WRITTEN,
+                "被征收户普遍支持旧城改造，但对补偿标准和过渡安置意见较大；"
+                "周边居民和社会各界总体赞同。",
+            ),
+        },
     )
     a = actions.do_grade(
         handler,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengping.core.forms import StyledForm
+from fengping.procedure import engine
 
 from .models import (
     Answer,
@@ -114,6 +115,18 @@ class FactorForm(StyledForm):
     def __init__(self, *args: Any, assessment: Assessment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["dimension"].choices = [(d.code, d.label) for d in assessment.scheme.dimensions]
+        # The estimates the scheme requires (篇1 六(一)3, 篇3 六(四)); the action refuses a
+        # factor without them, quoting the rule.
+        self.mark_required(*assessment.scheme.factor_estimates.required)
+        # Where the scheme has a scale of the same name (涉及范围, 可能方式, 激烈程度),
+        # its levels are offered as a guide; the estimate itself stays in words.
+        scales = {s.code: s for s in assessment.scheme.scales}
+        for name in ("people_involved", "scope", "manner", "intensity"):
+            scale = scales.get("people" if name == "people_involved" else name)
+            if scale is not None:
+                self.fields[name].help_text = _("参考：%(l)s") % {
+                    "l": "、".join(level.label for level in scale.levels)
+                }
 
 
 class ScoreForm(StyledForm):
@@ -149,8 +162,12 @@ class ChecklistForm(StyledForm):
         label=_("结论"),
         choices=Answer.choices,
         widget=forms.Select(attrs={"aria-label": _("结论")}),
+        error_messages={"required": _("请选择结论")},
     )
-    note = forms.CharField(label=_("说明"), required=False)
+    # A written assessment may run over several lines.
+    note = forms.CharField(
+        label=_("说明或评估意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     evidence = forms.CharField(label=_("依据/佐证"), max_length=300, required=False)
 
 
@@ -186,6 +203,9 @@ class GradeForm(StyledForm):
         self.fields["grade"].choices = [
             (g.code, g.label) for g in sorted(assessment.scheme.grades, key=lambda g: -g.severity)
         ]
+        # The grading step cannot be completed without the 实施建议 its scheme produces.
+        if engine.find_step_producing(assessment.scheme, "recommendation") is not None:
+            self.mark_required("recommendation")
 
 
 class ConditionForm(StyledForm):

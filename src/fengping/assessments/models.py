@@ -537,7 +537,35 @@ class Answer(models.TextChoices):
     MEETS = "meets", _("符合")
     PARTLY = "partly", _("部分符合")
     FAILS = "fails", _("不符合")
+    YES = "yes", _("是")
+    NO = "no", _("否")
+    WRITTEN = "written", _("书面评估")
     NA = "na", _("不适用")
+
+
+# The answers each answer type of the scheme (`schemes.model.AnswerType`) accepts, in the
+# order a form offers them, and the answers that count as a failed item.
+ANSWERS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "compliance": (Answer.MEETS, Answer.PARTLY, Answer.FAILS, Answer.NA),
+    "yes_good": (Answer.YES, Answer.NO, Answer.NA),
+    "no_good": (Answer.NO, Answer.YES, Answer.NA),
+    "written": (Answer.WRITTEN, Answer.NA),
+}
+FAILED_ANSWERS: dict[str, tuple[str, ...]] = {
+    "compliance": (Answer.PARTLY, Answer.FAILS),
+    "yes_good": (Answer.NO,),
+    "no_good": (Answer.YES,),
+    "written": (),
+}
+
+
+def answer_accepted(answer_type: str, answer: str) -> bool:
+    return answer in ANSWERS_BY_TYPE.get(answer_type, ANSWERS_BY_TYPE["compliance"])
+
+
+def answer_failed(answer_type: str, answer: str) -> bool:
+    """A compliance item 部分符合/不符合, or a yes/no item answered the bad way."""
+    return answer in FAILED_ANSWERS.get(answer_type, ())
 
 
 class ChecklistAnswer(Scoped):
@@ -569,6 +597,19 @@ class ChecklistAnswer(Scoped):
         # Shown in the audit log: the question as the scheme words it, and the answer.
         text = self.item_text if len(self.item_text) <= 40 else self.item_text[:39] + "…"
         return f"{text} · {self.get_answer_display()}"
+
+    def answer_type(self) -> str:
+        dim = next((d for d in self.assessment.scheme.dimensions if d.code == self.dimension), None)
+        return dim.answer_type(self.item_no) if dim else "compliance"
+
+    def failed(self, answer_type: str) -> bool:
+        return answer_failed(answer_type, self.answer)
+
+    def display(self) -> str:
+        """The answer as printed: 符合/不符合, 是/否, or the written assessment itself."""
+        if self.answer == Answer.WRITTEN:
+            return self.note
+        return str(self.get_answer_display())
 
     @property
     def audit_scope_path(self) -> str:

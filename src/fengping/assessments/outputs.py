@@ -17,11 +17,6 @@ from . import rules
 from .models import Assessment, Decision, FollowUpMeasure, MeasureKind
 
 
-def _checklist_complete(a: Assessment) -> bool:
-    needed = sum(len(d.items) for d in a.scheme.dimensions)
-    return a.checklist.count() >= needed
-
-
 def _factors_scored(a: Assessment) -> bool:
     factors = list(a.factors.all())
     return bool(factors) and all(f.score is not None for f in factors)
@@ -80,8 +75,8 @@ def register() -> None:
     add(
         Assessment,
         "risk_analysis",
-        _("风险因素分析（每个因素已评分，各维度清单逐项作答）"),
-        lambda a: _factors_scored(a) and _checklist_complete(a),
+        _("风险因素分析（每个因素已评分并填写方案要求的预测，各维度清单逐项作答）"),
+        lambda a: _factors_scored(a) and not rules.analysis_refusal(a),
     )
     add(Assessment, "risk_grade", _("风险等级"), lambda a: bool(a.grade))
     add(Assessment, "recommendation", _("实施建议"), lambda a: bool(a.recommendation.strip()))

@@ -62,6 +62,7 @@ from .forms import (
 )
 from .lists import ASSESSMENTS
 from .models import (
+    ANSWERS_BY_TYPE,
     Answer,
     ArchiveDocument,
     Assessment,
@@ -334,6 +335,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         p_labels = labels.get(getattr(method, "probability_scale", ""), {})
         i_labels = labels.get(getattr(method, "impact_scale", ""), {})
         for f in factors:
+            # The estimates the scheme requires that this factor still lacks.
+            f.missing_estimates = [rules.estimate_label(x) for x in rules.missing_estimates(a, f)]
             mine = next((s for s in f.scores.all() if s.assessor_id == user.pk), None)
             f.my_score = mine
             f.score_form = ScoreForm(
@@ -364,39 +367,10 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["factor_count"] = len(factors)
         ctx["is_assessor"] = a.team.filter(user=user).exists()
         ctx["catalogue"] = getattr(method, "factor_catalogue", [])
+        ctx["estimates_quote"] = a.scheme.factor_estimates.quote or ""
         ctx["aggregation_labels"] = AGGREGATION_LABELS
     elif tab == "checklist":
-        answers = {(c.dimension, c.item_no): c for c in a.checklist.select_related("answered_by")}
-        dims = []
-        total = done = 0
-        for d in a.scheme.dimensions:
-            items = []
-            for i, text in enumerate(d.items):
-                ans = answers.get((d.code, i))
-                items.append(
-                    {
-                        "no": i,
-                        "text": text,
-                        "answer": ans,
-                        "form": ChecklistForm(
-                            initial={
-                                "version": ans.version if ans else 0,
-                                "dimension": d.code,
-                                "item_no": i,
-                                "answer": ans.answer if ans else Answer.MEETS,
-                                "note": ans.note if ans else "",
-                                "evidence": ans.evidence if ans else "",
-                            },
-                            auto_id=f"cl-{d.code}-{i}-%s",
-                        ),
-                    }
-                )
-            answered = sum(1 for it in items if it["answer"])
-            total += len(items)
-            done += answered
-            dims.append({"dimension": d, "items": items, "answered": answered})
-        ctx["dims"] = dims
-        ctx["checklist_total"], ctx["checklist_done"] = total, done
+        ctx.update(_checklist_context(a, request.GET.get("dim", "")))
     elif tab == "grade":
         try:
             ctx["preview"] = actions.compute_grade(a)
@@ -691,9 +665,7 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记风险因素"),
         "factors",
-        _(
-            "篇3 六(四)：对可能出现的不稳定因素逐项进行分析，评估预测风险发生的概率，矛盾冲突涉及的人员数量、范围和激烈程度，以及可能带来的负面影响等。"
-        ),
+        _factor_intro(a),
     )
 
 
@@ -718,7 +690,18 @@ def factor_edit(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("风险因素已保存"),
     ):
         return done
-    return _form_page(request, a, form, _("编辑风险因素"), "factors")
+    return _form_page(request, a, form, _("编辑风险因素"), "factors", _factor_intro(a))
+
+
+def _factor_intro(a: Assessment) -> str:
+    """The frozen scheme's own sentence on what each factor must estimate."""
+    estimates = a.scheme.factor_estimates
+    if not estimates.quote:
+        return ""
+    return _("方案规定（%(s)s）：%(q)s 标 * 的项目必须填写。") % {
+        "s": a.scheme.source.section,
+        "q": estimates.quote,
+    }
 
 
 @authenticated
@@ -796,23 +779,161 @@ def mitigation_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 # ------------------------------------------------------------------ checklists
 
+# What each answer type offers, in order, and the hint shown under a yes/no question.
+ANSWER_HINTS = {
+    "yes_good": gettext_lazy("“是”为符合要求"),
+    "no_good": gettext_lazy("“否”为符合要求"),
+    "written": gettext_lazy("写出评估意见"),
+}
+
+
+def _checklist_item(item: rules.ChecklistItem, data: Any = None) -> dict[str, Any]:
+    """One question with its answer type, stored answer and the values its form shows:
+    what was posted when saving failed (nothing typed is lost), else what is stored."""
+    row = item.row
+    if data is not None:
+        values = {k: data.get(k, "") for k in ("answer", "note", "evidence", "version")}
+    else:
+        values = {
+            "answer": row.answer if item.answered else "",
+            "note": row.note if row else "",
+            "evidence": row.evidence if row else "",
+            "version": row.version if row else 0,
+        }
+    choices = [
+        (code, Answer(code).label)
+        for code in ANSWERS_BY_TYPE[item.answer_type]
+        if code != Answer.WRITTEN
+    ]
+    return {
+        "item": item,
+        "no": item.no,
+        "text": item.text,
+        "type": item.answer_type,
+        "hint": ANSWER_HINTS.get(item.answer_type, ""),
+        "choices": choices,
+        "values": values,
+        "anchor": f"cl-{item.dimension.code}-{item.no}",
+    }
+
+
+def _checklist_dims(items: list[rules.ChecklistItem]) -> list[dict[str, Any]]:
+    dims: dict[str, dict[str, Any]] = {}
+    for it in items:
+        d = dims.setdefault(
+            it.dimension.code,
+            {"dimension": it.dimension, "total": 0, "answered": 0, "failed": 0, "problems": 0},
+        )
+        d["total"] += 1
+        d["answered"] += it.answered
+        d["failed"] += it.failed
+        d["problems"] += bool(it.problem)
+    return list(dims.values())
+
+
+def _checklist_context(a: Assessment, dim_code: str) -> dict[str, Any]:
+    """One page per dimension: the dimensions with their progress, and the chosen one's
+    questions (by default the first dimension that still has something to do)."""
+    items = rules.checklist_items(a)
+    dims = _checklist_dims(items)
+    codes = [d["dimension"].code for d in dims]
+    if dim_code not in codes:
+        dim_code = next(
+            (d["dimension"].code for d in dims if d["problems"]), codes[0] if codes else ""
+        )
+    current = next((d for d in dims if d["dimension"].code == dim_code), None)
+    following = codes.index(dim_code) + 1 if dim_code in codes else len(codes)
+    return {
+        "cl_next": dims[following]["dimension"] if following < len(dims) else None,
+        "cl_dims": dims,
+        "cl_dim": current,
+        "cl_items": [_checklist_item(it) for it in items if it.dimension.code == dim_code],
+        "checklist_total": len(items),
+        "checklist_done": sum(it.answered for it in items),
+        "checklist_refusal": rules.checklist_refusal(a, items),
+    }
+
+
+def _checklist_partial(
+    request: HttpRequest,
+    a: Assessment,
+    dimension: str,
+    item_no: int,
+    *,
+    error: str = "",
+    saved: bool = False,
+    data: Any = None,
+) -> HttpResponse:
+    """htmx: the one question again (saved, or with the refusal and what was typed) and,
+    out of band, the dimension tabs and progress."""
+    items = rules.checklist_items(a)
+    item = next((it for it in items if it.dimension.code == dimension and it.no == item_no), None)
+    ctx = {
+        "a": a,
+        "can_change": True,
+        "content_open": a.is_content_open(),
+        "it": _checklist_item(item, data) if item else None,
+        "error": error,
+        "saved": saved,
+        "cl_dims": _checklist_dims(items),
+        "cl_dim": {"dimension": item.dimension} if item else None,
+        "checklist_total": len(items),
+        "checklist_done": sum(it.answered for it in items),
+        "oob": True,
+    }
+    return render(request, "assessments/tabs/_checklist_item.html", ctx)
+
 
 @authenticated
 @require_POST
 def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer one question. With htmx the question is saved in place (no page reload);
+    a plain POST goes back to its dimension's page."""
     a = _assessment(request, pk, "change")
     form = ChecklistForm(request.POST)
-    anchor = f"cl-{request.POST.get('dimension', '')}-{request.POST.get('item_no', '')}"
+    dimension = request.POST.get("dimension", "")
+    anchor = f"cl-{dimension}-{request.POST.get('item_no', '')}"
+    back = _tab_url(a, "checklist", anchor).replace("?", f"?dim={dimension}&", 1)
+    if request.htmx:
+        try:
+            item_no = int(request.POST.get("item_no", ""))
+        except ValueError:
+            return _error_on_tab(request, a, "checklist", _("清单条目不存在"))
+        if not form.is_valid():
+            return _checklist_partial(
+                request, a, dimension, item_no, error=_form_error(form), data=request.POST
+            )
+        try:
+            actions.do_answer_checklist(request.user, a, **form.cleaned_data)
+        except ActionError as exc:
+            data = request.POST.copy()
+            current = getattr(exc, "current", None)
+            if current is not None:
+                # Lost the race: what they typed stays; the next save is deliberate.
+                data["version"] = str(current.version)
+            return _checklist_partial(request, a, dimension, item_no, error=exc.message, data=data)
+        return _checklist_partial(request, a, dimension, item_no, saved=True)
     if not form.is_valid():
         return _error_on_tab(request, a, "checklist", _form_error(form), anchor)
     return run_action(
         request,
         lambda: actions.do_answer_checklist(request.user, a, **form.cleaned_data),
-        then=_tab_url(a, "checklist", anchor),
+        then=back,
         success=_("已保存"),
-        # Lost the race: the answer and the note stay, with who answered meanwhile.
-        refused=_stale_on_form(request, a, form, _("评估清单"), "checklist", anchor),
+        refused=lambda exc: _checklist_refused(request, a, form, exc),
     )
+
+
+def _checklist_refused(
+    request: HttpRequest, a: Assessment, form: ChecklistForm, exc: ActionError
+) -> HttpResponse:
+    """A plain POST refused: the question's form again with the refusal (or, after a lost
+    race, who answered meanwhile) and everything typed."""
+    form.add_action_error(exc)
+    item = form.cleaned_data
+    dim = next((d for d in a.scheme.dimensions if d.code == item["dimension"]), None)
+    text = dim.items[item["item_no"]] if dim and item["item_no"] < len(dim.items) else ""
+    return _form_page(request, a, form, _("评估清单"), "checklist", text)
 
 
 # ------------------------------------------------------------------ grade and conditions

@@ -25,6 +25,8 @@ from fengping.assessments.models import (
     Decision,
     MemberKind,
     RiskFactor,
+    answer_accepted,
+    answer_failed,
 )
 from fengping.audit.chain import anchor_text
 from fengping.opinions.models import Activity
@@ -287,6 +289,9 @@ def _factors(a: Assessment, scheme: Scheme) -> tuple[list[dict[str, Any]], list[
 
 
 def _checklist(a: Assessment, scheme: Scheme) -> list[dict[str, Any]]:
+    """Each question printed as its answer type reads: 符合/部分符合/不符合, 是/否 (a yes/no
+    answered the bad way is marked 不符合要求), or the written assessment itself; each
+    dimension summed up in the same words whatever the types."""
     answers = {(c.dimension, c.item_no): c for c in ChecklistAnswer.objects.filter(assessment=a)}
     labels = dict(Answer.choices)
     result = []
@@ -294,15 +299,35 @@ def _checklist(a: Assessment, scheme: Scheme) -> list[dict[str, Any]]:
         items = []
         counts: dict[str, int] = {}
         for n, text in enumerate(dim.items):
+            kind = dim.answer_type(n)
             row = answers.get((dim.code, n))
-            answer = str(labels[row.answer]) if row else _("未作答")
-            counts[answer] = counts.get(answer, 0) + 1
+            valid = row is not None and answer_accepted(kind, row.answer)
+            failed = valid and answer_failed(kind, row.answer)
+            written = valid and row.answer == Answer.WRITTEN
+            if not valid:
+                answer, tally = str(_("未作答")), str(_("未作答"))
+            elif written:
+                answer, tally = row.note, str(_("书面评估"))
+            else:
+                answer = str(labels[row.answer])
+                # One vocabulary for the summary, whatever each item's type.
+                if row.answer in (Answer.NA, Answer.PARTLY):
+                    tally = answer
+                else:
+                    tally = str(_("不符合要求")) if failed else str(_("符合要求"))
+                    if failed and kind != "compliance":
+                        # A yes/no answer says on its face that it is the bad one
+                        # (the DOCX prints this same text).
+                        answer = _("%(a)s（不符合要求）") % {"a": answer}
+            counts[tally] = counts.get(tally, 0) + 1
             items.append(
                 {
                     "no": n + 1,
                     "text": text,
                     "answer": answer,
-                    "note": row.note if row else "",
+                    "written": written,
+                    "failed": failed,
+                    "note": "" if written else (row.note if row else ""),
                     "evidence": row.evidence if row else "",
                 }
             )
@@ -713,7 +738,15 @@ def sample_context() -> dict[str, Any]:
                 "dimension": "合法性",
                 "text": "示例",
                 "answers": [
-                    {"no": 1, "text": "示例", "answer": "符合", "note": "", "evidence": ""}
+                    {
+                        "no": 1,
+                        "text": "示例",
+                        "answer": "符合",
+                        "written": False,
+                        "failed": False,
+                        "note": "",
+                        "evidence": "",
+                    }
                 ],
                 "summary": "符合 1 项",
             }

@@ -193,19 +193,44 @@ class Taxonomy(_Model):
             yield from group.categories
 
 
+# How a checklist question is answered (the question's own wording decides):
+# compliance  符合 / 部分符合 / 不符合 (是否符合…、是否坚持…)
+# yes_good    是 / 否, 是 is the good answer (是否经过民主决策)
+# no_good     是 / 否, 否 is the good answer (是否与现行政策…相抵触)
+# written     a written assessment (对生态环境有何重大影响、反映如何)
+# Every type also takes 不适用.
+AnswerType = Literal["compliance", "yes_good", "no_good", "written"]
+ANSWER_TYPES: tuple[str, ...] = ("compliance", "yes_good", "no_good", "written")
+
+
 class Dimension(_Model):
-    """An assessment dimension (合法性 …) with its checklist questions, one per item."""
+    """An assessment dimension (合法性 …) with its checklist questions, one per item.
+
+    ``answers`` gives each item its answer type, in the order of ``items``; empty means
+    every item is a compliance question (schemes and frozen snapshots written before
+    answer types existed)."""
 
     code: Code
     label: Text
     text: Text
     items: list[Text] = Field(min_length=1)
+    answers: list[AnswerType] = []
     note: str | None = None
 
     def item_codes(self) -> list[str]:
         # Item codes are positional; an assessment freezes the scheme version, so a later
         # reordering never re-labels a past answer.
         return [f"{self.code}.{n}" for n in range(1, len(self.items) + 1)]
+
+    def answer_type(self, item_no: int) -> str:
+        """The answer type of item ``item_no`` (0-based)."""
+        if 0 <= item_no < len(self.answers):
+            return self.answers[item_no]
+        return "compliance"
+
+    def typed_items(self) -> list[tuple[str, str]]:
+        """(question, answer type) for every item, in order."""
+        return [(text, self.answer_type(i)) for i, text in enumerate(self.items)]
 
 
 class DimensionNote(_Model):
@@ -273,6 +298,31 @@ class Banding(_Model):
 # ---------------------------------------------------------------------------------------
 # Decisions, conditions, grades, gates
 # ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# Risk factor estimates
+# ---------------------------------------------------------------------------------------
+
+# What may be estimated for each risk factor besides its probability and impact.
+EstimateField = Literal["people_involved", "scope", "manner", "intensity", "negative_impact"]
+ESTIMATE_FIELDS: tuple[str, ...] = (
+    "people_involved",
+    "scope",
+    "manner",
+    "intensity",
+    "negative_impact",
+)
+
+
+class FactorEstimates(_Model):
+    """The estimates every risk factor must carry (篇1 六(一)3: 人员数量、范围、方式;
+    篇3 六(四): 人员数量、范围和激烈程度，以及可能带来的负面影响). ``quote`` is the sentence
+    that requires them; the analysis refuses a factor without them."""
+
+    required: list[EstimateField] = []
+    quote: str | None = None
+    note: str | None = None
 
 
 class Decision(_Model):
@@ -815,6 +865,7 @@ class Scheme(_Model):
     taxonomy: Taxonomy | None = None
     dimensions: list[Dimension] = []
     dimension_notes: list[DimensionNote] = []
+    factor_estimates: FactorEstimates = FactorEstimates()
     scales: list[Scale] = Field(min_length=1)
     decisions: list[Decision] = Field(min_length=1)
     conditions: list[Condition] = []
@@ -1053,6 +1104,23 @@ def _check_codes(c: _Checker, scheme: Scheme) -> None:
                     seen[cat.code] = path
     dims = [d.code for d in scheme.dimensions] + [n.code for n in scheme.dimension_notes]
     c.unique("dimensions", [d.code for d in scheme.dimensions], "维度", "dimension")
+    for i, dim in enumerate(scheme.dimensions):
+        if dim.answers and len(dim.answers) != len(dim.items):
+            c.add(
+                f"dimensions[{i}].answers",
+                f"作答方式应与清单条目一一对应：{len(dim.items)} 条，实际 {len(dim.answers)} 个",
+                f"answers must match items one to one: {len(dim.items)} items, "
+                f"{len(dim.answers)} answer types",
+            )
+    estimates = scheme.factor_estimates
+    if len(set(estimates.required)) != len(estimates.required):
+        c.add("factor_estimates.required", "预测项目重复", "duplicate estimate field")
+    if estimates.required and not estimates.quote:
+        c.add(
+            "factor_estimates.quote",
+            "规定必填预测项目时须引用方案原文（quote）",
+            "required estimates need the quote that requires them",
+        )
     for i, note in enumerate(scheme.dimension_notes):
         if note.code in dims[: len(scheme.dimensions)]:
             c.add(

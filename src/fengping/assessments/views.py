@@ -424,10 +424,9 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
 
 
 def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
-    """People who may be put on the team: users of the responsible department's tree."""
-    return access.visible(request.user, User.objects.filter(is_active=True)).order_by(
-        "real_name", "username"
-    )
+    """People who may be put on the team: users of the responsible department and of the
+    lead and assisting departments (`actions.team_candidates`, also checked by the action)."""
+    return actions.team_candidates(a)
 
 
 @authenticated
@@ -456,6 +455,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
         "content_open": a.is_content_open(),
         "can_change": access.can(request.user, a, "change"),
+        "can_work": access.can(request.user, a, "work"),
         "tab": tab,
         "tabs": TABS,
         "complete_form": CompleteStepForm(initial={"step": a.current_step}),
@@ -594,7 +594,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = _assessment(request, pk, "work")
     form = ArchiveForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error_on_tab(request, a, "plan", _("请选择文件"), "archive")

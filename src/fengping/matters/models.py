@@ -91,6 +91,22 @@ class Matter(Scoped):
         related_name="+",
     )
     designated_at = models.DateTimeField(_("指定时间"), null=True, blank=True)
+    # 篇3 五: 涉及到多部门、职能交叉难以界定责任主体的，由党委、政府指定责任主体.
+    responsibility_body = models.CharField(
+        _("指定责任主体的机关"), max_length=20, choices=DesignationBody.choices, blank=True
+    )
+    responsibility_note = models.CharField(_("指定责任主体的依据"), max_length=300, blank=True)
+    responsibility_designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定责任主体登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    responsibility_designated_at = models.DateTimeField(
+        _("指定责任主体登记时间"), null=True, blank=True
+    )
     # 篇3 二(四): public unless it involves state or commercial secrets or personal privacy.
     confidential = models.BooleanField(_("涉及国家秘密、商业秘密或个人隐私"), default=False)
     consultation_open = models.BooleanField(_("公开征求意见"), default=False, db_index=True)
@@ -118,6 +134,8 @@ class Matter(Scoped):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # `org.access`: the rows linked to a matter are open to its lead and assisting departments.
+    matter_lookup: ClassVar[str] = "pk"
     audit_fields: ClassVar[tuple[str, ...]] = (
         "title",
         "kind",
@@ -133,6 +151,8 @@ class Matter(Scoped):
         "grade",
         "designated_by_body",
         "designation_note",
+        "responsibility_body",
+        "responsibility_note",
         "confidential",
         "consultation_open",
         "consultation_until",

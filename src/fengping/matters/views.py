@@ -24,7 +24,14 @@ from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
 
 from . import actions
-from .forms import ConsultationForm, DesignateForm, DocumentForm, MatterForm, PlanFilingForm
+from .forms import (
+    ConsultationForm,
+    DesignateForm,
+    DocumentForm,
+    MatterForm,
+    PlanFilingForm,
+    ResponsibilityForm,
+)
 from .lists import MATTERS
 from .models import Matter, MatterDocument
 
@@ -133,16 +140,22 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     matter = access.get_for_user(
         request.user,
         Matter.objects.select_related(
-            "department", "lead_department", "designated_by", "plan_filed_with", "created_by"
+            "department",
+            "lead_department",
+            "designated_by",
+            "responsibility_designated_by",
+            "plan_filed_with",
+            "created_by",
         ),
         pk,
     )
-    proposal_text, proposal_dept = "", None
+    proposal_text, proposal_dept, responsibility_refusal = "", None, ""
     try:
         scheme = registry.get(matter.scheme_key)
         proposal_text, proposal_dept = actions.propose_lead(
             scheme, matter.category_code, access.organisation_departments(request.user)
         )
+        responsibility_refusal = actions.cross_department_refusal(scheme, matter)
     except LookupError:
         scheme = None
     return render(
@@ -154,8 +167,10 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assisting": matter.assisting_departments.all(),
             "documents": matter.documents.select_related("uploaded_by"),
             "can_change": access.can(request.user, matter, "change"),
+            "can_work": access.can(request.user, matter, "work"),
             "proposal_text": proposal_text,
             "proposal_dept": proposal_dept,
+            "responsibility_refusal": responsibility_refusal,
             "document_form": DocumentForm(),
             "extra_panels": matter_panels(request, matter),
         },
@@ -230,6 +245,38 @@ def _simple(
 ) -> HttpResponse:
     url = reverse("matters:detail", args=[matter.pk])
     return form_page(request, form, title, [CRUMB, (matter.title, url)], url, intro=intro)
+
+
+@authenticated
+def matter_responsibility(request: HttpRequest, pk: int) -> HttpResponse:
+    """篇3 五: record the 党委/政府 designation of a cross-department matter's 责任主体."""
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = ResponsibilityForm(
+        request.POST or None,
+        initial={"body": matter.responsibility_body, "note": matter.responsibility_note},
+    )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_designate_responsibility(request.user, matter, **data),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("已登记指定责任主体"),
+    ):
+        return done
+    try:
+        scheme = registry.get(matter.scheme_key)
+    except LookupError:
+        scheme = None
+    rule = scheme.responsibility.cross_department if scheme and scheme.responsibility else None
+    return _simple(
+        request,
+        matter,
+        form,
+        _("登记党委/政府指定责任主体"),
+        rule.quote
+        if rule
+        else _("涉及多个部门、难以界定责任主体的事项，由党委、政府指定责任主体。"),
+    )
 
 
 @authenticated
@@ -314,7 +361,7 @@ def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def document_add(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    matter = access.get_for_user(request.user, Matter, pk, need="work")
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请选择文件"))
@@ -337,7 +384,7 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
 @authenticated
 def document_remove(request: HttpRequest, pk: int) -> HttpResponse:
     doc = access.get_for_user(
-        request.user, MatterDocument.objects.select_related("matter"), pk, need="change"
+        request.user, MatterDocument.objects.select_related("matter"), pk, need="work"
     )
     url = reverse("matters:detail", args=[doc.matter_id])
     if request.method == "POST":

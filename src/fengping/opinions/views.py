@@ -122,6 +122,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
                 :5
             ],
             "can_change": access.can(request.user, matter, "change"),
+            "can_work": access.can(request.user, matter, "work"),
             "tab": "summary",
         },
     )
@@ -373,6 +374,7 @@ def _matter_list(request: HttpRequest, pk: int, spec: Any, tab: str) -> HttpResp
     context = {
         "matter": matter,
         "can_change": access.can(request.user, matter, "change"),
+        "can_work": access.can(request.user, matter, "work"),
         "tab": tab,
     }
     return listing.render_list(request, spec, matter, context=context)
@@ -390,7 +392,7 @@ def activities_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = _matter(request, pk, "change")
+    matter = _matter(request, pk, "work")
     form = ActivityForm(
         request.POST or None,
         request.FILES or None,
@@ -436,7 +438,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = access.get_for_user(
         request.user, Activity.objects.select_related("matter__department", "created_by"), pk
     )
-    can_change = access.can(request.user, activity, "change")
+    can_change = access.can(request.user, activity, "work")
     return render(
         request,
         "opinions/activity.html",
@@ -454,7 +456,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = access.get_for_user(request.user, Activity, pk, "change")
+    activity = access.get_for_user(request.user, Activity, pk, "work")
     form = AttachmentForm(request.POST, request.FILES)
     back = reverse("opinions:activity", args=[activity.pk])
     if not form.is_valid():

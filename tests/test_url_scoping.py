@@ -720,7 +720,7 @@ def lead(db, world) -> User:
 
 
 def test_lead_work_pages_exist():
-    assert LEAD_WORK_PAGES <= set(OBJECT_URLS)
+    assert set(OBJECT_URLS) >= LEAD_WORK_PAGES
     assert all(OBJECT_URLS[name][1] for name in LEAD_WORK_PAGES)
 
 

@@ -118,6 +118,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": _chart_data(summary),
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
+            "keywords": queries.keyword_evidence(matter),
             "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
                 :5
             ],

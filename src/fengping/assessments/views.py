@@ -37,6 +37,7 @@ from fengping.matters.models import Matter
 from fengping.org import access
 from fengping.org.models import User
 from fengping.procedure import engine
+from fengping.schemes import cite
 
 from . import actions, rules
 from .forms import (
@@ -285,6 +286,9 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
             request, a.archive.select_related("uploaded_by").order_by("-uploaded_at", "-id"), "page"
         )
         ctx["member_form"] = MemberForm(users=_team_candidates(request, a))
+        # The frozen scheme's own passages on the team and the project file.
+        ctx["team_note"] = cite.cite(a.scheme, "专家和群众代表", "邀请相关专家")
+        ctx["archive_note"] = cite.cite(a.scheme, "专项工作档案")
         ctx["archive_form"] = ArchiveForm()
     elif tab == "consult":
         from fengping.opinions.models import ActivityKind
@@ -543,9 +547,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("制定评估方案"),
         "plan",
-        _(
-            "篇3 六(二)：评估事项确定后，要合理制定评估方案，明确评估牵头和协助部门责任、评估人员责任等，明确评估责任、内容、方法等，适时组织评估。"
-        ),
+        # The frozen scheme's own text (篇1 or 篇3), never another scheme's.
+        cite.step_text(a.scheme, "plan"),
     )
 
 
@@ -652,9 +655,7 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记风险因素"),
         "factors",
-        _(
-            "篇3 六(四)：对可能出现的不稳定因素逐项进行分析，评估预测风险发生的概率，矛盾冲突涉及的人员数量、范围和激烈程度，以及可能带来的负面影响等。"
-        ),
+        cite.cite(a.scheme, "激烈程度") or cite.step_text(a.scheme, "analyse"),
     )
 
 
@@ -924,9 +925,7 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记备案"),
         "filing",
-        _(
-            "篇3 六(七)：评估报告一经审定，责任主体应在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案。"
-        ),
+        cite.cite(a.scheme, "审定意见分别报", "备案"),
     )
 
 
@@ -951,9 +950,7 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记应对措施或应急预案"),
         "follow",
-        _(
-            "篇3 六(八)：重大事项出台实施后，责任主体部门要根据分析评估情况，制定和落实化解不稳定因素、维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
-        ),
+        cite.step_text(a.scheme, "measures") or cite.cite(a.scheme, "全程跟踪", "应急预案"),
     )
 
 

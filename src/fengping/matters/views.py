@@ -22,6 +22,7 @@ from fengping.core.registry import matter_panels as matter_panel_registry
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
+from fengping.schemes.cite import cite
 
 from . import actions
 from .forms import (
@@ -149,13 +150,14 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk,
     )
-    proposal_text, proposal_dept, responsibility_refusal = "", None, ""
+    proposal_text, proposal_dept, responsibility_refusal, plan_filing_rule = "", None, "", ""
     try:
         scheme = registry.get(matter.scheme_key)
         proposal_text, proposal_dept = actions.propose_lead(
             scheme, matter.category_code, access.organisation_departments(request.user)
         )
         responsibility_refusal = actions.cross_department_refusal(scheme, matter)
+        plan_filing_rule = cite(scheme, "一律不予审批")
     except LookupError:
         scheme = None
     return render(
@@ -171,6 +173,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal_text": proposal_text,
             "proposal_dept": proposal_dept,
             "responsibility_refusal": responsibility_refusal,
+            "plan_filing_rule": plan_filing_rule,
             "document_form": DocumentForm(),
             "extra_panels": matter_panels(request, matter),
         },
@@ -247,6 +250,14 @@ def _simple(
     return form_page(request, form, title, [CRUMB, (matter.title, url)], url, intro=intro)
 
 
+def _scheme(matter: Matter) -> Any:
+    """The matter's scheme, whose own passages its pages quote (None when it is gone)."""
+    try:
+        return registry.get(matter.scheme_key)
+    except LookupError:
+        return None
+
+
 @authenticated
 def matter_responsibility(request: HttpRequest, pk: int) -> HttpResponse:
     """篇3 五: record the 党委/政府 designation of a cross-department matter's 责任主体."""
@@ -299,8 +310,13 @@ def matter_designate(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("登记党组/党委/政府指定评估"),
-        _(
-            "篇1 六(一)1：需要组织进行社会风险评估的重大事项一般由责任主体确定，也可由局党组指定或建议确定。指定后该事项必须评估。"
+        " ".join(
+            t
+            for t in (
+                cite(_scheme(matter), "指定或建议确定", "指定评估责任主体"),
+                _("指定后该事项必须评估。"),
+            )
+            if t
         ),
     )
 
@@ -331,7 +347,8 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("公开征求意见"),
-        _("篇3 二(四)：除涉及国家秘密、商业机密和个人隐私的事项外，重大决策应当依法向社会公开。"),
+        cite(_scheme(matter), "依法向社会公开", "公开征求")
+        or _("涉及国家秘密、商业秘密和个人隐私的事项不公开征求意见。"),
     )
 
 
@@ -352,9 +369,7 @@ def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("年度评估计划备案"),
-        _(
-            "篇3 六(一)：各责任主体要在3月底前将本年度社会稳定风险评估计划表报镇维稳办备案；对未备案的事项，一律不予审批。"
-        ),
+        cite(_scheme(matter), "计划表报", "一律不予审批"),
     )
 
 

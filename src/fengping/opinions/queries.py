@@ -229,6 +229,18 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
     )
 
 
+def matter_scheme(matter: Matter) -> Any:
+    """The frozen scheme of the matter's latest assessment, or the scheme's current version
+    before one (None when it is gone): the scheme whose passages the matter's pages quote."""
+    assessment = matter.assessments.order_by("-started_at").first()  # type: ignore[attr-defined]
+    if assessment is not None:
+        return assessment.scheme
+    try:
+        return registry.get(matter.scheme_key)
+    except LookupError:
+        return None
+
+
 def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityRule | None:
     """The scheme's majority rule when the share opposed breaches it, else None — the same
     `MajorityRule.breached` the decision refusals use. The rule comes from the frozen

@@ -29,6 +29,7 @@ from fengping.core.policy import authenticated, public
 from fengping.core.text import clean_text
 from fengping.matters.models import Matter
 from fengping.org import access
+from fengping.schemes.cite import cite
 
 from . import actions, queries
 from .forms import (
@@ -108,6 +109,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk)
     summary = queries.matter_opinion_summary(matter)
     kinds = dict(ActivityKind.choices)
+    scheme = queries.matter_scheme(matter)
     return render(
         request,
         "opinions/matter.html",
@@ -119,6 +121,9 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
             "keywords": queries.keyword_evidence(matter),
+            # The passages of the matter's own scheme (篇1 or 篇3), never another's.
+            "survey_rule": cite(scheme, "问卷调查", "抽样调查"),
+            "superior_rule": cite(scheme, "上级主管部门"),
             "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
                 :5
             ],

@@ -379,6 +379,8 @@ def test_designation_through_page_and_api(org, fgj, cross, login, client):
     assert QUOTE in html and "住建局牵头组织评估" in html  # refused, and what was typed stays
     detail = handler.get(reverse("matters:detail", args=[cross.matter_id])).content.decode()
     assert QUOTE in detail
+    tab = handler.get(reverse("assessments:detail", args=[cross.pk]) + "?tab=plan")
+    assert QUOTE in tab.content.decode()
     r = _api(client, org.rsj_handler)("put", f"/assessments/{cross.pk}/plan", {"plan_content": "x"})
     assert r.status_code == 400 and QUOTE in r.json()["detail"]
     # The handler may not designate (page: 403); the head does it on the page.

@@ -289,6 +289,8 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         # The frozen scheme's own passages on the team and the project file.
         ctx["team_note"] = cite.cite(a.scheme, "专家和群众代表", "邀请相关专家")
         ctx["archive_note"] = cite.cite(a.scheme, "专项工作档案")
+        # 篇3 五: why the plan cannot be saved yet (the check `do_save_plan` makes).
+        ctx["responsibility_refusal"] = matter_actions.cross_department_refusal(a.scheme, a.matter)
         ctx["archive_form"] = ArchiveForm()
     elif tab == "consult":
         from fengping.opinions.models import ActivityKind

@@ -1,13 +1,15 @@
 """The one place that decides what a user may see and change.
 
 A membership (user, department, role) gives its holder the department and every department
-below it. A matter is also open to the members of its lead and assisting departments (篇3 五
-牵头部门 / 篇3 六(二) 评估方案明确评估牵头和协助部门责任): they see the matter and every row
-linked to it, and — with a work role — do the work given to them (need="work": team work,
-activities, documents), but never what is the responsible department's alone (need="change":
-the plan, the grade, decisions, reviews). Supervisors (督查: 维稳办, 联席办, 监察室) see the whole organisation their
+below it. Supervisors (督查: 维稳办, 联席办, 监察室) see the whole organisation their
 department belongs to, but their supervisor membership lets them change nothing. Which roles
 may change a row is declared by the model (`change_roles`). Superusers see and change all.
+
+A matter is also open to the members of its lead and assisting departments (篇3 五 牵头部门;
+篇3 六(二) 明确评估牵头和协助部门责任 — on the matter or in an assessment's plan): they see
+the matter and every row linked to it, and with a work role do the work given to them
+(need="work": documents, activities, the project file; scoring once on the team), never
+what is the responsible department's alone (need="change": plan, grade, decisions, reviews).
 
 Every list goes through `visible()`, every object through `get_for_user()`, and every
 action re-checks with `require()` inside its transaction. A *user* is changed only by an

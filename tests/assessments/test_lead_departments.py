@@ -412,3 +412,38 @@ def test_designation_through_page_and_api(org, fgj, cross, login, client):
         {"lead_department_id": org.zjj.pk, "assisting_department_ids": [org.zjj.pk, fgj.pk]},
     )
     assert r.status_code == 200, r.json()
+
+
+def test_plan_step_cannot_complete_when_the_matter_became_cross_department(org, fgj):
+    """A determined user saves the plan first and adds the second bureau to the matter
+    afterwards: the plan step still refuses to complete without the designation."""
+    matter = register(org)
+    a = actions.do_start_assessment(org.rsj_handler, matter)
+    a = actions.do_complete_step(org.rsj_handler, a, a.current_step)
+    _plan(org.rsj_handler, a, [org.zjj])
+    actions.do_add_member(org.rsj_handler, a, kind="staff", name="", user=org.rsj_handler)
+    actions.do_archive_document(
+        org.rsj_handler, a, SimpleUploadedFile("方案.txt", b"x"), title="方案"
+    )
+    matter = Matter.objects.get(pk=matter.pk)
+    matter_actions.do_update_matter(
+        org.rsj_handler,
+        matter,
+        version=matter.version,
+        title=matter.title,
+        kind=matter.kind,
+        description=matter.description,
+        category_code=matter.category_code,
+        lead_department=org.rsj,
+        assisting_departments=[org.zjj, fgj],
+        deciding_authority=matter.deciding_authority,
+        planned_decision_date=matter.planned_decision_date,
+        confidential=matter.confidential,
+    )
+    with pytest.raises(ActionError, match="由党委、政府指定责任主体"):
+        actions.do_complete_step(org.rsj_handler, Assessment.objects.get(pk=a.pk), "plan")
+    matter_actions.do_designate_responsibility(
+        org.rsj_head, Matter.objects.get(pk=matter.pk), body="party_committee", note="纪要"
+    )
+    a = actions.do_complete_step(org.rsj_handler, Assessment.objects.get(pk=a.pk), "plan")
+    assert a.current_step != "plan"

@@ -138,6 +138,13 @@ def do_complete_step(
     a = lock(assessment, related=("matter__department",))
     if a.status not in (AssessmentStatus.IN_PROGRESS, AssessmentStatus.FOLLOW_UP):
         raise ActionError(_("评估已办结"))
+    # 篇3 五: also when the bureaus were added to the matter after the plan was saved.
+    if step_code == "plan" and (
+        refusal := matter_actions.cross_department_refusal(
+            a.scheme, a.matter, list(a.assisting_departments.all())
+        )
+    ):
+        raise ActionError(refusal)
     done = engine.complete_step(a, step_code, actor, note)
     if "report" in done.step.produces:
         matter_actions.set_status(actor, a.matter, MatterStatus.REVIEWING)

@@ -82,3 +82,17 @@ def test_page_shows_each_keyword_with_the_opinions_behind_it(org, login, qn):
     html = body.content.decode()
     assert '<details class="keyword' in html
     assert "早上菜市场太吵，实际补偿标准偏低" in html and "半年内就近安置，补偿标准偏低" in html
+
+
+def test_api_lists_keywords_with_their_texts(org, qn, client):
+    from fengping.api.tokens import do_create_token
+
+    actions.do_add_comment(
+        org.rsj_handler, qn.matter, channel=CommentChannel.LETTER, content="早上拆迁补偿款没到位"
+    )
+    _row, token = do_create_token(org.rsj_head, "t")
+    r = client.get(f"/api/matters/{qn.matter.pk}/keywords", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200
+    words = {k["word"]: k for k in r.json()}
+    assert "早上" not in words and words["补偿款"]["domain"]
+    assert words["拆迁"]["texts"] == [{"source": "来信来访", "text": "早上拆迁补偿款没到位"}]

@@ -154,3 +154,32 @@ def reply_comment(request: HttpRequest, comment_id: int, payload: ReplyIn) -> An
     return actions.do_reply_comment(
         request.user, comment, reply=payload.reply, version=payload.version
     )
+
+
+# ---------------------------------------------------------------- concern keywords
+
+
+class KeywordTextOut(Schema):
+    source: str
+    text: str
+
+
+class KeywordOut(Schema):
+    word: str
+    count: int = Field(..., description="提到该词的意见条数")
+    domain: bool = Field(..., description="是否为领域词典中的词")
+    texts: list[KeywordTextOut]
+
+
+@router.get("/matters/{matter_id}/keywords", response=list[KeywordOut])
+def concern_keywords(request: HttpRequest, matter_id: int) -> Any:
+    """群众关注的主要问题：关键词（按词性、停用词与领域词典提取）及提到每个词的意见原文。"""
+    return [
+        {
+            "word": k.word,
+            "count": k.count,
+            "domain": k.domain,
+            "texts": [{"source": s, "text": t} for s, t in k.texts],
+        }
+        for k in queries.keyword_evidence(_matter(request, matter_id))
+    ]

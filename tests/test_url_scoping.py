@@ -56,8 +56,26 @@ from tests.opinions.conftest import build_questionnaire
 # ---------------------------------------------------------------- the module's objects
 
 
-def build_objects(org: Org) -> dict[str, Any]:
-    """One object of each kind, owned by 人社局: kind -> primary key (or path value)."""
+def build_lead_department(org: Org) -> User:
+    """发改局, the lead department (篇3 五 牵头部门) of the module's matter, and its handler:
+    a member of the lead department, not of the 责任主体."""
+    fgj = actions.do_create_department(
+        org.superuser, name="发改局", code="FGJ", kind="functional", parent=org.root
+    )
+    user, _ = actions.do_create_user(
+        org.superuser,
+        username="fgj_handler",
+        real_name="发改局承办人",
+        department=fgj,
+        role="handler",
+        password="Test-password-2026",
+    )
+    return user
+
+
+def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
+    """One object of each kind, owned by 人社局 (led by `lead`, 发改局): kind -> primary
+    key (or path value)."""
     group = actions.do_save_leadership_group(
         org.admin, org.rsj, name="人社局领导小组", office=org.rsj_unit
     )
@@ -70,6 +88,7 @@ def build_objects(org: Org) -> dict[str, Any]:
         scheme_key="ssra-town",
         category_code="focus_social_security",
         department=org.rsj,
+        lead_department=lead,
     )
     document = do_add_document(
         org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode())
@@ -174,17 +193,20 @@ def opinion_objects(org: Org, matter) -> dict[str, Any]:
 class World:
     org: Org
     objects: dict[str, Any]
-    tokens: dict[str, str]  # persona -> API token
+    tokens: dict[str, str]  # persona -> API token ("lead": the lead department's handler)
+    lead: User
 
 
 def build_world() -> World:
     org = build_org()
-    objects = build_objects(org)
+    lead = build_lead_department(org)
+    objects = build_objects(org, lead.memberships.get().department)
     tokens = {}
     for f in fields(org):
         if isinstance(person := getattr(org, f.name), User):
             _row, tokens[f.name] = do_create_token(person, "scoping")
-    return World(org, objects, tokens)
+    _row, tokens["lead"] = do_create_token(lead, "scoping")
+    return World(org, objects, tokens, lead)
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +250,7 @@ PAGES: dict[str, dict[str, bool]] = {
         "matters:detail": READ,
         "matters:edit": CHANGE,
         "matters:designate": CHANGE,
+        "matters:responsibility": CHANGE,
         "matters:consultation": CHANGE,
         "matters:plan_filing": CHANGE,
         "matters:document_add": CHANGE,
@@ -448,6 +471,7 @@ API_PARAMETERS: dict[str, str] = {
     "filing_id": "filing",
     "override_id": "grade_override",
     "code": "condition_code",
+    "member_id": "assessment_member",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values
@@ -767,3 +791,93 @@ def test_example_fills_the_required_fields_with_accepted_values():
         "code": "测试测试",
     }
     assert b'name="upload"; filename="' in encode_multipart(BOUNDARY, body)
+
+
+# ---------------------------------------------------------------- the lead department
+# 篇3 五 / issue 8 loophole 11: the members of a matter's lead and assisting departments see
+# the matter and every row linked to it, and do the work given to them — and nothing else.
+# The module's matter (人社局) is led by 发改局; 住建局 (zjj_handler) stays the outsider above.
+
+# The kinds linked to the module's matter (the reviewed assessment and the import record
+# belong to other matters or to their importer).
+LEAD_KINDS = frozenset(PAGES) - {
+    "department",
+    "user",
+    "membership",
+    "leadership_group",
+    "leader",
+    "assessment_review",
+    "import_record",
+}
+# The work the lead and assisting departments share (`org.access` need="work"): the
+# matter's documents, the activities and their attachments, the project file. Scoring is
+# theirs as team members (the action checks membership, so a non-member meets 403).
+LEAD_WORK_PAGES = frozenset(
+    {
+        "matters:document_add",
+        "matters:document_remove",
+        "opinions:activity_create",
+        "opinions:attachment_add",
+        "assessments:archive_add",
+    }
+)
+# API operations of that work (none of the operations below may refuse the lead with 403).
+LEAD_WORK_OPERATIONS: frozenset[str] = frozenset()
+
+
+@pytest.fixture
+def lead(db, world) -> User:
+    return User.objects.get(pk=world.lead.pk)
+
+
+def test_lead_work_pages_exist():
+    assert set(OBJECT_URLS) >= LEAD_WORK_PAGES
+    assert all(OBJECT_URLS[name][1] for name in LEAD_WORK_PAGES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n, (kind, changing) in OBJECT_URLS.items() if kind in LEAD_KINDS and not changing),
+)
+def test_lead_department_member_reads(name, lead, objects, login):
+    """The matter, the assessment, the report and every row of the matter: 200."""
+    kind, _ = OBJECT_URLS[name]
+    assert login(lead).get(reverse(name, args=[objects[kind]])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n, (kind, changing) in OBJECT_URLS.items() if kind in LEAD_KINDS and changing),
+)
+def test_lead_department_member_changes_only_the_shared_work(name, lead, objects, login):
+    kind, _ = OBJECT_URLS[name]
+    status = login(lead).post(reverse(name, args=[objects[kind]]), {}).status_code
+    if name in LEAD_WORK_PAGES:
+        assert status not in (403, 404), (name, status)
+    else:
+        assert status == 403, (name, status)
+
+
+LEAD_OPERATIONS = [
+    op for op in OBJECT_OPERATIONS if not op.missing_row() and op.kind() in LEAD_KINDS
+]
+
+
+@pytest.mark.parametrize("op", LEAD_OPERATIONS, ids=_ids(LEAD_OPERATIONS))
+def test_api_lead_department_member(op, world, objects, client):
+    """Reads every GET of the matter's rows; meets 403 on every change but the shared work."""
+    response = op.request(client, world.tokens["lead"], objects)
+    if op.method == "get":
+        assert response.status_code == 200, response.content
+    elif op.key in LEAD_WORK_OPERATIONS:
+        assert response.status_code not in (403, 404), response.content
+    else:
+        assert response.status_code == 403, response.content
+
+
+def test_api_lead_department_lists_the_matter(world, objects, client):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['lead']}"}
+    ids = [m["id"] for m in client.get("/api/matters", **auth).json()["items"]]
+    assert ids == [objects["matter"]]
+    outsider = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['zjj_handler']}"}
+    assert client.get("/api/matters", **outsider).json()["items"] == []

@@ -144,7 +144,7 @@ def to_analyse_step(org, scheme_key="ssra-town", **opinion_counts):
         a,
         version=None,
         lead_department=org.rsj,
-        assisting_departments=[org.zjj],
+        assisting_departments=[org.rsj_unit],
         plan_content="评估内容与责任分工",
         plan_methods="问卷调查、座谈会",
         schedule_start=None,

@@ -51,11 +51,11 @@ SPEC = ListSpec(
 
 
 def register(org, title="事项", department=None, user=None, **kw):
+    kw.setdefault("category_code", "focus_social_security")
     return actions.do_register_matter(
         user or org.rsj_handler,
         title=title,
         scheme_key="ssra-town",
-        category_code="focus_social_security",
         department=department or org.rsj,
         **kw,
     )
@@ -77,7 +77,10 @@ def matters(org):
         description="养老 服务",
         user=org.rsj_unit_assessor,
     )
-    register(org, "棚户区改造", department=org.zjj, user=org.zjj_handler)
+    # An urban matter: 住建局 leads it (篇3 五), so 人社局 is neither its owner nor its lead.
+    register(
+        org, "棚户区改造", department=org.zjj, user=org.zjj_handler, category_code="focus_urban"
+    )
     Matter.objects.filter(title="棚户区改造").update(year=2024)
 
 

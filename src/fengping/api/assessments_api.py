@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from fengping.assessments import actions, rules
@@ -23,13 +24,17 @@ from fengping.assessments.models import (
     LaterDecision,
     MeasureKind,
     MeasureStatus,
+    MemberKind,
     ReviewResult,
     RiskFactor,
+    TeamMember,
 )
 from fengping.core import listing
+from fengping.core.errors import ActionError
 from fengping.matters.actions import supervising_offices
 from fengping.matters.models import Matter
 from fengping.org import access
+from fengping.org.models import User
 from fengping.procedure import engine
 
 router = Router(tags=["assessments"])
@@ -729,3 +734,154 @@ def redecide(request: HttpRequest, assessment_id: int, payload: RedecisionIn) ->
     不允许时返回 400 并引用方案规定。"""
     a = _get(request, assessment_id)
     return Status(201, _history_entry(actions.do_redecide(request.user, a, **payload.dict())))
+# ------------------------------------------------------------------ plan and team
+# The twins of the plan page and the team card (篇3 六(二) 评估方案; 篇1 七(三) 评估组).
+
+
+class PlanIn(Schema):
+    version: int | None = Field(None, description="读取时的版本号；他人已修改时返回 409")
+    lead_department_id: int | None = None
+    assisting_department_ids: list[int] = []
+    plan_content: str = ""
+    plan_methods: str = ""
+    schedule_start: dt.date | None = None
+    schedule_end: dt.date | None = None
+
+
+class PlanOut(Schema):
+    assessment_id: int
+    lead_department_id: int | None
+    lead_department: str
+    assisting_department_ids: list[int]
+    plan_content: str
+    plan_methods: str
+    schedule_start: dt.date | None
+    schedule_end: dt.date | None
+    version: int
+
+
+class MemberIn(Schema):
+    kind: MemberKind
+    user_id: int | None = Field(
+        None, description="系统用户（评分须为系统用户）；可取 team/candidates"
+    )
+    name: str = ""
+    organisation: str = ""
+    duty: str = ""
+
+
+class MemberOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    user_id: int | None
+    organisation: str
+    duty: str
+
+
+class CandidateOut(Schema):
+    id: int
+    username: str
+    real_name: str
+
+
+def _plan_out(a: Assessment) -> dict[str, Any]:
+    return {
+        "assessment_id": a.pk,
+        "lead_department_id": a.lead_department_id,
+        "lead_department": a.lead_department.name if a.lead_department else "",
+        "assisting_department_ids": [d.pk for d in a.assisting_departments.all()],
+        "plan_content": a.plan_content,
+        "plan_methods": a.plan_methods,
+        "schedule_start": a.schedule_start,
+        "schedule_end": a.schedule_end,
+        "version": a.version,
+    }
+
+
+def _member_out(m: TeamMember) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "kind": m.kind,
+        "kind_label": m.get_kind_display(),
+        "name": m.name,
+        "user_id": m.user_id,
+        "organisation": m.organisation,
+        "duty": m.duty,
+    }
+
+
+@router.get("/assessments/{assessment_id}/plan", response=PlanOut)
+def get_plan(request: HttpRequest, assessment_id: int) -> Any:
+    """评估方案：牵头和协助部门、评估内容与责任、评估方法、时间安排。"""
+    return _plan_out(_get(request, assessment_id))
+
+
+@router.put("/assessments/{assessment_id}/plan", response=PlanOut)
+def save_plan(request: HttpRequest, assessment_id: int, payload: PlanIn) -> Any:
+    """保存评估方案（与页面同一操作；跨部门事项须先登记党委、政府指定的责任主体）。"""
+    from fengping.api.matters_api import _dept
+
+    a = _get(request, assessment_id)
+    assisting = [d for d in (_dept(request, i) for i in payload.assisting_department_ids) if d]
+    a = actions.do_save_plan(
+        request.user,
+        a,
+        version=payload.version,
+        lead_department=_dept(request, payload.lead_department_id),
+        assisting_departments=assisting,
+        plan_content=payload.plan_content,
+        plan_methods=payload.plan_methods,
+        schedule_start=payload.schedule_start,
+        schedule_end=payload.schedule_end,
+    )
+    return _plan_out(a)
+
+
+@router.get("/assessments/{assessment_id}/team", response=list[MemberOut])
+def list_team(request: HttpRequest, assessment_id: int) -> Any:
+    """评估组成员。"""
+    a = _get(request, assessment_id)
+    return [_member_out(m) for m in a.team.all()]
+
+
+@router.get("/assessments/{assessment_id}/team/candidates", response=list[CandidateOut])
+def team_candidates(request: HttpRequest, assessment_id: int) -> Any:
+    """可加入评估组的系统用户：责任主体及评估牵头、协助部门的人员。"""
+    a = _get(request, assessment_id)
+    return [
+        {"id": u.pk, "username": u.username, "real_name": u.real_name}
+        for u in actions.team_candidates(a)
+    ]
+
+
+@router.post("/assessments/{assessment_id}/team", response={201: MemberOut})
+def add_member(request: HttpRequest, assessment_id: int, payload: MemberIn) -> Any:
+    """加入评估组（系统用户须来自责任主体或评估牵头、协助部门）。"""
+    a = _get(request, assessment_id)
+    user = None
+    if payload.user_id is not None:
+        user = User.objects.filter(pk=payload.user_id).first()
+        if user is None:
+            raise ActionError(_("评估组的系统用户须来自责任主体或评估牵头、协助部门"), field="user")
+    member = actions.do_add_member(
+        request.user,
+        a,
+        kind=payload.kind,
+        user=user,
+        name=payload.name,
+        organisation=payload.organisation,
+        duty=payload.duty,
+    )
+    return Status(201, _member_out(member))
+
+
+@router.delete("/team-members/{member_id}", response={204: None})
+def remove_member(request: HttpRequest, member_id: int) -> Any:
+    """移出评估组（已提交的评分保留）。"""
+    member = access.get_for_user(
+        request.user, TeamMember.objects.select_related("assessment__matter__department"), member_id
+    )
+    actions.do_remove_member(request.user, member)
+    return Status(204, None)

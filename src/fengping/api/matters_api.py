@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
@@ -42,6 +42,8 @@ class MatterOut(Schema):
     grade: str
     grade_label: str
     designated_by_body: str
+    responsibility_body: str
+    responsibility_note: str
     confidential: bool
     complex_difficult: bool
     contested: bool
@@ -313,3 +315,20 @@ def remove_document(request: HttpRequest, document_id: int) -> Any:
     )
     actions.do_remove_document(request.user, doc)
     return Status(204, None)
+class ResponsibilityIn(Schema):
+    body: Literal["party_committee", "government"] = Field(
+        ..., description="指定机关：党委 party_committee / 政府 government"
+    )
+    note: str = Field(..., min_length=1, max_length=300)
+
+
+@router.post("/matters/{matter_id}/responsibility", response=MatterOut)
+def designate_responsibility(
+    request: HttpRequest, matter_id: int, payload: ResponsibilityIn
+) -> Any:
+    """登记党委、政府指定的责任主体（篇3 五：涉及多部门、职能交叉难以界定责任主体的事项；
+    协助部门分属多个部门的事项须先登记，才能制定评估方案）。"""
+    matter = access.get_for_user(request.user, Matter, matter_id)
+    return actions.do_designate_responsibility(
+        request.user, matter, body=payload.body, note=payload.note
+    )

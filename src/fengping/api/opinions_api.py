@@ -383,3 +383,30 @@ def add_attachment(
     activity = _activity(request, activity_id, "change")
     attachment: Attachment = actions.do_add_attachment(request.user, activity, upload)
     return Status(201, attachment)
+# ---------------------------------------------------------------- concern keywords
+
+
+class KeywordTextOut(Schema):
+    source: str
+    text: str
+
+
+class KeywordOut(Schema):
+    word: str
+    count: int = Field(..., description="提到该词的意见条数")
+    domain: bool = Field(..., description="是否为领域词典中的词")
+    texts: list[KeywordTextOut]
+
+
+@router.get("/matters/{matter_id}/keywords", response=list[KeywordOut])
+def concern_keywords(request: HttpRequest, matter_id: int) -> Any:
+    """群众关注的主要问题：关键词（按词性、停用词与领域词典提取）及提到每个词的意见原文。"""
+    return [
+        {
+            "word": k.word,
+            "count": k.count,
+            "domain": k.domain,
+            "texts": [{"source": s, "text": t} for s, t in k.texts],
+        }
+        for k in queries.keyword_evidence(_matter(request, matter_id))
+    ]

@@ -175,6 +175,13 @@ def do_complete_step(
         if step_refused:
             raise ActionError("；".join(r.message for r in step_refused))
     _require_analysis(a, step_code)
+    # 篇3 五: also when the bureaus were added to the matter after the plan was saved.
+    if step_code == "plan" and (
+        refusal := matter_actions.cross_department_refusal(
+            a.scheme, a.matter, list(a.assisting_departments.all())
+        )
+    ):
+        raise ActionError(refusal)
     done = engine.complete_step(a, step_code, actor, note)
     if "opinions" in done.step.produces:
         # 征求意见 ends with its step: the questionnaires close (a send-back reopens them).
@@ -261,6 +268,11 @@ def do_save_plan(
     _require_step_reached(a, "plan")
     if schedule_start and schedule_end and schedule_end < schedule_start:
         raise ActionError(_("完成日期不能早于开始日期"), field="schedule_end")
+    # 篇3 五: a cross-department matter has its 责任主体 designated before its plan.
+    if refusal := matter_actions.cross_department_refusal(
+        a.scheme, a.matter, assisting_departments
+    ):
+        raise ActionError(refusal, field="assisting_departments")
     before = snapshot(a, Assessment.audit_fields)
     a.lead_department = lead_department
     a.plan_content, a.plan_methods = plan_content.strip(), plan_methods.strip()
@@ -280,6 +292,30 @@ def do_save_plan(
     return a
 
 
+def team_departments(a: Assessment) -> list[Department]:
+    """The departments whose people may sit on the team: the 责任主体 and the lead and
+    assisting departments (of the plan and of the matter) — 篇3 六(二) 明确评估牵头和协助
+    部门责任."""
+    matter = a.matter
+    found = {matter.department_id: matter.department}
+    for dept in (a.lead_department, matter.lead_department):
+        if dept is not None:
+            found.setdefault(dept.pk, dept)
+    for dept in [*a.assisting_departments.all(), *matter.assisting_departments.all()]:
+        found.setdefault(dept.pk, dept)
+    return list(found.values())
+
+
+def team_candidates(a: Assessment) -> Any:
+    """The active users holding a role in (or under) one of `team_departments`: the team
+    picker of the page and the check of `do_add_member` (one query)."""
+    q = Q()
+    for dept in team_departments(a):
+        q |= Q(department__path__startswith=dept.path)
+    members = Membership.objects.filter(q, department__is_active=True).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=members).order_by("real_name", "username")
+
+
 @transaction.atomic
 def do_add_member(
     actor: Any,
@@ -296,6 +332,8 @@ def do_add_member(
     _require_open(a)
     if kind not in MemberKind.values:
         raise ActionError(_("请选择成员身份"), field="kind")
+    if user is not None and not team_candidates(a).filter(pk=user.pk).exists():
+        raise ActionError(_("评估组的系统用户须来自责任主体或评估牵头、协助部门"), field="user")
     name = (name or (user.real_name or user.username if user else "")).strip()
     if not name:
         raise ActionError(_("请填写姓名"), field="name")
@@ -344,7 +382,8 @@ def do_archive_document(
     step_code: str = "",
     generated: bool = False,
 ) -> ArchiveDocument:
-    access.require(actor, assessment, "change")
+    # The archive is work the lead and assisting departments share (`org.access` "work").
+    access.require(actor, assessment, "work")
     a = _lock(assessment)
     if not (title or "").strip() and upload is not None:
         # Without a title the document is listed under its file name.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengping.core.forms import StyledForm
 from fengping.procedure import engine
+from fengping.schemes.cite import cite
 
 from .models import (
     Answer,
@@ -58,9 +59,7 @@ class PlanForm(StyledForm):
     plan_content = forms.CharField(
         label=_("评估内容与责任"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "篇3 六(二)：明确评估牵头和协助部门责任、评估人员责任等，明确评估责任、内容、方法。"
-        ),
+        help_text=_("写明评估牵头和协助部门的责任、评估人员的分工、评估内容。"),
     )
     plan_methods = forms.CharField(
         label=_("评估方法"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -183,7 +182,7 @@ class GradeForm(StyledForm):
     written_opinion = forms.CharField(
         label=_("责任主体书面意见"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("篇1 六(一)4：由责任主体 … 核准确定重大决策事项的风险等级，并出据书面意见。"),
+        help_text=_("责任主体对风险等级的书面意见。"),
     )
     recommendation = forms.CharField(
         label=_("实施建议"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -206,6 +205,9 @@ class GradeForm(StyledForm):
         # The grading step cannot be completed without the 实施建议 its scheme produces.
         if engine.find_step_producing(assessment.scheme, "recommendation") is not None:
             self.mark_required("recommendation")
+        # The frozen scheme's own sentence on the written opinion (篇1 六(一)4), if it has one.
+        if rule := cite(assessment.scheme, "书面意见"):
+            self.fields["written_opinion"].help_text = rule
 
 
 class ConditionForm(StyledForm):

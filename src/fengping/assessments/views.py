@@ -37,6 +37,7 @@ from fengping.matters.models import Matter
 from fengping.org import access
 from fengping.org.models import User
 from fengping.procedure import engine
+from fengping.schemes import cite
 
 from . import actions, rules
 from .forms import (
@@ -313,6 +314,11 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
             request, a.archive.select_related("uploaded_by").order_by("-uploaded_at", "-id"), "page"
         )
         ctx["member_form"] = MemberForm(users=_team_candidates(request, a))
+        # The frozen scheme's own passages on the team and the project file.
+        ctx["team_note"] = cite.cite(a.scheme, "专家和群众代表", "邀请相关专家")
+        ctx["archive_note"] = cite.cite(a.scheme, "专项工作档案")
+        # 篇3 五: why the plan cannot be saved yet (the check `do_save_plan` makes).
+        ctx["responsibility_refusal"] = matter_actions.cross_department_refusal(a.scheme, a.matter)
         ctx["archive_form"] = ArchiveForm()
     elif tab == "consult":
         from fengping.opinions.models import ActivityKind
@@ -434,10 +440,9 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
 
 
 def _team_candidates(request: HttpRequest, a: Assessment) -> QuerySet[User]:
-    """People who may be put on the team: users of the responsible department's tree."""
-    return access.visible(request.user, User.objects.filter(is_active=True)).order_by(
-        "real_name", "username"
-    )
+    """People who may be put on the team: users of the responsible department and of the
+    lead and assisting departments (`actions.team_candidates`, also checked by the action)."""
+    return actions.team_candidates(a)
 
 
 @authenticated
@@ -469,6 +474,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The content (plan, factors, checklist, grade, report) is frozen once decided.
         "content_open": a.is_content_open(),
         "can_change": access.can(request.user, a, "change"),
+        "can_work": access.can(request.user, a, "work"),
         "tab": tab,
         "tabs": TABS,
         "complete_form": CompleteStepForm(initial={"step": a.current_step}),
@@ -556,9 +562,8 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("制定评估方案"),
         "plan",
-        _(
-            "篇3 六(二)：评估事项确定后，要合理制定评估方案，明确评估牵头和协助部门责任、评估人员责任等，明确评估责任、内容、方法等，适时组织评估。"
-        ),
+        # The frozen scheme's own text (篇1 or 篇3), never another scheme's.
+        cite.step_text(a.scheme, "plan"),
     )
 
 
@@ -607,7 +612,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def archive_add(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = _assessment(request, pk, "work")
     form = ArchiveForm(request.POST, request.FILES)
     if not form.is_valid():
         return _error_on_tab(request, a, "plan", _("请选择文件"), "archive")
@@ -1159,9 +1164,7 @@ def filing_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记备案"),
         "filing",
-        _(
-            "篇3 六(七)：评估报告一经审定，责任主体应在决定的次日将评估报告及审定意见分别报镇维稳办、镇联席办备案。"
-        ),
+        cite.cite(a.scheme, "审定意见分别报", "备案"),
     )
 
 
@@ -1236,9 +1239,7 @@ def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         _("登记应对措施或应急预案"),
         "follow",
-        _(
-            "篇3 六(八)：重大事项出台实施后，责任主体部门要根据分析评估情况，制定和落实化解不稳定因素、维护社会稳定的应对措施。对可能出现的不稳定隐患要制定应对预案。"
-        ),
+        cite.step_text(a.scheme, "measures") or cite.cite(a.scheme, "全程跟踪", "应急预案"),
     )
 
 

@@ -258,6 +258,61 @@ def do_designate(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
     return matter
 
 
+# 篇3 五 由党委、政府指定责任主体: the bodies that designate a cross-department matter's 责任主体.
+RESPONSIBILITY_BODIES = (DesignationBody.PARTY_COMMITTEE, DesignationBody.GOVERNMENT)
+
+
+def bureau_path(department: Department) -> str:
+    """The bureau a department belongs to: its branch directly under the organisation's
+    root (a 科室 belongs to its 局; the root is its own)."""
+    parts = [p for p in department.path.split("/") if p]
+    return "/".join(parts[:2]) + "/"
+
+
+def cross_department_refusal(
+    scheme: Scheme, matter: Matter, assisting: list[Department] | None = None
+) -> str:
+    """Why the plan may not be made yet, or "": the matter's assisting departments (those
+    of the matter and `assisting`, the plan's) come from more than one bureau, the scheme
+    has the 篇3 五 rule, and no 党委 or 政府 designation of the 责任主体 is recorded."""
+    rule = scheme.responsibility.cross_department if scheme.responsibility else None
+    if rule is None or matter.responsibility_body:
+        return ""
+    departments = {d.pk: d for d in matter.assisting_departments.all()}
+    departments.update({d.pk: d for d in assisting or []})
+    bureaus = {bureau_path(d) for d in departments.values()}
+    if len(bureaus) < 2:
+        return ""
+    names = "、".join(sorted(d.name for d in departments.values()))
+    return _(
+        "该事项的协助部门（%(names)s）分属%(n)s个部门，须先登记党委、政府指定的责任主体，"
+        "再制定评估方案。依据：“%(quote)s”"
+    ) % {"names": names, "n": len(bureaus), "quote": rule.quote}
+
+
+@transaction.atomic
+def do_designate_responsibility(actor: Any, matter: Matter, *, body: str, note: str) -> Matter:
+    """篇3 五: 涉及到多部门、职能交叉难以界定责任主体的，由党委、政府指定责任主体 — recorded
+    by a leader or the principal of the department (or an administrator) on the body's
+    behalf, with the document or decision it rests on."""
+    access.require(actor, matter, "view")
+    if not access.can_change_under(actor, matter.department.path, DESIGNATING_ROLES):
+        raise PermissionDenied(_("只有分管领导、主要负责人或系统管理员可以登记指定责任主体"))
+    if body not in RESPONSIBILITY_BODIES:
+        raise ActionError(_("责任主体由党委或政府指定，请选择党委或政府"), field="body")
+    note = (note or "").strip()
+    if not note:
+        raise ActionError(_("请填写指定依据（文件、会议纪要等）"), field="note")
+    matter = lock(matter)
+    before = snapshot(matter, Matter.audit_fields)
+    matter.responsibility_body = body
+    matter.responsibility_note = note[:300]
+    matter.responsibility_designated_by = actor
+    matter.responsibility_designated_at = timezone.now()
+    save_and_record(actor, "matters.matter.designate_responsibility", matter, before=before)
+    return matter
+
+
 @transaction.atomic
 def do_set_consultation(
     actor: Any,
@@ -316,13 +371,14 @@ def set_status(
 
 @transaction.atomic
 def do_add_document(actor: Any, matter: Matter, upload: Any, note: str = "") -> MatterDocument:
-    access.require(actor, matter, "change")
+    # Documents are work the lead and assisting departments share (`org.access` "work").
+    access.require(actor, matter, "work")
     return files.store(actor, MatterDocument, matter, upload, record=record, note=note.strip())
 
 
 @transaction.atomic
 def do_remove_document(actor: Any, doc: MatterDocument) -> None:
-    access.require(actor, doc, "change")
+    access.require(actor, doc, "work")
     before = {"name": doc.name, "sha256": doc.sha256, "matter": doc.matter_id}
     path, pk, name = doc.matter.department.path, doc.pk, doc.name
     # The file stays on disk: the audit trail may need it; only the link is removed.

@@ -16,6 +16,7 @@ class MattersConfig(AppConfig):
                 "matters.matter.register": _("登记评估事项"),
                 "matters.matter.update": _("修改评估事项"),
                 "matters.matter.designate": _("登记指定评估"),
+                "matters.matter.designate_responsibility": _("登记指定责任主体"),
                 "matters.matter.plan_filed": _("评估计划报备"),
                 "matters.matter.consultation": _("设置公开征求意见"),
                 "matters.document.add": _("上传事项材料"),

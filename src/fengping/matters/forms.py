@@ -99,6 +99,23 @@ class DesignateForm(StyledForm):
     )
 
 
+class ResponsibilityForm(StyledForm):
+    """篇3 五: the 责任主体 of a cross-department matter, designated by the 党委 or 政府."""
+
+    body = forms.ChoiceField(label=_("指定机关"), choices=())
+    note = forms.CharField(
+        label=_("指定依据"),
+        max_length=300,
+        help_text=_("例如：镇党委会议纪要〔2026〕3号，指定住建局为责任主体"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .actions import RESPONSIBILITY_BODIES
+
+        self.fields["body"].choices = [(b.value, b.label) for b in RESPONSIBILITY_BODIES]  # type: ignore[attr-defined]
+
+
 class ConsultationForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     open = forms.BooleanField(label=_("在公开页面征求意见"), required=False)

@@ -109,6 +109,22 @@ class Matter(Scoped):
         related_name="+",
     )
     designated_at = models.DateTimeField(_("指定时间"), null=True, blank=True)
+    # 篇3 五: 涉及到多部门、职能交叉难以界定责任主体的，由党委、政府指定责任主体.
+    responsibility_body = models.CharField(
+        _("指定责任主体的机关"), max_length=20, choices=DesignationBody.choices, blank=True
+    )
+    responsibility_note = models.CharField(_("指定责任主体的依据"), max_length=300, blank=True)
+    responsibility_designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定责任主体登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    responsibility_designated_at = models.DateTimeField(
+        _("指定责任主体登记时间"), null=True, blank=True
+    )
     # 篇3 二(四): public unless it involves state or commercial secrets or personal privacy.
     confidential = models.BooleanField(_("涉及国家秘密、商业秘密或个人隐私"), default=False)
     # 篇3 六(四) 重大复杂疑难事项 → 征求上级主管部门的意见; 篇3 二(三) 争议较大、专业性较强、
@@ -143,6 +159,8 @@ class Matter(Scoped):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
+    # `org.access`: the rows linked to a matter are open to its lead and assisting departments.
+    matter_lookup: ClassVar[str] = "pk"
     audit_fields: ClassVar[tuple[str, ...]] = (
         "title",
         "kind",
@@ -160,6 +178,8 @@ class Matter(Scoped):
         "grade",
         "designated_by_body",
         "designation_note",
+        "responsibility_body",
+        "responsibility_note",
         "confidential",
         "complex_difficult",
         "contested",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.matter_detail, name="detail"),
     path("<int:pk>/edit/", views.matter_edit, name="edit"),
     path("<int:pk>/designate/", views.matter_designate, name="designate"),
+    path("<int:pk>/responsibility/", views.matter_responsibility, name="responsibility"),
     path("<int:pk>/consultation/", views.matter_consultation, name="consultation"),
     path("<int:pk>/plan-filing/", views.matter_plan_filing, name="plan_filing"),
     path("<int:pk>/documents/", views.document_add, name="document_add"),

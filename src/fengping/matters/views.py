@@ -22,9 +22,17 @@ from fengping.core.registry import matter_panels as matter_panel_registry
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
+from fengping.schemes.cite import cite
 
 from . import actions
-from .forms import ConsultationForm, DesignateForm, DocumentForm, MatterForm, PlanFilingForm
+from .forms import (
+    ConsultationForm,
+    DesignateForm,
+    DocumentForm,
+    MatterForm,
+    PlanFilingForm,
+    ResponsibilityForm,
+)
 from .lists import MATTERS
 from .models import Matter, MatterDocument
 
@@ -137,16 +145,23 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     matter = access.get_for_user(
         request.user,
         Matter.objects.select_related(
-            "department", "lead_department", "designated_by", "plan_filed_with", "created_by"
+            "department",
+            "lead_department",
+            "designated_by",
+            "responsibility_designated_by",
+            "plan_filed_with",
+            "created_by",
         ),
         pk,
     )
-    proposal_text, proposal_dept = "", None
+    proposal_text, proposal_dept, responsibility_refusal, plan_filing_rule = "", None, "", ""
     try:
         scheme = registry.get(matter.scheme_key)
         proposal_text, proposal_dept = actions.propose_lead(
             scheme, matter.category_code, access.organisation_departments(request.user)
         )
+        responsibility_refusal = actions.cross_department_refusal(scheme, matter)
+        plan_filing_rule = cite(scheme, "一律不予审批")
     except LookupError:
         scheme = None
     return render(
@@ -158,8 +173,11 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assisting": matter.assisting_departments.all(),
             "documents": matter.documents.select_related("uploaded_by"),
             "can_change": access.can(request.user, matter, "change"),
+            "can_work": access.can(request.user, matter, "work"),
             "proposal_text": proposal_text,
             "proposal_dept": proposal_dept,
+            "responsibility_refusal": responsibility_refusal,
+            "plan_filing_rule": plan_filing_rule,
             "document_form": DocumentForm(),
             "extra_panels": matter_panels(request, matter),
         },
@@ -244,6 +262,46 @@ def _simple(
     return form_page(request, form, title, [CRUMB, (matter.title, url)], url, intro=intro)
 
 
+def _scheme(matter: Matter) -> Any:
+    """The matter's scheme, whose own passages its pages quote (None when it is gone)."""
+    try:
+        return registry.get(matter.scheme_key)
+    except LookupError:
+        return None
+
+
+@authenticated
+def matter_responsibility(request: HttpRequest, pk: int) -> HttpResponse:
+    """篇3 五: record the 党委/政府 designation of a cross-department matter's 责任主体."""
+    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    form = ResponsibilityForm(
+        request.POST or None,
+        initial={"body": matter.responsibility_body, "note": matter.responsibility_note},
+    )
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_designate_responsibility(request.user, matter, **data),
+        then=reverse("matters:detail", args=[matter.pk]),
+        success=_("已登记指定责任主体"),
+    ):
+        return done
+    try:
+        scheme = registry.get(matter.scheme_key)
+    except LookupError:
+        scheme = None
+    rule = scheme.responsibility.cross_department if scheme and scheme.responsibility else None
+    return _simple(
+        request,
+        matter,
+        form,
+        _("登记党委/政府指定责任主体"),
+        rule.quote
+        if rule
+        else _("涉及多个部门、难以界定责任主体的事项，由党委、政府指定责任主体。"),
+    )
+
+
 @authenticated
 def matter_designate(request: HttpRequest, pk: int) -> HttpResponse:
     matter = access.get_for_user(request.user, Matter, pk, need="change")
@@ -264,8 +322,13 @@ def matter_designate(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("登记党组/党委/政府指定评估"),
-        _(
-            "篇1 六(一)1：需要组织进行社会风险评估的重大事项一般由责任主体确定，也可由局党组指定或建议确定。指定后该事项必须评估。"
+        " ".join(
+            t
+            for t in (
+                cite(_scheme(matter), "指定或建议确定", "指定评估责任主体"),
+                _("指定后该事项必须评估。"),
+            )
+            if t
         ),
     )
 
@@ -296,7 +359,8 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("公开征求意见"),
-        _("篇3 二(四)：除涉及国家秘密、商业机密和个人隐私的事项外，重大决策应当依法向社会公开。"),
+        cite(_scheme(matter), "依法向社会公开", "公开征求")
+        or _("涉及国家秘密、商业秘密和个人隐私的事项不公开征求意见。"),
     )
 
 
@@ -317,16 +381,14 @@ def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
         matter,
         form,
         _("年度评估计划备案"),
-        _(
-            "篇3 六(一)：各责任主体要在3月底前将本年度社会稳定风险评估计划表报镇维稳办备案；对未备案的事项，一律不予审批。"
-        ),
+        cite(_scheme(matter), "计划表报", "一律不予审批"),
     )
 
 
 @authenticated
 @require_POST
 def document_add(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = access.get_for_user(request.user, Matter, pk, need="change")
+    matter = access.get_for_user(request.user, Matter, pk, need="work")
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请选择文件"))
@@ -349,7 +411,7 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
 @authenticated
 def document_remove(request: HttpRequest, pk: int) -> HttpResponse:
     doc = access.get_for_user(
-        request.user, MatterDocument.objects.select_related("matter"), pk, need="change"
+        request.user, MatterDocument.objects.select_related("matter"), pk, need="work"
     )
     url = reverse("matters:detail", args=[doc.matter_id])
     if request.method == "POST":

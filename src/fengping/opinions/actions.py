@@ -780,8 +780,9 @@ def do_record_activity(
     uploads: Sequence[Any] = (),
 ) -> Activity:
     """走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证 (篇3 六(三)), or 征求上级主管部门
-    意见 for a 重大复杂疑难事项 (篇3 六(四))."""
-    access.require(actor, matter, "change")
+    意见 for a 重大复杂疑难事项 (篇3 六(四)). Work given to the lead and assisting
+    departments too (`org.access`, need="work")."""
+    access.require(actor, matter, "work")
     if kind not in ActivityKind.values:
         raise ActionError(_("未知的征求意见形式"), field="kind")
     if date is None:
@@ -811,7 +812,7 @@ def do_record_activity(
 
 @transaction.atomic
 def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment:
-    access.require(actor, activity, "change")
+    access.require(actor, activity, "work")
     return files.store(actor, Attachment, activity, upload, record=record)
 
 

@@ -7,12 +7,9 @@ does not grow with the number of responses.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -23,6 +20,7 @@ from fengping.org import access
 from fengping.schemebook import registry
 from fengping.schemes.model import MajorityRule
 
+from . import keywords
 from .models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -31,6 +29,7 @@ from .models import (
     Answer,
     AnswerChoice,
     Comment,
+    CommentChannel,
     Question,
     QuestionKind,
     Questionnaire,
@@ -39,7 +38,8 @@ from .models import (
     Stance,
 )
 
-KEYWORD_LIMIT = 15
+KEYWORD_LIMIT = keywords.KEYWORD_LIMIT
+top_keywords = keywords.top_keywords
 
 
 def visible_matters(user: Any, need: str = "view") -> QuerySet[Matter]:
@@ -354,6 +354,18 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
     )
 
 
+def matter_scheme(matter: Matter) -> Any:
+    """The frozen scheme of the matter's latest assessment, or the scheme's current version
+    before one (None when it is gone): the scheme whose passages the matter's pages quote."""
+    assessment = matter.assessments.order_by("-started_at").first()  # type: ignore[attr-defined]
+    if assessment is not None:
+        return assessment.scheme
+    try:
+        return registry.get(matter.scheme_key)
+    except LookupError:
+        return None
+
+
 def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityRule | None:
     """The scheme's majority rule when the share opposed breaches it, else None — the same
     `MajorityRule.breached` the decision refusals use. The rule comes from the frozen
@@ -383,48 +395,40 @@ def matter_texts(matter: Matter) -> list[str]:
 
 
 # ---------------------------------------------------------------- keywords
+# The keyword function itself is pure and lives in `keywords.py` (POS filter, stop words and
+# the domain dictionary shipped as data); these are the matter-level reads around it.
 
-# Function words and survey boilerplate that say nothing about a concern.
-STOPWORDS = frozenset(
-    """
-    的 了 和 是 在 我 我们 你 你们 他 他们 她 它 这 那 这个 那个 这些 那些 就 都 也 还 又 与 及
-    或 而 但 但是 因为 所以 如果 虽然 然后 对于 关于 以及 并且 而且 或者 不是 没有 一个 一些 什么
-    怎么 怎样 如何 为什么 哪些 可以 能够 应该 需要 希望 建议 认为 觉得 感觉 表示 非常 比较 特别 十分
-    很 太 更 最 有 要 会 能 让 把 被 给 对 从 向 到 为 以 之 其 该 此 等 各 每 已 已经 正在 目前 现在
-    问题 情况 方面 工作 进行 相关 有关 事项 意见 问卷 调查 部分 大家 自己 这样 那样 还是 可能 一下
-    没 不 不要 不能 不会 请 吗 呢 吧 啊 呀 哦 嗯 好 谢谢 通过 由于 按照 根据 以后 之后 之前 一定 其他 另外
-    """.split()  # noqa: SIM905 - one readable block of words
-)
-_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]*$")
+_tokenizer = keywords._tagger  # load once, e.g. before measuring query counts
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    """jieba's dictionary loads once per process, without its banner on stderr."""
-    import jieba
+@dataclass
+class KeywordEvidence:
+    """A keyword with the opinions behind it: (source label, text) pairs."""
 
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
+    word: str
+    count: int
+    domain: bool
+    texts: list[tuple[str, str]]
 
 
-def top_keywords(texts: Iterable[str], limit: int = KEYWORD_LIMIT) -> list[tuple[str, int]]:
-    """The words that most texts mention: (word, number of texts containing it).
-    Counting texts, not occurrences, so one long letter cannot outweigh many people."""
-    texts = [t for t in texts if t and t.strip()]
-    if not texts:
-        return []
-    tokenizer = _tokenizer()
-    counter: Counter[str] = Counter()
-    for text in texts:
-        words = {
-            w.strip()
-            for w in tokenizer.lcut(text)
-            if len(w.strip()) >= 2 and w.strip() not in STOPWORDS and _WORD.match(w.strip())
-        }
-        counter.update(words)
-    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+def keyword_evidence(matter: Matter, limit: int = KEYWORD_LIMIT) -> list[KeywordEvidence]:
+    """群众关注的主要问题 with the free-text answers and comments that mention each (two
+    queries, whatever the number of keywords)."""
+    from django.utils.translation import gettext as _
+
+    sources: list[tuple[str, str]] = []
+    answers = Answer.objects.filter(
+        question__questionnaire__matter=matter, question__kind=QuestionKind.TEXT
+    ).exclude(text="")
+    for title, text in answers.values_list("question__questionnaire__title", "text"):
+        sources.append((_("问卷“%(t)s”") % {"t": title}, text))
+    channels = dict(CommentChannel.choices)
+    for channel, content in Comment.objects.filter(matter=matter).values_list("channel", "content"):
+        sources.append((str(channels.get(channel, channel)), content))
+    ranked = keywords.rank([text for _label, text in sources], limit)
+    return [
+        KeywordEvidence(k.word, k.count, k.domain, [sources[i] for i in k.texts]) for k in ranked
+    ]
 
 
 # ---------------------------------------------------------------- per questionnaire

@@ -30,6 +30,7 @@ from fengping.core.policy import authenticated, public
 from fengping.core.text import clean_text
 from fengping.matters.models import Matter
 from fengping.org import access
+from fengping.schemes.cite import cite
 
 from . import actions, queries
 from .forms import (
@@ -118,6 +119,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk)
     summary = queries.matter_opinion_summary(matter)
     kinds = dict(ActivityKind.choices)
+    scheme = queries.matter_scheme(matter)
     return render(
         request,
         "opinions/matter.html",
@@ -128,10 +130,15 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": _chart_data(summary),
             "questionnaires": queries.questionnaires_of(matter),
             "activity_counts": [(kinds[k], n) for k, n in summary.activities.items()],
+            "keywords": queries.keyword_evidence(matter),
+            # The passages of the matter's own scheme (篇1 or 篇3), never another's.
+            "survey_rule": cite(scheme, "问卷调查", "抽样调查"),
+            "superior_rule": cite(scheme, "上级主管部门"),
             "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
                 :5
             ],
             "can_change": access.can(request.user, matter, "change"),
+            "can_work": access.can(request.user, matter, "work"),
             "tab": "summary",
         },
     )
@@ -383,6 +390,7 @@ def _matter_list(request: HttpRequest, pk: int, spec: Any, tab: str) -> HttpResp
     context = {
         "matter": matter,
         "can_change": access.can(request.user, matter, "change"),
+        "can_work": access.can(request.user, matter, "work"),
         "tab": tab,
     }
     return listing.render_list(request, spec, matter, context=context)
@@ -400,7 +408,7 @@ def activities_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = _matter(request, pk, "change")
+    matter = _matter(request, pk, "work")
     form = ActivityForm(
         request.POST or None,
         request.FILES or None,
@@ -447,7 +455,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = access.get_for_user(
         request.user, Activity.objects.select_related("matter__department", "created_by"), pk
     )
-    can_change = access.can(request.user, activity, "change")
+    can_change = access.can(request.user, activity, "work")
     return render(
         request,
         "opinions/activity.html",
@@ -465,7 +473,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = access.get_for_user(request.user, Activity, pk, "change")
+    activity = access.get_for_user(request.user, Activity, pk, "work")
     form = AttachmentForm(request.POST, request.FILES)
     back = reverse("opinions:activity", args=[activity.pk])
     if not form.is_valid():

@@ -5,6 +5,12 @@ below it. Supervisors (督查: 维稳办, 联席办, 监察室) see the whole or
 department belongs to, but their supervisor membership lets them change nothing. Which roles
 may change a row is declared by the model (`change_roles`). Superusers see and change all.
 
+A matter is also open to the members of its lead and assisting departments (篇3 五 牵头部门;
+篇3 六(二) 明确评估牵头和协助部门责任 — on the matter or in an assessment's plan): they see
+the matter and every row linked to it, and with a work role do the work given to them
+(need="work": documents, activities, the project file; scoring once on the team), never
+what is the responsible department's alone (need="change": plan, grade, decisions, reviews).
+
 Every list goes through `visible()`, every object through `get_for_user()`, and every
 action re-checks with `require()` inside its transaction. A *user* is changed only by an
 administrator whose subtrees hold every membership of that user (`_manageable_users`).
@@ -21,9 +27,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Membership, Role, User
+from .models import WORK_ROLES, Membership, Role, User
 
-Need = Literal["view", "change"]
+Need = Literal["view", "work", "change"]
 M = TypeVar("M", bound=models.Model)
 
 
@@ -82,6 +88,35 @@ def forget_scope(user: Any) -> None:
         del user._fengping_scope
 
 
+def _matter_lookup(model: type[models.Model]) -> str | None:
+    """The lookup from `model` to the matter it belongs to ("pk" for the matter itself),
+    declared as `matter_lookup` or read off a `…matter__department__path` scope lookup."""
+    declared = getattr(model, "matter_lookup", None)
+    if declared is not None:
+        return str(declared)
+    lookup = getattr(model, "scope_path_lookup", "")
+    if lookup.endswith("matter__department__path"):
+        return lookup[: -len("__department__path")]
+    return None
+
+
+def _participating_matters(paths: frozenset[str]) -> QuerySet[Any]:
+    """Matters whose lead or assisting department (on the matter, or in an assessment's
+    plan) lies in `paths`: one subquery, so a list's query count does not grow."""
+    from django.apps import apps
+
+    matter = apps.get_model("matters", "Matter")
+    q = Q()
+    for lookup in (
+        "lead_department__path",
+        "assisting_departments__path",
+        "assessments__lead_department__path",
+        "assessments__assisting_departments__path",
+    ):
+        q |= _prefix_q(lookup, paths)
+    return matter._default_manager.filter(q).values("pk")
+
+
 def _prefix_q(lookup: str, paths: frozenset[str]) -> Q:
     q = Q()
     # Nested paths are redundant: "1/" already covers "1/5/".
@@ -92,13 +127,22 @@ def _prefix_q(lookup: str, paths: frozenset[str]) -> Q:
 
 
 def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M]:
-    """The rows of `queryset` that `user` may see (need="view") or change (need="change")."""
+    """The rows of `queryset` that `user` may see (need="view"), do the shared work on
+    (need="work": the responsible department's workers and the lead and assisting
+    departments' members) or change (need="change": the responsible department only)."""
     model = queryset.model
     scope = scope_of(user)
     if scope.everything:
         return queryset
     roles: frozenset[str] = getattr(model, "change_roles", frozenset())
     paths = scope.view_paths if need == "view" else scope.change_paths(roles)
+    # Members of a matter's lead and assisting departments: every work role sees the rows
+    # and may do the work given to them; supervisors already read the whole organisation.
+    shared: frozenset[str] = frozenset()
+    if need == "view":
+        shared = scope.view_paths
+    elif need == "work":
+        shared = scope.change_paths(WORK_ROLES)
     if model is User:
         if need == "change":
             return _manageable_users(queryset, paths)
@@ -108,12 +152,18 @@ def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M
         if not paths:
             return queryset.filter(mine)
         return queryset.filter(Q(pk__in=members) | mine)
-    if not paths:
-        return queryset.none()
     lookup = getattr(model, "scope_path_lookup", None)
     if lookup is None:
         raise TypeError(f"{model.__name__} declares no scope_path_lookup; it cannot be scoped")
-    return queryset.filter(_prefix_q(lookup, paths))
+    matter_lookup = _matter_lookup(model)
+    if matter_lookup is None or not shared:
+        if not paths:
+            return queryset.none()
+        return queryset.filter(_prefix_q(lookup, paths))
+    participating = Q(**{f"{matter_lookup}__in": _participating_matters(shared)})
+    if not paths:
+        return queryset.filter(participating)
+    return queryset.filter(_prefix_q(lookup, paths) | participating)
 
 
 def _manageable_users(queryset: QuerySet[M], admin_paths: frozenset[str]) -> QuerySet[M]:
@@ -145,7 +195,7 @@ def get_for_user(user: Any, model_or_qs: type[M] | QuerySet[M], pk: Any, need: N
         obj = visible(user, qs, "view").get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404(_("对象不存在或无权访问")) from None
-    if need == "change" and not can(user, obj, "change"):
+    if need != "view" and not can(user, obj, need):
         raise PermissionDenied(_("您没有修改此对象的权限"))
     return obj
 

@@ -151,12 +151,21 @@ class Supervisor(_Model):
     text: Text
 
 
+class CrossDepartmentRule(_Model):
+    """篇3 五: a matter across several bureaus has its 责任主体 designated (by 党委 or 政府)
+    before its plan; `quote` is the sentence quoted when the plan is refused."""
+
+    quote: str
+
+
 class Responsibility(_Model):
     rules: list[Text] = []  # e.g. 谁主管、谁负责
     quote: str | None = None  # the sentence stating the rules
     text: str | None = None  # 责任主体 paragraph
     roles: list[Role] = []
     lead_departments: list[AreaLead] = []
+    # None: the scheme says nothing about matters across departments.
+    cross_department: CrossDepartmentRule | None = None
     supervisors: list[Supervisor] = []
     leadership: str | None = None
     note: str | None = None

@@ -21,7 +21,7 @@ from fengping.reports import actions
 from fengping.reports.context import cn_date, percent, report_context
 from fengping.reports.render import DEFAULT_TEMPLATE, template_path
 
-from ..assessments.flow import approve_reviews, to_decide_step, to_grade_step
+from ..assessments.flow import approve_reviews, to_decide_step, to_grade_step, to_report_step
 
 TOWN_HEADINGS = [
     "一、重大决策或重大工程项目的概括",
@@ -40,8 +40,9 @@ def data_dir(settings, tmp_path):
 
 
 def graded(org, **kw):
+    """Graded, the grade step complete: at the report step, no report generated yet."""
     a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
-    return to_decide_step(org, a, **kw)
+    return to_report_step(org, a, **kw)
 
 
 def open_docx(data: bytes):
@@ -129,7 +130,14 @@ def test_context_matrix_places_factors_and_is_query_bounded(org):
 
 
 def test_editions_count_up_and_decision_is_printed(org):
-    a = approve_reviews(org, graded(org))
+    a = graded(org)
+    actions.do_generate_report(org.rsj_handler, a)
+    second = actions.do_generate_report(org.rsj_handler, a)
+    assert second.title.endswith("（第2版）") and second.report_version == 2
+    a.refresh_from_db()
+    assert a.report_version == 2
+    a = assessment_actions.do_complete_step(org.rsj_handler, a, "report")
+    a = approve_reviews(org, a)
     assessment_actions.do_decide(
         org.rsj_handler,
         a,
@@ -137,11 +145,9 @@ def test_editions_count_up_and_decision_is_printed(org):
         doc_no="示政发〔2026〕3号",
         decided_on=a.started_at.date(),
     )
-    actions.do_generate_report(org.rsj_handler, a)
-    second = actions.do_generate_report(org.rsj_handler, a)
-    assert second.title.endswith("（第2版）")
-    with second.file.open("rb") as f:
-        text = text_of(open_docx(f.read()))
+    data, ctx = actions.render_report(a, edition=a.report_version)
+    text = text_of(open_docx(data))
+    assert ctx["edition_label"] == "第2版"
     assert "示政发〔2026〕3号" in text and "附：审查、决定和备案情况" in text
 
 

@@ -7,6 +7,7 @@ import shutil
 import zipfile
 
 import docx
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -86,7 +87,11 @@ def test_town_report_has_outline_factors_support_rate_and_override(org):
     assert "支持率60.0%" in text  # flow: 6 support, 3 oppose, 1 neutral
     assert "群众反映强烈，需从严评定" in text and "【等级调整】" in text
     assert "企业退休人员养老金调整" in text and "王教授" in text
-    assert "审计链锚点 / audit anchor: #" in text
+    # The anchor is Chinese, in small print in the footer (not a near-blank last page).
+    footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
+    assert "审计链锚点：#" in footer and "audit anchor" not in footer + text
+    assert "审计链锚点" not in text
+    assert document.paragraphs[-1].text == cn_date(a.report_generated_at)
 
 
 def test_no_override_paragraph_when_grade_kept(org):
@@ -193,7 +198,22 @@ def test_print_view(org, login):
 def test_archive_zip_has_every_file_and_matching_hashes(org, login):
     import hashlib
 
+    from fengping.opinions import actions as opinion_actions
+
     a = graded(org)
+    activity = opinion_actions.do_record_activity(
+        org.rsj_handler,
+        a.matter,
+        kind="symposium",
+        date=a.started_at.date(),
+        place="社区会议室",
+        participant_count=12,
+        minutes="座谈会纪要：多数与会者关心补偿标准",
+        uploads=[SimpleUploadedFile("签到表.txt", "签到".encode())],
+    )
+    opinion_actions.do_add_comment(
+        org.rsj_handler, a.matter, channel="letter", content="希望公开测算依据"
+    )
     actions.do_generate_report(org.rsj_handler, a)
     assessment_actions.do_archive_document(
         org.rsj_handler,
@@ -206,16 +226,33 @@ def test_archive_zip_has_every_file_and_matching_hashes(org, login):
     z = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = z.namelist()
     docs = list(ArchiveDocument.objects.filter(assessment=a))
-    assert len(names) == len(docs) + 2 and "目录.csv" in names and "目录.txt" in names
     raw = z.read("目录.csv")
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert len(rows) == len(docs)
+    # Every file of the ZIP is in the index, and every index row is a file of the ZIP.
+    assert sorted(names) == sorted([*(r["文件名"] for r in rows), "目录.csv", "目录.txt"])
     for row in rows:
         assert hashlib.sha256(z.read(row["文件名"])).hexdigest() == row["SHA-256"]
-        assert "/" not in row["文件名"]
-    assert {r["SHA-256"] for r in rows} == {d.sha256 for d in docs}
-    assert "SHA-256" in z.read("目录.txt").decode("utf-8-sig")
+    assert {d.sha256 for d in docs} <= {r["SHA-256"] for r in rows}
+    # the 座谈会 minutes and its attachment, the results as XLSX, reviews/decision/filings
+    minutes = next(n for n in names if n.endswith("纪要.txt"))
+    assert "座谈会纪要：多数与会者关心补偿标准" in z.read(minutes).decode("utf-8-sig")
+    attachment = activity.attachments.get()
+    assert any(r["SHA-256"] == attachment.sha256 for r in rows)
+    book = openpyxl.load_workbook(io.BytesIO(z.read("征求意见/问卷结果和意见建议.xlsx")))
+    summary = list(book["问卷结果汇总"].iter_rows(values_only=True))
+    assert summary[0][:4] == ("问卷", "受访群体", "答卷数", "支持")
+    assert sum(r[2] for r in summary[1:]) == 10 and sum(r[3] for r in summary[1:]) == 6
+    assert any(
+        "希望公开测算依据" in str(c)
+        for r in book["意见与回复"].iter_rows(values_only=True)
+        for c in r
+    )
+    assert "审查、决定和备案情况.txt" in names
+    report_row = next(r for r in rows if r["类别"] == "评估报告")
+    assert report_row["状态"] == "有效" and "第1版" in report_row["材料名称"]
+    index = z.read("目录.txt").decode("utf-8-sig")
+    assert "SHA-256" in index and "现行评估报告：第1版" in index and "审计链锚点：#" in index
     assert (
         login(org.zjj_handler).get(reverse("reports:archive_zip", args=[a.pk])).status_code == 404
     )
@@ -225,7 +262,7 @@ def test_pdf_scoping_and_fallback(org, login, monkeypatch):
     a = graded(org)
     url = reverse("reports:pdf", args=[a.pk])
     assert login(org.zjj_handler).get(url).status_code == 404
-    monkeypatch.setattr("fengping.reports.views.shutil.which", lambda name: None)
+    monkeypatch.setattr("fengping.reports.render.shutil.which", lambda name: None)
     response = login(org.supervisor).get(url)
     assert response.status_code == 503
     html = response.content.decode()

@@ -89,6 +89,27 @@ def next_report_version(a: Assessment) -> int:
     return max(a.report_version, generated) + 1
 
 
+def latest_report(a: Assessment) -> ArchiveDocument | None:
+    """The latest generated report in the archive (void or not)."""
+    return (
+        ArchiveDocument.objects.filter(assessment=a, generated=True)
+        .order_by("-uploaded_at", "-id")
+        .first()
+    )
+
+
+def report_bytes(a: Assessment) -> tuple[bytes, str]:
+    """(DOCX, file name) for download: the current generated report; without one (none
+    yet, or voided by a send-back) a draft rendered now, marked as such, not archived."""
+    doc = latest_report(a) if a.report_is_current() else None
+    if doc is not None:
+        with doc.file.open("rb") as f:
+            return f.read(), doc.name
+    data, context = render_report(a, edition=None)
+    draft = _("草稿")
+    return data, safe_name(f"{a.matter.title}-{context['title']}（{draft}）.docx")
+
+
 # ------------------------------------------------------------------ templates
 
 

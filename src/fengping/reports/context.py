@@ -27,6 +27,7 @@ from fengping.assessments.models import (
     RiskFactor,
 )
 from fengping.audit.chain import anchor_text
+from fengping.core.numbers import index_text
 from fengping.opinions.models import Activity
 from fengping.opinions.queries import matter_opinion_summary
 from fengping.schemebook.present import band_index, band_range, level_class
@@ -333,8 +334,8 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
         "computed": a.computed_grade,
         "computed_label": computed.label if computed else "—",
         "initial_label": initial.label if initial else "—",
-        "index": number(a.computed_index, 3),
-        "initial_index": number(a.initial_index, 3),
+        "index": index_text(a.computed_index),
+        "initial_index": index_text(a.initial_index),
         "band": band_label or "—",
         "changed": changed,
         "override_reason": a.grade_override_reason if changed else "",

@@ -78,10 +78,10 @@ def _attachment(name: str) -> str:
 @authenticated
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
-    latest = latest_report(a)
+    # The current report's version, the same number as its archived copy; a draft
+    # (marked so) when none was generated or a send-back voided it.
+    latest = latest_report(a) if a.report_is_current() else None
     context = report_context(a, edition=None)
-    if latest is None:
-        context["edition_label"] = _("草稿")
     return render(
         request,
         "reports/print.html",
@@ -90,7 +90,8 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
             "a": a,
             "latest": latest,
             "back_url": _assessment_url(a),
-            "can_generate": access.can(request.user, a, "change"),
+            "can_generate": access.can(request.user, a, "change") and a.can_generate_report(),
+            "report_refusal": a.report_refusal() if access.can(request.user, a, "change") else "",
         },
     )
 

@@ -391,6 +391,7 @@ API_PARAMETERS: dict[str, str] = {
     "step_code": "assessment_step",
     "factor_id": "risk_factor",
     "measure_id": "follow_up_measure",
+    "document_id": "archive_document",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

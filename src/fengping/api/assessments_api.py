@@ -99,7 +99,13 @@ class AssessmentOut(Schema):
     recommendation: str
     major_stability_issue: bool
     report_generated_at: dt.datetime | None
-    content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
+    content_open: bool = Field(
+        ..., description="评估内容（方案、人员、因素、评分、清单、等级、意见）现在可否修改"
+    )
+    lock_refusal: str = Field(
+        "", description="不能修改的原因（报告已生成：须退回并说明理由；或已作出决定）"
+    )
+    report_version: int = Field(0, description="最近生成的报告版本号（0：尚未生成）")
     can_finish: bool = Field(..., description="可否办结")
     finish_refusal: str = Field("", description="不能办结的原因（引用方案规定）")
     factors: list[FactorOut]
@@ -312,7 +318,9 @@ def _out(a: Assessment) -> dict[str, Any]:
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,
         "report_generated_at": a.report_generated_at,
-        "content_open": a.is_content_open(),
+        "content_open": not (locked := a.lock_refusal()),
+        "lock_refusal": locked,
+        "report_version": a.report_version,
         "can_finish": not (refusal := a.finish_refusal()),
         "finish_refusal": refusal,
         "factors": [_factor_out(f) for f in factors],

@@ -168,3 +168,7 @@ api.add_router("/", opinions_api.router)
 from . import assessments_api  # noqa: E402
 
 api.add_router("/", assessments_api.router)
+
+from . import reports_api  # noqa: E402
+
+api.add_router("/", reports_api.router)

@@ -298,6 +298,9 @@ def test_locked_pages_refuse_a_direct_post(org, login):
     body = body.decode()
     assert 'id="content-lock"' in body and LOCKED in body
     assert reverse("assessments:factor_add", args=[a.pk]) not in body
+    comments = handler.get(reverse("opinions:comments", args=[a.matter.pk])).content.decode()
+    assert 'id="consultation-lock"' in comments and LOCKED in comments
+    assert reverse("opinions:comment_create", args=[a.matter.pk]) not in comments
 
 
 def test_locked_api_refuses(org, api):

@@ -448,3 +448,61 @@ def test_print_view_and_archived_copy_carry_the_same_version(org, login, api):
     actions.do_send_back(org.rsj_handler, Assessment.objects.get(pk=a.pk), "grade", "修改意见")
     html = login(org.supervisor).get(reverse("reports:print", args=[a.pk])).content.decode()
     assert "草稿" in html and "第2版报告已因退回作废" in html
+
+
+# ------------------------------------------------------------------ API twins
+
+
+def test_archive_and_report_through_the_api(org, client, monkeypatch):
+    import io
+    import zipfile
+
+    a = to_report_step(org, to_grade_step(org))
+    _row, token = do_create_token(org.rsj_handler, "t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    r = client.post(
+        f"/api/assessments/{a.pk}/archive",
+        {"file": SimpleUploadedFile("会议纪要.txt", "纪要".encode()), "title": "座谈会纪要"},
+        **auth,
+    )
+    assert r.status_code == 201, r.content
+    doc = r.json()
+    assert doc["title"] == "座谈会纪要" and not doc["generated"]
+    got = client.get(f"/api/archive-documents/{doc['id']}/file", **auth)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == "纪要".encode()
+    r = client.post(f"/api/assessments/{a.pk}/report", **auth)
+    assert r.status_code == 201 and r.json()["report_version"] == 1 and r.json()["locked"]
+    docx = client.get(f"/api/assessments/{a.pk}/report/file", **auth)
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert "%E7%AC%AC1%E7%89%88" in docx["Content-Disposition"]  # 第1版
+    monkeypatch.setattr("fengping.reports.render.shutil.which", lambda name: None)
+    pdf = client.get(f"/api/assessments/{a.pk}/report/file?format=pdf", **auth)
+    assert pdf.status_code == 409 and "LibreOffice" in pdf.json()["detail"]
+    assert pdf.json()["code"] == "pdf_unavailable"
+    z = client.get(f"/api/assessments/{a.pk}/archive.zip", **auth)
+    names = zipfile.ZipFile(io.BytesIO(b"".join(z.streaming_content))).namelist()
+    assert "目录.csv" in names and any(n.endswith("会议纪要.txt") for n in names)
+    r = client.post(
+        f"/api/assessments/{a.pk}/send-back",
+        {"to_step": "grade", "reason": ""},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code in (400, 422)
+
+
+def test_the_index_is_printed_the_same_everywhere(org, login):
+    from fengping.core.numbers import index_text
+    from fengping.reports.context import report_context
+
+    a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
+    a = to_report_step(org, a)
+    printed = index_text(a.computed_index)
+    assert printed == f"{a.computed_index:.3f}"
+    assert report_context(a)["grade"]["index"] == printed
+    page = login(org.rsj_handler).get(reverse("assessments:detail", args=[a.pk])).content
+    assert f"综合指数 {printed}" in page.decode()
+    grade_tab = login(org.rsj_handler).get(
+        reverse("assessments:detail", args=[a.pk]) + "?tab=grade"
+    )
+    assert printed in grade_tab.content.decode()

@@ -506,3 +506,24 @@ def test_the_index_is_printed_the_same_everywhere(org, login):
         reverse("assessments:detail", args=[a.pk]) + "?tab=grade"
     )
     assert printed in grade_tab.content.decode()
+
+
+def test_a_reviewer_sending_back_voids_the_earlier_approvals_of_the_round(org):
+    a = reported(org)
+    a = actions.do_complete_step(org.rsj_handler, a, "report")
+    first = actions.pending_review(a)
+    approval = actions.do_review(
+        org.rsj_head, a, stage=first.code, result=ReviewResult.APPROVED, opinion="同意一级"
+    )
+    a = Assessment.objects.get(pk=a.pk)
+    second = actions.pending_review(a)
+    back = actions.do_review(
+        org.rsj_head, a, stage=second.code, result=ReviewResult.SENT_BACK, opinion="数据需核实"
+    )
+    approval.refresh_from_db()
+    back.refresh_from_db()
+    assert approval.voided_at is not None and "数据需核实" in approval.void_reason
+    assert back.voided_at is None  # the send-back stays the record of why
+    a = Assessment.objects.get(pk=a.pk)
+    assert a.current_step == "report" and a.report_generated_at is None
+    assert a.review_round() == 2 and a.lock_refusal() == ""

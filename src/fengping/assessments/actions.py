@@ -195,7 +195,12 @@ def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
 def _void_round(actor: Any, a: Assessment, reason: str, *, report_version: int | None) -> None:
     """A send-back voids the report version it returns from and every review of the
     round (kept and shown as void): the chain starts again with a new report."""
-    reviews = a.reviews.filter(round=a.review_round(), voided_at__isnull=True)
+    # The latest round (a reviewer's send-back has just ended it; the send-back itself
+    # stays the record of why).
+    last = a.reviews.order_by("-round").values_list("round", flat=True).first()
+    reviews = a.reviews.filter(round=last, voided_at__isnull=True).exclude(
+        result=ReviewResult.SENT_BACK
+    )
     voided = list(reviews.values_list("pk", flat=True))
     if voided:
         reviews.update(voided_at=timezone.now(), void_reason=reason.strip())

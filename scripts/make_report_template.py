@@ -253,6 +253,13 @@ def page_number_footer(section):
             t.text = text
             run._r.append(t)
     footer.add_run(" —")
+    # The audit anchor in small print on every page's footer: verifiable from any page,
+    # and never a near-blank last page of its own.
+    anchor = section.footer.add_paragraph("{{ audit_anchor }}")
+    anchor.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    anchor.style = section.part.document.styles["表注"]
+    for run in anchor.runs:
+        run.font.size = Pt(7)
 
 
 # ------------------------------------------------------------------ the parts
@@ -617,10 +624,10 @@ def build(out: Path) -> None:
     tag(doc, "{%p endfor %}")
 
     appendix(doc)
-    p(doc, "", None)
-    p(doc, "{{ matter.department }}", "落款")
+    # The sign-off stays together (never one line alone on a last page).
+    p(doc, "", None).paragraph_format.keep_with_next = True
+    p(doc, "{{ matter.department }}", "落款").paragraph_format.keep_with_next = True
     p(doc, "{{ generated_on }}", "落款")
-    p(doc, "{{ audit_anchor }}", None)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(out))

@@ -463,7 +463,7 @@ API_PARAMETERS: dict[str, str] = {
     "measure_id": "follow_up_measure",
     "membership_id": "membership",
     "leader_id": "leader",
-    "document_id": "matter_document",
+    "matter_document_id": "matter_document",
     "scheme_key": "uploaded_scheme",
     "template_key": "report_template",
     "questionnaire_id": "questionnaire",
@@ -472,6 +472,7 @@ API_PARAMETERS: dict[str, str] = {
     "override_id": "grade_override",
     "code": "condition_code",
     "member_id": "assessment_member",
+    "document_id": "archive_document",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values

@@ -171,7 +171,8 @@ def to_analyse_step(org, scheme_key="ssra-town", **opinion_counts):
     return a
 
 
-def to_decide_step(org, a, *, grade="", reason="", major=False):
+def to_report_step(org, a, *, grade="", reason="", major=False):
+    """Grade and complete the grade step: the assessment at the report step."""
     a = actions.do_grade(
         org.rsj_handler,
         a,
@@ -182,7 +183,11 @@ def to_decide_step(org, a, *, grade="", reason="", major=False):
         major_stability_issue=major,
         mitigation_plan="化解矛盾方案：分批兑现",
     )
-    a = actions.do_complete_step(org.rsj_handler, a, "grade")
+    return actions.do_complete_step(org.rsj_handler, a, "grade")
+
+
+def to_decide_step(org, a, *, grade="", reason="", major=False):
+    a = to_report_step(org, a, grade=grade, reason=reason, major=major)
     actions.do_mark_report_generated(org.rsj_handler, a, "0" * 64)
     return actions.do_complete_step(org.rsj_handler, a, "report")
 

@@ -290,7 +290,9 @@ def test_report_tab_links_to_reports_when_installed(org, login):
         docx = reverse("reports:docx", args=[a.pk])
     except NoReverseMatch:
         pytest.skip("reports app not installed")
-    assert docx in body and reverse("reports:generate", args=[a.pk]) in body
+    # Before the grade step is complete the button is off and says why.
+    assert docx in body and reverse("reports:generate", args=[a.pk]) not in body
+    assert "评估报告在“形成评估报告”步骤生成" in body and "report-refusal" in body
 
 
 def test_lists_are_paginated(org, login, settings):

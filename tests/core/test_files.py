@@ -174,13 +174,16 @@ def _stored_file_migration(executor):
 
 
 def test_stored_file_models_keep_their_columns(db):
-    """The three tables are the same before and after: no column added, dropped or retyped."""
+    """The three tables are the same before and after that migration: no column added,
+    dropped or retyped by it (later migrations may add columns of their own)."""
     executor = MigrationExecutor(connection)
     key, before = _stored_file_migration(executor)
     others = [n for n in executor.loader.graph.leaf_nodes() if n[0] != key[0]]
     old_apps = executor.loader.project_state([before, *others]).apps
-    for model in (MatterDocument, ArchiveDocument, Attachment):
-        old = old_apps.get_model(model._meta.app_label, model.__name__)
+    new_apps = executor.loader.project_state([key, *others]).apps
+    for current in (MatterDocument, ArchiveDocument, Attachment):
+        old = old_apps.get_model(current._meta.app_label, current.__name__)
+        model = new_apps.get_model(current._meta.app_label, current.__name__)
 
         def columns(m):
             return {

@@ -7,6 +7,7 @@ import shutil
 import zipfile
 
 import docx
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -22,7 +23,13 @@ from fengping.reports import actions
 from fengping.reports.context import cn_date, percent, report_context
 from fengping.reports.render import DEFAULT_TEMPLATE, template_path
 
-from ..assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
+from ..assessments.flow import (
+    ESTIMATES,
+    approve_reviews,
+    to_decide_step,
+    to_grade_step,
+    to_report_step,
+)
 
 TOWN_HEADINGS = [
     "一、重大决策或重大工程项目的概括",
@@ -41,8 +48,9 @@ def data_dir(settings, tmp_path):
 
 
 def graded(org, **kw):
+    """Graded, the grade step complete: at the report step, no report generated yet."""
     a = to_grade_step(org, factors=((1.0, "high", "major"), (1.0, "low", "minor")))
-    return to_decide_step(org, a, **kw)
+    return to_report_step(org, a, **kw)
 
 
 def open_docx(data: bytes):
@@ -104,7 +112,11 @@ def test_town_report_has_outline_factors_support_rate_and_override(org):
     # Both names and the computed grade are printed with the approved change.
     assert "由rsj_handler提出调整为一级，经rsj_head于" in text
     assert "企业退休人员养老金调整" in text and "王教授" in text
-    assert "审计链锚点 / audit anchor: #" in text
+    # The anchor is Chinese, in small print in the footer (not a near-blank last page).
+    footer = "\n".join(p.text for s in document.sections for p in s.footer.paragraphs)
+    assert "审计链锚点：#" in footer and "audit anchor" not in footer + text
+    assert "审计链锚点" not in text
+    assert document.paragraphs[-1].text == cn_date(a.report_generated_at)
 
 
 def test_no_override_paragraph_when_grade_kept(org):
@@ -148,7 +160,14 @@ def test_context_matrix_places_factors_and_is_query_bounded(org):
 
 
 def test_editions_count_up_and_decision_is_printed(org):
-    a = approve_reviews(org, graded(org))
+    a = graded(org)
+    actions.do_generate_report(org.rsj_handler, a)
+    second = actions.do_generate_report(org.rsj_handler, a)
+    assert second.title.endswith("（第2版）") and second.report_version == 2
+    a.refresh_from_db()
+    assert a.report_version == 2
+    a = assessment_actions.do_complete_step(org.rsj_handler, a, "report")
+    a = approve_reviews(org, a)
     assessment_actions.do_decide(
         org.rsj_handler,
         a,
@@ -157,11 +176,9 @@ def test_editions_count_up_and_decision_is_printed(org):
         # The local day: a decision is dated on or after the last review approval.
         decided_on=timezone.localdate(),
     )
-    actions.do_generate_report(org.rsj_handler, a)
-    second = actions.do_generate_report(org.rsj_handler, a)
-    assert second.title.endswith("（第2版）")
-    with second.file.open("rb") as f:
-        text = text_of(open_docx(f.read()))
+    data, ctx = actions.render_report(a, edition=a.report_version)
+    text = text_of(open_docx(data))
+    assert ctx["edition_label"] == "第2版"
     assert (
         f"示政发〔{timezone.localdate().year}〕3号" in text and "附：审查、决定和备案情况" in text
     )
@@ -209,7 +226,22 @@ def test_print_view(org, login):
 def test_archive_zip_has_every_file_and_matching_hashes(org, login):
     import hashlib
 
+    from fengping.opinions import actions as opinion_actions
+
     a = graded(org)
+    activity = opinion_actions.do_record_activity(
+        org.rsj_handler,
+        a.matter,
+        kind="symposium",
+        date=a.started_at.date(),
+        place="社区会议室",
+        participant_count=12,
+        minutes="座谈会纪要：多数与会者关心补偿标准",
+        uploads=[SimpleUploadedFile("签到表.txt", "签到".encode())],
+    )
+    opinion_actions.do_add_comment(
+        org.rsj_handler, a.matter, channel="letter", content="希望公开测算依据"
+    )
     actions.do_generate_report(org.rsj_handler, a)
     assessment_actions.do_archive_document(
         org.rsj_handler,
@@ -222,16 +254,33 @@ def test_archive_zip_has_every_file_and_matching_hashes(org, login):
     z = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     names = z.namelist()
     docs = list(ArchiveDocument.objects.filter(assessment=a))
-    assert len(names) == len(docs) + 2 and "目录.csv" in names and "目录.txt" in names
     raw = z.read("目录.csv")
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert len(rows) == len(docs)
+    # Every file of the ZIP is in the index, and every index row is a file of the ZIP.
+    assert sorted(names) == sorted([*(r["文件名"] for r in rows), "目录.csv", "目录.txt"])
     for row in rows:
         assert hashlib.sha256(z.read(row["文件名"])).hexdigest() == row["SHA-256"]
-        assert "/" not in row["文件名"]
-    assert {r["SHA-256"] for r in rows} == {d.sha256 for d in docs}
-    assert "SHA-256" in z.read("目录.txt").decode("utf-8-sig")
+    assert {d.sha256 for d in docs} <= {r["SHA-256"] for r in rows}
+    # the 座谈会 minutes and its attachment, the results as XLSX, reviews/decision/filings
+    minutes = next(n for n in names if n.endswith("纪要.txt"))
+    assert "座谈会纪要：多数与会者关心补偿标准" in z.read(minutes).decode("utf-8-sig")
+    attachment = activity.attachments.get()
+    assert any(r["SHA-256"] == attachment.sha256 for r in rows)
+    book = openpyxl.load_workbook(io.BytesIO(z.read("征求意见/问卷结果和意见建议.xlsx")))
+    summary = list(book["问卷结果汇总"].iter_rows(values_only=True))
+    assert summary[0][:4] == ("问卷", "受访群体", "答卷数", "支持")
+    assert sum(r[2] for r in summary[1:]) == 10 and sum(r[3] for r in summary[1:]) == 6
+    assert any(
+        "希望公开测算依据" in str(c)
+        for r in book["意见与回复"].iter_rows(values_only=True)
+        for c in r
+    )
+    assert "审查、决定和备案情况.txt" in names
+    report_row = next(r for r in rows if r["类别"] == "评估报告")
+    assert report_row["状态"] == "有效" and "第1版" in report_row["材料名称"]
+    index = z.read("目录.txt").decode("utf-8-sig")
+    assert "SHA-256" in index and "现行评估报告：第1版" in index and "审计链锚点：#" in index
     assert (
         login(org.zjj_handler).get(reverse("reports:archive_zip", args=[a.pk])).status_code == 404
     )
@@ -241,7 +290,7 @@ def test_pdf_scoping_and_fallback(org, login, monkeypatch):
     a = graded(org)
     url = reverse("reports:pdf", args=[a.pk])
     assert login(org.zjj_handler).get(url).status_code == 404
-    monkeypatch.setattr("fengping.reports.views.shutil.which", lambda name: None)
+    monkeypatch.setattr("fengping.reports.render.shutil.which", lambda name: None)
     response = login(org.supervisor).get(url)
     assert response.status_code == 503
     html = response.content.decode()

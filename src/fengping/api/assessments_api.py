@@ -113,7 +113,13 @@ class AssessmentOut(Schema):
     )
     pending_review: str = Field("", description="待审查的环节及方案规定的签署人")
     report_generated_at: dt.datetime | None
-    content_open: bool = Field(..., description="评估内容（方案、因素、清单、等级）可否修改")
+    content_open: bool = Field(
+        ..., description="评估内容（方案、人员、因素、评分、清单、等级、意见）现在可否修改"
+    )
+    lock_refusal: str = Field(
+        "", description="不能修改的原因（报告已生成：须退回并说明理由；或已作出决定）"
+    )
+    report_version: int = Field(0, description="最近生成的报告版本号（0：尚未生成）")
     can_finish: bool = Field(..., description="可否办结")
     finish_refusal: str = Field("", description="不能办结的原因（引用方案规定）")
     analysis_refusal: str = Field(
@@ -375,7 +381,9 @@ def _out(a: Assessment) -> dict[str, Any]:
             else ""
         ),
         "report_generated_at": a.report_generated_at,
-        "content_open": a.is_content_open(),
+        "content_open": not (locked := a.lock_refusal()),
+        "lock_refusal": locked,
+        "report_version": a.report_version,
         "can_finish": not (refusal := a.finish_refusal()),
         "finish_refusal": refusal,
         "analysis_refusal": rules.analysis_refusal(a),
@@ -494,6 +502,8 @@ def remove_factor(request: HttpRequest, factor_id: int) -> Any:
     )
     actions.do_remove_factor(request.user, factor)
     return Status(204, None)
+
+
 @router.get("/assessments/{assessment_id}/checklist", response=list[ChecklistItemOut])
 def get_checklist(request: HttpRequest, assessment_id: int) -> Any:
     """Every checklist question with its answer type (from the frozen scheme) and answer."""
@@ -734,6 +744,8 @@ def redecide(request: HttpRequest, assessment_id: int, payload: RedecisionIn) ->
     不允许时返回 400 并引用方案规定。"""
     a = _get(request, assessment_id)
     return Status(201, _history_entry(actions.do_redecide(request.user, a, **payload.dict())))
+
+
 # ------------------------------------------------------------------ plan and team
 # The twins of the plan page and the team card (篇3 六(二) 评估方案; 篇1 七(三) 评估组).
 

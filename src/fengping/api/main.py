@@ -176,3 +176,7 @@ api.add_router("/", reference_api.router)
 from . import grading_api  # noqa: E402
 
 api.add_router("/", grading_api.router)
+
+from . import reports_api  # noqa: E402
+
+api.add_router("/", reports_api.router)

@@ -301,20 +301,25 @@ def add_document(
     return Status(201, actions.do_add_document(request.user, matter, file, note=note))
 
 
-@router.get("/matter-documents/{document_id}/file")
-def download_document(request: HttpRequest, document_id: int) -> Any:
+@router.get("/matter-documents/{matter_document_id}/file")
+def download_document(request: HttpRequest, matter_document_id: int) -> Any:
     """下载材料原件（以附件形式返回，文件名为上传时的名称）。"""
-    return file_response(access.get_for_user(request.user, MatterDocument, document_id))
+    return file_response(access.get_for_user(request.user, MatterDocument, matter_document_id))
 
 
-@router.delete("/matter-documents/{document_id}", response={204: None})
-def remove_document(request: HttpRequest, document_id: int) -> Any:
+@router.delete("/matter-documents/{matter_document_id}", response={204: None})
+def remove_document(request: HttpRequest, matter_document_id: int) -> Any:
     """移除事项材料（文件本身留存供审计）。"""
     doc = access.get_for_user(
-        request.user, MatterDocument.objects.select_related("matter"), document_id, need="change"
+        request.user,
+        MatterDocument.objects.select_related("matter"),
+        matter_document_id,
+        need="change",
     )
     actions.do_remove_document(request.user, doc)
     return Status(204, None)
+
+
 class ResponsibilityIn(Schema):
     body: Literal["party_committee", "government"] = Field(
         ..., description="指定机关：党委 party_committee / 政府 government"

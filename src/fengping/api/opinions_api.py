@@ -383,6 +383,8 @@ def add_attachment(
     activity = _activity(request, activity_id, "change")
     attachment: Attachment = actions.do_add_attachment(request.user, activity, upload)
     return Status(201, attachment)
+
+
 # ---------------------------------------------------------------- concern keywords
 
 

@@ -91,6 +91,14 @@ def _require_open(a: Assessment) -> None:
         )
 
 
+def _require_unlocked(a: Assessment) -> None:
+    """What the generated report rests on is locked until a send-back with a reason
+    voids the report (Assessment.lock_refusal; also refused once decided)."""
+    refused = a.lock_refusal()
+    if refused:
+        raise ActionError(refused)
+
+
 def _require_step_reached(a: Assessment, step_code: str) -> None:
     """Work of a step may be done once the step is open or was done before (then it is
     being revised after a send-back). Schemes without such a step impose nothing."""
@@ -231,6 +239,7 @@ def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
     """The one send-back of an assessment (by hand or by a reviewer): the engine reopens
     `to_step` (voiding the report when its step is reopened) and the matter is being
     assessed again."""
+    had_report, version = a.report_is_current(), a.report_version
     back = engine.send_back(a, to_step, actor, reason)
     matter_actions.set_status(actor, a.matter, MatterStatus.ASSESSING)
     consult = engine.find_step_producing(a.scheme, "opinions")
@@ -243,6 +252,34 @@ def _send_back(actor: Any, a: Assessment, to_step: str, reason: str) -> None:
         "assessments.step.send_back",
         a,
         after={"from": back.from_step, "to": back.to_step, "reason": reason},
+    )
+    _void_round(actor, a, reason, report_version=version if had_report else None)
+
+
+def _void_round(actor: Any, a: Assessment, reason: str, *, report_version: int | None) -> None:
+    """A send-back voids the report version it returns from and every review of the
+    round (kept and shown as void): the chain starts again with a new report."""
+    # The latest round (a reviewer's send-back has just ended it; the send-back itself
+    # stays the record of why).
+    last = a.reviews.order_by("-round").values_list("round", flat=True).first()
+    reviews = a.reviews.filter(round=last, voided_at__isnull=True).exclude(
+        result=ReviewResult.SENT_BACK
+    )
+    voided = list(reviews.values_list("pk", flat=True))
+    if voided:
+        reviews.update(voided_at=timezone.now(), void_reason=reason.strip())
+    if report_version is None and not voided:
+        return
+    if report_version is not None and a.report_is_current():
+        # Sent back to the report step or later (nothing the report rests on reopens):
+        # the report is void all the same and must be generated again.
+        a.report_generated_at = None
+        bump(a, "report_generated_at")
+    record(
+        actor,
+        "assessments.report.void",
+        a,
+        after={"report_version": report_version, "reviews_voided": voided, "reason": reason},
     )
 
 
@@ -264,7 +301,7 @@ def do_save_plan(
 ) -> Assessment:
     access.require(actor, assessment, "change")
     a = _lock(assessment, version)
-    _require_open(a)
+    _require_unlocked(a)
     _require_step_reached(a, "plan")
     if schedule_start and schedule_end and schedule_end < schedule_start:
         raise ActionError(_("完成日期不能早于开始日期"), field="schedule_end")
@@ -329,7 +366,7 @@ def do_add_member(
 ) -> TeamMember:
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    _require_open(a)
+    _require_unlocked(a)
     if kind not in MemberKind.values:
         raise ActionError(_("请选择成员身份"), field="kind")
     if user is not None and not team_candidates(a).filter(pk=user.pk).exists():
@@ -358,7 +395,7 @@ def do_add_member(
 @transaction.atomic
 def do_remove_member(actor: Any, member: TeamMember) -> None:
     access.require(actor, member, "change")
-    _require_open(member.assessment)
+    _require_unlocked(_lock(member.assessment))
     path, pk, name = member.assessment.matter.department.path, member.pk, member.name
     member.delete()
     record(
@@ -381,6 +418,7 @@ def do_archive_document(
     title: str,
     step_code: str = "",
     generated: bool = False,
+    report_version: int | None = None,
 ) -> ArchiveDocument:
     # The archive is work the lead and assisting departments share (`org.access` "work").
     access.require(actor, assessment, "work")
@@ -397,6 +435,7 @@ def do_archive_document(
         title=(title or "").strip()[:200],
         step_code=step_code or a.current_step,
         generated=generated,
+        report_version=report_version,
     )
 
 
@@ -430,7 +469,7 @@ def do_save_factor(
 ) -> RiskFactor:
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    _require_open(a)
+    _require_unlocked(a)
     if dimension not in {d.code for d in a.scheme.dimensions}:
         raise ActionError(_("请选择评估维度"), field="dimension")
     if not (title or "").strip():
@@ -482,7 +521,7 @@ def do_save_factor(
 def do_remove_factor(actor: Any, factor: RiskFactor) -> None:
     access.require(actor, factor, "change")
     a = _lock(factor.assessment)
-    _require_open(a)
+    _require_unlocked(a)
     before = snapshot(factor, RiskFactor.audit_fields)
     path, pk, name = a.matter.department.path, factor.pk, factor.title
     factor.delete()
@@ -509,7 +548,7 @@ def do_score_factor(
     """Each assessor of the team scores separately; the aggregate and spread follow."""
     access.require(actor, factor, "view")
     a = _lock(factor.assessment)
-    _require_open(a)
+    _require_unlocked(a)
     if not _is_assessor(actor, a):
         raise PermissionDenied(_("只有评估组成员可以评分；请先将您加入评估组"))
     method = _scheme_method(a)
@@ -554,7 +593,7 @@ def do_add_mitigation(
 ) -> Mitigation:
     access.require(actor, factor, "change")
     a = _lock(factor.assessment)
-    _require_open(a)
+    _require_unlocked(a)
     method = _scheme_method(a)
     _level_value(
         a, method.probability_scale, residual_probability_level, "residual_probability_level"
@@ -655,7 +694,7 @@ def do_answer_checklist(
     at once do not overwrite each other silently."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    _require_open(a)
+    _require_unlocked(a)
     dim = next((d for d in a.scheme.dimensions if d.code == dimension), None)
     if dim is None or not 0 <= item_no < len(dim.items):
         raise ActionError(_("清单条目不存在"), field="item_no")
@@ -781,7 +820,7 @@ def do_grade(
     which is audited and printed on the report."""
     access.require(actor, assessment, "change")
     a = _lock(assessment, version)
-    _require_open(a)
+    _require_unlocked(a)
     _require_step_reached(a, "grade")
     computed = compute_grade(a)
     result = computed["result"]
@@ -1089,13 +1128,26 @@ def do_confirm_condition(
 
 
 @transaction.atomic
-def do_mark_report_generated(actor: Any, assessment: Assessment, sha256: str) -> Assessment:
-    """Called by the report generator after it archived the DOCX."""
+def do_mark_report_generated(
+    actor: Any, assessment: Assessment, sha256: str, *, version: int | None = None
+) -> Assessment:
+    """Called by the report generator after it archived the DOCX as report `version`
+    (by default the next one). Refused unless the report may be generated now
+    (Assessment.report_refusal: at the report step, after the grade step)."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
+    refused = a.report_refusal()
+    if refused:
+        raise ActionError(refused)
+    a.report_version = version or a.report_version + 1
     a.report_generated_at, a.report_sha256 = timezone.now(), sha256
-    bump(a, "report_generated_at", "report_sha256")
-    record(actor, "assessments.report.generate", a, after={"sha256": sha256})
+    bump(a, "report_generated_at", "report_sha256", "report_version")
+    record(
+        actor,
+        "assessments.report.generate",
+        a,
+        after={"sha256": sha256, "report_version": a.report_version},
+    )
     return a
 
 
@@ -1113,9 +1165,9 @@ def review_chain(a: Assessment) -> list[Any]:
 
 def pending_review(a: Assessment) -> Any:
     approved = set(
-        a.reviews.filter(result=ReviewResult.APPROVED, round=a.review_round()).values_list(
-            "stage", flat=True
-        )
+        a.reviews.filter(
+            result=ReviewResult.APPROVED, round=a.review_round(), voided_at__isnull=True
+        ).values_list("stage", flat=True)
     )
     return next((stage for stage in review_chain(a) if stage.code not in approved), None)
 
@@ -1308,6 +1360,7 @@ def do_review(
         opinion=opinion.strip(),
         result=result,
         round=a.review_round(),
+        report_version=a.report_version or None,
     )
     record(
         actor, "assessments.review", a, after={"stage": stage, "result": result, "opinion": opinion}

@@ -34,6 +34,7 @@ class AssessmentsConfig(AppConfig):
                 "assessments.grade.override.reject": _("不批准调整风险等级"),
                 "assessments.grade.override.void": _("调整风险等级作废"),
                 "assessments.report.generate": _("生成评估报告"),
+                "assessments.report.void": _("退回作废评估报告及本轮审查"),
                 "assessments.review": _("审查评估报告"),
                 "assessments.decide": _("作出决定"),
                 "assessments.file": _("决定备案"),
@@ -48,7 +49,12 @@ class AssessmentsConfig(AppConfig):
                 "matters.decide_without_assessment": _("不经评估作出决定"),
             }
         )
+        from fengping.core.registry import matter_locks
+
         from . import panels  # noqa: F401 - adds the assessment card to the matter page
+        from .models import consultation_lock
+
+        matter_locks.add(consultation_lock)
         from .outputs import register
 
         register()  # how the procedure engine checks an assessment's outputs

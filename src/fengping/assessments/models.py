@@ -107,6 +107,9 @@ class Assessment(Run):
     contingency_plan = models.TextField(_("应急处置预案"), blank=True)
     report_generated_at = models.DateTimeField(_("报告生成时间"), null=True, blank=True)
     report_sha256 = models.CharField(max_length=64, blank=True)
+    # The version number of the last generated report (0: none yet). The current report
+    # is that version while report_generated_at is set; a send-back voids it.
+    report_version = models.PositiveIntegerField(_("报告版本"), default=0)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -186,6 +189,75 @@ class Assessment(Run):
         """The content (plan, team, factors, checklist, grade, report) is frozen once decided."""
         return self.status == AssessmentStatus.IN_PROGRESS and not self.has_decision()
 
+    def report_is_current(self) -> bool:
+        """A generated report stands (not voided by a send-back)."""
+        return self.report_generated_at is not None
+
+    def lock_refusal(self) -> str:
+        """Why what the generated report rests on (plan, team, factors, scores, measures,
+        checklist, grade, written opinion, the consultation) may not change now ("" when
+        it may). Once the report is generated it is locked until a send-back with a
+        reason voids the report version and every review of the round."""
+        if not self.is_content_open():
+            return str(
+                _("评估已作出决定，不能再修改评估内容；如出现新情况，请登记不稳定情况并重新评估。")
+            )
+        if self.report_is_current():
+            return str(
+                _(
+                    "评估报告（第%(n)s版）已生成，报告所依据的评估方案、评估人员、风险因素、"
+                    "评分、化解措施、评估清单、风险等级、书面意见和征求意见情况均已锁定。"
+                    "如需修改，请先退回到相应步骤并说明理由：退回将作废该版报告及本轮全部审查意见，"
+                    "修改后重新生成报告、重新审查。"
+                )
+                % {"n": self.report_version or 1}
+            )
+        return ""
+
+    @property
+    def content_locked(self) -> bool:
+        return bool(self.lock_refusal())
+
+    def report_refusal(self) -> str:
+        """Why a report cannot be generated now ("" when it can): only at the report step,
+        that is after the grade step is complete, and before it is submitted for review."""
+        if not self.is_content_open():
+            return str(_("评估已作出决定，不能再生成评估报告"))
+        producer = engine.find_step_producing(self.scheme, "report")
+        grader = engine.find_step_producing(self.scheme, "risk_grade")
+        if producer is None:
+            if (
+                grader is not None
+                and not self.steps.filter(step_code=grader.code, state=StepState.DONE).exists()
+            ):
+                return str(_("“%(s)s”步骤尚未完成，不能生成评估报告") % {"s": grader.label})
+            return ""
+        codes = self.scheme.procedure.step_codes()
+        at = codes.index(self.current_step) if self.current_step in codes else -1
+        if at < codes.index(producer.code):
+            before = grader if grader is not None and grader.code != producer.code else None
+            label = engine.step(self.scheme, self.current_step).label if at >= 0 else ""
+            return str(
+                _("评估报告在“%(r)s”步骤生成，须先完成%(g)s前面的步骤；当前步骤为“%(c)s”。")
+                % {
+                    "r": producer.label,
+                    "g": (_("“%(s)s”及") % {"s": before.label}) if before else "",
+                    "c": label,
+                }
+            )
+        if at > codes.index(producer.code):
+            return str(
+                _(
+                    "评估报告（第%(n)s版）已提交审查，不能重新生成；如需修改，"
+                    "请先退回并说明理由（退回将作废该版报告及本轮全部审查意见）。"
+                )
+                % {"n": self.report_version or 1}
+            )
+        return ""
+
+    def can_generate_report(self) -> bool:
+        return not self.report_refusal()
+
     def decide_step(self) -> Step | None:
         """The step of the frozen procedure that produces the decision."""
         return engine.find_step_producing(self.scheme, "decision")
@@ -195,9 +267,17 @@ class Assessment(Run):
         return decide is not None and self.current_step == decide.code
 
     def review_round(self) -> int:
-        """Reviews restart after each send-back: round n+1 follows the n-th send-back."""
-        last_back = self.reviews.filter(result=ReviewResult.SENT_BACK).order_by("-round").first()
-        return last_back.round + 1 if last_back else 1
+        """Reviews restart after each send-back: a round with a review that sent the
+        report back, or whose reviews a send-back voided, is over; the next one follows."""
+        last = self.reviews.order_by("-round").values_list("round", flat=True).first()
+        if last is None:
+            return 1
+        over = (
+            self.reviews.filter(round=last)
+            .filter(models.Q(result=ReviewResult.SENT_BACK) | models.Q(voided_at__isnull=False))
+            .exists()
+        )
+        return last + 1 if over else last
 
     def filing_deadline(self) -> Any:
         """The scheme's deadline for filing the decision (the one after the decision)."""
@@ -391,6 +471,19 @@ class Assessment(Run):
 
     def can_record_incident(self) -> bool:
         return not self.incident_refusal()
+
+
+def consultation_lock(matter: Matter) -> str | None:
+    """`core.registry.matter_locks`: the consultation of a matter whose assessment in
+    progress has a generated report is locked with it (Assessment.lock_refusal)."""
+    a = (
+        Assessment.objects.filter(
+            matter=matter, status=AssessmentStatus.IN_PROGRESS, report_generated_at__isnull=False
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    return a.lock_refusal() if a is not None else None
 
 
 class StepRecord(StepRecordBase):
@@ -627,6 +720,7 @@ class ArchiveDocument(Scoped, StoredFile):
     step_code = models.CharField(_("所属步骤"), max_length=64, blank=True)
     title = models.CharField(_("材料名称"), max_length=200)
     generated = models.BooleanField(default=False)  # e.g. a generated report
+    report_version = models.PositiveIntegerField(_("报告版本"), null=True, blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
     owner_field = "assessment"
@@ -742,6 +836,10 @@ class Review(Scoped):
     result = models.CharField(_("结论"), max_length=12, choices=ReviewResult.choices)
     round = models.PositiveSmallIntegerField(default=1)
     at = models.DateTimeField(auto_now_add=True)
+    # The report version the review was given, and its voiding by a send-back (kept, shown).
+    report_version = models.PositiveIntegerField(_("报告版本"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    void_reason = models.TextField(_("作废原因"), blank=True)
 
     scope_path_lookup = ASSESSMENT_PATH
 
@@ -750,6 +848,10 @@ class Review(Scoped):
 
     def __str__(self) -> str:
         return f"{self.stage} {self.result}"
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
 
 
 class Decision(Scoped):

@@ -390,6 +390,7 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
     elif tab == "report":
         ctx["outline"] = a.scheme.report
         ctx["report_docs"] = a.archive.filter(generated=True).order_by("-uploaded_at")[:10]
+        ctx["report_refusal"] = a.report_refusal()
     elif tab == "decision":
         ctx["chain"] = _chain(a)
         ctx["pending"] = actions.pending_review(a)
@@ -433,7 +434,12 @@ def _chain(a: Assessment) -> list[dict[str, Any]]:
     for stage in actions.review_chain(a):
         done = [r for r in reviews if r.stage == stage.code]
         approved = next(
-            (r for r in done if r.result == "approved" and r.round == current_round), None
+            (
+                r
+                for r in done
+                if r.result == "approved" and r.round == current_round and not r.is_void
+            ),
+            None,
         )
         out.append({"stage": stage, "reviews": done, "approved": approved})
     return out
@@ -461,6 +467,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if tab not in dict(TABS):
         tab = "plan"
     earlier = [(s.code, s.label) for s in tracker.earlier()]
+    lock_refusal = a.lock_refusal()
     context = {
         "a": a,
         "matter": a.matter,
@@ -471,8 +478,12 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "missing": missing,
         "step_refusals": step_refusals,
         "is_open": open_,
-        # The content (plan, factors, checklist, grade, report) is frozen once decided.
-        "content_open": a.is_content_open(),
+        # The content (plan, team, factors, checklist, grade) may change: not decided and
+        # no generated report resting on it (Assessment.lock_refusal says why not).
+        "content_open": not lock_refusal,
+        "lock_refusal": lock_refusal if a.is_content_open() else "",
+        # A send-back (with a reason) is possible until the decision.
+        "send_back_open": a.is_content_open(),
         "can_change": access.can(request.user, a, "change"),
         "can_work": access.can(request.user, a, "work"),
         "tab": tab,

@@ -230,7 +230,7 @@ def head() -> tuple[int, str]:
 
 def anchor_text() -> str:
     seq, digest = head()
-    return f"审计链锚点 / audit anchor: #{seq}:{digest}"
+    return f"审计链锚点：#{seq}:{digest}"
 
 
 def check_anchor(seq: int, digest: str) -> bool:

@@ -44,3 +44,12 @@ matter_panels = Registry("matter_panels")
 # (user) -> {"fact": value} for the reset's audit event: what else an administrator's
 # password reset ends (the API app revokes the user's tokens)
 password_reset = Registry("password_reset")
+# (matter) -> a refusal (str) or None: why the matter's consultation records (responses,
+# comments, replies, activities and their attachments) may not change now — e.g. a
+# generated assessment report rests on them (the assessments app)
+matter_locks = Registry("matter_locks")
+
+
+def matter_lock_refusal(matter: Any) -> str:
+    """The first contributor's refusal for `matter`, "" when its records may change."""
+    return next((str(r) for r in matter_locks.collect(matter) if r), "")

@@ -26,6 +26,7 @@ from fengping.core.concurrency import bump, lock
 from fengping.core.errors import ActionError
 from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet, run_import
 from fengping.core.models import ImportRecord
+from fengping.core.registry import matter_lock_refusal
 from fengping.matters.models import Matter
 from fengping.org import access
 
@@ -74,6 +75,14 @@ class QuestionnaireClosed(ActionError):
 
 
 # ---------------------------------------------------------------- questionnaires
+
+
+def _require_unlocked(matter: Matter) -> None:
+    """The consultation's records are locked while a generated report rests on them
+    (`core.registry.matter_locks`; the assessments app contributes the rule)."""
+    refused = matter_lock_refusal(matter)
+    if refused:
+        raise ActionError(refused)
 
 
 def _require_draft(qn: Questionnaire) -> None:
@@ -315,6 +324,7 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     personal privacy is not put before the public."""
     access.require(actor, qn, "change")
     qn = lock(qn, version)
+    _require_unlocked(qn.matter)
     if not qn.is_draft:
         raise ActionError(_("只有草稿状态的问卷可以发布"))
     require_consultation_open(qn.matter)
@@ -544,6 +554,8 @@ def submit_public_response(
     qn = lock(questionnaire, related=("matter__department",))
     if qn.matter.confidential or qn.matter.consultation_finished or not qn.is_accepting:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
+    if matter_lock_refusal(qn.matter):
+        raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
     if not browser_key:
         raise ActionError(_("请允许浏览器保存 Cookie 后再提交"))
     already = _("您已提交过这份问卷（每个浏览器只能提交一次），原答卷已保存，感谢您的参与！")
@@ -674,6 +686,7 @@ class PaperImporter(Importer):
         if self.qn.is_draft:
             raise ActionError(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
         require_consultation_open(self.qn.matter)
+        _require_unlocked(self.qn.matter)
 
     def scope_path(self, actor: Any) -> str:
         return str(self.qn.audit_scope_path)
@@ -783,6 +796,7 @@ def do_record_activity(
     意见 for a 重大复杂疑难事项 (篇3 六(四)). Work given to the lead and assisting
     departments too (`org.access`, need="work")."""
     access.require(actor, matter, "work")
+    _require_unlocked(matter)
     if kind not in ActivityKind.values:
         raise ActionError(_("未知的征求意见形式"), field="kind")
     if date is None:
@@ -813,6 +827,7 @@ def do_record_activity(
 @transaction.atomic
 def do_add_attachment(actor: Any, activity: Activity, upload: Any) -> Attachment:
     access.require(actor, activity, "work")
+    _require_unlocked(activity.matter)
     return files.store(actor, Attachment, activity, upload, record=record)
 
 
@@ -831,6 +846,7 @@ def do_add_comment(
     is_query: bool = False,
 ) -> Comment:
     access.require(actor, matter, "change")
+    _require_unlocked(matter)
     if channel not in CommentChannel.values:
         raise ActionError(_("未知的意见渠道"), field="channel")
     content = (content or "").strip()
@@ -857,6 +873,7 @@ def do_reply_comment(
     """及时回复社会各界和群众的质疑 (篇3 六(三)): records who replied and when."""
     access.require(actor, comment, "change")
     comment = lock(comment, version)
+    _require_unlocked(comment.matter)
     reply = (reply or "").strip()
     if not reply:
         raise ActionError(_("请填写回复内容"), field="reply")
@@ -875,6 +892,7 @@ def do_mark_revision(
     """对拟做出的重大决策和重大项目进行修订完善: the comment changed the decision."""
     access.require(actor, comment, "change")
     comment = lock(comment, version)
+    _require_unlocked(comment.matter)
     note = (note or "").strip()
     if revised and not note:
         raise ActionError(_("请说明据此作了哪些修订"), field="revision_note")

@@ -27,6 +27,7 @@ from fengping.core.import_views import import_page, template_download
 from fengping.core.pages import form_page, run_action, submit
 from fengping.core.paging import paginate
 from fengping.core.policy import authenticated, public
+from fengping.core.registry import matter_lock_refusal
 from fengping.core.text import clean_text
 from fengping.matters.models import Matter
 from fengping.org import access
@@ -137,8 +138,10 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
                 :5
             ],
-            "can_change": access.can(request.user, matter, "change"),
-            "can_work": access.can(request.user, matter, "work"),
+            "can_change": access.can(request.user, matter, "change")
+            and not matter_lock_refusal(matter),
+            "can_work": access.can(request.user, matter, "work")
+            and not matter_lock_refusal(matter),
             "tab": "summary",
         },
     )
@@ -389,8 +392,9 @@ def _matter_list(request: HttpRequest, pk: int, spec: Any, tab: str) -> HttpResp
     matter = _matter(request, pk)
     context = {
         "matter": matter,
-        "can_change": access.can(request.user, matter, "change"),
-        "can_work": access.can(request.user, matter, "work"),
+        "can_change": access.can(request.user, matter, "change")
+        and not matter_lock_refusal(matter),
+        "can_work": access.can(request.user, matter, "work") and not matter_lock_refusal(matter),
         "tab": tab,
     }
     return listing.render_list(request, spec, matter, context=context)
@@ -455,7 +459,9 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = access.get_for_user(
         request.user, Activity.objects.select_related("matter__department", "created_by"), pk
     )
-    can_change = access.can(request.user, activity, "work")
+    can_change = access.can(request.user, activity, "work") and not matter_lock_refusal(
+        activity.matter
+    )
     return render(
         request,
         "opinions/activity.html",

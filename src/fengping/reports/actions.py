@@ -59,11 +59,16 @@ def render_report(assessment: Assessment, *, edition: int | None = None) -> tupl
 @transaction.atomic
 def do_generate_report(actor: Any, assessment: Assessment) -> ArchiveDocument:
     """Render the report, archive it (with its SHA-256) and mark the assessment's report
-    as generated — together or not at all. The assessment row is locked first so two
-    people generating at once get editions N and N+1, not two N's."""
+    as generated — together or not at all. Only at the report step, once the grade step
+    is complete (Assessment.report_refusal). The assessment row is locked first so two
+    people generating at once get versions N and N+1, not two N's; the version number
+    is printed in the report and stored on the archived copy."""
     access.require(actor, assessment, "change")
     a = Assessment.objects.select_for_update().select_related("matter").get(pk=assessment.pk)
-    edition = ArchiveDocument.objects.filter(assessment=a, generated=True).count() + 1
+    refused = a.report_refusal()
+    if refused:
+        raise ActionError(refused)
+    edition = next_report_version(a)
     data, context = render_report(a, edition=edition)
     title = f"{context['title']}（第{edition}版）"
     upload = SimpleUploadedFile(
@@ -71,10 +76,38 @@ def do_generate_report(actor: Any, assessment: Assessment) -> ArchiveDocument:
     )
     step = a.scheme.report.step or a.current_step
     doc = assessment_actions.do_archive_document(
-        actor, a, upload, title=title, step_code=step, generated=True
+        actor, a, upload, title=title, step_code=step, generated=True, report_version=edition
     )
-    assessment_actions.do_mark_report_generated(actor, a, doc.sha256)
+    assessment_actions.do_mark_report_generated(actor, a, doc.sha256, version=edition)
     return doc
+
+
+def next_report_version(a: Assessment) -> int:
+    """The number the next generated report carries (archived reports from before
+    versions were stored count too)."""
+    generated = ArchiveDocument.objects.filter(assessment=a, generated=True).count()
+    return max(a.report_version, generated) + 1
+
+
+def latest_report(a: Assessment) -> ArchiveDocument | None:
+    """The latest generated report in the archive (void or not)."""
+    return (
+        ArchiveDocument.objects.filter(assessment=a, generated=True)
+        .order_by("-uploaded_at", "-id")
+        .first()
+    )
+
+
+def report_bytes(a: Assessment) -> tuple[bytes, str]:
+    """(DOCX, file name) for download: the current generated report; without one (none
+    yet, or voided by a send-back) a draft rendered now, marked as such, not archived."""
+    doc = latest_report(a) if a.report_is_current() else None
+    if doc is not None:
+        with doc.file.open("rb") as f:
+            return f.read(), doc.name
+    data, context = render_report(a, edition=None)
+    draft = _("草稿")
+    return data, safe_name(f"{a.matter.title}-{context['title']}（{draft}）.docx")
 
 
 # ------------------------------------------------------------------ templates

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from fengping.assessments.models import (
     Answer,
-    ArchiveDocument,
     Assessment,
     ChecklistAnswer,
     Decision,
@@ -29,6 +28,7 @@ from fengping.assessments.models import (
     answer_failed,
 )
 from fengping.audit.chain import anchor_text
+from fengping.core.numbers import index_text
 from fengping.opinions.models import Activity
 from fengping.opinions.queries import matter_opinion_summary
 from fengping.schemebook.present import band_index, band_range, level_class
@@ -393,8 +393,8 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
         "computed": a.computed_grade,
         "computed_label": computed.label if computed else "—",
         "initial_label": initial.label if initial else "—",
-        "index": number(a.computed_index, 3),
-        "initial_index": number(a.initial_index, 3),
+        "index": index_text(a.computed_index),
+        "initial_index": index_text(a.initial_index),
         "band": band_label or "—",
         "changed": changed,
         "override_reason": approved.reason if changed and approved else "",
@@ -501,8 +501,8 @@ def _decision(a: Assessment) -> dict[str, Any] | None:
 def report_context(assessment: Assessment, *, edition: int | None = None) -> dict[str, Any]:
     """The report of `assessment` (access already checked by the caller).
 
-    `edition` is the version number printed in the title; by default the next one
-    (generated reports so far + 1)."""
+    `edition` is the version number printed in the title; by default the current
+    report's (the same number as its archived copy), or a draft when there is none."""
     a = (
         Assessment.objects.select_related(
             "matter__department", "matter__lead_department", "lead_department"
@@ -513,7 +513,7 @@ def report_context(assessment: Assessment, *, edition: int | None = None) -> dic
     scheme = a.scheme
     m = a.matter
     if edition is None:
-        edition = ArchiveDocument.objects.filter(assessment=a, generated=True).count() + 1
+        edition = a.report_version if a.report_is_current() else 0
     factors, raw = _factors(a, scheme)
     team = _team(a)
     matter_assisting = "、".join(d.name for d in m.assisting_departments.all())
@@ -527,7 +527,7 @@ def report_context(assessment: Assessment, *, edition: int | None = None) -> dic
     return {
         "title": scheme.report.title,
         "edition": edition,
-        "edition_label": _("第%(n)s版") % {"n": edition},
+        "edition_label": _("第%(n)s版") % {"n": edition} if edition else _("草稿"),
         "generated_on": cn_date(timezone.localdate()),
         # The audit chain's head when the report was made: printed and filed, it lets
         # `fengping audit verify --anchor` prove later that no event was rewritten.

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined
+
+from fengping.core.errors import ActionError
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates_docx" / "ssra_report.docx"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -66,3 +72,53 @@ def is_docx(data: bytes) -> bool:
             return "word/document.xml" in z.namelist()
     except zipfile.BadZipFile:
         return False
+
+
+PDF_TIMEOUT_SECONDS = 120
+
+
+class PdfUnavailable(ActionError):
+    """No PDF can be made here now (no LibreOffice, or the conversion failed): the DOCX
+    and the print view remain."""
+
+    status = 409
+    code = "pdf_unavailable"
+
+
+def docx_to_pdf(data: bytes) -> bytes:
+    """The DOCX converted by LibreOffice (`soffice --headless`) in a private temporary
+    directory; PdfUnavailable with a Chinese reason when it cannot be done."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise PdfUnavailable(
+            _("服务器上未安装 LibreOffice，无法生成 PDF；请下载 Word 版或使用打印版。")
+        )
+    with tempfile.TemporaryDirectory(prefix="fengping-pdf-") as tmp:
+        source = Path(tmp) / "report.docx"
+        source.write_bytes(data)
+        try:
+            subprocess.run(  # noqa: S603 - fixed argv, our own temp paths
+                [
+                    soffice,
+                    # A private profile: concurrent conversions never share a lock file.
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    tmp,
+                    str(source),
+                ],
+                check=True,
+                timeout=PDF_TIMEOUT_SECONDS,
+                capture_output=True,
+            )
+        except subprocess.TimeoutExpired:
+            raise PdfUnavailable(_("PDF 转换超时，请稍后重试。")) from None
+        except subprocess.CalledProcessError as exc:
+            detail = exc.stderr.decode("utf-8", "replace")[-300:]
+            raise PdfUnavailable(_("PDF 转换失败：%(e)s") % {"e": detail}) from None
+        pdf = Path(tmp) / "report.pdf"
+        if not pdf.is_file():
+            raise PdfUnavailable(_("PDF 转换失败：未生成文件。"))
+        return pdf.read_bytes()

@@ -3,11 +3,6 @@ an A4 print view, the 专项工作档案 as a ZIP, and the office's report templ
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fengping.assessments.models import ArchiveDocument, Assessment
+from fengping.assessments.models import Assessment
 from fengping.core.errors import ActionError
 from fengping.core.pages import run_action, submit
 from fengping.core.policy import authenticated
@@ -26,12 +21,18 @@ from fengping.org.policy import org_admin
 from fengping.schemebook import registry
 
 from . import actions
+from .actions import latest_report, report_bytes
 from .archive import build_archive_zip
 from .context import report_context
 from .forms import TemplateUploadForm
-from .render import DEFAULT_KEY, DOCX_MIME, template_for, template_path
-
-PDF_TIMEOUT_SECONDS = 120
+from .render import (
+    DEFAULT_KEY,
+    DOCX_MIME,
+    PdfUnavailable,
+    docx_to_pdf,
+    template_for,
+    template_path,
+)
 
 
 def _assessment_url(a: Assessment) -> str:
@@ -40,29 +41,6 @@ def _assessment_url(a: Assessment) -> str:
         return reverse("assessments:detail", args=[a.pk])
     except NoReverseMatch:
         return reverse("reports:print", args=[a.pk])
-
-
-def _latest(a: Assessment) -> ArchiveDocument | None:
-    return (
-        ArchiveDocument.objects.filter(assessment=a, generated=True)
-        .order_by("-uploaded_at", "-id")
-        .first()
-    )
-
-
-def _report_bytes(a: Assessment) -> tuple[bytes, str]:
-    """(DOCX, file name): the latest generated report, or — before the first one — a
-    draft rendered now and marked as such (not archived)."""
-    doc = _latest(a)
-    if doc is not None:
-        with doc.file.open("rb") as f:
-            return f.read(), doc.name
-    try:
-        data, context = actions.render_report(a)
-    except ActionError as exc:
-        raise Http404(exc.message) from exc
-    draft = _("草稿")
-    return data, actions.safe_name(f"{a.matter.title}-{context['title']}（{draft}）.docx")
 
 
 @authenticated
@@ -80,10 +58,17 @@ def generate(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def report_docx(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
-    data, name = _report_bytes(a)
+    data, name = _bytes_or_404(a)
     response = HttpResponse(data, content_type=DOCX_MIME)
     response["Content-Disposition"] = _attachment(name)
     return response
+
+
+def _bytes_or_404(a: Assessment) -> tuple[bytes, str]:
+    try:
+        return report_bytes(a)
+    except ActionError as exc:  # a broken template: said plainly, never a 500
+        raise Http404(exc.message) from exc
 
 
 def _attachment(name: str) -> str:
@@ -93,10 +78,10 @@ def _attachment(name: str) -> str:
 @authenticated
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
-    latest = _latest(a)
+    # The current report's version, the same number as its archived copy; a draft
+    # (marked so) when none was generated or a send-back voided it.
+    latest = latest_report(a) if a.report_is_current() else None
     context = report_context(a, edition=None)
-    if latest is None:
-        context["edition_label"] = _("草稿")
     return render(
         request,
         "reports/print.html",
@@ -105,7 +90,8 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
             "a": a,
             "latest": latest,
             "back_url": _assessment_url(a),
-            "can_generate": access.can(request.user, a, "change"),
+            "can_generate": access.can(request.user, a, "change") and a.can_generate_report(),
+            "report_refusal": a.report_refusal() if access.can(request.user, a, "change") else "",
         },
     )
 
@@ -113,39 +99,11 @@ def report_print(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        return _pdf_unavailable(request, a, _("服务器上未安装 LibreOffice，无法生成 PDF。"))
-    data, name = _report_bytes(a)
-    with tempfile.TemporaryDirectory(prefix="fengping-pdf-") as tmp:
-        source = Path(tmp) / "report.docx"
-        source.write_bytes(data)
-        try:
-            subprocess.run(  # noqa: S603 - fixed argv, our own temp paths
-                [
-                    soffice,
-                    # A private profile: concurrent conversions never share a lock file.
-                    f"-env:UserInstallation=file://{tmp}/profile",
-                    "--headless",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    tmp,
-                    str(source),
-                ],
-                check=True,
-                timeout=PDF_TIMEOUT_SECONDS,
-                capture_output=True,
-            )
-        except subprocess.TimeoutExpired:
-            return _pdf_unavailable(request, a, _("PDF 转换超时，请稍后重试。"))
-        except subprocess.CalledProcessError as exc:
-            detail = exc.stderr.decode("utf-8", "replace")[-300:]
-            return _pdf_unavailable(request, a, _("PDF 转换失败：%(e)s") % {"e": detail})
-        pdf = Path(tmp) / "report.pdf"
-        if not pdf.is_file():
-            return _pdf_unavailable(request, a, _("PDF 转换失败：未生成文件。"))
-        body = pdf.read_bytes()
+    data, name = _bytes_or_404(a)
+    try:
+        body = docx_to_pdf(data)
+    except PdfUnavailable as exc:
+        return _pdf_unavailable(request, a, exc.message)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = _attachment(name.rsplit(".", 1)[0] + ".pdf")
     return response
@@ -165,7 +123,10 @@ def archive_zip(request: HttpRequest, pk: int) -> HttpResponse:
     a = access.get_for_user(request.user, Assessment.objects.select_related("matter"), pk)
     name = actions.safe_name(f"{a.matter.title}-专项工作档案.zip")
     return FileResponse(
-        build_archive_zip(a), as_attachment=True, filename=name, content_type="application/zip"
+        build_archive_zip(a, request.user),
+        as_attachment=True,
+        filename=name,
+        content_type="application/zip",
     )
 
 

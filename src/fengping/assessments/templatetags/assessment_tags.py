@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from fengping.core.numbers import index_text
+
 register = template.Library()
 
 
@@ -16,6 +18,12 @@ def num2(value: Any) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value):.2f}"
+
+
+@register.filter
+def risk_index(value: Any) -> str:
+    """The composite risk index as printed everywhere (core.numbers.index_text)."""
+    return index_text(value)
 
 
 @register.filter

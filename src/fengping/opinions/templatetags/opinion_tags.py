@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from fengping.core.registry import matter_lock_refusal
+
 register = template.Library()
 
 
@@ -21,3 +23,10 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key, "")
     except AttributeError:
         return ""
+
+
+@register.simple_tag
+def consultation_lock(matter: Any) -> str:
+    """Why the matter's consultation records may not change now ("" when they may): the
+    same rule the actions check (core.registry.matter_locks)."""
+    return matter_lock_refusal(matter) if matter is not None else ""

@@ -4,6 +4,7 @@ completing the same step at once cannot both succeed), and writes an audit event
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -614,7 +615,11 @@ def compute_grade(a: Assessment) -> dict[str, Any]:
         spec,
     )
     use = residual if _scheme_method(a).reassess_after_measures else initial
-    return {"initial": initial, "residual": residual, "result": use}
+    # The public's reaction may bound the grade (scheme grading.public_reaction_floor).
+    floor = rules.reaction_floor(a, use.grade)
+    if floor is not None:
+        use = dataclasses.replace(use, grade=floor.grade)
+    return {"initial": initial, "residual": residual, "result": use, "floor": floor}
 
 
 @transaction.atomic

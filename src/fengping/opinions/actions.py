@@ -710,6 +710,11 @@ def do_record_activity(
     participant_count: int = 0,
     minutes: str = "",
     uploads: Sequence[Any] = (),
+    group: str = "",
+    support_count: int = 0,
+    oppose_count: int = 0,
+    neutral_count: int = 0,
+    undeclared_count: int = 0,
 ) -> Activity:
     """走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证 (篇3 六(三)), or 征求上级主管部门
     意见 for a 重大复杂疑难事项 (篇3 六(四))."""
@@ -722,6 +727,25 @@ def do_record_activity(
         raise ActionError(_("日期不能晚于今天（请在活动开展后登记）"), field="date")
     if participant_count is None or participant_count < 0:
         raise ActionError(_("参加人数不能为负数"), field="participant_count")
+    counts = {
+        "support_count": support_count,
+        "oppose_count": oppose_count,
+        "neutral_count": neutral_count,
+        "undeclared_count": undeclared_count,
+    }
+    for name, value in counts.items():
+        if value is None or value < 0:
+            raise ActionError(_("人数不能为负数"), field=name)
+    stated = sum(counts.values())
+    if stated and not participant_count:
+        participant_count = stated
+    if stated and stated != participant_count:
+        # Each participant is counted once: 支持、反对、中立 or 未表态.
+        raise ActionError(
+            _("支持、反对、中立、未表态人数之和（%(s)s）应等于参加人数（%(n)s）")
+            % {"s": stated, "n": participant_count},
+            field="support_count",
+        )
     activity = Activity.objects.create(
         matter=matter,
         kind=kind,
@@ -729,8 +753,10 @@ def do_record_activity(
         place=place.strip(),
         participants=participants.strip(),
         participant_count=participant_count,
+        group=(group or "").strip()[:60],
         minutes=minutes.strip(),
         created_by=actor,
+        **counts,
     )
     record(
         actor, "opinions.activity.record", activity, after=snapshot(activity, Activity.audit_fields)
@@ -759,10 +785,14 @@ def do_add_comment(
     author_name: str = "",
     author_group: str = "",
     is_query: bool = False,
+    stance: str = "",
 ) -> Comment:
     access.require(actor, matter, "change")
     if channel not in CommentChannel.values:
         raise ActionError(_("未知的意见渠道"), field="channel")
+    stance = stance or ""
+    if stance and stance not in Stance.values:
+        raise ActionError(_("未知的态度"), field="stance")
     content = (content or "").strip()
     if not content:
         raise ActionError(_("请填写意见内容"), field="content")
@@ -773,6 +803,7 @@ def do_add_comment(
         author_name=author_name.strip()[:60],
         author_group=author_group.strip()[:60],
         is_query=is_query,
+        stance=stance,
         created_by=actor,
     )
     # The author's name stays out of the log (personal data); the group is enough.

@@ -622,6 +622,18 @@ def compute_grade(a: Assessment) -> dict[str, Any]:
     return {"initial": initial, "residual": residual, "result": use, "floor": floor}
 
 
+def grade_floor_reason(a: Assessment) -> str:
+    """Why the public's reaction lifted the stored computed grade, or "" (the grade page,
+    the API and the report read this one check)."""
+    if not a.computed_grade:
+        return ""
+    try:
+        floor = compute_grade(a)["floor"]
+    except ActionError:
+        return ""
+    return floor.reason if floor is not None and floor.grade == a.computed_grade else ""
+
+
 @transaction.atomic
 def do_grade(
     actor: Any,

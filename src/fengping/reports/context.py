@@ -316,6 +316,8 @@ def _checklist(a: Assessment, scheme: Scheme) -> list[dict[str, Any]]:
 
 
 def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
+    from fengping.assessments.actions import grade_floor_reason
+
     grades = {g.code: g for g in scheme.grades}
     final = grades.get(a.grade)
     computed = grades.get(a.computed_grade)
@@ -338,7 +340,7 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
         "band": band_label or "—",
         "changed": changed,
         "override_reason": a.grade_override_reason if changed else "",
-        "floor_reason": _floor_reason(a),
+        "floor_reason": grade_floor_reason(a),
         "graded_on": cn_date(a.graded_at),
         "major_stability_issue": a.major_stability_issue,
         "scale": [
@@ -346,20 +348,6 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
             for g in sorted(scheme.grades, key=lambda g: -g.severity)
         ],
     }
-
-
-def _floor_reason(a: Assessment) -> str:
-    """Why the public's reaction bounds the grade (scheme grading.public_reaction_floor)."""
-    from fengping.assessments.actions import compute_grade
-    from fengping.core.errors import ActionError
-
-    if not a.computed_grade:
-        return ""
-    try:
-        floor = compute_grade(a)["floor"]
-    except ActionError:
-        return ""
-    return floor.reason if floor is not None and floor.grade == a.computed_grade else ""
 
 
 def _channel_row(c: Any, label: str, group: str) -> dict[str, Any]:

@@ -386,3 +386,32 @@ def test_scheme_refuses_a_floor_naming_an_unknown_grade(db):
     with pytest.raises(ValueError, match="grading.public_reaction_floor"):
         Scheme.model_validate(data)
     assert matter_actions.scheme_of("ssra-bureau").grading.public_reaction_floor[0].at_least == "B"
+
+
+def test_comment_stance_set_later_through_page_and_api(org, login, api):
+    matter = register(org)
+    comment = opinion_actions.do_add_comment(
+        org.rsj_handler, matter, channel="letter", content="补偿标准太低", is_query=True
+    )
+    assert matter_opinion_summary(matter).all_channels.with_stance == 0
+    handler = login(org.rsj_handler)
+    url = reverse("opinions:comment_stance", args=[comment.pk])
+    assert handler.post(url, {"stance": "oppose", "version": comment.version}).status_code == 302
+    comment.refresh_from_db()
+    assert comment.stance == "oppose"
+    assert matter_opinion_summary(matter).all_channels.oppose == 1
+    # A stale version is refused; a reader of another department cannot change it.
+    r = handler.post(url, {"stance": "support", "version": 1})
+    assert r.status_code in (200, 409)
+    comment.refresh_from_db()
+    assert comment.stance == "oppose"
+    assert login(org.zjj_handler).post(url, {"stance": "support"}).status_code in (403, 404)
+    r = api(org.rsj_handler)(
+        "post", f"/comments/{comment.pk}/stance", {"stance": "neutral", "version": comment.version}
+    )
+    assert r.status_code == 200 and r.json()["stance"] == "neutral"
+    r = api(org.zjj_handler)("post", f"/comments/{comment.pk}/stance", {"stance": "support"})
+    assert r.status_code in (403, 404)
+    from fengping.audit.models import Event
+
+    assert Event.objects.filter(action="opinions.comment.stance").count() == 2

@@ -150,6 +150,11 @@ class ActivityOut(Schema):
     minutes: str
 
 
+class StanceIn(Schema):
+    stance: Stance | None = Field(None, description="support/oppose/neutral；不填为未表态")
+    version: int | None = Field(None, description="读取时的版本号，用于防止覆盖他人的修改")
+
+
 class ReplyIn(Schema):
     reply: str = Field(..., min_length=1)
     version: int | None = Field(None, description="读取时的版本号，用于防止覆盖他人的回复")
@@ -241,4 +246,15 @@ def reply_comment(request: HttpRequest, comment_id: int, payload: ReplyIn) -> An
     )
     return actions.do_reply_comment(
         request.user, comment, reply=payload.reply, version=payload.version
+    )
+
+
+@router.post("/comments/{comment_id}/stance", response=CommentOut)
+def set_comment_stance(request: HttpRequest, comment_id: int, payload: StanceIn) -> Any:
+    """登记或修改意见提出人的态度（计入多数原则的“登记的意见”渠道）。"""
+    comment = access.get_for_user(
+        request.user, Comment.objects.select_related("matter__department"), comment_id, "change"
+    )
+    return actions.do_set_comment_stance(
+        request.user, comment, stance=payload.stance or "", version=payload.version
     )

@@ -844,3 +844,20 @@ def do_mark_revision(
     comment.revision_note = note if revised else ""
     save_and_record(actor, "opinions.comment.revision", comment, before=before)
     return comment
+
+
+@transaction.atomic
+def do_set_comment_stance(
+    actor: Any, comment: Comment, *, stance: str, version: int | None = None
+) -> Comment:
+    """The author's stance on the matter (支持/反对/中立, blank = 未表态): it counts in the
+    majority rule as the 登记的意见 channel."""
+    access.require(actor, comment, "change")
+    comment = lock(comment, version)
+    stance = stance or ""
+    if stance and stance not in Stance.values:
+        raise ActionError(_("未知的态度"), field="stance")
+    before = snapshot(comment, Comment.audit_fields)
+    comment.stance = stance
+    save_and_record(actor, "opinions.comment.stance", comment, before=before)
+    return comment

@@ -179,6 +179,13 @@ class CommentForm(StyledForm):
     is_query = forms.BooleanField(label=_("这是质疑（须及时回复）"), required=False)
 
 
+class StanceForm(StyledForm):
+    stance = forms.ChoiceField(
+        label=_("态度"), choices=[("", _("未表态")), *Stance.choices], required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class ReplyForm(StyledForm):
     reply = forms.CharField(label=_("回复"), widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

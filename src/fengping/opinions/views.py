@@ -39,6 +39,7 @@ from .forms import (
     QuestionnaireForm,
     ReplyForm,
     RevisionForm,
+    StanceForm,
     lines,
     question_initial,
 )
@@ -571,6 +572,33 @@ def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         _("记录修订完善"),
+        _crumbs(comment.matter, (_("意见与回复"), back)),
+        back,
+        intro=comment.content,
+    )
+
+
+@authenticated
+def comment_stance(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _comment(request, pk)
+    form = StanceForm(
+        request.POST or None, initial={"stance": comment.stance, "version": comment.version}
+    )
+    back = reverse("opinions:comments", args=[comment.matter_id])
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_set_comment_stance(
+            request.user, comment, stance=data["stance"], version=data["version"]
+        ),
+        then=back,
+        success=_("已登记意见的态度"),
+    ):
+        return done
+    return form_page(
+        request,
+        form,
+        _("登记意见的态度"),
         _crumbs(comment.matter, (_("意见与回复"), back)),
         back,
         intro=comment.content,

@@ -325,15 +325,16 @@ def work(doc):
     p(doc, "开展的征求意见活动：", "Heading 3")
     loop_table(
         doc,
-        ["序号", "形式", "日期", "地点", "参加人数"],
+        ["序号", "形式", "日期", "地点", "参加人数", "参加人员态度"],
         [
             "{{ loop.index }}",
             "{{ a.kind }}",
             "{{ a.date }}",
             "{{ a.place }}",
             "{{ a.participants }}",
+            "{{ a.stances }}",
         ],
-        [1.3, 3.4, 3.4, 4.5, 2.0],
+        [1.2, 2.6, 3.0, 3.2, 1.8, 2.8],
         "a in work.activities",
     )
     tag(doc, "{%p endif %}")
@@ -349,6 +350,28 @@ def opinions(doc):
         "反对{{ opinions.oppose }}人，反对率{{ opinions.oppose_rate }}；"
         "中立{{ opinions.neutral }}人，占{{ opinions.neutral_rate }}。",
     )
+    tag(doc, "{%p if opinions.channels %}")
+    p(doc, "各渠道态度（问卷、征求意见活动、登记的意见）：", "Heading 3")
+    loop_table(
+        doc,
+        ["渠道", "群体", "人数", "支持", "反对", "中立", "未表态", "反对率"],
+        [
+            "{{ c.channel }}",
+            "{{ c.group }}",
+            "{{ c.respondents }}",
+            "{{ c.support }}",
+            "{{ c.oppose }}",
+            "{{ c.neutral }}",
+            "{{ c.undeclared }}",
+            "{{ c.oppose_rate }}",
+        ],
+        [2.6, 2.8, 1.4, 1.4, 1.4, 1.4, 1.6, 2.0],
+        "c in opinions.channels",
+    )
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if opinions.majority %}")
+    p(doc, "{{ opinions.majority }}", bold_prefix="【多数原则】")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if opinions.groups %}")
     p(doc, "分群体情况：", "Heading 3")
     loop_table(
@@ -507,6 +530,9 @@ def grade(doc):
         bold_prefix="【实施条件】",
     )
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if grade.floor_reason %}")
+    p(doc, "{{ grade.floor_reason }}", bold_prefix="【群众反映限定等级】")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if grade.major_stability_issue %}")
     p(doc, "本事项存在涉稳重大问题，须报党委、政府审定。", bold_prefix="【涉稳重大问题】")
     tag(doc, "{%p endif %}")

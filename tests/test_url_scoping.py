@@ -332,6 +332,7 @@ PAGES: dict[str, dict[str, bool]] = {
     "opinion_comment": {
         "opinions:comment_reply": CHANGE,
         "opinions:comment_revision": CHANGE,
+        "opinions:comment_stance": CHANGE,
     },
     # An import record: its importer and the readers of the department it imported into.
     "import_record": {"import_record": READ, "import_progress": READ},

@@ -95,13 +95,14 @@ def test_majority_opposed_refuses_implementation_whatever_the_grade(org):
         org, factors=((1.0, "very_low", "negligible"),), support=2, oppose=7, neutral=1
     )
     a = approve_reviews(org, to_decide_step(org, a))
-    assert a.grade == "level4"
+    # The factors give 四级; 70% opposed keeps it at least 二级 (grading.public_reaction_floor).
+    assert a.initial_grade == "level4" and a.grade == "level2"
     with pytest.raises(ActionError) as exc:
         actions.do_decide(
             org.rsj_handler, a, outcome="implement", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
         )
     assert (
-        "70.0%（7/10 人）" in exc.value.message
+        "问卷调查反对 7/10 人（70.0%）" in exc.value.message
         and "绝大多数群众不予理解支持的政策坚决不出台" in exc.value.message
     )
 

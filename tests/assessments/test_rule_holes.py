@@ -236,7 +236,7 @@ def test_majority_rule_is_one_check_for_the_page_and_the_decision(org):
     opinions(org, matter, support=2, oppose=6, neutral=2)
     rule = matter_actions.scheme_of(matter.scheme_key).majority_rule
     summary = matter_opinion_summary(matter)
-    assert rule.breached(summary.oppose_rate) and majority_breach(matter, summary) == rule
+    assert rule.breached(summary) and majority_breach(matter, summary).rule == rule
     assert not rule.breached(0.5) and not rule.breached(None)
 
 

@@ -118,7 +118,7 @@ def test_summary_counts_comments_and_activities(org, matter):
 
 def test_summary_runs_a_constant_number_of_queries(org, answered, django_assert_max_num_queries):
     queries._tokenizer()  # load jieba outside the measurement
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         matter_opinion_summary(answered.matter)
     with django_assert_max_num_queries(5):
         questionnaire_stats(answered)

@@ -105,6 +105,9 @@ class AssessmentOut(Schema):
     grade: str
     grade_label: str
     grade_override_reason: str
+    grade_floor_reason: str = Field(
+        "", description="群众反映限定风险等级的理由（方案 grading.public_reaction_floor），无则为空"
+    )
     written_opinion: str
     recommendation: str
     major_stability_issue: bool
@@ -371,6 +374,7 @@ def _out(a: Assessment) -> dict[str, Any]:
         "grade": a.grade,
         "grade_label": a.grade_label,
         "grade_override_reason": a.grade_override_reason,
+        "grade_floor_reason": actions.grade_floor_reason(a),
         "written_opinion": a.written_opinion,
         "recommendation": a.recommendation,
         "major_stability_issue": a.major_stability_issue,

@@ -22,6 +22,7 @@ from fengping.opinions.models import (
     Comment,
     CommentChannel,
     Questionnaire,
+    Stance,
 )
 from fengping.org import access
 
@@ -52,6 +53,29 @@ class GroupOut(Schema):
     neutral_rate: float | None
 
 
+class ChannelOut(Schema):
+    channel: str = Field(..., description="questionnaire、活动形式代码或 comments")
+    label: str
+    group: str = Field(..., description="群体；空串为未注明或全部")
+    respondents: int = Field(..., description="人数（含未表态）")
+    support: int
+    oppose: int
+    neutral: int
+    undeclared: int
+    with_stance: int
+    oppose_rate: float | None = Field(..., description="反对率，以表明态度的人数为分母")
+
+
+class MajorityOut(Schema):
+    breached: bool
+    threshold: float
+    combine: str = Field(..., description="pooled（各渠道合计）或 any_channel（合计或任一渠道）")
+    min_channel_stated: int
+    forbids: list[str]
+    quote: str
+    figures: str = Field(..., description="超过阈值的渠道和各渠道合计的数字")
+
+
 class SummaryOut(Schema):
     respondents: int
     stance_respondents: int
@@ -68,6 +92,15 @@ class SummaryOut(Schema):
     unanswered_queries: int
     revisions: int
     activities: dict[str, int]
+    channels: list[ChannelOut] = Field(
+        ..., description="各渠道（问卷、各类活动、登记的意见）的态度"
+    )
+    channel_groups: list[ChannelOut] = Field(..., description="各渠道按群体")
+    by_group: list[ChannelOut] = Field(..., description="各渠道合计，按群体")
+    all_channels: ChannelOut
+    majority: MajorityOut | None = Field(
+        None, description="方案的多数原则及其判断；无此规则时为 null"
+    )
 
 
 class CommentOut(Schema):
@@ -78,6 +111,7 @@ class CommentOut(Schema):
     author_group: str
     content: str
     is_query: bool
+    stance: str = Field(..., description="support/oppose/neutral；空串为未表态")
     reply: str
     replied_by_id: int | None
     replied_at: dt.datetime | None
@@ -93,6 +127,12 @@ class CommentIn(Schema):
     author_name: str = Field("", max_length=60)
     author_group: str = Field("", max_length=60)
     is_query: bool = False
+    stance: Stance | None = Field(None, description="提出人的态度；不填为未表态")
+
+
+class StanceIn(Schema):
+    stance: Stance | None = Field(None, description="support/oppose/neutral；不填为未表态")
+    version: int | None = Field(None, description="读取时的版本号，用于防止覆盖他人的修改")
 
 
 class ReplyIn(Schema):
@@ -114,8 +154,23 @@ def list_questionnaires(request: HttpRequest, matter_id: int) -> Any:
 
 @router.get("/matters/{matter_id}/opinion-summary", response=SummaryOut)
 def opinion_summary(request: HttpRequest, matter_id: int) -> Any:
-    """征求意见汇总：答卷数、支持率／反对率／中立率（总体及分群体）、关注热词、意见和质疑数。"""
-    return queries.matter_opinion_summary(_matter(request, matter_id))
+    """征求意见汇总：答卷数、支持率／反对率／中立率（总体及分群体）、关注热词、意见和质疑数，
+    各渠道（问卷、各类活动、登记的意见）按群体的态度，以及方案多数原则的判断和数字。"""
+    matter = _matter(request, matter_id)
+    summary = queries.matter_opinion_summary(matter)
+    out = {f: getattr(summary, f) for f in SummaryOut.model_fields if f != "majority"}
+    rule = queries.majority_rule_of(matter)
+    if rule is not None:
+        out["majority"] = {
+            "breached": rule.breached(summary),
+            "threshold": rule.threshold,
+            "combine": rule.combine,
+            "min_channel_stated": rule.min_channel_stated,
+            "forbids": rule.forbids,
+            "quote": rule.quote,
+            "figures": queries.majority_figures(rule, summary),
+        }
+    return out
 
 
 CommentFilters = listing.api_filters(COMMENTS, "CommentFilters")
@@ -150,6 +205,7 @@ def create_comment(request: HttpRequest, matter_id: int, payload: CommentIn) -> 
         author_name=payload.author_name,
         author_group=payload.author_group,
         is_query=payload.is_query,
+        stance=payload.stance or "",
     )
     return Status(201, comment)
 
@@ -300,6 +356,11 @@ class ActivityOut(Schema):
     participants: str
     participant_count: int
     groups: list[str]
+    group: str = Field(..., description="态度人数所属群体")
+    support_count: int
+    oppose_count: int
+    neutral_count: int
+    undeclared_count: int
     minutes: str
     created_at: dt.datetime
 
@@ -311,6 +372,13 @@ class ActivityIn(Schema):
     participants: str = ""
     participant_count: int = Field(0, ge=0)
     groups: list[str] = Field([], description="参加群体，例如 直接利益群体")
+    group: str = Field(
+        "", max_length=60, description="态度人数所属群体；不填时取参加群体中的第一个"
+    )
+    support_count: int = Field(0, ge=0, description="支持人数（计入多数原则）")
+    oppose_count: int = Field(0, ge=0, description="反对人数")
+    neutral_count: int = Field(0, ge=0, description="中立人数")
+    undeclared_count: int = Field(0, ge=0, description="未表态人数")
     minutes: str = ""
 
 
@@ -337,19 +405,10 @@ def list_activities(
 
 @router.post("/matters/{matter_id}/activities", response={201: ActivityOut})
 def record_activity(request: HttpRequest, matter_id: int, payload: ActivityIn) -> Any:
-    """登记征求意见活动（日期不得晚于今天）；附件另行上传。"""
-    matter = _matter(request, matter_id, "change")
-    activity = actions.do_record_activity(
-        request.user,
-        matter,
-        kind=payload.kind,
-        date=payload.date,
-        place=payload.place,
-        participants=payload.participants,
-        participant_count=payload.participant_count,
-        groups=payload.groups,
-        minutes=payload.minutes,
-    )
+    """登记征求意见活动及参加人员的态度人数（支持、反对、中立、未表态，计入多数原则）；
+    日期不得晚于今天；附件另行上传。"""
+    matter = _matter(request, matter_id, "work")
+    activity = actions.do_record_activity(request.user, matter, **payload.model_dump())
     return Status(201, activity)
 
 
@@ -412,3 +471,14 @@ def concern_keywords(request: HttpRequest, matter_id: int) -> Any:
         }
         for k in queries.keyword_evidence(_matter(request, matter_id))
     ]
+
+
+@router.post("/comments/{comment_id}/stance", response=CommentOut)
+def set_comment_stance(request: HttpRequest, comment_id: int, payload: StanceIn) -> Any:
+    """登记或修改意见提出人的态度（计入多数原则的“登记的意见”渠道）。"""
+    comment = access.get_for_user(
+        request.user, Comment.objects.select_related("matter__department"), comment_id, "change"
+    )
+    return actions.do_set_comment_stance(
+        request.user, comment, stance=payload.stance or "", version=payload.version
+    )

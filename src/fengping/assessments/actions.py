@@ -4,6 +4,7 @@ completing the same step at once cannot both succeed), and writes an audit event
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -770,7 +771,23 @@ def compute_grade(a: Assessment) -> dict[str, Any]:
         spec,
     )
     use = residual if _scheme_method(a).reassess_after_measures else initial
-    return {"initial": initial, "residual": residual, "result": use}
+    # The public's reaction may bound the grade (scheme grading.public_reaction_floor).
+    floor = rules.reaction_floor(a, use.grade)
+    if floor is not None:
+        use = dataclasses.replace(use, grade=floor.grade)
+    return {"initial": initial, "residual": residual, "result": use, "floor": floor}
+
+
+def grade_floor_reason(a: Assessment) -> str:
+    """Why the public's reaction lifted the stored computed grade, or "" (the grade page,
+    the API and the report read this one check)."""
+    if not a.computed_grade:
+        return ""
+    try:
+        floor = compute_grade(a)["floor"]
+    except ActionError:
+        return ""
+    return floor.reason if floor is not None and floor.grade == a.computed_grade else ""
 
 
 def major_stability_reasons(a: Assessment, grade: str | None = None) -> list[str]:

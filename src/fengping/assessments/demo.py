@@ -25,7 +25,7 @@ from fengping.opinions.models import Questionnaire
 from fengping.org import actions as org_actions
 from fengping.org.models import Department, Role, User
 
-from . import actions
+from . import actions, rules
 from .models import Answer, MemberKind
 
 
@@ -188,7 +188,14 @@ def _reviews(a: Any) -> Any:
 
 
 def _decide_and_file(
-    handler: User, a: Any, *, outcome: str, doc_no: str, authority: str, today: dt.date
+    handler: User,
+    a: Any,
+    *,
+    outcome: str,
+    doc_no: str,
+    authority: str,
+    today: dt.date,
+    note: str = "",
 ) -> Any:
     """Decided and filed today with both supervising offices, each of which signs for it
     (篇3 六(七) 分别报镇维稳办、镇联席办备案)."""
@@ -199,6 +206,7 @@ def _decide_and_file(
         doc_no=doc_no % {"year": today.year},
         decided_on=today,
         authority=authority,
+        note=note,
     )
     for office, clerk in (("SFS-WWB", "sunli"), ("SFS-LXB", "zhoumin")):
         filing = actions.do_file(handler, a, office=_dept(office), filed_on=today)
@@ -279,6 +287,11 @@ def pension(today: dt.date) -> bool:
         place="市人社局三楼会议室",
         participants="退休职工代表、企业代表、社区代表",
         participant_count=18,
+        group="直接利益群体",
+        support_count=14,
+        oppose_count=2,
+        neutral_count=1,
+        undeclared_count=1,
         minutes="多数代表支持调整，建议向高龄退休人员倾斜。",
         groups=["直接利益群体", "企业"],
     )
@@ -290,6 +303,7 @@ def pension(today: dt.date) -> bool:
         author_name="李师傅",
         author_group="直接利益群体",
         is_query=True,
+        stance="neutral",
     )
     opinion_actions.do_reply_comment(
         handler, comment, reply="按国家统一政策，多缴多得、长缴多得，已在政策解读中说明。"
@@ -448,6 +462,11 @@ def expropriation(today: dt.date) -> bool:
         place="东片社区活动中心",
         participants="被征收户代表 40 人、律师、评估机构",
         participant_count=52,
+        group="直接利益群体",
+        support_count=6,
+        oppose_count=37,
+        neutral_count=5,
+        undeclared_count=4,
         minutes="多数被征收户认为货币补偿标准低于周边新房价格，要求提高并增加产权调换房源。",
         groups=["直接利益群体", "专家"],
     )
@@ -469,6 +488,7 @@ def expropriation(today: dt.date) -> bool:
         author_name="被征收户代表",
         author_group="直接利益群体",
         is_query=True,
+        stance="oppose",
     )
     opinion_actions.do_reply_comment(
         handler, comment, reply="以征收决定公告之日为评估时点；对评估结果有异议的可申请复核评估。"
@@ -532,6 +552,11 @@ def expropriation(today: dt.date) -> bool:
     a = actions.do_complete_step(handler, a, "grade")
     a = _report(handler, a)
     a = _reviews(a)
+    # 实施 is refused by the majority rule over every channel (the questionnaire and the
+    # hearing both oppose); the decision records why, with the figures.
+    majority = [r.message for r in rules.refusals(a, "implement") if r.rule == "majority"]
+    if not majority:
+        raise RuntimeError("demo: the majority rule should refuse 实施 of 旧城改造房屋征收补偿")
     a = _decide_and_file(
         handler,
         a,
@@ -539,6 +564,7 @@ def expropriation(today: dt.date) -> bool:
         doc_no="示政发〔%(year)s〕45号",
         authority="示范市人民政府常务会议",
         today=today,
+        note=majority[0],
     )
     _measures(
         handler,

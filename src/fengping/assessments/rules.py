@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from fengping.procedure.engine import find_step_producing
-from fengping.schemes.model import Grade
+from fengping.schemes.model import Grade, ReactionFloor
 
 from .models import Assessment, RiskFactor, answer_accepted, answer_failed
 
@@ -131,6 +131,54 @@ def analysis_refusal(a: Assessment) -> str:
     return checklist_refusal(a)
 
 
+# ------------------------------------------------------------------ grade floor
+
+
+@dataclass(frozen=True)
+class GradeFloor:
+    """The public's reaction keeps the grade at least ``floor.at_least`` (scheme
+    ``grading.public_reaction_floor``); ``reason`` quotes the rule with the figures."""
+
+    floor: ReactionFloor
+    computed: str  # the grade the factor scores gave
+    grade: str  # the grade after the floor
+    reason: str
+
+
+def reaction_floor(a: Assessment, computed: str, summary: Any = None) -> GradeFloor | None:
+    """The most severe floor of the frozen scheme that the pooled oppose rate (every
+    channel) exceeds, when it lifts ``computed``; else None."""
+    grading = a.scheme.grading
+    if grading is None or not grading.public_reaction_floor:
+        return None
+    severity = {g.code: g.severity for g in a.scheme.grades}
+    labels = {g.code: g.label for g in a.scheme.grades}
+    summary = summary if summary is not None else opinion_summary(a)
+    pooled = summary.all_channels
+    rate = pooled.oppose_rate
+    if rate is None:
+        return None
+    hits = [f for f in grading.public_reaction_floor if rate > f.oppose_rate_over]
+    if not hits:
+        return None
+    floor = max(hits, key=lambda f: severity.get(f.at_least, 0))
+    if severity.get(computed, 0) >= severity.get(floor.at_least, 0):
+        return None
+    reason = _(
+        "各渠道合计反对 %(o)s/%(n)s 人（%(r).1f%%），超过 %(t).0f%%，风险等级至少为%(g)s"
+        "（按风险因素计算为%(c)s）。方案规定：%(q)s"
+    ) % {
+        "o": pooled.oppose,
+        "n": pooled.with_stance,
+        "r": rate * 100,
+        "t": floor.oppose_rate_over * 100,
+        "g": labels.get(floor.at_least, floor.at_least),
+        "c": labels.get(computed, computed),
+        "q": floor.quote,
+    }
+    return GradeFloor(floor, computed, floor.at_least, reason)
+
+
 # ------------------------------------------------------------------ decisions
 
 
@@ -203,20 +251,21 @@ def refusals(a: Assessment, outcome: str) -> list[Refusal]:
                 )
     rule = a.scheme.majority_rule
     if rule is not None and outcome in rule.forbids:
-        summary = opinion_summary(a)
-        if rule.breached(summary.oppose_rate):
+        from fengping.opinions.queries import combine_text, majority_check
+
+        finding = majority_check(rule, opinion_summary(a))
+        if finding is not None:
             out.append(
                 Refusal(
                     "majority",
                     _(
-                        "征求意见中反对的占 %(rate).1f%%（%(o)s/%(n)s 人），超过 %(t).0f%%，"
+                        "征求意见中反对的比例超过 %(t).0f%%（%(how)s）：%(f)s，"
                         "不能作出“%(d)s”的决定。方案规定：%(q)s"
                     )
                     % {
-                        "rate": summary.oppose_rate * 100,
-                        "o": summary.oppose,
-                        "n": summary.stance_respondents,
                         "t": rule.threshold * 100,
+                        "how": combine_text(rule),
+                        "f": finding.figures,
                         "d": label,
                         "q": rule.quote,
                     },

@@ -322,8 +322,10 @@ def _tab_context(request: HttpRequest, a: Assessment, tab: str) -> dict[str, Any
         ctx["archive_form"] = ArchiveForm()
     elif tab == "consult":
         from fengping.opinions.models import ActivityKind
+        from fengping.opinions.queries import majority_check
 
         ctx["summary"] = rules.opinion_summary(a)
+        ctx["majority_breach"] = majority_check(a.scheme.majority_rule, ctx["summary"])
         kinds = dict(ActivityKind.choices)
         ctx["activities"] = [(kinds.get(k, k), n) for k, n in ctx["summary"].activities.items()]
         step = engine.find_step_producing(a.scheme, "opinions")

@@ -791,6 +791,11 @@ def do_record_activity(
     minutes: str = "",
     groups: Sequence[str] = (),
     uploads: Sequence[Any] = (),
+    group: str = "",
+    support_count: int = 0,
+    oppose_count: int = 0,
+    neutral_count: int = 0,
+    undeclared_count: int = 0,
 ) -> Activity:
     """走访群众、抽样调查、媒体公示、听证会、座谈会、专家论证 (篇3 六(三)), or 征求上级主管部门
     意见 for a 重大复杂疑难事项 (篇3 六(四)). Work given to the lead and assisting
@@ -805,6 +810,29 @@ def do_record_activity(
         raise ActionError(_("日期不能晚于今天（请在活动开展后登记）"), field="date")
     if participant_count is None or participant_count < 0:
         raise ActionError(_("参加人数不能为负数"), field="participant_count")
+    counts = {
+        "support_count": support_count,
+        "oppose_count": oppose_count,
+        "neutral_count": neutral_count,
+        "undeclared_count": undeclared_count,
+    }
+    for name, value in counts.items():
+        if value is None or value < 0:
+            raise ActionError(_("人数不能为负数"), field=name)
+    stated = sum(counts.values())
+    if stated and not participant_count:
+        participant_count = stated
+    if stated and stated != participant_count:
+        # Each participant is counted once: 支持、反对、中立 or 未表态.
+        raise ActionError(
+            _("支持、反对、中立、未表态人数之和（%(s)s）应等于参加人数（%(n)s）")
+            % {"s": stated, "n": participant_count},
+            field="support_count",
+        )
+    groups = _activity_groups(groups)
+    # The stance counts are counted under one group: the one named, else the first of the
+    # groups that took part.
+    group = (group or "").strip()[:60] or (groups[0] if groups else "")
     activity = Activity.objects.create(
         matter=matter,
         kind=kind,
@@ -812,9 +840,11 @@ def do_record_activity(
         place=place.strip(),
         participants=participants.strip(),
         participant_count=participant_count,
+        group=group,
         minutes=minutes.strip(),
-        groups=_activity_groups(groups),
+        groups=groups,
         created_by=actor,
+        **counts,
     )
     record(
         actor, "opinions.activity.record", activity, after=snapshot(activity, Activity.audit_fields)
@@ -844,11 +874,15 @@ def do_add_comment(
     author_name: str = "",
     author_group: str = "",
     is_query: bool = False,
+    stance: str = "",
 ) -> Comment:
     access.require(actor, matter, "change")
     _require_unlocked(matter)
     if channel not in CommentChannel.values:
         raise ActionError(_("未知的意见渠道"), field="channel")
+    stance = stance or ""
+    if stance and stance not in Stance.values:
+        raise ActionError(_("未知的态度"), field="stance")
     content = (content or "").strip()
     if not content:
         raise ActionError(_("请填写意见内容"), field="content")
@@ -859,6 +893,7 @@ def do_add_comment(
         author_name=author_name.strip()[:60],
         author_group=author_group.strip()[:60],
         is_query=is_query,
+        stance=stance,
         created_by=actor,
     )
     # The author's name stays out of the log (personal data); the group is enough.
@@ -900,4 +935,21 @@ def do_mark_revision(
     comment.led_to_revision = revised
     comment.revision_note = note if revised else ""
     save_and_record(actor, "opinions.comment.revision", comment, before=before)
+    return comment
+
+
+@transaction.atomic
+def do_set_comment_stance(
+    actor: Any, comment: Comment, *, stance: str, version: int | None = None
+) -> Comment:
+    """The author's stance on the matter (支持/反对/中立, blank = 未表态): it counts in the
+    majority rule as the 登记的意见 channel."""
+    access.require(actor, comment, "change")
+    comment = lock(comment, version)
+    stance = stance or ""
+    if stance and stance not in Stance.values:
+        raise ActionError(_("未知的态度"), field="stance")
+    before = snapshot(comment, Comment.audit_fields)
+    comment.stance = stance
+    save_and_record(actor, "opinions.comment.stance", comment, before=before)
     return comment

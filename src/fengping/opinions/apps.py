@@ -30,6 +30,7 @@ class OpinionsConfig(AppConfig):
                 "opinions.comment.add": _("登记意见"),
                 "opinions.comment.reply": _("答复意见"),
                 "opinions.comment.revision": _("根据意见修改"),
+                "opinions.comment.stance": _("登记意见的态度"),
             }
         )
         from . import jobs, panels  # noqa: F401 - the matter-page card and the tick job

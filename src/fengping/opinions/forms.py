@@ -132,6 +132,27 @@ class ActivityForm(StyledForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("征求了哪些群体的意见；方案要求征求直接利益群体的意见。"),
     )
+    group = forms.CharField(
+        label=_("态度人数所属群体"),
+        max_length=60,
+        required=False,
+        help_text=_(
+            "下列支持、反对、中立、未表态人数按此群体统计；不填时取所选参加群体中的第一个。"
+        ),
+    )
+    support_count = forms.IntegerField(label=_("支持人数"), min_value=0, initial=0, required=False)
+    oppose_count = forms.IntegerField(label=_("反对人数"), min_value=0, initial=0, required=False)
+    neutral_count = forms.IntegerField(label=_("中立人数"), min_value=0, initial=0, required=False)
+    undeclared_count = forms.IntegerField(
+        label=_("未表态人数"),
+        min_value=0,
+        initial=0,
+        required=False,
+        help_text=_(
+            "参加人员的态度计入多数原则（按渠道统计）；四项之和应等于参加人数，"
+            "不统计态度的活动（如媒体公示）全部填 0。"
+        ),
+    )
     minutes = forms.CharField(
         label=_("主要意见和纪要"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
@@ -140,6 +161,13 @@ class ActivityForm(StyledForm):
         required=False,
         help_text=_("会议纪要、签到表、公示截图等；可在活动页面继续添加。"),
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("support_count", "oppose_count", "neutral_count", "undeclared_count"):
+            if data.get(name) is None and name not in self.errors:
+                data[name] = 0
+        return data
 
 
 class AttachmentForm(StyledForm):
@@ -151,7 +179,20 @@ class CommentForm(StyledForm):
     author_name = forms.CharField(label=_("提出人"), max_length=60, required=False)
     author_group = forms.CharField(label=_("所属群体"), max_length=60, required=False)
     content = forms.CharField(label=_("意见内容"), widget=forms.Textarea(attrs={"rows": 5}))
+    stance = forms.ChoiceField(
+        label=_("态度"),
+        choices=[("", _("未表态")), *Stance.choices],
+        required=False,
+        help_text=_("提出人对该事项的态度，计入多数原则。"),
+    )
     is_query = forms.BooleanField(label=_("这是质疑（须及时回复）"), required=False)
+
+
+class StanceForm(StyledForm):
+    stance = forms.ChoiceField(
+        label=_("态度"), choices=[("", _("未表态")), *Stance.choices], required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ReplyForm(StyledForm):

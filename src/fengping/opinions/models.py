@@ -310,6 +310,13 @@ class Activity(Scoped):
     place = models.CharField(_("地点"), max_length=200, blank=True)
     participants = models.TextField(_("参加人员"), blank=True)
     participant_count = models.PositiveIntegerField(_("参加人数"), default=0)
+    # The participants' stances (篇1 六(一)2, 篇3 六(三)): they count in the majority rule
+    # as this activity kind's channel. Their sum is the participant count when any is given.
+    group = models.CharField(_("态度人数所属群体"), max_length=60, blank=True)
+    support_count = models.PositiveIntegerField(_("支持人数"), default=0)
+    oppose_count = models.PositiveIntegerField(_("反对人数"), default=0)
+    neutral_count = models.PositiveIntegerField(_("中立人数"), default=0)
+    undeclared_count = models.PositiveIntegerField(_("未表态人数"), default=0)
     minutes = models.TextField(_("主要意见和纪要"), blank=True)
     # Which groups took part (e.g. 直接利益群体): the scheme's interest-group rule reads it.
     groups = models.JSONField(_("参加群体"), default=list, blank=True)
@@ -325,6 +332,11 @@ class Activity(Scoped):
         "place",
         "participants",
         "participant_count",
+        "group",
+        "support_count",
+        "oppose_count",
+        "neutral_count",
+        "undeclared_count",
         "minutes",
         "groups",
     )
@@ -344,6 +356,14 @@ class Activity(Scoped):
     @property
     def audit_scope_path(self) -> str:
         return self.matter.department.path
+
+    @property
+    def stance_total(self) -> int:
+        return self.support_count + self.oppose_count + self.neutral_count + self.undeclared_count
+
+    @property
+    def has_stances(self) -> bool:
+        return self.stance_total > 0
 
 
 # Named by migration 0001; new files are stored through `StoredFile`.
@@ -394,6 +414,8 @@ class Comment(Scoped):
     content = models.TextField(_("意见内容"))
     # 质疑: must be answered (篇3 六(三) 及时回复社会各界和群众的质疑).
     is_query = models.BooleanField(_("质疑"), default=False)
+    # The author's stance on the matter; blank = 未表态. Counts in the majority rule.
+    stance = models.CharField(_("态度"), max_length=10, choices=Stance.choices, blank=True)
     reply = models.TextField(_("回复"), blank=True)
     replied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -418,6 +440,7 @@ class Comment(Scoped):
         "channel",
         "author_group",
         "content",
+        "stance",
         "is_query",
         "reply",
         "replied_by",

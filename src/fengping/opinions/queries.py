@@ -12,13 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fengping.matters.models import Matter, MatterStatus
 from fengping.org import access
 from fengping.schemebook import registry
-from fengping.schemes.model import MajorityRule
+from fengping.schemes.model import MajorityRule, MajorityVerdict
 
 from . import keywords
 from .models import (
@@ -234,6 +235,29 @@ class GroupStats(StanceCounts):
 
 
 @dataclass(frozen=True)
+class ChannelStats(StanceCounts):
+    """The stances heard through one channel (问卷调查, one kind of activity, or the
+    registered comments), optionally of one group. ``respondents`` includes 未表态."""
+
+    channel: str = ""  # "questionnaire", an ActivityKind value, or "comments"
+    label: str = ""
+    group: str = ""
+
+    @property
+    def undeclared(self) -> int:
+        return self.respondents - self.with_stance
+
+
+QUESTIONNAIRE_CHANNEL = "questionnaire"
+COMMENTS_CHANNEL = "comments"
+
+
+def channel_labels() -> dict[str, str]:
+    kinds = {k: str(label) for k, label in ActivityKind.choices}
+    return {QUESTIONNAIRE_CHANNEL: _("问卷调查"), **kinds, COMMENTS_CHANNEL: _("登记的意见")}
+
+
+@dataclass(frozen=True)
 class OpinionSummary:
     """What the public thought of a matter, across all its questionnaires and comments.
 
@@ -256,6 +280,13 @@ class OpinionSummary:
       revisions          int   comments that led to a revision of the matter (修订完善)
       activities         dict[str, int]  consultation activities by ActivityKind value
                          (走访、抽样调查、公示、听证、座谈、专家论证、征求上级主管部门意见)
+    Every channel (the fields above are the questionnaires'; the majority rule reads these):
+      channels           list[ChannelStats]  one per channel that heard anyone: 问卷调查, each
+                         activity kind (its participants' stance counts), 登记的意见 (each
+                         comment's stance); respondents, support, oppose, neutral, undeclared
+      channel_groups     list[ChannelStats]  the same split by group (group "" = 未注明)
+      by_group           list[ChannelStats]  every channel added up, per group
+      all_channels       ChannelStats        every channel added up
     """
 
     respondents: int = 0
@@ -273,10 +304,18 @@ class OpinionSummary:
     unanswered_queries: int = 0
     revisions: int = 0
     activities: dict[str, int] = field(default_factory=dict)
+    channels: list[ChannelStats] = field(default_factory=list)
+    channel_groups: list[ChannelStats] = field(default_factory=list)
+    by_group: list[ChannelStats] = field(default_factory=list)
+    all_channels: ChannelStats = field(default_factory=ChannelStats)
 
     @property
     def has_stance(self) -> bool:
         return self.stance_respondents > 0
+
+    @property
+    def has_channel_stance(self) -> bool:
+        return self.all_channels.with_stance > 0
 
 
 def _stance_table(responses: QuerySet[Response]) -> dict[str, dict[str, int]]:
@@ -305,6 +344,90 @@ def _group_order(matter: Matter) -> list[str]:
             if g not in order:
                 order.append(g)
     return order
+
+
+def _add(cell: dict[str, int], support: int, oppose: int, neutral: int, total: int) -> None:
+    cell["support"] = cell.get("support", 0) + support
+    cell["oppose"] = cell.get("oppose", 0) + oppose
+    cell["neutral"] = cell.get("neutral", 0) + neutral
+    cell["respondents"] = cell.get("respondents", 0) + total
+
+
+def _channel_breakdown(
+    matter: Matter, table: dict[str, dict[str, int]], group_order: list[str]
+) -> dict[str, Any]:
+    """Every channel's stance counts, by group: three GROUP BY queries in all."""
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for group, by_stance in table.items():
+        c = _counts(by_stance)
+        _add(
+            cells.setdefault((QUESTIONNAIRE_CHANNEL, group), {}),
+            c["support"],
+            c["oppose"],
+            c["neutral"],
+            c["respondents"],
+        )
+    for row in (
+        Activity.objects.filter(matter=matter)
+        .order_by()
+        .values("kind", "group")
+        .annotate(
+            s=Sum("support_count"),
+            o=Sum("oppose_count"),
+            n=Sum("neutral_count"),
+            u=Sum("undeclared_count"),
+        )
+    ):
+        total = row["s"] + row["o"] + row["n"] + row["u"]
+        if total:
+            _add(
+                cells.setdefault((row["kind"], row["group"]), {}),
+                row["s"],
+                row["o"],
+                row["n"],
+                total,
+            )
+    for row in (
+        Comment.objects.filter(matter=matter)
+        .order_by()
+        .values("author_group", "stance")
+        .annotate(n=Count("id"))
+    ):
+        st, n = row["stance"], row["n"]
+        _add(
+            cells.setdefault((COMMENTS_CHANNEL, row["author_group"]), {}),
+            n if st == Stance.SUPPORT else 0,
+            n if st == Stance.OPPOSE else 0,
+            n if st == Stance.NEUTRAL else 0,
+            n,
+        )
+    labels = channel_labels()
+    channel_order = list(labels)
+    groups_seen = {g for _c, g in cells}
+    order = [g for g in group_order if g in groups_seen]
+    order += sorted(g for g in groups_seen if g not in order and g)
+    if "" in groups_seen:
+        order.append("")
+
+    def stats(channel: str, group: str, cell: dict[str, int]) -> ChannelStats:
+        return ChannelStats(
+            channel=channel, label=labels.get(channel, channel), group=group, **cell
+        )
+
+    keys = sorted(cells, key=lambda k: (channel_order.index(k[0]), order.index(k[1])))
+    channel_groups = [stats(c, g, cells[(c, g)]) for c, g in keys]
+    per_channel: dict[str, dict[str, int]] = {}
+    per_group: dict[str, dict[str, int]] = {}
+    pooled: dict[str, int] = {}
+    for (c, g), cell in cells.items():
+        for target in (per_channel.setdefault(c, {}), per_group.setdefault(g, {}), pooled):
+            _add(target, cell["support"], cell["oppose"], cell["neutral"], cell["respondents"])
+    return {
+        "channels": [stats(c, "", per_channel[c]) for c in channel_order if c in per_channel],
+        "channel_groups": channel_groups,
+        "by_group": [stats("", g, per_group[g]) for g in order],
+        "all_channels": stats("", "", pooled) if pooled else ChannelStats(),
+    }
 
 
 def matter_opinion_summary(matter: Matter) -> OpinionSummary:
@@ -351,6 +474,7 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
         unanswered_queries=comment_counts["unanswered"],
         revisions=comment_counts["revisions"],
         activities={k: activities.get(k, 0) for k in ActivityKind.values},
+        **_channel_breakdown(matter, table, order),
     )
 
 
@@ -366,22 +490,72 @@ def matter_scheme(matter: Matter) -> Any:
         return None
 
 
-def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityRule | None:
-    """The scheme's majority rule when the share opposed breaches it, else None — the same
-    `MajorityRule.breached` the decision refusals use. The rule comes from the frozen
-    scheme of the matter's latest assessment, or the scheme's current version before one."""
+@dataclass(frozen=True)
+class MajorityFinding:
+    """A breach of the scheme's majority rule, with the figures that show it."""
+
+    rule: MajorityRule
+    verdict: MajorityVerdict
+    figures: str  # the channels over the threshold and the pooled share, in words
+
+    @property
+    def threshold(self) -> float:
+        return self.rule.threshold
+
+    @property
+    def quote(self) -> str:
+        return self.rule.quote
+
+
+def _figure(label: str, c: StanceCounts) -> str:
+    return _("%(c)s反对 %(o)s/%(n)s 人（%(r).1f%%）") % {
+        "c": label,
+        "o": c.oppose,
+        "n": c.with_stance,
+        "r": (c.oppose_rate or 0) * 100,
+    }
+
+
+def combine_text(rule: MajorityRule) -> str:
+    """How the scheme combines the channels, in words."""
+    if rule.combine == "pooled":
+        return _("各渠道合计计算")
+    return _("各渠道合计及每一渠道单独计算，单一渠道须有不少于 %(n)s 人表明态度") % {
+        "n": rule.min_channel_stated
+    }
+
+
+def majority_figures(rule: MajorityRule, summary: OpinionSummary) -> str:
+    """The figures behind the verdict: each channel over the threshold, then the total."""
+    verdict = rule.verdict(summary)
+    parts = [_figure(ch.label, ch) for ch in verdict.channels]
+    parts.append(_figure(_("各渠道合计"), summary.all_channels))
+    return "；".join(parts)
+
+
+def majority_check(rule: MajorityRule | None, summary: OpinionSummary) -> MajorityFinding | None:
+    """``rule.breached`` with its figures, or None when not breached (or no rule)."""
+    if rule is None or not rule.breached(summary):
+        return None
+    return MajorityFinding(rule, rule.verdict(summary), majority_figures(rule, summary))
+
+
+def majority_rule_of(matter: Matter) -> MajorityRule | None:
+    """The majority rule of the frozen scheme of the matter's latest assessment, or of the
+    scheme's current version before one."""
     assessment = matter.assessments.order_by("-started_at").first()  # type: ignore[attr-defined]
     if assessment is not None:
-        scheme = assessment.scheme
-    else:
-        try:
-            scheme = registry.get(matter.scheme_key)
-        except LookupError:
-            return None
-    rule = scheme.majority_rule
-    if rule is None or not rule.breached(summary.oppose_rate):
+        return assessment.scheme.majority_rule
+    try:
+        return registry.get(matter.scheme_key).majority_rule
+    except LookupError:
         return None
-    return rule
+
+
+def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityFinding | None:
+    """The scheme's majority rule when the share opposed breaches it, else None — the same
+    `MajorityRule.breached` the decision refusals use."""
+    return majority_check(majority_rule_of(matter), summary)
 
 
 def matter_texts(matter: Matter) -> list[str]:

@@ -67,6 +67,7 @@ urlpatterns = [
     path("opinions/attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("opinions/comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("opinions/comments/<int:pk>/revision/", views.comment_revision, name="comment_revision"),
+    path("opinions/comments/<int:pk>/stance/", views.comment_stance, name="comment_stance"),
     # public pages (no login)
     path("public/", views.public_index, name="public"),
     path("public/decisions/", views.public_decisions, name="public_decisions"),

@@ -42,6 +42,7 @@ from .forms import (
     QuestionnaireForm,
     ReplyForm,
     RevisionForm,
+    StanceForm,
     lines,
     question_initial,
 )
@@ -432,6 +433,11 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             place=data["place"],
             participants=data["participants"],
             participant_count=data["participant_count"],
+            group=data["group"],
+            support_count=data["support_count"],
+            oppose_count=data["oppose_count"],
+            neutral_count=data["neutral_count"],
+            undeclared_count=data["undeclared_count"],
             minutes=data["minutes"],
             groups=data["groups"],
             uploads=[data["attachment"]] if data["attachment"] else [],
@@ -527,6 +533,7 @@ def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
             author_name=data["author_name"],
             author_group=data["author_group"],
             is_query=data["is_query"],
+            stance=data["stance"],
         ),
         then=back,
         success=_("已登记意见"),
@@ -590,6 +597,33 @@ def comment_revision(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         _("记录修订完善"),
+        _crumbs(comment.matter, (_("意见与回复"), back)),
+        back,
+        intro=comment.content,
+    )
+
+
+@authenticated
+def comment_stance(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _comment(request, pk)
+    form = StanceForm(
+        request.POST or None, initial={"stance": comment.stance, "version": comment.version}
+    )
+    back = reverse("opinions:comments", args=[comment.matter_id])
+    if done := submit(
+        request,
+        form,
+        lambda data: actions.do_set_comment_stance(
+            request.user, comment, stance=data["stance"], version=data["version"]
+        ),
+        then=back,
+        success=_("已登记意见的态度"),
+    ):
+        return done
+    return form_page(
+        request,
+        form,
+        _("登记意见的态度"),
         _crumbs(comment.matter, (_("意见与回复"), back)),
         back,
         intro=comment.content,

@@ -341,6 +341,8 @@ def _checklist(a: Assessment, scheme: Scheme) -> list[dict[str, Any]]:
 
 
 def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
+    from fengping.assessments.actions import grade_floor_reason
+
     grades = {g.code: g for g in scheme.grades}
     final = grades.get(a.grade)
     computed = grades.get(a.computed_grade)
@@ -398,6 +400,7 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
         "band": band_label or "—",
         "changed": changed,
         "override_reason": approved.reason if changed and approved else "",
+        "floor_reason": grade_floor_reason(a),
         "graded_on": cn_date(a.graded_at),
         "major_stability_issue": a.major_stability_issue,
         "scale": [
@@ -407,10 +410,68 @@ def _grade(a: Assessment, scheme: Scheme) -> dict[str, Any]:
     }
 
 
+def _channel_row(c: Any, label: str, group: str) -> dict[str, Any]:
+    return {
+        "channel": label,
+        "group": group,
+        "respondents": c.respondents,
+        "support": c.support,
+        "oppose": c.oppose,
+        "neutral": c.neutral,
+        "undeclared": c.undeclared,
+        "oppose_rate": percent(c.oppose_rate),
+    }
+
+
+def _channels(s: Any) -> list[dict[str, Any]]:
+    """Every channel (all groups, then each group), then every channel added up."""
+    rows: list[dict[str, Any]] = []
+    for c in s.channels:
+        rows.append(_channel_row(c, c.label, _("全部")))
+        rows += [
+            _channel_row(g, "", g.group or _("未注明群体"))
+            for g in s.channel_groups
+            if g.channel == c.channel
+        ]
+    if s.channels:
+        rows.append(_channel_row(s.all_channels, _("各渠道合计"), _("全部")))
+        rows += [_channel_row(g, "", g.group or _("未注明群体")) for g in s.by_group]
+    return rows
+
+
+def _majority_text(a: Assessment, s: Any) -> str:
+    from fengping.opinions.queries import combine_text, majority_check
+
+    rule = a.scheme.majority_rule
+    if rule is None or not s.channels:
+        return ""
+    finding = majority_check(rule, s)
+    if finding is not None:
+        return _(
+            "征求意见中反对的比例超过评估方案规定的 %(t).0f%%（%(how)s）：%(f)s。方案规定：%(q)s。"
+        ) % {
+            "t": rule.threshold * 100,
+            "how": combine_text(rule),
+            "f": finding.figures,
+            "q": rule.quote,
+        }
+    return _(
+        "各渠道合计反对 %(o)s/%(n)s 人（%(r)s），未超过评估方案规定的 %(t).0f%%（%(how)s）。"
+    ) % {
+        "o": s.all_channels.oppose,
+        "n": s.all_channels.with_stance,
+        "r": percent(s.all_channels.oppose_rate),
+        "t": rule.threshold * 100,
+        "how": combine_text(rule),
+    }
+
+
 def _opinions(a: Assessment) -> dict[str, Any]:
     s = matter_opinion_summary(a.matter)
     answered = s.queries - s.unanswered_queries
     return {
+        "channels": _channels(s),
+        "majority": _majority_text(a, s),
         "respondents": s.respondents,
         "stance_respondents": s.stance_respondents,
         "support": s.support,
@@ -446,6 +507,17 @@ def _activities(a: Assessment) -> list[dict[str, Any]]:
             "date": cn_date(act.date),
             "place": act.place,
             "participants": act.participant_count,
+            "stances": (
+                _("支持%(s)s/反对%(o)s/中立%(n)s/未表态%(u)s")
+                % {
+                    "s": act.support_count,
+                    "o": act.oppose_count,
+                    "n": act.neutral_count,
+                    "u": act.undeclared_count,
+                }
+                if act.has_stances
+                else "—"
+            ),
             "minutes": act.minutes,
         }
         for act in Activity.objects.filter(matter=a.matter).order_by("date", "id")
@@ -695,11 +767,25 @@ def sample_context() -> dict[str, Any]:
                     "date": "2026年11月5日",
                     "place": "会议室",
                     "participants": 12,
+                    "stances": "支持8/反对3/中立1/未表态0",
                     "minutes": "示例",
                 }
             ],
         },
         "opinions": {
+            "channels": [
+                {
+                    "channel": "问卷调查",
+                    "group": "全部",
+                    "respondents": 10,
+                    "support": 6,
+                    "oppose": 3,
+                    "neutral": 1,
+                    "undeclared": 0,
+                    "oppose_rate": "30.0%",
+                }
+            ],
+            "majority": "各渠道合计反对 3/10 人（30.0%），未超过评估方案规定的 50%（各渠道合计计算）。",
             "respondents": 10,
             "stance_respondents": 10,
             "support": 6,
@@ -769,6 +855,7 @@ def sample_context() -> dict[str, Any]:
             "override_approved_on": "2026年11月20日",
             "pending_override": None,
             "conditions": [],
+            "floor_reason": "",
             "graded_on": "2026年11月20日",
             "major_stability_issue": False,
             "scale": [{"label": "三级", "definition": "示例"}],

@@ -395,7 +395,20 @@ def scheme_context(s: Scheme) -> dict[str, Any]:
             "percent": num(r.threshold * 100),
             "forbids": labels.many(labels.decisions, r.forbids),
             "suggests": labels.decisions.get(r.suggests or "", ""),
+            "pooled": r.combine == "pooled",
+            "min_channel_stated": r.min_channel_stated,
         }
+    floors = []
+    if s.grading:
+        grade_labels = {g.code: g.label for g in s.grades}
+        floors = [
+            {
+                "floor": f,
+                "percent": num(f.oppose_rate_over * 100),
+                "grade": grade_labels.get(f.at_least, f.at_least),
+            }
+            for f in s.grading.public_reaction_floor
+        ]
     gates = [
         {
             "gate": g,
@@ -418,6 +431,7 @@ def scheme_context(s: Scheme) -> dict[str, Any]:
         "question_count": sum(len(d.items) for d in s.dimensions),
         "grades": grade_rows(s, labels),
         "majority": majority,
+        "floors": floors,
         "gates": gates,
         "steps": step_rows(s, labels),
         "follow_up": follow_up,

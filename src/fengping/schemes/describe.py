@@ -79,7 +79,21 @@ def describe(scheme: Scheme) -> str:
     if scheme.majority_rule:
         rule = scheme.majority_rule
         forbids = "、".join(scheme.decision(d).label for d in rule.forbids)
-        add(f"多数原则：反对比例超过 {_num(rule.threshold)} 时不得{forbids}（{rule.quote}）")
+        how = (
+            "各渠道合计"
+            if rule.combine == "pooled"
+            else f"各渠道合计或任一渠道（不少于 {rule.min_channel_stated} 人表明态度）"
+        )
+        add(
+            f"多数原则：反对比例（{how}）超过 {_num(rule.threshold)} 时不得{forbids}"
+            f"（{rule.quote}）"
+        )
+    if scheme.grading:
+        for floor in scheme.grading.public_reaction_floor:
+            add(
+                f"群众反映限定等级：各渠道合计反对比例超过 {_num(floor.oppose_rate_over)} 时"
+                f"至少为{scheme.grade(floor.at_least).label}（{floor.quote}）"
+            )
     add(f"评估程序（{len(scheme.procedure.steps)} 步）：")
     for n, step in enumerate(scheme.procedure.steps, 1):
         actor = f"（{step.actor}）" if step.actor else ""

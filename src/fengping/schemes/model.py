@@ -374,19 +374,79 @@ class Grade(_Model):
 
 
 class MajorityRule(_Model):
-    """When the share of people opposed exceeds ``threshold``, ``forbids`` are refused."""
+    """When the share of people opposed exceeds ``threshold``, ``forbids`` are refused.
+
+    The share is counted over every consultation channel (questionnaires, each kind of
+    activity — 座谈会、听证会、走访群众、抽样调查、专家论证 … — and the registered comments);
+    ``combine`` says how the channels combine:
+
+    * ``pooled``: the stances of all channels are added up and the one share is judged;
+    * ``any_channel``: as pooled, and also each channel on its own once at least
+      ``min_channel_stated`` people in it stated a stance — a hearing where most objected
+      is not outvoted by a friendly questionnaire.
+
+    Those who stated no stance (未表态) are not in the denominator.
+    """
 
     measure: Literal["oppose_rate"] = "oppose_rate"
     threshold: float = Field(ge=0, le=1)
+    combine: Literal["pooled", "any_channel"] = "any_channel"  # [D]
+    min_channel_stated: int = Field(3, ge=1)  # [D]
     forbids: list[Code] = Field(min_length=1)
     suggests: Code | None = None
     quote: Text
     tag: Tag | None = None
     note: str | None = None
 
-    def breached(self, oppose_rate: float | None) -> bool:
-        """More than ``threshold`` of those who stated a stance oppose (no stance: no)."""
+    def over(self, oppose_rate: float | None) -> bool:
         return oppose_rate is not None and oppose_rate > self.threshold
+
+    def verdict(self, figures: Any) -> MajorityVerdict:
+        """Judge ``figures``: an object with ``all_channels`` (pooled counts) and ``channels``
+        (one per channel), each with ``oppose_rate`` and ``with_stance`` — the opinion
+        summary — or, from older callers, a bare pooled oppose rate (float or None)."""
+        if figures is None or isinstance(figures, int | float):
+            return MajorityVerdict(self.over(figures), self.over(figures), None, ())
+        pooled = figures.all_channels
+        pooled_over = self.over(pooled.oppose_rate)
+        channels: tuple[Any, ...] = ()
+        if self.combine == "any_channel":
+            channels = tuple(
+                ch
+                for ch in figures.channels
+                if ch.with_stance >= self.min_channel_stated and self.over(ch.oppose_rate)
+            )
+        return MajorityVerdict(pooled_over or bool(channels), pooled_over, pooled, channels)
+
+    def breached(self, figures: Any) -> bool:
+        """More than ``threshold`` of those who stated a stance oppose, combined over the
+        channels as ``combine`` says (no stance anywhere: no). The one check every caller
+        uses — the decision refusals, the page warning, the report."""
+        return self.verdict(figures).breached
+
+
+@dataclass(frozen=True)
+class MajorityVerdict:
+    breached: bool
+    pooled_over: bool  # the pooled share is over the threshold
+    pooled: Any  # the pooled figures (None when judged from a bare rate)
+    channels: tuple[Any, ...]  # the channels over the threshold on their own
+
+
+class ReactionFloor(_Model):
+    """The public's reaction bounds the grade: with more than ``oppose_rate_over`` of those
+    who stated a stance opposed (pooled over every channel), the grade is at least
+    ``at_least`` whatever the factor scores give (篇1 defines A/B/C by 群众反映)."""
+
+    oppose_rate_over: float = Field(ge=0, le=1)
+    at_least: Code
+    quote: Text
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class Grading(_Model):
+    public_reaction_floor: list[ReactionFloor] = []
 
 
 # The consultation activity kinds a scheme may name (the opinions app's activity kinds).
@@ -881,6 +941,7 @@ class Scheme(_Model):
     grades: list[Grade] = Field(min_length=1)
     method: Method
     majority_rule: MajorityRule | None = None
+    grading: Grading | None = None
     gates: list[Gate] = []
     consultation: Consultation | None = None
     procedure: Procedure
@@ -1040,6 +1101,16 @@ def scheme_issues(scheme: Scheme, *, frozen: bool = False) -> list[Issue]:
             c.known(f"majority_rule.forbids[{j}]", code, decision_codes, "决定", "decision")
         if rule.suggests is not None:
             c.known("majority_rule.suggests", rule.suggests, decision_codes, "决定", "decision")
+
+    if scheme.grading:
+        for i, floor in enumerate(scheme.grading.public_reaction_floor):
+            c.known(
+                f"grading.public_reaction_floor[{i}].at_least",
+                floor.at_least,
+                grade_codes,
+                "等级",
+                "grade",
+            )
 
     for i, gate in enumerate(scheme.gates):
         for j, code in enumerate(gate.blocks):

@@ -800,8 +800,8 @@ def test_example_fills_the_required_fields_with_accepted_values():
 # the matter and every row linked to it, and do the work given to them — and nothing else.
 # The module's matter (人社局) is led by 发改局; 住建局 (zjj_handler) stays the outsider above.
 
-# The kinds linked to the module's matter (the reviewed assessment and the import record
-# belong to other matters or to their importer).
+# The kinds linked to the module's matter (the reviewed assessment, its grade proposal and
+# the filing belong to other matters; the import record to its importer).
 LEAD_KINDS = frozenset(PAGES) - {
     "department",
     "user",
@@ -809,6 +809,8 @@ LEAD_KINDS = frozenset(PAGES) - {
     "leadership_group",
     "leader",
     "assessment_review",
+    "grade_override",
+    "filing",
     "import_record",
 }
 # The work the lead and assisting departments share (`org.access` need="work"): the
@@ -824,7 +826,14 @@ LEAD_WORK_PAGES = frozenset(
     }
 )
 # API operations of that work (none of the operations below may refuse the lead with 403).
-LEAD_WORK_OPERATIONS: frozenset[str] = frozenset()
+LEAD_WORK_OPERATIONS = frozenset(
+    {
+        "POST /api/matters/{matter_id}/documents",
+        "POST /api/matters/{matter_id}/activities",
+        "POST /api/activities/{activity_id}/attachments",
+        "POST /api/assessments/{assessment_id}/archive",
+    }
+)
 
 
 @pytest.fixture

@@ -317,7 +317,7 @@ def test_comment_stance_through_page_api_and_exports(org, login, api):
     rows = sheet_rows(handler.get(reverse("opinions:activities_export", args=[matter.pk])))
     assert (
         rows[1][rows[0].index("反对")] == 20
-        and rows[1][rows[0].index("参加群体")] == "直接利益群体"
+        and rows[1][rows[0].index("态度人数所属群体")] == "直接利益群体"
     )
     body = handler.get(reverse("opinions:comments", args=[matter.pk])).content.decode()
     assert 'bg-red-lt">反对' in body

@@ -410,9 +410,9 @@ def test_a_failed_form_says_the_file_must_be_chosen_again(org, login):
     upload = SimpleUploadedFile("座谈会纪要.txt", "纪要".encode())
     r = login(org.rsj_handler).post(
         reverse("opinions:activity_create", args=[a.matter.pk]),
-        {"kind": "symposium", "date": "", "place": "会议室", "attachment": upload},
+        {"kind": "symposium", "date": "", "place": "三楼会议室", "attachment": upload},
     )
     body = r.content.decode()
     assert r.status_code == 200 and "座谈会纪要.txt" in body and "请重新选择该文件" in body
-    assert 'value="会议室"' in body
-    assert not Activity.objects.filter(place="会议室").exists()
+    assert 'value="三楼会议室"' in body
+    assert not Activity.objects.filter(place="三楼会议室").exists()

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
-from fengping.assessments.models import Answer, Assessment, Decision, MeasureKind, MemberKind
+from fengping.assessments.models import Assessment, Decision, MeasureKind, MemberKind
 from fengping.core.errors import ActionError
 from fengping.matters.models import Matter
 from fengping.procedure import engine, outputs
@@ -38,7 +38,16 @@ from fengping.scoring import score_factors
 from tests.conftest import Org, build_org
 from tests.module_db import module_data
 
-from .flow import approve_reviews, opinions, register, to_decide_step, to_grade_step
+from .flow import (
+    ESTIMATES,
+    answer_checklist,
+    approve_reviews,
+    file_with_every_office,
+    opinions,
+    register,
+    to_decide_step,
+    to_grade_step,
+)
 
 SCHEMES: dict[str, Scheme] = {
     key: scheme for key, scheme in sorted(load_builtin().items()) if key.startswith("ssra")
@@ -311,17 +320,14 @@ def _make_plan(org, a):
     for user in (org.rsj_handler, org.rsj_head):
         actions.do_add_member(org.rsj_handler, a, kind=MemberKind.STAFF, name="", user=user)
     actions.do_add_member(org.rsj_handler, a, kind=MemberKind.EXPERT, name="王教授")
+    actions.do_add_member(org.rsj_handler, a, kind=MemberKind.PUBLIC, name="李代表")
 
 
 def _make_analysis(org, a):
-    for dim in a.scheme.dimensions:
-        for i, _item in enumerate(dim.items):
-            actions.do_answer_checklist(
-                org.rsj_handler, a, dimension=dim.code, item_no=i, answer=Answer.MEETS
-            )
+    answer_checklist(org.rsj_handler, a)
     p, i = factor_for(a.scheme, mildest(a.scheme))
     f = actions.do_save_factor(
-        org.rsj_handler, a, dimension=a.scheme.dimensions[0].code, title="因素", people_involved=9
+        org.rsj_handler, a, dimension=a.scheme.dimensions[0].code, title="因素", **ESTIMATES
     )
     for assessor in (org.rsj_handler, org.rsj_head):
         actions.do_score_factor(assessor, f, probability_level=p, impact_level=i)
@@ -339,6 +345,17 @@ def _make_grade(org, a):
 def _make_decision(org, a):
     a = approve_reviews(org, a)
     grade = a.grade_obj()
+    # Meet the grade's conditions (recorded by the handler, confirmed by a leader), so that
+    # an implementing decision is made and its follow-up measures are needed.
+    for cond in grade.decisions.conditions:
+        for code in cond.requires:
+            if code in {c.code for c in a.scheme.conditions} and not actions.rules.condition_met(
+                a, code
+            ):
+                actions.do_record_condition(
+                    org.rsj_handler, a, code, note="已落实", plan="化解矛盾方案及应急预案"
+                )
+                actions.do_confirm_condition(org.rsj_head, a, code, "同意")
     # The first decision no rule refuses now (the recommended one when it is).
     candidates = [grade.decisions.recommended or "", *grade.decisions.allowed]
     outcome = next(d for d in candidates if d and not actions.rules.refusals(a, d))
@@ -348,6 +365,16 @@ def _make_decision(org, a):
         outcome=outcome,
         doc_no=DOC_NO,
         decided_on=timezone.localdate(),
+    )
+
+
+def _make_measures(org, a):
+    actions.do_add_measure(
+        org.rsj_handler, a, kind=MeasureKind.RESPONSE, title="分批兑现", owner="养老保险科"
+    )
+    # 篇1 六(二): a postponed matter's follow-up also needs its 对策.
+    actions.do_add_measure(
+        org.rsj_handler, a, kind=MeasureKind.COUNTERMEASURE, title="研究对策", owner="办公室"
     )
 
 
@@ -366,12 +393,8 @@ MAKE = {
     "written_opinion": _make_grade,
     "report": lambda org, a: actions.do_mark_report_generated(org.rsj_handler, a, "0" * 64),
     "decision": _make_decision,
-    "filing": lambda org, a: actions.do_file(
-        org.rsj_handler, a, office=org.wwb, filed_on=timezone.localdate()
-    ),
-    "response_measures": lambda org, a: actions.do_add_measure(
-        org.rsj_handler, a, kind=MeasureKind.RESPONSE, title="分批兑现", owner="养老保险科"
-    ),
+    "filing": lambda org, a: file_with_every_office(org, a),
+    "response_measures": _make_measures,
     "contingency_plan": lambda org, a: actions.do_add_measure(
         org.rsj_handler, a, kind=MeasureKind.CONTINGENCY, title="应急预案", owner="办公室"
     ),

@@ -24,6 +24,7 @@ from fengping.opinions import actions as opinion_actions
 from fengping.org import access
 from fengping.org import actions as org_actions
 from fengping.org.models import DepartmentKind, Role
+from tests.assessments.flow import ESTIMATES
 
 from .flow import register
 
@@ -226,7 +227,9 @@ def test_team_picker_offers_lead_and_assisting_people(org, outsider, login):
 
 def test_lead_member_on_the_team_scores(org):
     a = _led_by_zjj(org)
-    factor = actions.do_save_factor(org.rsj_handler, a, dimension="legality", title="补偿标准")
+    factor = actions.do_save_factor(
+        org.rsj_handler, a, dimension="legality", title="补偿标准", **ESTIMATES
+    )
     with pytest.raises(PermissionDenied):
         actions.do_score_factor(
             org.zjj_handler, factor, probability_level="high", impact_level="major"
@@ -422,6 +425,9 @@ def test_plan_step_cannot_complete_when_the_matter_became_cross_department(org, 
     a = actions.do_complete_step(org.rsj_handler, a, a.current_step)
     _plan(org.rsj_handler, a, [org.zjj])
     actions.do_add_member(org.rsj_handler, a, kind="staff", name="", user=org.rsj_handler)
+    # 篇3: the team has an invited expert and a public representative.
+    actions.do_add_member(org.rsj_handler, a, kind="expert", name="王教授")
+    actions.do_add_member(org.rsj_handler, a, kind="public", name="李代表")
     actions.do_archive_document(
         org.rsj_handler, a, SimpleUploadedFile("方案.txt", b"x"), title="方案"
     )

@@ -27,7 +27,7 @@ from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Activity, Comment
 from fengping.reports import actions as report_actions
 
-from .flow import approve_reviews, to_grade_step, to_report_step
+from .flow import approve_reviews, signer, to_grade_step, to_report_step
 
 LOCKED = "均已锁定"
 
@@ -518,7 +518,11 @@ def test_a_reviewer_sending_back_voids_the_earlier_approvals_of_the_round(org):
     a = Assessment.objects.get(pk=a.pk)
     second = actions.pending_review(a)
     back = actions.do_review(
-        org.rsj_head, a, stage=second.code, result=ReviewResult.SENT_BACK, opinion="数据需核实"
+        signer(org, second.code),
+        a,
+        stage=second.code,
+        result=ReviewResult.SENT_BACK,
+        opinion="数据需核实",
     )
     approval.refresh_from_db()
     back.refresh_from_db()

@@ -13,9 +13,11 @@ from fengping.opinions import actions as opinion_actions
 from tests.assessments.flow import approve_reviews, to_decide_step, to_grade_step
 
 
-def decided(org, *, confidential=False, title="企业退休人员养老金调整"):
+def decided(org, *, confidential=False, title="企业退休人员养老金调整", before_report=None):
     a = to_grade_step(org, scheme_key="ssra-bureau")
     matter = a.matter
+    if before_report:
+        before_report(a)  # the consultation's records are locked once the report exists
     if title != matter.title or confidential:
         matter_actions.do_update_matter(
             org.rsj_handler,
@@ -44,17 +46,19 @@ def decided(org, *, confidential=False, title="企业退休人员养老金调整
 
 
 def test_decided_matter_is_published_with_decision_figures_and_answers(org, client):
-    a = decided(org)
-    comment = opinion_actions.do_add_comment(
-        org.rsj_handler,
-        a.matter,
-        channel="letter",
-        content="挂钩调整为什么按缴费年限计算？",
-        author_name="李师傅",
-        author_group="直接利益群体",
-        is_query=True,
-    )
-    opinion_actions.do_reply_comment(org.rsj_handler, comment, reply="多缴多得、长缴多得。")
+    def query_answered(a):
+        comment = opinion_actions.do_add_comment(
+            org.rsj_handler,
+            a.matter,
+            channel="letter",
+            content="挂钩调整为什么按缴费年限计算？",
+            author_name="李师傅",
+            author_group="直接利益群体",
+            is_query=True,
+        )
+        opinion_actions.do_reply_comment(org.rsj_handler, comment, reply="多缴多得、长缴多得。")
+
+    a = decided(org, before_report=query_answered)
     page = client.get(reverse("opinions:public_decisions")).content.decode()
     assert a.matter.title in page
     assert "暂缓实施" in page and "株人社发〔2026〕7号" in page

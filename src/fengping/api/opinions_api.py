@@ -439,7 +439,7 @@ def add_attachment(
     upload: File[UploadedFile],  # type: ignore[type-arg]
 ) -> Any:
     """上传活动附件（会议纪要、签到表、公示截图等；文件类型和大小同页面）。"""
-    activity = _activity(request, activity_id, "change")
+    activity = _activity(request, activity_id, "work")
     attachment: Attachment = actions.do_add_attachment(request.user, activity, upload)
     return Status(201, attachment)
 

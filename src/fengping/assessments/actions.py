@@ -92,6 +92,13 @@ def _require_open(a: Assessment) -> None:
         )
 
 
+def _require_conditions_open(a: Assessment) -> None:
+    if not a.conditions_open():
+        raise ActionError(
+            _("评估已作出决定，实施条件只能在作出决定前（或暂缓实施的事项再次决定前）登记和确认。")
+        )
+
+
 def _require_unlocked(a: Assessment) -> None:
     """What the generated report rests on is locked until a send-back with a reason
     voids the report (Assessment.lock_refusal; also refused once decided)."""
@@ -177,13 +184,8 @@ def do_complete_step(
             a.follow_up_missing_text() if a.follow_up_rules_apply() else ""
         )
         if refused:
-            raise ActionError(refused)
-    if step_code == a.current_step and engine.has_step(a.scheme, step_code):
-        # The plan and consultation rules of the scheme, each refusal quoting its rule.
-        step_refused = rules.step_refusals(a, engine.step(a.scheme, step_code))
-        if step_refused:
-            raise ActionError("；".join(r.message for r in step_refused))
-    _require_analysis(a, step_code)
+            missing = engine.missing_message(a, engine.step(a.scheme, step_code))
+            raise ActionError(f"{missing}；{refused}" if missing else refused)
     # 篇3 五: also when the bureaus were added to the matter after the plan was saved.
     if step_code == "plan" and (
         refusal := matter_actions.cross_department_refusal(
@@ -191,6 +193,17 @@ def do_complete_step(
         )
     ):
         raise ActionError(refusal)
+    if step_code == a.current_step and engine.has_step(a.scheme, step_code):
+        # The plan and consultation rules of the scheme, each refusal quoting its rule,
+        # after the outputs the step still lacks (named by the engine).
+        current = engine.step(a.scheme, step_code)
+        step_refused = rules.step_refusals(a, current)
+        if step_refused:
+            missing = engine.missing_message(a, current)
+            raise ActionError(
+                "；".join([*([missing] if missing else []), *(r.message for r in step_refused)])
+            )
+    _require_analysis(a, step_code)
     done = engine.complete_step(a, step_code, actor, note)
     if "opinions" in done.step.produces:
         # 征求意见 ends with its step: the questionnaires close (a send-back reopens them).
@@ -221,9 +234,10 @@ def _require_analysis(a: Assessment, step_code: str) -> None:
     output's label."""
     if step_code != a.current_step or not engine.has_step(a.scheme, step_code):
         return
-    produces = engine.step(a.scheme, step_code).produces
-    if "risk_analysis" in produces and (why := rules.analysis_refusal(a)):
-        raise ActionError(why)
+    current = engine.step(a.scheme, step_code)
+    if "risk_analysis" in current.produces and (why := rules.analysis_refusal(a)):
+        missing = engine.missing_message(a, current)
+        raise ActionError(f"{missing}；{why}" if missing else why)
 
 
 @transaction.atomic
@@ -1068,7 +1082,7 @@ def do_record_condition(
     (C级: 承办部门应根据相关预案 … 做好矛盾防范和化解工作); a leader then confirms it."""
     access.require(actor, assessment, "change")
     a = _lock(assessment)
-    _require_open(a)
+    _require_conditions_open(a)
     cond = _confirmable(a, code)
     row = ConditionRecord.objects.filter(assessment=a, code=code).first()
     if row is not None and row.confirmed:
@@ -1125,7 +1139,7 @@ def do_confirm_condition(
     if not is_responsible_leader(actor, assessment):
         raise PermissionDenied(condition_confirm_refusal(actor, assessment, code))
     a = _lock(assessment)
-    _require_open(a)
+    _require_conditions_open(a)
     _confirmable(a, code)
     refused = condition_confirm_refusal(actor, a, code)
     if refused:

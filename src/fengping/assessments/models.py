@@ -413,6 +413,14 @@ class Assessment(Run):
             % {"d": self.current_decision().outcome_label, "m": labels, "q": quotes}
         )
 
+    def conditions_open(self) -> bool:
+        """Conditions that open a decision (B: 化解矛盾方案 approved; C: 防范化解工作) are
+        recorded and confirmed before the decision, or, for a postponed matter, before it
+        comes back for a new one (篇1 六(二) 待化解矛盾、时机成熟后再行实施)."""
+        if self.is_content_open():
+            return True
+        return self.status == AssessmentStatus.FOLLOW_UP and self.current_outcome() == "postpone"
+
     def redecision_triggers(self) -> list[Any]:
         """What happened since the decision in force that opposes its implementation: an
         incident (新的重大不稳定情况), or a follow-up survey whose oppose rate breaches the

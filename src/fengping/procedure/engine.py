@@ -103,6 +103,18 @@ def missing_outputs(run: Run, s: Step) -> list[str]:
     return [code for code in s.produces if outputs.get(run, code) and not output_exists(run, code)]
 
 
+def missing_message(run: Run, s: Step) -> str:
+    """Why step `s` cannot be completed for want of its outputs ("" when nothing is
+    missing): the outputs named and the step's own rule quoted from the frozen scheme."""
+    missing = missing_outputs(run, s)
+    if not missing:
+        return ""
+    message = str(_("“%(s)s”尚缺：%(m)s") % {"s": s.label, "m": _labels(run, missing)})
+    if s.text:
+        message += str(_("。方案规定：%(q)s") % {"q": s.text})
+    return message
+
+
 def missing_requirements(run: Run, s: Step) -> list[str]:
     """The earlier steps not done and the outputs not there that step `s` requires."""
     step_codes = set(run.scheme.procedure.step_codes())
@@ -158,12 +170,8 @@ def complete_step(run: Run, code: str, actor: Any, note: str = "") -> Completion
             )
         raise ActionError(_("只能完成当前步骤"))
     s = step(run.scheme, code)
-    missing = missing_outputs(run, s)
-    if missing:
-        message = _("“%(s)s”尚缺：%(m)s") % {"s": s.label, "m": _labels(run, missing)}
-        if s.text:
-            # The step's own rule, quoted from the frozen scheme (issue 8: every refusal).
-            message += _("。方案规定：%(q)s") % {"q": s.text}
+    message = missing_message(run, s)
+    if message:
         raise ActionError(message)
     current.state, current.done_by, current.done_at, current.note = (
         StepState.DONE,

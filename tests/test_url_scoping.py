@@ -458,6 +458,7 @@ API_PARAMETERS: dict[str, str] = {
     "user_id": "user",
     "matter_id": "matter",
     "comment_id": "opinion_comment",
+    "question_id": "question",
     "assessment_id": "assessment",
     "step_code": "assessment_step",
     "factor_id": "risk_factor",

@@ -140,3 +140,83 @@ def test_activity_record_list_and_attachments(org, api):
         {"upload": SimpleUploadedFile("x.txt", b"x")},
     )
     assert r.status_code == 403
+
+
+def test_draft_questionnaire_is_edited_and_its_questions_managed(org, api):
+    matter = register(org)
+    call = api(org.rsj_handler)
+    qn = call("post", f"/matters/{matter.pk}/questionnaires", {"title": "草稿问卷"}).json()
+    r = call(
+        "put",
+        f"/questionnaires/{qn['id']}",
+        {"version": qn["version"], "title": "养老金调整意见征询", "groups": ["直接利益群体"]},
+    )
+    assert r.status_code == 200 and r.json()["title"] == "养老金调整意见征询"
+    stale = call(
+        "put",
+        f"/questionnaires/{qn['id']}",
+        {"version": qn["version"], "title": "又改", "groups": ["企业"]},
+    )
+    assert stale.status_code == 409
+    r = call(
+        "post",
+        f"/questionnaires/{qn['id']}/questions",
+        {"kind": "single", "text": "您最关心哪一项？", "choices": ["标准", "时间"]},
+    )
+    assert r.status_code == 201, r.json()
+    question = r.json()
+    assert question["choices"] == ["标准", "时间"] and not question["is_stance"]
+    bad = call(
+        "post", f"/questionnaires/{qn['id']}/questions", {"kind": "single", "text": "无选项"}
+    )
+    assert bad.status_code == 400
+    r = call(
+        "put",
+        f"/questions/{question['id']}",
+        {"version": question["version"], "kind": "text", "text": "您的意见和建议"},
+    )
+    assert r.status_code == 200 and r.json()["kind"] == "text"
+    texts = [q["text"] for q in call("get", f"/questionnaires/{qn['id']}/questions").json()]
+    assert "您的意见和建议" in texts
+    assert call("delete", f"/questions/{question['id']}").status_code == 204
+    closes = (timezone.now() + dt.timedelta(days=5)).isoformat()
+    r = call(
+        "put",
+        f"/questionnaires/{qn['id']}",
+        {
+            "version": Questionnaire.objects.get(pk=qn["id"]).version,
+            "title": "养老金调整意见征询",
+            "groups": ["直接利益群体"],
+            "closes_at": closes,
+        },
+    )
+    assert r.status_code == 200, r.json()
+    r = call("post", f"/questionnaires/{qn['id']}/publish", {})
+    assert r.status_code == 200, r.json()
+    # Published: the questions are fixed.
+    stance = Questionnaire.objects.get(pk=qn["id"]).questions.get(is_stance=True)
+    r = call(
+        "put",
+        f"/questions/{stance.pk}",
+        {"version": stance.version, "kind": "text", "text": "改题"},
+    )
+    assert r.status_code == 400
+
+
+def test_comment_marked_as_leading_to_a_revision(org, api):
+    matter = register(org)
+    call = api(org.rsj_handler)
+    comment = call(
+        "post", f"/matters/{matter.pk}/comments", {"channel": "letter", "content": "建议分档"}
+    ).json()
+    missing = call("post", f"/comments/{comment['id']}/revision", {"revised": True})
+    assert missing.status_code == 400 and "修订" in missing.json()["detail"]
+    r = call(
+        "post",
+        f"/comments/{comment['id']}/revision",
+        {"revised": True, "note": "采纳，按缴费年限分档调整"},
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["led_to_revision"] and r.json()["revision_note"] == "采纳，按缴费年限分档调整"
+    reader = api(org.supervisor)
+    assert reader("post", f"/comments/{comment['id']}/revision", {"note": "x"}).status_code == 403

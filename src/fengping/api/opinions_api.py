@@ -21,6 +21,8 @@ from fengping.opinions.models import (
     Attachment,
     Comment,
     CommentChannel,
+    Question,
+    QuestionKind,
     Questionnaire,
     Stance,
 )
@@ -308,6 +310,105 @@ def close_questionnaire(request: HttpRequest, questionnaire_id: int) -> Any:
     """结束问卷，不再接受答卷。"""
     qn = _qn(request, questionnaire_id, "change")
     return _qn_out(actions.do_close(request.user, qn))
+
+
+class QuestionnaireUpdate(Schema):
+    version: int = Field(..., description="读取时的版本号，用于防止覆盖他人的修改")
+    title: str = Field(..., min_length=1, max_length=200)
+    intro: str = ""
+    groups: list[str] = Field(..., min_length=1, description="受访群体")
+    closes_at: dt.datetime | None = None
+
+
+class QuestionIn(Schema):
+    kind: QuestionKind
+    text: str = Field(..., min_length=1, max_length=300)
+    choices: list[str] = Field([], description="单选、多选题的选项")
+    stances: list[Stance] | None = Field(
+        None,
+        description="态度题：每个选项对应的态度（support/neutral/oppose），与 choices 一一对应",
+    )
+    is_stance: bool = False
+    required: bool = True
+    order: int | None = None
+
+
+class QuestionUpdate(QuestionIn):
+    version: int = Field(..., description="读取时的版本号，用于防止覆盖他人的修改")
+
+
+class QuestionOut(Schema):
+    id: int
+    questionnaire_id: int
+    order: int
+    kind: str
+    text: str
+    choices: list[str]
+    stances: list[str]
+    is_stance: bool
+    required: bool
+    version: int
+
+
+class RevisionIn(Schema):
+    note: str = Field("", description="据此对决策作了哪些修订完善（revised 为 true 时必填）")
+    revised: bool = True
+    version: int | None = Field(None, description="读取时的版本号")
+
+
+@router.put("/questionnaires/{questionnaire_id}", response=QuestionnaireOut)
+def update_questionnaire(
+    request: HttpRequest, questionnaire_id: int, payload: QuestionnaireUpdate
+) -> Any:
+    """修改草稿问卷的标题、说明、受访群体和截止时间（发布后不能修改）。"""
+    qn = _qn(request, questionnaire_id, "change")
+    return _qn_out(actions.do_update_questionnaire(request.user, qn, **payload.model_dump()))
+
+
+@router.get("/questionnaires/{questionnaire_id}/questions", response=list[QuestionOut])
+def list_questions(request: HttpRequest, questionnaire_id: int) -> Any:
+    """问卷的题目，按题号。"""
+    return list(_qn(request, questionnaire_id).questions.order_by("order", "pk"))
+
+
+@router.post("/questionnaires/{questionnaire_id}/questions", response={201: QuestionOut})
+def add_question(request: HttpRequest, questionnaire_id: int, payload: QuestionIn) -> Any:
+    """向草稿问卷添加题目（发布后不能修改题目）。"""
+    qn = _qn(request, questionnaire_id, "change")
+    return Status(201, actions.do_add_question(request.user, qn, **payload.model_dump()))
+
+
+def _question(request: HttpRequest, question_id: int) -> Question:
+    return access.get_for_user(
+        request.user,
+        Question.objects.select_related("questionnaire__matter__department"),
+        question_id,
+        "change",
+    )
+
+
+@router.put("/questions/{question_id}", response=QuestionOut)
+def update_question(request: HttpRequest, question_id: int, payload: QuestionUpdate) -> Any:
+    """修改草稿问卷的题目。"""
+    return actions.do_update_question(
+        request.user, _question(request, question_id), **payload.model_dump()
+    )
+
+
+@router.delete("/questions/{question_id}", response={204: None})
+def remove_question(request: HttpRequest, question_id: int) -> Any:
+    """删除草稿问卷的题目。"""
+    actions.do_remove_question(request.user, _question(request, question_id))
+    return Status(204, None)
+
+
+@router.post("/comments/{comment_id}/revision", response=CommentOut)
+def mark_revision(request: HttpRequest, comment_id: int, payload: RevisionIn) -> Any:
+    """登记该意见是否促成了对决策的修订完善（篇3 二(三)），并说明修订内容。"""
+    comment = access.get_for_user(
+        request.user, Comment.objects.select_related("matter__department"), comment_id, "change"
+    )
+    return actions.do_mark_revision(request.user, comment, **payload.model_dump())
 
 
 @router.get("/questionnaires/{questionnaire_id}/results", response=ResultsOut)

@@ -1,0 +1,75 @@
+"""Every page action has an API twin: the action functions the views use are all used by
+the API too. A new page action without an endpoint fails here, naming itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fengping
+
+ROOT = Path(fengping.__file__).resolve().parent
+
+
+def _package(path: Path) -> str:
+    return ".".join(("fengping", *path.relative_to(ROOT).parts[:-1]))
+
+
+def action_refs(paths: list[Path]) -> dict[str, set[str]]:
+    """`module.do_name` -> the files that refer to it, for every `do_*` function of an
+    `actions` module a file imports (as a module or by name, absolutely or relatively)."""
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules: dict[str, str] = {}  # local name -> actions module
+        functions: dict[str, str] = {}  # local name -> module.do_name
+        package = _package(path).split(".")
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            for alias in node.names:
+                local = alias.asname or alias.name
+                if alias.name == "actions":
+                    modules[local] = f"{base}.actions"
+                elif base.endswith("actions") and alias.name.startswith("do_"):
+                    functions[local] = f"{base}.{alias.name}"
+        for node in ast.walk(tree):
+            name = None
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("do_")
+            ):
+                name = f"{modules[node.value.id]}.{node.attr}"
+            elif isinstance(node, ast.Name) and node.id in functions:
+                name = functions[node.id]
+            if name:
+                found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def view_files() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.py") if "views" in p.name and "api" not in p.parts)
+
+
+def test_every_page_action_has_an_api_twin():
+    pages = action_refs(view_files())
+    api = action_refs(sorted((ROOT / "api").glob("*.py")))
+    missing = sorted(
+        f"{name} (used by {', '.join(sorted(pages[name]))})" for name in pages if name not in api
+    )
+    assert not missing, "page actions without an API endpoint:\n" + "\n".join(missing)
+
+
+def test_the_scan_finds_the_page_actions():
+    """The scan itself: it sees actions imported as a module, by name and relatively."""
+    pages = action_refs(view_files())
+    assert "fengping.assessments.actions.do_review" in pages
+    assert "fengping.org.actions.do_create_user" in pages
+    assert "fengping.matters.actions.do_add_document" in pages
+    assert len(pages) >= 50

@@ -236,8 +236,22 @@ def test_consultation_replies_and_attachments_are_locked(org):
         opinion_actions.do_add_attachment(
             org.rsj_handler, activity, SimpleUploadedFile("纪要.txt", "纪要".encode())
         )
+    # The stance counts in the majority rule: changing it would change the figures.
+    with pytest.raises(ActionError, match=LOCKED):
+        opinion_actions.do_set_comment_stance(org.rsj_handler, comment, stance="support")
     comment.refresh_from_db()
-    assert comment.reply == "" and not activity.attachments.exists()
+    assert comment.reply == "" and not activity.attachments.exists() and comment.stance == ""
+
+
+def test_comment_stance_locked_by_the_api_too(org, api):
+    a = to_report_step(org, to_grade_step(org))
+    comment = opinion_actions.do_add_comment(
+        org.rsj_handler, a.matter, channel="letter", content="反对", stance="oppose"
+    )
+    report_actions.do_generate_report(org.rsj_handler, a)
+    r = api(org.rsj_handler)("post", f"/comments/{comment.pk}/stance", {"stance": "support"})
+    assert r.status_code == 400 and LOCKED in r.json()["detail"]
+    assert Comment.objects.get(pk=comment.pk).stance == "oppose"
 
 
 def test_locked_pages_refuse_a_direct_post(org, login):

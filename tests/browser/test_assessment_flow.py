@@ -193,3 +193,154 @@ def test_matter_to_filing(browser, org, tmp_path):
     assert "维稳办" in page.content()
     assert a.filings.count() == 1
     assert errors == []
+
+
+def log_in(browser, user):
+    """A fresh browser context (its own cookies) logged in as `user`."""
+    page = browser.new_page()
+    page.goto(browser.base + "/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(browser.base + "/")
+    return page
+
+
+def shot(page, name):
+    os.makedirs("/tmp/shots", exist_ok=True)
+    page.screenshot(path=f"/tmp/shots/{name}.png", full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_override_reviews_and_filing_with_both_offices(browser, org):
+    """篇3 (ssra-town): the 承办人 proposes another grade than the computed one, a leader of
+    the responsible department approves it, each review stage is signed by its own signer,
+    and the decision is filed with both offices the scheme lists (镇维稳办、镇联席办), each
+    of which signs for it in its own inbox."""
+    # Register, plan, consult and analyse (actions): computed 一级, the public's 33% opposed
+    # would floor it at 二级 anyway.
+    a = flow.to_grade_step(org)
+    grade_tab = browser.base + f"/assessments/{a.pk}/?tab=grade"
+    handler = log_in(browser, org.rsj_handler)
+    errors = []
+    handler.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    # 1. The 承办人 chooses 二级 with a reason: only a proposal, 一级 stays in force.
+    handler.goto(browser.base + f"/assessments/{a.pk}/grade/")
+    handler.select_option("#id_grade", "level2")
+    handler.fill("#id_reason", "已落实分批兑现方案，风险可控")
+    handler.fill("#id_written_opinion", "同意评估结论")
+    handler.fill("#id_recommendation", "建议暂缓实施")
+    handler.fill("#id_mitigation_plan", "化解矛盾方案：分批兑现")
+    handler.fill("#id_contingency_plan", "应急处置预案：专人接访")
+    submit(handler, "确定风险等级")
+    assert "tab=grade" in handler.url, handler.content()
+    a.refresh_from_db()
+    assert (a.computed_grade, a.grade) == ("level1", "level1")
+    pending = a.pending_override()
+    assert pending is not None and pending.proposed_grade == "level2"
+    assert pending.proposed_by == org.rsj_handler
+    body = handler.locator(".page-body")
+    assert "已按计算等级确定为一级" in handler.content()
+    assert "待批准" in body.inner_text()
+    assert f"{org.rsj_handler}提出将计算等级一级调整为二级" in body.inner_text()
+    assert handler.locator(".page-body .grade-badge.grade-level1").first.is_visible()
+
+    # 2. She cannot approve her own proposal: no form, the page says why and who may.
+    assert handler.locator(".page-body button:has-text('批准')").count() == 0
+    assert "调整风险等级须由责任主体（人社局）的分管领导或主要负责人批准" in body.inner_text()
+    assert "由责任主体的分管领导或主要负责人（非提出人）批准" in body.inner_text()
+    shot(handler, "grade-override-pending")
+
+    # 3. The 人社局's 主要负责人 approves it on the same tab: 二级 now governs.
+    head = log_in(browser, org.rsj_head)
+    head.goto(grade_tab)
+    head.fill("form[action$='/approve/'] input[name=note]", "同意调整")
+    head.get_by_role("button", name="批准", exact=True).click()
+    head.wait_for_load_state()
+    a.refresh_from_db()
+    pending.refresh_from_db()
+    assert (pending.state, pending.decided_by) == ("approved", org.rsj_head)
+    assert (a.computed_grade, a.grade) == ("level1", "level2")
+    text = head.locator(".page-body").inner_text()
+    assert "已批准调整风险等级" in head.content()
+    assert f"计算等级为一级；{org.rsj_handler}提出，{org.rsj_head}批准" in text
+    assert head.locator(".page-body .grade-badge.grade-level2").first.is_visible()
+    handler.goto(grade_tab)
+    assert f"{org.rsj_handler}提出，{org.rsj_head}批准" in handler.content()
+    assert "待批准" not in handler.locator(".page-body").inner_text()
+
+    # The grade step, the report (pages of the 承办人).
+    handler.goto(browser.base + f"/assessments/{a.pk}/")
+    submit(handler, "完成本步骤")
+    handler.goto(browser.base + f"/assessments/{a.pk}/?tab=report")
+    submit(handler, "生成评估报告")
+    handler.goto(browser.base + f"/assessments/{a.pk}/")
+    submit(handler, "完成本步骤")
+    a.refresh_from_db()
+    assert a.current_step == "decide", handler.content()
+
+    # Each review stage signed by its own signer (审查, 审定, 涉稳重大问题 审定); the
+    # 承办人 is told who signs and gets no form.
+    decision_tab = browser.base + f"/assessments/{a.pk}/?tab=decision"
+    handler.goto(decision_tab)
+    assert handler.locator("form[action$='/reviews/']").count() == 0
+    assert "须由人社局的" in handler.content()
+    signers = {org.rsj_head.pk: head}
+    stages = []
+    while (stage := actions.pending_review(a)) is not None:
+        who = flow.signer(org, stage.code)
+        page = signers.get(who.pk) or signers.setdefault(who.pk, log_in(browser, who))
+        page.goto(decision_tab)
+        page.check("form[action$='/reviews/'] input[name=result][value=approved]")
+        page.fill("form[action$='/reviews/'] textarea[name=opinion]", "同意")
+        submit(page, "提交审查意见")
+        assert "审查意见已登记" in page.content(), page.content()
+        stages.append(stage.code)
+        a.refresh_from_db()
+    assert stages == ["review", "approve", "escalate"]
+
+    # 暂缓实施: forbidden at the computed 一级, allowed at the approved 二级.
+    today = timezone.localdate()
+    handler.goto(browser.base + f"/assessments/{a.pk}/decide/")
+    handler.check("input[name=outcome][value=postpone]")
+    handler.fill("#id_doc_no", f"示人社发〔{today.year}〕19号")
+    handler.fill("#id_decided_on", today.isoformat())
+    submit(handler, "登记决定")
+    a.refresh_from_db()
+    assert a.decision.outcome == "postpone", handler.content()
+
+    # 4. Filed with every office the scheme lists, one filing each.
+    filing_tab = browser.base + f"/assessments/{a.pk}/?tab=filing"
+    for office in (org.wwb, org.lxb):
+        handler.goto(browser.base + f"/assessments/{a.pk}/filing/")
+        handler.select_option("#id_office", str(office.pk))
+        handler.fill("#id_filed_on", today.isoformat())
+        submit(handler, "保存")
+        assert f"已向{office.name}备案" in handler.content(), handler.content()
+        if office == org.wwb:
+            assert "尚未向镇联席办备案" in handler.content()
+    assert a.filings_missing() == []
+    assert "待维稳办签收" in handler.content() and "待联席办签收" in handler.content()
+
+    # Each office signs for its filing in its own inbox (and sees only its own).
+    for office, member in ((org.wwb, org.supervisor), (org.lxb, org.lxb_supervisor)):
+        page = log_in(browser, member)
+        page.goto(browser.base + "/assessments/filings/?show=pending")
+        rows = page.locator("main table tbody tr, .page-body table tbody tr")
+        assert rows.count() == 1 and office.name in rows.first.inner_text()
+        rows.first.get_by_role("button", name="签收").click()
+        page.wait_for_load_state()
+        assert f"{office.name}已签收备案" in page.content(), page.content()
+        page.goto(browser.base + "/assessments/filings/")
+        assert "已签收" in page.locator(".page-body table").inner_text()
+    assert a.filings.filter(acknowledged_at__isnull=False).count() == 2
+    assert {f.acknowledged_by for f in a.filings.all()} == {org.supervisor, org.lxb_supervisor}
+
+    handler.goto(filing_tab)
+    table = handler.locator(".page-body table").inner_text()
+    assert table.count("已签收") == 2
+    assert str(org.supervisor) in table and str(org.lxb_supervisor) in table
+    assert "待" not in table and "尚未" not in handler.locator(".page-body").inner_text()
+    shot(handler, "filing-both-acknowledged")
+    assert errors == []

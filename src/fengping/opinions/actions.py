@@ -946,6 +946,8 @@ def do_set_comment_stance(
     majority rule as the 登记的意见 channel."""
     access.require(actor, comment, "change")
     comment = lock(comment, version)
+    # The stance counts in the majority rule: it is locked with the report like the rest.
+    _require_unlocked(comment.matter)
     stance = stance or ""
     if stance and stance not in Stance.values:
         raise ActionError(_("未知的态度"), field="stance")

@@ -2,10 +2,15 @@
 decision: the pages a 承办人 uses, the refusal of 实施 for an A-grade matter with the rule
 quoted, and the public questionnaire answered from another browser. The bulky parts
 (every checklist item, the assessors' scores) go through the same action functions the
-pages call, to keep the test short."""
+pages call, to keep the test short.
+
+A second test (篇3, ssra-town) takes a grade override through the pages: proposed by the
+承办人, refused to her, approved by the 人社局's 主要负责人; each review stage signed by its
+signer; the decision filed with both 镇维稳办 and 镇联席办, each signing for it in its inbox."""
 
 import datetime as dt
 import os
+import tempfile
 
 import pytest
 from django.utils import timezone
@@ -207,8 +212,10 @@ def log_in(browser, user):
 
 
 def shot(page, name):
-    os.makedirs("/tmp/shots", exist_ok=True)
-    page.screenshot(path=f"/tmp/shots/{name}.png", full_page=True)
+    """A full-page PNG to look at, in $FENGPING_SHOTS (default /tmp/shots)."""
+    where = os.environ.get("FENGPING_SHOTS") or os.path.join(tempfile.gettempdir(), "shots")
+    os.makedirs(where, exist_ok=True)
+    page.screenshot(path=os.path.join(where, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 import pytest
 
+from fengping.api.tokens import do_create_token
 from fengping.org import actions
 from fengping.org.models import Department, DepartmentKind, Role, User
 
@@ -116,5 +117,26 @@ def login(client):
     def as_user(user: User):
         client.force_login(user)
         return client
+
+    return as_user
+
+
+@pytest.fixture
+def api(client):
+    """`api(user)(method, path, payload=None)`: the JSON API under /api as `user`, with a
+    personal token (as an integration would call it)."""
+
+    def as_user(user):
+        _row, token = do_create_token(user, "t")
+
+        def call(method, path, payload=None):
+            return getattr(client, method)(
+                f"/api{path}",
+                data=payload,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+
+        return call
 
     return as_user

@@ -3,28 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments.models import Assessment
 
 from .flow import ESTIMATES, approve_reviews, register, to_decide_step, to_grade_step
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def test_start_complete_factor_score_and_get(org, api):

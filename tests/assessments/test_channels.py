@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
 from fengping.assessments.models import Decision
 from fengping.core.errors import ActionError
@@ -28,24 +27,6 @@ from .flow import approve_reviews, register, to_decide_step, to_grade_step
 TOWN_QUOTE = "凡是绝大多数群众不予理解支持的政策坚决不出台"
 HEARING_FIGURES = "听证会反对 20/30 人（66.7%）"
 LOW = ((1.0, "very_low", "negligible"),)
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def hearing(org, matter, *, support=8, oppose=20, neutral=2, undeclared=0, group="直接利益群体"):

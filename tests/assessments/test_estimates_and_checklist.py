@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions, rules
 from fengping.assessments.forms import FactorForm, GradeForm
 from fengping.assessments.models import ANSWERS_BY_TYPE, Answer, ChecklistAnswer, RiskFactor
@@ -38,24 +37,6 @@ def _required(key):
 
 def _cases():
     return [(key, field) for key in SCHEMES for field in _required(key)]
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def test_builtin_schemes_name_the_estimates_of_their_source():

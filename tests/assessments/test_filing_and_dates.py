@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
 from fengping.assessments.models import Decision, Filing
 from fengping.audit.models import Event
@@ -20,24 +19,6 @@ from .flow import approve_reviews, register, to_decide_step, to_grade_step
 
 TODAY = timezone.localdate
 LOW = ((1.0, "very_low", "negligible"),)
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def decided(org, days_ago=0):

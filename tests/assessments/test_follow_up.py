@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
 from fengping.assessments.models import Assessment, AssessmentStatus, LaterDecision
 from fengping.audit.models import Event
@@ -23,24 +22,6 @@ MEASURES_QUOTE = "责任主体部门要认真落实解决矛盾问题、维护�
 CONTINGENCY_QUOTE = "对可能出现的不稳定隐患,要制定应急预案"
 POSTPONE_QUOTE = "要及时研究对策,待化解矛盾、时机成熟后再行实施"
 MAJORITY_QUOTE = "对不能使大多数群众理解支持的事项坚决终止实施"
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def decided(org, outcome, doc_no="株人社发〔2026〕1号"):

@@ -38,24 +38,6 @@ def data_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
-
-
 def reported(org):
     """Computed 一级 (index 1.00), graded, the report generated (version 1)."""
     a = to_report_step(org, to_grade_step(org))

@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
 from fengping.assessments.models import Review
 from fengping.core.errors import ActionError
@@ -18,24 +17,6 @@ from fengping.org.models import Role
 from .flow import approve_reviews, signer, to_decide_step, to_grade_step
 
 LOW = ((1.0, "very_low", "negligible"),)  # computes the lowest grade (四级)
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def review(user, a, stage, result="approved"):

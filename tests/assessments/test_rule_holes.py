@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fengping.api.tokens import do_create_token
 from fengping.assessments import actions
 from fengping.assessments.models import Assessment, AssessmentStatus, Decision, Incident
 from fengping.core.errors import ActionError
@@ -17,24 +16,6 @@ from fengping.matters.models import Matter, MatterStatus
 from .flow import approve_reviews, opinions, register, to_decide_step, to_grade_step
 
 TODAY = timezone.localdate
-
-
-@pytest.fixture
-def api(client):
-    def as_user(user):
-        _row, token = do_create_token(user, "t")
-
-        def call(method, path, payload=None):
-            return getattr(client, method)(
-                f"/api{path}",
-                data=payload,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-            )
-
-        return call
-
-    return as_user
 
 
 def to_follow_up(org):

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from fengping.assessments.models import Assessment
+from tests.dates import YEAR
 
 from .flow import ESTIMATES, approve_reviews, register, to_decide_step, to_grade_step
 
@@ -76,7 +77,7 @@ def test_decide_refusal_quotes_the_rule_then_file_and_follow_up(org, api):
     r = call(
         "post",
         f"/assessments/{a.pk}/decision",
-        {"outcome": "implement", "doc_no": "株政发〔2026〕12号", "decided_on": today},
+        {"outcome": "implement", "doc_no": f"株政发〔{YEAR}〕12号", "decided_on": today},
     )
     assert r.status_code == 400
     assert "对评为A级风险的,不得实施" in r.json()["detail"]
@@ -85,7 +86,7 @@ def test_decide_refusal_quotes_the_rule_then_file_and_follow_up(org, api):
         f"/assessments/{a.pk}/decision",
         {"outcome": "postpone", "doc_no": "株政发(2026)12号", "decided_on": today},
     )
-    assert r.status_code == 201 and r.json()["doc_no"] == "株政发〔2026〕12号"
+    assert r.status_code == 201 and r.json()["doc_no"] == f"株政发〔{YEAR}〕12号"
     r = call("post", f"/assessments/{a.pk}/filings", {"office_id": org.wwb.pk, "filed_on": today})
     assert r.status_code == 201
     r = call(

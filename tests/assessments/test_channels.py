@@ -20,6 +20,7 @@ from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Activity
 from fengping.opinions.queries import majority_breach, matter_opinion_summary
 from fengping.reports.context import report_context
+from tests.dates import YEAR
 
 from . import flow
 from .flow import approve_reviews, register, to_decide_step, to_grade_step
@@ -75,7 +76,7 @@ def test_questionnaire_supports_but_hearing_opposes_refused_by_action(
                 org.rsj_handler,
                 a,
                 outcome=outcome,
-                doc_no="滔政发〔2026〕3号",
+                doc_no=f"滔政发〔{YEAR}〕3号",
                 decided_on=timezone.localdate(),
             )
         message = exc.value.message
@@ -86,7 +87,7 @@ def test_questionnaire_supports_but_hearing_opposes_refused_by_action(
         org.rsj_handler,
         a,
         outcome="postpone",
-        doc_no="滔政发〔2026〕3号",
+        doc_no=f"滔政发〔{YEAR}〕3号",
         decided_on=dt.date.today(),
     )
     assert Decision.objects.get().outcome == "postpone"
@@ -100,7 +101,11 @@ def test_questionnaire_supports_but_hearing_opposes_refused_by_page_and_api(
     decide_url = reverse("assessments:decide", args=[a.pk])
     r = handler.post(
         decide_url,
-        {"outcome": "implement", "doc_no": "滔政发〔2026〕3号", "decided_on": timezone.localdate()},
+        {
+            "outcome": "implement",
+            "doc_no": f"滔政发〔{YEAR}〕3号",
+            "decided_on": timezone.localdate(),
+        },
     )
     assert r.status_code == 200
     body = r.content.decode()
@@ -110,7 +115,7 @@ def test_questionnaire_supports_but_hearing_opposes_refused_by_page_and_api(
         f"/assessments/{a.pk}/decision",
         {
             "outcome": "implement_partially",
-            "doc_no": "滔政发〔2026〕3号",
+            "doc_no": f"滔政发〔{YEAR}〕3号",
             "decided_on": timezone.localdate().isoformat(),
         },
     )
@@ -345,7 +350,7 @@ def test_public_reaction_keeps_the_grade_at_least_level2(org, login, api):
             org.rsj_handler,
             approve_reviews(org, a),
             outcome="implement",
-            doc_no="滔政发〔2026〕4号",
+            doc_no=f"滔政发〔{YEAR}〕4号",
             decided_on=timezone.localdate(),
         )
 

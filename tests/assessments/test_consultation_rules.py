@@ -19,6 +19,7 @@ from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Questionnaire, QuestionnaireStatus
+from tests.dates import YEAR
 
 from .flow import consultation_activity, opinions, register
 
@@ -342,7 +343,7 @@ def test_deciding_without_assessment_closes_the_questionnaires(org):
         org.rsj_handler,
         matter,
         outcome="implement",
-        doc_no="示政发〔2026〕3号",
+        doc_no=f"示政发〔{YEAR}〕3号",
         decided_on=timezone.localdate(),
         authority="市政府",
     )

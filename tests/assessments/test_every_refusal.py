@@ -36,6 +36,7 @@ from fengping.schemes.model import Scheme
 from fengping.scoring import FactorScore as ScoringFactor
 from fengping.scoring import score_factors
 from tests.conftest import Org, build_org
+from tests.dates import YEAR
 from tests.module_db import module_data
 
 from .flow import (
@@ -52,7 +53,7 @@ from .flow import (
 SCHEMES: dict[str, Scheme] = {
     key: scheme for key, scheme in sorted(load_builtin().items()) if key.startswith("ssra")
 }
-DOC_NO = "示政发〔2026〕99号"
+DOC_NO = f"示政发〔{YEAR}〕99号"
 # Conditions fengping judges by itself, and how a test takes each away (the state in
 # which a gate must refuse). A new automatic condition needs a line here.
 UNMEET = {

@@ -12,6 +12,7 @@ from fengping.audit.chain import verify
 from fengping.audit.models import Event
 from fengping.core.errors import ActionError, ConflictError
 from fengping.matters.models import Matter
+from tests.dates import YEAR
 
 from .flow import approve_reviews, register, to_decide_step, to_grade_step
 
@@ -59,13 +60,17 @@ def test_grade_a_cannot_be_implemented_with_rule_quoted(org):
     a = approve_reviews(org, a)
     with pytest.raises(ActionError, match="对评为A级风险的,不得实施") as exc:
         actions.do_decide(
-            org.rsj_handler, a, outcome="implement", doc_no="株政发〔2026〕12号", decided_on=TODAY()
+            org.rsj_handler,
+            a,
+            outcome="implement",
+            doc_no=f"株政发〔{YEAR}〕12号",
+            decided_on=TODAY(),
         )
     assert "A级" in exc.value.message
     decision = actions.do_decide(
         org.rsj_handler, a, outcome="postpone", doc_no="株政发[2026]12号", decided_on=TODAY()
     )
-    assert decision.doc_no == "株政发〔2026〕12号"
+    assert decision.doc_no == f"株政发〔{YEAR}〕12号"
 
 
 def test_grade_b_needs_approved_mitigation_plan(org):
@@ -76,7 +81,11 @@ def test_grade_b_needs_approved_mitigation_plan(org):
     assert a.grade == "B"
     with pytest.raises(ActionError, match="化解矛盾方案"):
         actions.do_decide(
-            org.rsj_handler, a, outcome="implement", doc_no="株政发〔2026〕1号", decided_on=TODAY()
+            org.rsj_handler,
+            a,
+            outcome="implement",
+            doc_no=f"株政发〔{YEAR}〕1号",
+            decided_on=TODAY(),
         )
     with pytest.raises(PermissionDenied):
         actions.do_confirm_condition(org.rsj_handler, a, "mitigation_plan_approved", "局长批准")
@@ -85,7 +94,7 @@ def test_grade_b_needs_approved_mitigation_plan(org):
     )
     actions.do_confirm_condition(org.rsj_head, a, "mitigation_plan_approved", "局长办公会批准")
     decision = actions.do_decide(
-        org.rsj_handler, a, outcome="implement", doc_no="株政发〔2026〕1号", decided_on=TODAY()
+        org.rsj_handler, a, outcome="implement", doc_no=f"株政发〔{YEAR}〕1号", decided_on=TODAY()
     )
     assert decision.outcome_label == "实施"
 
@@ -99,7 +108,11 @@ def test_majority_opposed_refuses_implementation_whatever_the_grade(org):
     assert a.initial_grade == "level4" and a.grade == "level2"
     with pytest.raises(ActionError) as exc:
         actions.do_decide(
-            org.rsj_handler, a, outcome="implement", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
+            org.rsj_handler,
+            a,
+            outcome="implement",
+            doc_no=f"滔政发〔{YEAR}〕3号",
+            decided_on=TODAY(),
         )
     assert (
         "问卷调查反对 7/10 人（70.0%）" in exc.value.message
@@ -133,7 +146,7 @@ def test_review_chain_and_send_back(org):
     assert stages == ["review", "approve", "escalate"]
     with pytest.raises(ActionError, match="尚待"):
         actions.do_decide(
-            org.rsj_handler, a, outcome="reject", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
+            org.rsj_handler, a, outcome="reject", doc_no=f"滔政发〔{YEAR}〕3号", decided_on=TODAY()
         )
     actions.do_review(
         org.rsj_head, a, stage="review", result="sent_back", opinion="风险因素分析不充分"
@@ -204,7 +217,7 @@ def test_must_assess_matter_cannot_be_decided_without_assessment(org):
             org.rsj_handler,
             matter,
             outcome="implement",
-            doc_no="株政发〔2026〕9号",
+            doc_no=f"株政发〔{YEAR}〕9号",
             decided_on=TODAY(),
             authority="市政府",
         )
@@ -213,4 +226,4 @@ def test_must_assess_matter_cannot_be_decided_without_assessment(org):
 def test_doc_no_format(org):
     with pytest.raises(ActionError, match="文号"):
         actions.normalise_doc_no("12号")
-    assert actions.normalise_doc_no("滔政发 (2026) 3 号") == "滔政发〔2026〕3号"
+    assert actions.normalise_doc_no("滔政发 (2026) 3 号") == f"滔政发〔{YEAR}〕3号"

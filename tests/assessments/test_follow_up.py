@@ -12,6 +12,7 @@ from fengping.assessments.models import Assessment, AssessmentStatus, LaterDecis
 from fengping.audit.models import Event
 from fengping.core.errors import ActionError
 from fengping.matters.models import Matter
+from tests.dates import YEAR
 
 from .flow import approve_reviews, to_decide_step, to_grade_step
 
@@ -24,7 +25,7 @@ POSTPONE_QUOTE = "要及时研究对策,待化解矛盾、时机成熟后再行�
 MAJORITY_QUOTE = "对不能使大多数群众理解支持的事项坚决终止实施"
 
 
-def decided(org, outcome, doc_no="株人社发〔2026〕1号"):
+def decided(org, outcome, doc_no=f"株人社发〔{YEAR}〕1号"):
     """A 篇1 (ssra-bureau) matter graded B, decided `outcome` and in follow-up."""
     a = approve_reviews(org, to_decide_step(org, to_grade_step(org, "ssra-bureau", B_FACTORS)))
     assert a.grade == "B"
@@ -120,7 +121,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕2号",
+            doc_no=f"株人社发〔{YEAR}〕2号",
             decided_on=TODAY(),
             reason="时机成熟",
         )
@@ -134,7 +135,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕2号",
+            doc_no=f"株人社发〔{YEAR}〕2号",
             decided_on=TODAY(),
             reason="时机成熟",
         )
@@ -147,7 +148,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕1号",
+            doc_no=f"株人社发〔{YEAR}〕1号",
             decided_on=TODAY(),
             reason="时机成熟",
         )
@@ -156,7 +157,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕2号",
+            doc_no=f"株人社发〔{YEAR}〕2号",
             decided_on=TODAY() - dt.timedelta(days=5),
             reason="时机成熟",
         )
@@ -165,7 +166,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕2号",
+            doc_no=f"株人社发〔{YEAR}〕2号",
             decided_on=TODAY(),
             reason=" ",
         )
@@ -173,12 +174,12 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
         org.rsj_handler,
         a,
         outcome="implement",
-        doc_no="株人社发〔2026〕2号",
+        doc_no=f"株人社发〔{YEAR}〕2号",
         decided_on=TODAY(),
         reason="矛盾已化解，时机成熟",
     )
     a.refresh_from_db()
-    assert [d.doc_no for d in a.decision_history()] == ["株人社发〔2026〕1号", later.doc_no]
+    assert [d.doc_no for d in a.decision_history()] == [f"株人社发〔{YEAR}〕1号", later.doc_no]
     assert a.current_outcome() == "implement" and Matter.objects.get().status == "implementing"
     assert Event.objects.filter(action="assessments.redecide").count() == 1
     # Implemented now: measures and an 应急预案 are needed before it is finished.
@@ -191,7 +192,7 @@ def test_postponed_matter_comes_back_only_after_countermeasures(org):
             org.rsj_handler,
             a,
             outcome="terminate",
-            doc_no="株人社发〔2026〕3号",
+            doc_no=f"株人社发〔{YEAR}〕3号",
             decided_on=TODAY(),
             reason="x",
         )
@@ -227,7 +228,7 @@ def test_incident_during_implementation_needs_a_new_decision(org):
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="株人社发〔2026〕5号",
+            doc_no=f"株人社发〔{YEAR}〕5号",
             decided_on=TODAY(),
             reason="继续实施",
         )
@@ -235,7 +236,7 @@ def test_incident_during_implementation_needs_a_new_decision(org):
         org.rsj_handler,
         a,
         outcome="adjust",
-        doc_no="株人社发〔2026〕5号",
+        doc_no=f"株人社发〔{YEAR}〕5号",
         decided_on=TODAY(),
         reason="调整兑现时间，分两批发放",
     )
@@ -264,7 +265,7 @@ def test_survey_with_majority_opposed_allows_only_termination(org):
             org.rsj_handler,
             a,
             outcome="adjust",
-            doc_no="株人社发〔2026〕6号",
+            doc_no=f"株人社发〔{YEAR}〕6号",
             decided_on=TODAY(),
             reason="调整",
         )
@@ -272,7 +273,7 @@ def test_survey_with_majority_opposed_allows_only_termination(org):
         org.rsj_handler,
         a,
         outcome="terminate",
-        doc_no="株人社发〔2026〕6号",
+        doc_no=f"株人社发〔{YEAR}〕6号",
         decided_on=TODAY(),
         reason="多数群众不支持",
     )
@@ -300,7 +301,7 @@ def test_pages_show_and_record_the_new_decision(org, login):
     assert reverse("assessments:redecide", args=[a.pk]) in page
     form = {
         "outcome": "adjust",
-        "doc_no": "株人社发〔2026〕7号",
+        "doc_no": f"株人社发〔{YEAR}〕7号",
         "decided_on": TODAY().isoformat(),
         "reason": "调整后继续实施",
     }
@@ -311,7 +312,7 @@ def test_pages_show_and_record_the_new_decision(org, login):
     r = client.post(reverse("assessments:redecide", args=[a.pk]), {**form, "outcome": "terminate"})
     assert r.status_code == 302 and LaterDecision.objects.get().outcome == "terminate"
     page = client.get(reverse("assessments:detail", args=[a.pk]) + "?tab=follow").content.decode()
-    assert "株人社发〔2026〕7号" in page and "现行" in page
+    assert f"株人社发〔{YEAR}〕7号" in page and "现行" in page
     # A reader (督查) sees it but may not decide.
     assert (
         login(org.supervisor).post(reverse("assessments:redecide", args=[a.pk]), form).status_code
@@ -334,7 +335,7 @@ def test_api_survey_and_new_decision(org, api):
     )
     body = {
         "outcome": "adjust",
-        "doc_no": "株人社发〔2026〕8号",
+        "doc_no": f"株人社发〔{YEAR}〕8号",
         "decided_on": TODAY().isoformat(),
         "reason": "调整",
     }
@@ -343,9 +344,12 @@ def test_api_survey_and_new_decision(org, api):
     r = call("post", f"/assessments/{a.pk}/finish")
     assert r.status_code == 400 and "终止实施或调整" in r.json()["detail"]
     r = call("post", f"/assessments/{a.pk}/redecisions", {**body, "outcome": "terminate"})
-    assert r.status_code == 201 and r.json()["doc_no"] == "株人社发〔2026〕8号"
+    assert r.status_code == 201 and r.json()["doc_no"] == f"株人社发〔{YEAR}〕8号"
     state = call("get", f"/assessments/{a.pk}/follow-up").json()
-    assert [h["doc_no"] for h in state["history"]] == ["株人社发〔2026〕1号", "株人社发〔2026〕8号"]
+    assert [h["doc_no"] for h in state["history"]] == [
+        f"株人社发〔{YEAR}〕1号",
+        f"株人社发〔{YEAR}〕8号",
+    ]
     assert state["current_outcome"] == "terminate" and state["can_finish"]
     # Another department's handler cannot see it; a reader may not decide.
     assert api(org.zjj_handler)("post", f"/assessments/{a.pk}/redecisions", body).status_code == 404

@@ -25,6 +25,7 @@ from fengping.org import access
 from fengping.org import actions as org_actions
 from fengping.org.models import DepartmentKind, Role
 from tests.assessments.flow import ESTIMATES
+from tests.dates import YEAR
 
 from .flow import register
 
@@ -342,7 +343,7 @@ def test_cross_department_plan_needs_designation(org, fgj, cross):
             org.rsj_head, cross.matter, body="government", note=" "
         )
     matter_actions.do_designate_responsibility(
-        org.rsj_head, cross.matter, body="government", note="镇政府会议纪要〔2026〕3号"
+        org.rsj_head, cross.matter, body="government", note=f"镇政府会议纪要〔{YEAR}〕3号"
     )
     event = Event.objects.filter(action="matters.matter.designate_responsibility").get()
     assert event.actor_id == org.rsj_head.pk
@@ -396,7 +397,7 @@ def test_designation_through_page_and_api(org, fgj, cross, login, client):
         response.status_code == 200
         and not Matter.objects.get(pk=cross.matter_id).responsibility_body
     )
-    response = head.post(url, {"body": "party_committee", "note": "镇党委会议纪要〔2026〕3号"})
+    response = head.post(url, {"body": "party_committee", "note": f"镇党委会议纪要〔{YEAR}〕3号"})
     assert response.status_code == 302
     assert Matter.objects.get(pk=cross.matter_id).responsibility_body == "party_committee"
     # The API twin (by the head, 政府 this time) and then the plan saves.

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from fengping.assessments.models import Decision
 from fengping.matters.models import Matter
+from tests.dates import YEAR
 
 from .flow import register
 
@@ -15,7 +16,7 @@ def test_must_assess_matter_refused_on_the_page(org, login):
     assert "严禁漏项" in client.get(f"/assessments/matters/{matter.pk}/decide/").content.decode()
     data = {
         "outcome": "implement",
-        "doc_no": "示政发〔2026〕3号",
+        "doc_no": f"示政发〔{YEAR}〕3号",
         "decided_on": timezone.localdate().isoformat(),
         "authority": "市政府",
     }
@@ -37,7 +38,7 @@ def test_other_matter_decided_without_assessment(org, login):
     response = client.post(f"/assessments/matters/{matter.pk}/decide/", data)
     assert response.status_code == 302
     decision = Decision.objects.get()
-    assert decision.doc_no == "示政发〔2026〕3号" and decision.assessment is None
+    assert decision.doc_no == f"示政发〔{YEAR}〕3号" and decision.assessment is None
     assert Matter.objects.get().status == "decided"
 
 
@@ -48,7 +49,7 @@ def test_api_refuses_must_assess_matter(org, client):
     _row, token = do_create_token(org.rsj_handler, "t")
     payload = {
         "outcome": "implement",
-        "doc_no": "示政发〔2026〕3号",
+        "doc_no": f"示政发〔{YEAR}〕3号",
         "decided_on": timezone.localdate().isoformat(),
     }
     response = client.post(
@@ -65,4 +66,4 @@ def test_api_refuses_must_assess_matter(org, client):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
-    assert response.status_code == 201 and response.json()["doc_no"] == "示政发〔2026〕3号"
+    assert response.status_code == 201 and response.json()["doc_no"] == f"示政发〔{YEAR}〕3号"

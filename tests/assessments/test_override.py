@@ -20,11 +20,12 @@ from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org import actions as org_actions
 from fengping.org.models import Role
+from tests.dates import YEAR
 
 from .flow import approve_reviews, to_grade_step
 
 A_FACTORS = ((1.0, "very_high", "severe"),)  # index 1.00 → 高 → A
-DOC = "示人社发〔2026〕8号"
+DOC = f"示人社发〔{YEAR}〕8号"
 
 
 def today():

@@ -18,6 +18,7 @@ from fengping.assessments.models import (
     TeamMember,
 )
 from fengping.assessments.views import TABS
+from tests.dates import YEAR
 
 from .flow import GOOD_ANSWER, approve_reviews, opinions, register, to_decide_step, to_grade_step
 
@@ -49,7 +50,7 @@ def test_every_tab_renders_at_every_stage(org, login):
         org.rsj_handler,
         a,
         outcome="reject",
-        doc_no="株政发〔2026〕3号",
+        doc_no=f"株政发〔{YEAR}〕3号",
         decided_on=timezone.localdate(),
     )
     all_tabs_render(client, a)
@@ -234,7 +235,7 @@ def test_whole_assessment_through_the_pages(org, login):
         decide_url,
         {
             "outcome": "implement",
-            "doc_no": "株政发〔2026〕12号",
+            "doc_no": f"株政发〔{YEAR}〕12号",
             "decided_on": timezone.localdate(),
         },
     )
@@ -246,7 +247,7 @@ def test_whole_assessment_through_the_pages(org, login):
         {"outcome": "postpone", "doc_no": "株政发[2026]12号", "decided_on": timezone.localdate()},
     )
     assert r.status_code == 302
-    assert Decision.objects.get().doc_no == "株政发〔2026〕12号"
+    assert Decision.objects.get().doc_no == f"株政发〔{YEAR}〕12号"
 
     body = detail(handler, a, "filing").content.decode()
     due = timezone.localdate() + __import__("datetime").timedelta(days=1)

@@ -26,6 +26,7 @@ from fengping.core.errors import ActionError
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Activity, Comment
 from fengping.reports import actions as report_actions
+from tests.dates import YEAR
 
 from .flow import approve_reviews, signer, to_grade_step, to_report_step
 
@@ -378,7 +379,7 @@ def test_send_back_voids_the_report_and_every_review_then_the_chain_restarts(org
             org.rsj_handler,
             a,
             outcome="implement",
-            doc_no="示政发〔2026〕1号",
+            doc_no=f"示政发〔{YEAR}〕1号",
             decided_on=timezone.localdate(),
         )
     a = actions.do_complete_step(org.rsj_handler, a, "grade")

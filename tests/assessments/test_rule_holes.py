@@ -12,6 +12,7 @@ from fengping.assessments.models import Assessment, AssessmentStatus, Decision, 
 from fengping.core.errors import ActionError
 from fengping.matters import actions as matter_actions
 from fengping.matters.models import Matter, MatterStatus
+from tests.dates import YEAR
 
 from .flow import approve_reviews, opinions, register, to_decide_step, to_grade_step
 
@@ -22,7 +23,7 @@ def to_follow_up(org):
     """Decided (不予实施), filed and the decide step completed: the follow-up has begun."""
     a = approve_reviews(org, to_decide_step(org, to_grade_step(org)))
     actions.do_decide(
-        org.rsj_handler, a, outcome="reject", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
+        org.rsj_handler, a, outcome="reject", doc_no=f"滔政发〔{YEAR}〕3号", decided_on=TODAY()
     )
     for office in (org.wwb, org.lxb):  # 分别报镇维稳办、镇联席办备案
         actions.do_file(org.rsj_handler, a, office=office, filed_on=TODAY())
@@ -141,7 +142,7 @@ def optional_matter(org):
 def _decide(org, matter, **kw):
     values = {
         "outcome": "implement",
-        "doc_no": "示政发〔2026〕3号",
+        "doc_no": f"示政发〔{YEAR}〕3号",
         "decided_on": TODAY(),
         "authority": "市政府",
         **kw,
@@ -181,7 +182,7 @@ def test_decide_without_assessment_api_refuses_future_date_and_empty_authority(
     org, optional_matter, api
 ):
     call = api(org.rsj_handler)
-    payload = {"outcome": "implement", "doc_no": "示政发〔2026〕3号"}
+    payload = {"outcome": "implement", "doc_no": f"示政发〔{YEAR}〕3号"}
     future = (TODAY() + dt.timedelta(days=3)).isoformat()
     r = call("post", f"/matters/{optional_matter.pk}/decision", {**payload, "decided_on": future})
     assert r.status_code == 400 and "不能晚于今天" in r.json()["detail"]

@@ -20,6 +20,7 @@ from fengping.assessments.models import Assessment
 from fengping.matters.models import Matter
 from fengping.opinions import actions as opinion_actions
 from tests.assessments import flow
+from tests.dates import YEAR
 
 from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
 
@@ -176,7 +177,7 @@ def test_matter_to_filing(browser, org, tmp_path):
     # 7. 实施 is refused for grade A, with the rule quoted; 不予实施 is recorded.
     page.goto(browser.base + f"/assessments/{a.pk}/decide/")
     page.check("input[name=outcome][value=implement]")
-    page.fill("#id_doc_no", "示人社发〔2026〕18号")
+    page.fill("#id_doc_no", f"示人社发〔{YEAR}〕18号")
     page.fill("#id_decided_on", timezone.localdate().isoformat())
     submit(page, "登记决定")
     assert "不得实施" in page.content()
@@ -187,7 +188,7 @@ def test_matter_to_filing(browser, org, tmp_path):
     page.check("input[name=outcome][value=reject]")
     submit(page, "登记决定")
     a.refresh_from_db()
-    assert a.decision.outcome == "reject" and a.decision.doc_no == "示人社发〔2026〕18号"
+    assert a.decision.outcome == "reject" and a.decision.doc_no == f"示人社发〔{YEAR}〕18号"
 
     # 8. Filing with the 维稳办, due the day after the decision.
     page.goto(browser.base + f"/assessments/{a.pk}/filing/")

@@ -13,6 +13,7 @@ from fengping.matters import actions
 from fengping.matters.models import Matter
 from fengping.org import actions as org_actions
 from fengping.org.models import DepartmentKind
+from tests.dates import YEAR
 
 
 def register(org, **kw):
@@ -97,7 +98,7 @@ def test_designation_needs_leader_and_makes_mandatory(org):
     with pytest.raises(PermissionDenied):
         actions.do_designate(org.rsj_handler, matter, body="party_group", note="x")
     matter = actions.do_designate(
-        org.rsj_head, matter, body="party_group", note="局党组会议纪要〔2026〕5号"
+        org.rsj_head, matter, body="party_group", note=f"局党组会议纪要〔{YEAR}〕5号"
     )
     assert matter.must_assess and matter.designated_by == org.rsj_head
 

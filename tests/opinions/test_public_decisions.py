@@ -11,6 +11,7 @@ from fengping.assessments import actions
 from fengping.matters import actions as matter_actions
 from fengping.opinions import actions as opinion_actions
 from tests.assessments.flow import approve_reviews, to_decide_step, to_grade_step
+from tests.dates import YEAR
 
 
 def decided(org, *, confidential=False, title="企业退休人员养老金调整", before_report=None):
@@ -38,7 +39,7 @@ def decided(org, *, confidential=False, title="企业退休人员养老金调整
         org.rsj_handler,
         a,
         outcome="postpone",
-        doc_no="株人社发〔2026〕7号",
+        doc_no=f"株人社发〔{YEAR}〕7号",
         decided_on=timezone.localdate(),
         authority="局务会议",
     )
@@ -61,7 +62,7 @@ def test_decided_matter_is_published_with_decision_figures_and_answers(org, clie
     a = decided(org, before_report=query_answered)
     page = client.get(reverse("opinions:public_decisions")).content.decode()
     assert a.matter.title in page
-    assert "暂缓实施" in page and "株人社发〔2026〕7号" in page
+    assert "暂缓实施" in page and f"株人社发〔{YEAR}〕7号" in page
     assert timezone.localdate().strftime("%Y") in page
     # The flow's figures: 10 answers (6 support, 3 oppose, 1 neutral), one 座谈会.
     assert "问卷答卷 10 份" in page and "征求意见活动 1 次" in page

@@ -25,6 +25,7 @@ from fengping.procedure.engine import NoStepProduces, UnknownStep
 from fengping.procedure.models import StepState
 from fengping.schemes import get as builtin_scheme
 from tests.assessments.flow import approve_reviews, register, to_decide_step, to_grade_step
+from tests.dates import YEAR
 
 TODAY = timezone.localdate
 
@@ -210,7 +211,7 @@ def test_send_back_reopens_the_step_and_voids_the_report(org):
 def test_send_back_past_the_report_keeps_it(org):
     a = approve_reviews(org, to_decide_step(org, to_grade_step(org)))
     actions.do_decide(
-        org.rsj_handler, a, outcome="reject", doc_no="滔政发〔2026〕3号", decided_on=TODAY()
+        org.rsj_handler, a, outcome="reject", doc_no=f"滔政发〔{YEAR}〕3号", decided_on=TODAY()
     )
     for office in (org.wwb, org.lxb):  # 分别报镇维稳办、镇联席办备案
         actions.do_file(org.rsj_handler, a, office=office, filed_on=TODAY())

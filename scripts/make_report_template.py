@@ -606,7 +606,13 @@ def appendix(doc):
     )
     tag(doc, "{%p endif %}")
     tag(doc, "{%p for f in filings %}")
-    p(doc, "{{ f.filed_on }}报{{ f.office }}备案。")
+    p(
+        doc,
+        "{{ f.filed_on }}报{{ f.office }}备案。"
+        "{% if f.late %}（逾期备案，原因：{{ f.late_reason }}）{% endif %}"
+        "{% if f.acknowledged_by %}{{ f.acknowledged_by }}于{{ f.acknowledged_on }}签收。"
+        "{% else %}尚未签收。{% endif %}",
+    )
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 

@@ -26,6 +26,7 @@ from fengping.reports.render import DEFAULT_TEMPLATE, template_path
 from ..assessments.flow import (
     ESTIMATES,
     approve_reviews,
+    file_with_every_office,
     to_decide_step,
     to_grade_step,
     to_report_step,
@@ -176,12 +177,17 @@ def test_editions_count_up_and_decision_is_printed(org):
         # The local day: a decision is dated on or after the last review approval.
         decided_on=timezone.localdate(),
     )
+    # Filed with both offices; 维稳办 signs for its copy, 联席办 not yet.
+    wwb, lxb = file_with_every_office(org, a)
+    assessment_actions.do_acknowledge_filing(org.supervisor, wwb)
     data, ctx = actions.render_report(a, edition=a.report_version)
     text = text_of(open_docx(data))
     assert ctx["edition_label"] == "第2版"
     assert (
         f"示政发〔{timezone.localdate().year}〕3号" in text and "附：审查、决定和备案情况" in text
     )
+    assert f"报{org.wwb.name}备案。supervisor于" in text and "签收。" in text
+    assert f"报{org.lxb.name}备案。尚未签收。" in text
 
 
 def test_generate_view_access(org, login):

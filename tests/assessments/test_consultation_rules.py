@@ -122,6 +122,27 @@ def test_team_without_expert_is_refused_in_the_bureau_scheme(org, login, api):
     refused(org, a, "plan", login, api, "特邀专家", BUREAU_TEAM_QUOTE, "篇1 七(三)")
 
 
+def test_the_last_expert_or_public_representative_stays_once_the_plan_is_done(org, login, api):
+    """A determined user completes the plan, then removes the team's only expert and its
+    only public representative: refused by the action, the page and the API."""
+    a = at_consult(org)
+    expert = a.team.get(kind=MemberKind.EXPERT)
+    public = a.team.get(kind=MemberKind.PUBLIC)
+    with pytest.raises(ActionError, match="特邀专家"):
+        actions.do_remove_member(org.rsj_handler, expert)
+    page = login(org.rsj_handler).post(
+        reverse("assessments:member_remove", args=[public.pk]), follow=True
+    )
+    assert "群众代表" in page.content.decode() and TOWN_TEAM_QUOTE in page.content.decode()
+    r = api(org.rsj_handler)("delete", f"/team-members/{expert.pk}", {})
+    assert r.status_code == 400 and TOWN_TEAM_QUOTE in r.json()["detail"], r.json()
+    assert a.team.filter(pk__in=[expert.pk, public.pk]).count() == 2
+    # A second expert joins: now the first may leave.
+    actions.do_add_member(org.rsj_handler, a, kind=MemberKind.EXPERT, name="刘研究员")
+    actions.do_remove_member(org.rsj_handler, expert)
+    assert not a.team.filter(pk=expert.pk).exists()
+
+
 def test_plan_must_state_its_methods(org, login, api):
     a = at_plan(org, methods="")
     refused(org, a, "plan", login, api, "评估方法", "明确评估责任、内容、方法等")

@@ -27,6 +27,7 @@ from fengping.opinions import actions as opinion_actions
 from fengping.org import access
 from fengping.org.models import Department, DepartmentKind, Membership, Role, User
 from fengping.procedure import engine
+from fengping.procedure.models import StepState
 from fengping.schemebook import registry
 from fengping.schemes import to_json
 from fengping.schemes.methods import composite_spec
@@ -410,8 +411,21 @@ def do_add_member(
 @transaction.atomic
 def do_remove_member(actor: Any, member: TeamMember) -> None:
     access.require(actor, member, "change")
-    _require_unlocked(_lock(member.assessment))
+    a = _lock(member.assessment)
+    _require_unlocked(a)
     path, pk, name = member.assessment.matter.department.path, member.pk, member.name
+    # Once the plan is done, the team keeps the experts and public representatives its
+    # scheme requires (篇1 七(三)): removing the last one is refused.
+    plan = engine.find_step_producing(a.scheme, "assessment_plan")
+    plan_done = (
+        plan is not None
+        and a.step_records().filter(step_code=plan.code, state=StepState.DONE).exists()
+    )
+    if plan_done and (short := rules.team_refusals(a, without=member)):
+        raise ActionError(
+            _("评估方案已确定，不能移出“%(n)s”：") % {"n": name}
+            + "；".join(r.message for r in short)
+        )
     member.delete()
     record(
         actor,

@@ -295,7 +295,6 @@ def plan_refusals(a: Assessment) -> list[Refusal]:
     """What the frozen scheme's consultation rules require of the plan and the team before
     the step producing the plan may be completed: the methods stated (篇3 六(二) 明确评估
     责任、内容、方法), and invited experts and public representatives on the team (篇1 七(三))."""
-    from .models import MemberKind
 
     rules_ = a.scheme.consultation
     if rules_ is None:
@@ -305,9 +304,20 @@ def plan_refusals(a: Assessment) -> list[Refusal]:
         out.append(
             Refusal("plan_methods", _("评估方案未写明评估方法。") + _quoted(rules_.plan_methods))
         )
-    team = rules_.team
+    return out + team_refusals(a)
+
+
+def team_refusals(a: Assessment, without: Any = None) -> list[Refusal]:
+    """The experts and public representatives the scheme requires on the team (篇1 七(三)),
+    counted without the member `without` (one about to leave)."""
+    from .models import MemberKind
+
+    rules_ = a.scheme.consultation
+    team = rules_.team if rules_ is not None else None
+    out: list[Refusal] = []
     if team is not None:
-        kinds = list(a.team.values_list("kind", flat=True))
+        members = a.team.exclude(pk=without.pk) if without is not None else a.team.all()
+        kinds = list(members.values_list("kind", flat=True))
         experts, public = kinds.count(MemberKind.EXPERT), kinds.count(MemberKind.PUBLIC)
         if experts < team.min_experts:
             out.append(

@@ -587,7 +587,7 @@ def mitigation(doc):
 
 
 def appendix(doc):
-    tag(doc, "{%p if reviews or decision or filings %}")
+    tag(doc, "{%p if reviews or decision or filings or later_decisions or surveys %}")
     p(doc, "附：审查、决定和备案情况", "Heading 1")
     tag(doc, "{%p if reviews %}")
     loop_table(
@@ -612,6 +612,20 @@ def appendix(doc):
         "{% if f.late %}（逾期备案，原因：{{ f.late_reason }}）{% endif %}"
         "{% if f.acknowledged_by %}{{ f.acknowledged_by }}于{{ f.acknowledged_on }}签收。"
         "{% else %}尚未签收。{% endif %}",
+    )
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p for d in later_decisions %}")
+    p(
+        doc,
+        "{{ d.authority }}于{{ d.decided_on }}作出新的决定“{{ d.outcome }}”，"
+        "文号：{{ d.doc_no }}。理由：{{ d.reason }}",
+    )
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p for v in surveys %}")
+    p(
+        doc,
+        "{{ v.held_on }}跟踪调查（{{ v.method }}）：支持 {{ v.support }} 人、反对 {{ v.oppose }} 人、"
+        "中立 {{ v.neutral }} 人、未表态 {{ v.no_stance }} 人。",
     )
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")

@@ -2,7 +2,9 @@
 during implementation (loophole 8, second half): through the action, the page and the API."""
 
 import datetime as dt
+import io
 
+import docx
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +14,7 @@ from fengping.assessments.models import Assessment, AssessmentStatus, LaterDecis
 from fengping.audit.models import Event
 from fengping.core.errors import ActionError
 from fengping.matters.models import Matter
+from fengping.reports.actions import render_report
 from tests.dates import YEAR
 
 from .flow import approve_reviews, to_decide_step, to_grade_step
@@ -403,3 +406,27 @@ def test_incident_page_says_a_new_decision_is_due(org, login):
     r = client.post(reverse("assessments:finish", args=[a.pk]), follow=True)
     assert "终止实施或调整" in r.content.decode()
     assert Assessment.objects.get(pk=a.pk).status == AssessmentStatus.FOLLOW_UP
+
+
+def test_the_report_carries_the_later_decision_and_the_survey(org, login):
+    """The decision history and the follow-up surveys are printed in the report's
+    appendix (print view and DOCX), each new decision with its own 文号."""
+    a = implemented(org)
+    actions.do_record_survey(
+        org.rsj_handler, a, held_on=TODAY(), method="入户走访", support=2, oppose=8
+    )
+    actions.do_redecide(
+        org.rsj_handler,
+        a,
+        outcome="terminate",
+        doc_no=f"株人社发〔{YEAR}〕9号",
+        decided_on=TODAY(),
+        authority="市人社局党组",
+        reason="多数群众不予理解支持",
+    )
+    data, _ctx = render_report(Assessment.objects.get(pk=a.pk))
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    assert f"作出新的决定“终止实施”，文号：株人社发〔{YEAR}〕9号" in text
+    assert "跟踪调查（入户走访）：支持 2 人、反对 8 人" in text
+    page = login(org.rsj_handler).get(reverse("reports:print", args=[a.pk])).content.decode()
+    assert f"株人社发〔{YEAR}〕9号" in page and "跟踪调查（入户走访）" in page

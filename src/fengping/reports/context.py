@@ -655,6 +655,29 @@ def report_context(assessment: Assessment, *, edition: int | None = None) -> dic
         ],
         "reviews": _reviews(a, scheme),
         "decision": _decision(a),
+        # Decisions after the first (终止实施 / 调整 / a postponed matter decided again),
+        # each with its own 文号, and the follow-up surveys (篇1 六(二) 全程跟踪).
+        "later_decisions": [
+            {
+                "outcome": d.outcome_label,
+                "doc_no": d.doc_no,
+                "decided_on": cn_date(d.decided_on),
+                "authority": d.authority,
+                "reason": d.reason,
+            }
+            for d in a.later_decisions.order_by("decided_on", "id")
+        ],
+        "surveys": [
+            {
+                "held_on": cn_date(sv.held_on),
+                "method": sv.method,
+                "support": sv.support,
+                "oppose": sv.oppose,
+                "neutral": sv.neutral,
+                "no_stance": sv.no_stance,
+            }
+            for sv in a.surveys.order_by("held_on", "id")
+        ],
         "filings": [
             {
                 "office": f.office.name,
@@ -883,6 +906,8 @@ def sample_context() -> dict[str, Any]:
                 "round": 1,
             }
         ],
+        "later_decisions": [],
+        "surveys": [],
         "decision": {
             "outcome": "实施",
             "doc_no": "示政发〔2026〕1号",

@@ -3,6 +3,7 @@ during implementation (loophole 8, second half): through the action, the page an
 
 import datetime as dt
 import io
+import zipfile
 
 import docx
 import pytest
@@ -430,3 +431,9 @@ def test_the_report_carries_the_later_decision_and_the_survey(org, login):
     assert "跟踪调查（入户走访）：支持 2 人、反对 8 人" in text
     page = login(org.rsj_handler).get(reverse("reports:print", args=[a.pk])).content.decode()
     assert f"株人社发〔{YEAR}〕9号" in page and "跟踪调查（入户走访）" in page
+    # The 专项工作档案 ZIP's procedure file carries them too.
+    response = login(org.rsj_handler).get(reverse("reports:archive_zip", args=[a.pk]))
+    z = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    texts = [z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith(".txt")]
+    assert any(f"新的决定“终止实施”，文号：株人社发〔{YEAR}〕9号" in t for t in texts)
+    assert any("四、跟踪调查" in t and "反对 8 人" in t for t in texts)

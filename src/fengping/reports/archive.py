@@ -246,13 +246,32 @@ def _procedure_text(a: Assessment) -> str:
         )
         if d.note:
             lines.append(f"   说明：{d.note}")
+    for later in a.later_decisions.order_by("decided_on", "id"):
+        lines.append(
+            f"{later.authority}于{cn_date(later.decided_on)}作出新的决定“{later.outcome_label}”，"
+            f"文号：{later.doc_no}。理由：{later.reason}"
+        )
     lines += ["", "三、备案"]
-    filings = list(a.filings.select_related("office").order_by("filed_on", "id"))
+    filings = list(a.filings.select_related("office", "acknowledged_by").order_by("filed_on", "id"))
     for f in filings:
         note = f"（{f.note}）" if f.note else ""
-        lines.append(f"{cn_date(f.filed_on)}报{f.office.name}备案{note}")
+        late = f"（逾期备案，原因：{f.late_reason}）" if f.late else ""
+        ack = (
+            f"{_person(f.acknowledged_by)}于{_at(f.acknowledged_at)}签收"
+            if f.acknowledged_by
+            else "尚未签收"
+        )
+        lines.append(f"{cn_date(f.filed_on)}报{f.office.name}备案{note}{late}；{ack}")
     if not filings:
         lines.append("（无）")
+    surveys = list(a.surveys.order_by("held_on", "id"))
+    if surveys:
+        lines += ["", "四、跟踪调查"]
+        for v in surveys:
+            lines.append(
+                f"{cn_date(v.held_on)}（{v.method}）：支持 {v.support} 人、反对 {v.oppose} 人、"
+                f"中立 {v.neutral} 人、未表态 {v.no_stance} 人"
+            )
     return "\r\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from fengping.org import actions as org_actions
 from fengping.org.models import Department, Role, User
 
 from . import actions, rules
-from .models import Answer, MemberKind
+from .models import Answer, Assessment, MemberKind
 
 
 def _user(username: str) -> User:
@@ -345,7 +345,15 @@ def pension(today: dt.date) -> bool:
         mitigation_plan="分批兑现、集中宣讲、设立咨询热线。",
         contingency_plan="成立应急处置小组，发生集体上访时由分管领导带队接访。",
     )
-    a = actions.do_complete_step(handler, a, "grade")
+    # A changed grade is only a proposal: the 承办人 proposes B级, the 分管领导 (not the
+    # proposer) rejects it, and the computed C级 governs (篇1 六(一)5).
+    override = actions.do_propose_override(
+        handler, a, grade="B", reason="部分退休人员反映调整幅度偏低，建议从严定级"
+    )
+    actions.do_reject_override(
+        leader, override, "评估组已将该因素计入，风险可控，维持按方案计算的C级"
+    )
+    a = actions.do_complete_step(handler, Assessment.objects.get(pk=a.pk), "grade")
     a = _report(handler, a)
     a = _reviews(a)
     # 承办人 records the work with the 预案 it followed; the 分管领导 confirms it.

@@ -100,6 +100,16 @@ def test_demo_is_idempotent(db, capsys):
     group = LeadershipGroup.objects.get()
     assert group.members.get(position="head").user.real_name == "周光耀"
     assert main(["audit", "verify"]) == 0
+    # The demo walks the stricter flow: a grade proposal decided by someone else, every
+    # review stage signed by a different person, both offices signing for each filing.
+    from fengping.assessments.models import Filing, GradeOverride, Review
+
+    proposal = GradeOverride.objects.get()
+    assert proposal.state == "rejected" and proposal.decided_by != proposal.proposed_by
+    for a_pk in Review.objects.values_list("assessment", flat=True).distinct():
+        signers = list(Review.objects.filter(assessment=a_pk).values_list("reviewer", flat=True))
+        assert len(signers) == len(set(signers))
+    assert Filing.objects.count() >= 3 and not Filing.objects.filter(acknowledged_by=None).exists()
 
 
 def test_createadmin(db, monkeypatch, capsys):

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "fengping.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "fengping.core.middleware.SessionRefreshMiddleware",
     "fengping.core.middleware.LanguageMiddleware",
     # After the language is chosen (its messages are Chinese by default), inside the
     # header middlewares (their headers reach the JSON errors too).
@@ -123,7 +124,10 @@ AXES_VERBOSE = False
 
 # Sessions end after two idle hours and when the browser closes.
 SESSION_COOKIE_AGE = conf.envint("FENGPING_SESSION_IDLE_MINUTES", 120) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# No write per read: the expiry is refreshed at most once per interval
+# (core.middleware.SessionRefreshMiddleware), not by saving the session on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+FENGPING_SESSION_REFRESH_SECONDS = conf.envint("FENGPING_SESSION_REFRESH_SECONDS", 300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -56,8 +56,33 @@ def test_csrf_enforced_on_pages(org):
 
 def test_sessions_expire(db):
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
-    assert settings.SESSION_COOKIE_AGE <= 8 * 3600 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE <= 8 * 3600
+    assert settings.FENGPING_SESSION_REFRESH_SECONDS < settings.SESSION_COOKIE_AGE
     assert settings.SESSION_COOKIE_HTTPONLY
+
+
+def test_reading_pages_does_not_write_the_session_each_time(org, client, monkeypatch):
+    """The idle timeout is refreshed at most once per interval, not by a write per GET."""
+    from django.contrib.sessions.models import Session
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr("fengping.core.middleware.time.time", lambda: clock[0])
+    client.force_login(org.rsj_handler)
+    assert client.get("/").status_code == 200  # the first request stamps the session
+    row = Session.objects.get()
+    expiry = row.expire_date
+    writes = []
+    monkeypatch.setattr(
+        "django.contrib.sessions.backends.db.SessionStore.save",
+        lambda self, must_create=False: writes.append(1),
+    )
+    for _ in range(3):
+        clock[0] += 60
+        assert client.get("/").status_code == 200
+    assert writes == [] and Session.objects.get().expire_date == expiry
+    clock[0] += settings.FENGPING_SESSION_REFRESH_SECONDS
+    assert client.get("/").status_code == 200
+    assert writes == [1]  # one refresh after the interval: the idle timer moves on
 
 
 def test_no_debug_page_in_production(org, login):

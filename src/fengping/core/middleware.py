@@ -3,8 +3,10 @@ fengping's own origin (users sit on intranets; nothing comes from outside)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 POLICY = "; ".join(
@@ -88,3 +90,24 @@ class NoStoreForUsersMiddleware:
             add_never_cache_headers(response)
             response.headers["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
         return response
+
+
+class SessionRefreshMiddleware:
+    """The idle timeout without a write per read: a signed-in session's expiry is pushed
+    forward at most once every `FENGPING_SESSION_REFRESH_SECONDS` (default 300), not on
+    every request (`SESSION_SAVE_EVERY_REQUEST` would write the session row on each GET,
+    and on SQLite every write waits for the one write lock). A session idle for longer
+    than `SESSION_COOKIE_AGE` still ends, up to one refresh interval early."""
+
+    KEY = "_fp_refreshed"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= settings.FENGPING_SESSION_REFRESH_SECONDS:
+                session[self.KEY] = now  # modified: saved with a new expiry at the end
+        return self.get_response(request)

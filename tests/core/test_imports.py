@@ -123,6 +123,29 @@ def test_paper_csv_in_any_excel_encoding(org, qn, encoding):
     assert Response.objects.get(group="企业").answers.get(text="无意见")
 
 
+def test_a_bulk_load_refreshes_the_planner_statistics(org, qn):
+    """After an import the tables it loaded are analysed (PostgreSQL: ANALYZE each; SQLite:
+    PRAGMA optimize), so list queries over them keep good plans; a failed import does not."""
+    from django.test.utils import CaptureQueriesContext
+
+    text = HEADER + "企业,支持,缴费基数、待遇水平,4,无意见\n"
+    with CaptureQueriesContext(connection) as ran:
+        record = run_import(org.rsj_handler, PaperImporter(qn), csv_upload(text, "utf-8"))
+    assert record.status == "done"
+    sql = [q["sql"] for q in ran.captured_queries]
+    if connection.vendor == "postgresql":
+        analysed = [s for s in sql if s.startswith("ANALYZE")]
+        assert analysed == [f'ANALYZE "{m._meta.db_table}"' for m in PaperImporter.writes]
+    else:
+        assert "PRAGMA optimize" in sql
+    with CaptureQueriesContext(connection) as ran:
+        bad = run_import(
+            org.rsj_handler, PaperImporter(qn), csv_upload(HEADER + "无此群体,,,,\n", "utf-8")
+        )
+    assert bad.status != "done"
+    assert not [q for q in ran.captured_queries if "ANALYZE" in q["sql"] or "optimize" in q["sql"]]
+
+
 def test_csv_errors_name_sheet_row_column(org, qn):
     text = HEADER + "企业,支持,,4,\n外星人,支持,,9,\n"
     record = run_import(org.rsj_handler, PaperImporter(qn), csv_upload(text, "gbk"))

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -196,6 +196,10 @@ class Importer(ABC):
     job_threshold: int | None = None
     # Rows per sheet this importer accepts at most, when lower than FENGPING_IMPORT_MAX_ROWS.
     max_rows: int | None = None
+    # The models a commit bulk-inserts into: their planner statistics are refreshed after a
+    # successful import, so the lists over them keep their plans (PostgreSQL has none for a
+    # table loaded in one go until autovacuum gets round to it).
+    writes: tuple[type[models.Model], ...] = ()
 
     @classmethod
     def for_record(cls, record: ImportRecord) -> Importer:
@@ -616,7 +620,22 @@ def _process(
     finally:
         if staging:
             ImportStagingRow.objects.filter(record=record).delete()
+    refresh_statistics(importer.writes)
     return importer.revealed()
+
+
+def refresh_statistics(written: Iterable[type[models.Model]]) -> None:
+    """After a bulk load: ANALYZE the tables on PostgreSQL; on SQLite `PRAGMA optimize`
+    (it analyses only what needs it, cheaply)."""
+    tables = [m._meta.db_table for m in written]
+    if not tables:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA optimize")
 
 
 @task()

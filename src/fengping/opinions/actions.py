@@ -652,6 +652,7 @@ class PaperImporter(Importer):
     # A stack of paper questionnaires, typed in: more is a mistake, and the final insert
     # (one transaction) stays a few seconds.
     max_rows = 10_000
+    writes = (Response, Answer, AnswerChoice)
 
     def __init__(self, qn: Questionnaire) -> None:
         self.qn = qn

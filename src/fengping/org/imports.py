@@ -77,6 +77,7 @@ class OrgImporter(Importer):
     # outlast the request, so larger files go to the worker.
     job_threshold = 100
     max_rows = 10_000
+    writes = (Department, User, Membership)
     sheets = (
         Sheet(
             DEPT_SHEET,

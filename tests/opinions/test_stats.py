@@ -122,3 +122,18 @@ def test_summary_runs_a_constant_number_of_queries(org, answered, django_assert_
         matter_opinion_summary(answered.matter)
     with django_assert_max_num_queries(5):
         questionnaire_stats(answered)
+
+
+def test_questionnaire_counts_without_a_distinct_join(answered):
+    """Issue 9: each questionnaire's response and question counts come from subqueries on
+    their foreign-key indexes, not from COUNT(DISTINCT …) over responses × questions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ran:
+        rows = list(queries.questionnaires_of(answered.matter))
+    [row] = rows
+    assert row.response_count == len(KNOWN)
+    assert row.question_count == answered.questions.count() > 1
+    sql = " ".join(q["sql"] for q in ran.captured_queries).upper()
+    assert len(ran.captured_queries) == 1 and "DISTINCT" not in sql

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,10 +190,22 @@ def public_questionnaires(matters: Iterable[Matter]) -> QuerySet[Questionnaire]:
     ).order_by("closes_at", "id")
 
 
+def _count_of(model: Any) -> Coalesce:
+    """The number of `model` rows of each questionnaire, as a correlated subquery on its
+    foreign-key index (a join of responses × questions counted DISTINCT grows with both)."""
+    rows = (
+        model.objects.filter(questionnaire=OuterRef("pk"))
+        .order_by()
+        .values("questionnaire")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def questionnaires_of(matter: Matter) -> QuerySet[Questionnaire]:
     return matter.questionnaires.annotate(
-        response_count=Count("responses", distinct=True),
-        question_count=Count("questions", distinct=True),
+        response_count=_count_of(Response), question_count=_count_of(Question)
     ).order_by("-created_at", "-id")
 
 

@@ -556,13 +556,8 @@ def majority_check(rule: MajorityRule | None, summary: OpinionSummary) -> Majori
 def majority_rule_of(matter: Matter) -> MajorityRule | None:
     """The majority rule of the frozen scheme of the matter's latest assessment, or of the
     scheme's current version before one."""
-    assessment = matter.assessments.order_by("-started_at").first()  # type: ignore[attr-defined]
-    if assessment is not None:
-        return assessment.scheme.majority_rule
-    try:
-        return registry.get(matter.scheme_key).majority_rule
-    except LookupError:
-        return None
+    scheme = matter_scheme(matter)
+    return scheme.majority_rule if scheme is not None else None
 
 
 def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityFinding | None:

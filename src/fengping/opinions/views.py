@@ -116,6 +116,17 @@ def _chart_data(summary: queries.OpinionSummary) -> dict[str, Any]:
     }
 
 
+def _rights(request: HttpRequest, matter: Matter) -> dict[str, bool]:
+    """What the user may do on the matter's 征求意见 pages: change (the 责任主体), the
+    shared work (lead and assisting departments too) — neither while a generated report
+    locks the consultation."""
+    locked = bool(matter_lock_refusal(matter))
+    return {
+        "can_change": not locked and access.can(request.user, matter, "change"),
+        "can_work": not locked and access.can(request.user, matter, "work"),
+    }
+
+
 @authenticated
 def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
     matter = _matter(request, pk)
@@ -139,10 +150,7 @@ def matter_opinions(request: HttpRequest, pk: int) -> HttpResponse:
             "open_queries": matter.opinion_comments.filter(is_query=True, replied_at__isnull=True)[
                 :5
             ],
-            "can_change": access.can(request.user, matter, "change")
-            and not matter_lock_refusal(matter),
-            "can_work": access.can(request.user, matter, "work")
-            and not matter_lock_refusal(matter),
+            **_rights(request, matter),
             "tab": "summary",
         },
     )
@@ -393,9 +401,7 @@ def _matter_list(request: HttpRequest, pk: int, spec: Any, tab: str) -> HttpResp
     matter = _matter(request, pk)
     context = {
         "matter": matter,
-        "can_change": access.can(request.user, matter, "change")
-        and not matter_lock_refusal(matter),
-        "can_work": access.can(request.user, matter, "work") and not matter_lock_refusal(matter),
+        **_rights(request, matter),
         "tab": tab,
     }
     return listing.render_list(request, spec, matter, context=context)
@@ -465,9 +471,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = access.get_for_user(
         request.user, Activity.objects.select_related("matter__department", "created_by"), pk
     )
-    can_change = access.can(request.user, activity, "work") and not matter_lock_refusal(
-        activity.matter
-    )
+    can_change = _rights(request, activity.matter)["can_work"]
     return render(
         request,
         "opinions/activity.html",

@@ -93,7 +93,7 @@ def _extract_batch(matter_id: int, size: int) -> int:
     with transaction.atomic():
         taken = PendingText.objects.filter(matter_id=matter_id).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
-            taken = taken.select_for_update(skip_locked=True)
+            taken = taken.select_for_update(skip_locked=True, of=("self",))
         rows = list(
             taken.values_list("id", "answer_id", "answer__text", "comment_id", "comment__content")[
                 :size

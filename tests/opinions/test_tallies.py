@@ -3,8 +3,10 @@
 import datetime as dt
 import importlib
 
+import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -299,6 +301,18 @@ def test_migration_fills_the_counters_from_the_rows(org, qn):
     assert_counted(qn)
     assert_counted(other)
     assert queries.questionnaire_stats(other)[0] == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_counts_the_rows_already_there(org, qn):
+    """Rows written before the counters existed: the migration counts them."""
+    submit_known(qn)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("opinions", "0004_activity_and_comment_stances")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert_counted(qn)
+    assert queries.questionnaire_stats(qn)[0] == 10
 
 
 def test_question_removal_takes_its_counters(org, matter):

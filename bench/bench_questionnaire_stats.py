@@ -216,28 +216,16 @@ def main() -> None:
     summary = queries.matter_opinion_summary(qn.matter)
     assert summary.oppose == sum(1 for i in range(n) if STANCES[i % 5] == Stance.OPPOSE)
 
-    real_texts = queries.matter_texts
-    queries.matter_texts = lambda matter: []  # the keyword part is timed elsewhere
-    try:
-        rows = [
-            (
-                "questionnaire_stats",
-                lambda: queries.questionnaire_stats(qn),
-                old_questionnaire_stats,
-            ),
-            ("stance part (table, figures, list)", lambda: new_stance_part(qn), old_stance_part),
-            (
-                "opinion summary without keywords",
-                lambda: queries.matter_opinion_summary(qn.matter),
-                old_summary,
-            ),
-        ]
-        for label, new, old in rows:
-            now = median_ms(new)
-            was = median_ms(lambda old=old: old(qn))
-            print(f"{label:36} now {now:8.1f} ms   was {was:8.1f} ms")
-    finally:
-        queries.matter_texts = real_texts
+    rows = [
+        ("questionnaire_stats", lambda: queries.questionnaire_stats(qn), old_questionnaire_stats),
+        ("stance part (table, figures, list)", lambda: new_stance_part(qn), old_stance_part),
+        # The keywords are kept counts too (keyword_index); here only the stance table differs.
+        ("matter_opinion_summary", lambda: queries.matter_opinion_summary(qn.matter), old_summary),
+    ]
+    for label, new, old in rows:
+        now = median_ms(new)
+        was = median_ms(lambda old=old: old(qn))
+        print(f"{label:36} now {now:8.1f} ms   was {was:8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -225,13 +225,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: Any) -> int:
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    if not args.no_migrate:
-        call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    # Migrating and collecting run in a child process: the workers are forked from this
+    # one, and every module those commands load (each migration, the migration graph) would
+    # otherwise sit in each worker's memory.
+    steps = [] if args.no_migrate else [["migrate", "--no-input", "-v", "0"]]
+    steps.append(["collectstatic", "--no-input", "-v", "0"])
+    for step in steps:
+        done = subprocess.run([sys.executable, "-m", "fengping.cli", "manage", *step])  # noqa: S603
+        if done.returncode:
+            return done.returncode
     # Only now: whitenoise indexes the collected files when the application is built.
     from fengping.wsgi import application
 

@@ -19,6 +19,20 @@ def test_home_for_admin_shows_audit_state(org, login):
     assert "审计链校验" in html and "完好" in html
 
 
+def test_home_counts_audit_events_up_to_a_bound(org, login, monkeypatch):
+    """Issue 9: the log grows without end; the card counts a bounded number of rows."""
+    from fengping.desk import views
+    from fengping.desk.audit_views import visible_events
+
+    client = login(org.admin)
+    html = client.get("/").content.decode()
+    n = visible_events(org.admin).count()
+    assert n > 3 and re.search(rf'stat-value">{n:,}<', html)
+    monkeypatch.setattr(views, "EVENT_COUNT_BOUND", 3)
+    html = client.get("/").content.decode()
+    assert re.search(r'stat-value">超过 3<', html)
+
+
 def test_sidebar_hides_admin_pages_from_members(org, login):
     html = login(org.rsj_handler).get("/").content.decode()
     assert "/org/import/" not in html and "/audit/" not in html

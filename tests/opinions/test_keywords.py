@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.urls import reverse
 
-from fengping.opinions import actions, keywords
+from fengping.opinions import actions, keyword_index, keywords
 from fengping.opinions.models import CommentChannel
 from fengping.opinions.queries import keyword_evidence, matter_opinion_summary
 
@@ -72,6 +72,7 @@ def test_page_shows_each_keyword_with_the_opinions_behind_it(org, login, qn):
         channel=CommentChannel.LETTER,
         content="半年内就近安置，补偿标准偏低",
     )
+    keyword_index.extract_pending(qn.matter)  # what the job worker does
     evidence = {k.word: k for k in keyword_evidence(qn.matter)}
     assert evidence["补偿标准"].count == 2
     sources = [source for source, _text in evidence["补偿标准"].texts]
@@ -90,6 +91,7 @@ def test_api_lists_keywords_with_their_texts(org, qn, client):
     actions.do_add_comment(
         org.rsj_handler, qn.matter, channel=CommentChannel.LETTER, content="早上拆迁补偿款没到位"
     )
+    keyword_index.extract_pending(qn.matter)
     _row, token = do_create_token(org.rsj_head, "t")
     r = client.get(f"/api/matters/{qn.matter.pk}/keywords", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 200

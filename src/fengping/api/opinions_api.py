@@ -89,6 +89,7 @@ class SummaryOut(Schema):
     neutral_rate: float | None
     per_group: list[GroupOut]
     top_keywords: list[tuple[str, int]]
+    keywords_pending: int = Field(..., description="已收到、尚待后台提取关键词的文字意见条数")
     comments: int
     queries: int
     unanswered_queries: int
@@ -557,7 +558,7 @@ class KeywordOut(Schema):
     word: str
     count: int = Field(..., description="提到该词的意见条数")
     domain: bool = Field(..., description="是否为领域词典中的词")
-    texts: list[KeywordTextOut]
+    texts: list[KeywordTextOut] = Field(..., description="提到该词的前若干条意见原文")
 
 
 @router.get("/matters/{matter_id}/keywords", response=list[KeywordOut])

@@ -50,10 +50,9 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import is_aware, localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from pydantic import create_model
 
-from .xlsx import XLSX_MIME, write_workbook
+from .xlsx import ILLEGAL_CHARACTERS_RE, XLSX_MIME, write_workbook
 
 # A bounded count: past this many matching rows the page says "more than" instead of
 # counting a table of a million rows on every view.

@@ -24,6 +24,10 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
+def hourly(now: datetime) -> str:
+    return timezone.localtime(now).strftime("%Y-%m-%d %H")
+
+
 def daily(now: datetime) -> str:
     return timezone.localtime(now).strftime("%Y-%m-%d")
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import ActionError
+
+# openpyxl (with numpy, ~30 MiB) loads on the first export or import, not in every worker.
+# The characters an XLSX cell cannot hold: the C0 controls but tab, line feed and carriage
+# return (XML 1.0), as openpyxl checks them.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A cell starting with one of these is run as a formula by spreadsheet programs
@@ -55,6 +57,8 @@ def write_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[
     one sheet at a time. Every cell goes through `safe_cell`, so an exported name such as
     "=HYPERLINK(...)" stays text and a control character in a stored value never turns
     the export into a server error."""
+    from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
     for title, header, rows in sheets:
         ws = wb.create_sheet(title=safe_sheet_title(title))
@@ -76,6 +80,9 @@ def open_workbook(data: bytes) -> Any:
     """The workbook in read-only (streaming) mode; a file openpyxl cannot read is refused
     with a clear message. Call `fengping.tabular.check_xlsx_archive` first: it
     rejects archives that are not workbooks or inflate beyond the limits."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -30,7 +30,7 @@ from fengping.core.registry import matter_lock_refusal
 from fengping.matters.models import Matter
 from fengping.org import access
 
-from . import tallies
+from . import keyword_index, tallies
 from .models import (
     DEFAULT_STANCE_CHOICES,
     DEFAULT_STANCE_QUESTION,
@@ -533,6 +533,7 @@ def _save_responses(
             answers.append(row)
             picks.append((row, a))
     Answer.objects.bulk_create(answers)
+    keyword_index.queue_answers(qn.matter_id, answers)  # tokenised by the job worker
     choices = AnswerChoice.objects.bulk_create(
         AnswerChoice(answer=row, question=a.question, index=i)
         for row, a in picks
@@ -904,6 +905,7 @@ def do_add_comment(
         stance=stance,
         created_by=actor,
     )
+    keyword_index.queue_comment(comment)  # tokenised by the job worker
     # The author's name stays out of the log (personal data); the group is enough.
     record(actor, "opinions.comment.add", comment, after=snapshot(comment, Comment.audit_fields))
     return comment

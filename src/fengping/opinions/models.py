@@ -519,3 +519,59 @@ class Comment(Scoped):
     @property
     def is_answered(self) -> bool:
         return self.replied_at is not None
+
+
+# ---------------------------------------------------------------- keywords, kept at arrival
+# 群众关注的主要问题 are read from these tables, never by tokenising on a page view: a text
+# (a free-text answer or a comment) is queued as it arrives, the job worker tokenises it
+# (`keyword_index.extract_pending`), writes one mention per keyword and adds to the
+# matter's per-word counts. Web workers never load the tokeniser.
+
+
+class PendingText(models.Model):
+    """A text that arrived and awaits keyword extraction."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="+")
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, null=True, related_name="+")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["matter", "id"], name="opinion_pending_matter_idx")]
+
+    def __str__(self) -> str:
+        return f"answer {self.answer_id}" if self.answer_id else f"comment {self.comment_id}"
+
+
+class KeywordTally(models.Model):
+    """How many of a matter's texts mention a keyword."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+    domain = models.BooleanField(default=False)  # a word of the domain dictionary
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["matter", "word"], name="opinion_kwtally_unique")
+        ]
+        indexes = [models.Index("matter", models.F("count").desc(), name="opinion_kwtally_top_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.word} · {self.count}"
+
+
+class KeywordMention(models.Model):
+    """One text mentions one keyword: the evidence behind a count."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=40)
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, null=True, related_name="+")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["matter", "word", "id"], name="opinion_mention_word_idx")]
+
+    def __str__(self) -> str:
+        return self.word

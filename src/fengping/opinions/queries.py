@@ -22,13 +22,12 @@ from fengping.org import access
 from fengping.schemebook import registry
 from fengping.schemes.model import MajorityRule, MajorityVerdict
 
-from . import keywords
+from . import keyword_index, keywords
 from .models import (
     SCALE_MAX,
     SCALE_MIN,
     Activity,
     ActivityKind,
-    Answer,
     AnswerTally,
     Comment,
     CommentChannel,
@@ -299,7 +298,9 @@ class OpinionSummary:
                          questionnaires' group order; each has group, respondents, support,
                          oppose, neutral and support_rate / oppose_rate / neutral_rate
       top_keywords       list[tuple[str, int]]  the most frequent words in free-text answers
-                         and comments: (word, number of texts that contain it), most first
+                         and comments: (word, number of texts that contain it), most first,
+                         as extracted by the job worker when the texts arrived
+      keywords_pending   int   texts that arrived and are not extracted yet
       comments           int   comments registered (any channel)
       queries            int   of which are 质疑
       unanswered_queries int   质疑 without a reply yet (篇3 六(三) 及时回复)
@@ -325,6 +326,7 @@ class OpinionSummary:
     neutral_rate: float | None = None
     per_group: list[GroupStats] = field(default_factory=list)
     top_keywords: list[tuple[str, int]] = field(default_factory=list)
+    keywords_pending: int = 0
     comments: int = 0
     queries: int = 0
     unanswered_queries: int = 0
@@ -499,7 +501,8 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
         oppose_rate=_rate(overall["oppose"], stance_n),
         neutral_rate=_rate(overall["neutral"], stance_n),
         per_group=per_group,
-        top_keywords=top_keywords(matter_texts(matter)),
+        top_keywords=[(k.word, k.count) for k in keyword_index.top(matter)],
+        keywords_pending=keyword_index.pending(matter),
         comments=comment_counts["comments"],
         queries=comment_counts["queries"],
         unanswered_queries=comment_counts["unanswered"],
@@ -584,21 +587,9 @@ def majority_breach(matter: Matter, summary: OpinionSummary) -> MajorityFinding 
     return majority_check(majority_rule_of(matter), summary)
 
 
-def matter_texts(matter: Matter) -> list[str]:
-    """Free-text answers and comment contents of a matter (two queries)."""
-    answers = Answer.objects.filter(
-        question__questionnaire__matter=matter, question__kind=QuestionKind.TEXT
-    ).exclude(text="")
-    texts = list(answers.values_list("text", flat=True))
-    texts += list(Comment.objects.filter(matter=matter).values_list("content", flat=True))
-    return texts
-
-
 # ---------------------------------------------------------------- keywords
 # The keyword function itself is pure and lives in `keywords.py` (POS filter, stop words and
 # the domain dictionary shipped as data); these are the matter-level reads around it.
-
-_tokenizer = keywords._tagger  # load once, e.g. before measuring query counts
 
 
 @dataclass
@@ -608,27 +599,35 @@ class KeywordEvidence:
     word: str
     count: int
     domain: bool
-    texts: list[tuple[str, str]]
+    texts: list[tuple[str, str]]  # the first few (keyword_index.EVIDENCE_PER_WORD)
+
+    @property
+    def more(self) -> int:
+        """Texts mentioning the word beyond those shown."""
+        return max(self.count - len(self.texts), 0)
 
 
 def keyword_evidence(matter: Matter, limit: int = KEYWORD_LIMIT) -> list[KeywordEvidence]:
-    """群众关注的主要问题 with the free-text answers and comments that mention each (two
-    queries, whatever the number of keywords)."""
+    """群众关注的主要问题 with the first free-text answers and comments that mention each:
+    the counts the job worker keeps and their mentions (two queries, whatever the number of
+    keywords or opinions)."""
     from django.utils.translation import gettext as _
 
-    sources: list[tuple[str, str]] = []
-    answers = Answer.objects.filter(
-        question__questionnaire__matter=matter, question__kind=QuestionKind.TEXT
-    ).exclude(text="")
-    for title, text in answers.values_list("question__questionnaire__title", "text"):
-        sources.append((_("问卷“%(t)s”") % {"t": title}, text))
+    ranked = keyword_index.top(matter, limit)
+    behind = keyword_index.evidence(matter, [k.word for k in ranked])
     channels = dict(CommentChannel.choices)
-    for channel, content in Comment.objects.filter(matter=matter).values_list("channel", "content"):
-        sources.append((str(channels.get(channel, channel)), content))
-    ranked = keywords.rank([text for _label, text in sources], limit)
-    return [
-        KeywordEvidence(k.word, k.count, k.domain, [sources[i] for i in k.texts]) for k in ranked
-    ]
+    out = []
+    for k in ranked:
+        texts: list[tuple[str, str]] = []
+        for m in behind.get(k.word, []):
+            if m.answer_id:
+                title = m.answer.question.questionnaire.title
+                texts.append((_("问卷“%(t)s”") % {"t": title}, m.answer.text))
+            else:
+                label = str(channels.get(m.comment.channel, m.comment.channel))
+                texts.append((label, m.comment.content))
+        out.append(KeywordEvidence(k.word, k.count, k.domain, texts))
+    return out
 
 
 # ---------------------------------------------------------------- per questionnaire

@@ -490,7 +490,7 @@ def _opinions(a: Assessment) -> dict[str, Any]:
             }
             for g in s.per_group
         ],
-        "keywords": "、".join(f"{word}（{count}）" for word, count in s.top_keywords) or "—",
+        "keywords": _keywords_text(s),
         "keyword_list": [{"word": w, "count": c} for w, c in s.top_keywords],
         "comments": s.comments,
         "queries": s.queries,
@@ -928,3 +928,12 @@ def sample_context() -> dict[str, Any]:
             }
         ],
     }
+
+
+def _keywords_text(s: Any) -> str:
+    """The keywords with their counts, and the texts not yet extracted when there are any
+    (the job worker extracts them as they arrive)."""
+    text = "、".join(f"{word}（{count}）" for word, count in s.top_keywords) or "—"
+    if s.keywords_pending:
+        text += _("（另有 %(n)s 条意见尚未提取关键词）") % {"n": s.keywords_pending}
+    return text

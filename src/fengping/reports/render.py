@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined
 
 from fengping.core.errors import ActionError
@@ -56,6 +55,8 @@ def _environment() -> Environment:
 
 def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
     source: Any = io.BytesIO(template) if isinstance(template, bytes) else str(template)
+    from docxtpl import DocxTemplate  # ~20 MiB with python-docx: only where a report renders
+
     doc = DocxTemplate(source)
     doc.render(context, jinja_env=_environment())
     out = io.BytesIO()

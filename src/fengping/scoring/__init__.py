@@ -17,13 +17,17 @@ module constants are defaults and examples that a scheme file overrides.
 
 Exact arithmetic: values compared with band bounds are computed as fractions of the decimals
 given, so 0.8 × 0.8 is 0.64 (the top of 中), not 0.6400000000000001 (高). See docs/scoring.md.
+
+:mod:`.ahp` and :mod:`.bulk` need numpy (~16 MiB): they load when one of their names is
+first used, so a web worker that never weighs by AHP or scores in bulk never loads numpy.
 """
+
+import importlib
+from typing import Any
 
 from ._exact import round_half_up, round_half_up_sqrt
 from .aggregate import Aggregate, aggregate
-from .ahp import RANDOM_INDEX, AhpResult, InconsistentJudgementError, ahp_weights
 from .bands import BandInterval, Bands
-from .bulk import BulkResult, bulk_matrix, bulk_multiplication
 from .composite import (
     SSRA_BANDS,
     SSRA_GRADES_ABC,
@@ -94,3 +98,19 @@ __all__ = [
     "round_half_up_sqrt",
     "score_factors",
 ]
+
+_ON_DEMAND = {
+    "RANDOM_INDEX": "ahp",
+    "AhpResult": "ahp",
+    "InconsistentJudgementError": "ahp",
+    "ahp_weights": "ahp",
+    "BulkResult": "bulk",
+    "bulk_matrix": "bulk",
+    "bulk_multiplication": "bulk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_DEMAND:
+        return getattr(importlib.import_module(f".{_ON_DEMAND[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

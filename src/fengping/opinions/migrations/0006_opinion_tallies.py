@@ -20,7 +20,7 @@ def fill_tallies(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('opinions', '0004_activity_and_comment_stances'),
+        ('opinions', '0005_keywords_at_arrival'),
     ]
 
     operations = [

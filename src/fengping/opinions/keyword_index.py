@@ -1,0 +1,217 @@
+"""群众关注的主要问题, kept as the texts arrive (issue 9).
+
+A free-text answer or a comment is queued (`queue_answers`, `queue_comment`) in the
+transaction that saves it, and a job is enqueued when that transaction commits. The job
+worker (`fengping worker`) runs `extract_pending(matter_id)`: it tokenises each queued text
+once with `keywords.keywords_of`, writes one `KeywordMention` per keyword and adds to the
+matter's `KeywordTally`, in batches, each batch in one transaction. Pages and the API read
+the tallies (`top`, `evidence`) and say how many texts still wait (`pending`): a view's cost
+does not grow with the number of opinions, and the tokeniser (jieba, ~65 MiB) is never
+loaded in a web worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django_tasks import task
+
+from fengping.matters.models import Matter
+
+from . import keywords
+from .models import Answer, Comment, KeywordMention, KeywordTally, PendingText, QuestionKind
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+WORD_MAX = KeywordTally._meta.get_field("word").max_length
+EVIDENCE_PER_WORD = 20  # texts shown under each keyword
+
+
+# ---------------------------------------------------------------- arrival
+
+
+def queue_answers(matter_id: int, answers: Iterable[Answer]) -> int:
+    """Queue the non-empty free-text answers among `answers` (saved rows). Returns how many."""
+    rows = [
+        PendingText(matter_id=matter_id, answer=a)
+        for a in answers
+        if a.text.strip() and a.question.kind == QuestionKind.TEXT
+    ]
+    if rows:
+        PendingText.objects.bulk_create(rows, batch_size=1000)
+        schedule(matter_id)
+    return len(rows)
+
+
+def queue_comment(comment: Comment) -> None:
+    PendingText.objects.create(matter_id=comment.matter_id, comment=comment)
+    schedule(comment.matter_id)
+
+
+def schedule(matter_id: int) -> None:
+    """Enqueue the extraction once the current transaction commits."""
+    transaction.on_commit(lambda: extract_keywords.enqueue(matter_id))
+
+
+@task()
+def extract_keywords(matter_id: int) -> int:
+    """The job: extract the matter's queued texts. Returns how many were done."""
+    return extract_pending(matter_id)
+
+
+# ---------------------------------------------------------------- the work (job worker)
+
+
+def extract_pending(matter: Matter | int, batch: int = BATCH) -> int:
+    """Tokenise every queued text of a matter, `batch` at a time, each batch in one
+    transaction. Safe to run twice at once: a batch takes its rows with FOR UPDATE SKIP
+    LOCKED (PostgreSQL) or under the write lock (SQLite)."""
+    matter_id = matter if isinstance(matter, int) else matter.pk
+    done = 0
+    while True:
+        n = _extract_batch(matter_id, batch)
+        if not n:
+            return done
+        done += n
+
+
+def extract_pending_all() -> int:
+    """Every matter's queued texts (after a bulk load, or to catch up without the worker)."""
+    ids = PendingText.objects.order_by().values_list("matter_id", flat=True).distinct()
+    return sum(extract_pending(pk) for pk in list(ids))
+
+
+def _extract_batch(matter_id: int, size: int) -> int:
+    with transaction.atomic():
+        taken = PendingText.objects.filter(matter_id=matter_id).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            taken = taken.select_for_update(skip_locked=True)
+        rows = list(
+            taken.values_list("id", "answer_id", "answer__text", "comment_id", "comment__content")[
+                :size
+            ]
+        )
+        if not rows:
+            return 0
+        mentions: list[KeywordMention] = []
+        counts: Counter[str] = Counter()
+        for _pk, answer_id, answer_text, comment_id, comment_text in rows:
+            text = answer_text if answer_id else comment_text
+            for word in keywords.keywords_of(text or ""):
+                if len(word) > WORD_MAX:
+                    continue
+                counts[word] += 1
+                mentions.append(
+                    KeywordMention(
+                        matter_id=matter_id, word=word, answer_id=answer_id, comment_id=comment_id
+                    )
+                )
+        KeywordMention.objects.bulk_create(mentions, batch_size=1000)
+        _add_counts(matter_id, counts)
+        PendingText.objects.filter(id__in=[r[0] for r in rows]).delete()
+    return len(rows)
+
+
+def _add_counts(matter_id: int, counts: Counter[str]) -> None:
+    now = timezone.now()
+    domain = keywords.domain_terms()
+    existing = set(
+        KeywordTally.objects.filter(matter_id=matter_id, word__in=list(counts)).values_list(
+            "word", flat=True
+        )
+    )
+    for word, n in counts.items():
+        if word in existing:
+            KeywordTally.objects.filter(matter_id=matter_id, word=word).update(
+                count=F("count") + n, updated_at=now
+            )
+            continue
+        try:
+            with transaction.atomic():
+                KeywordTally.objects.create(
+                    matter_id=matter_id, word=word, count=n, domain=word in domain, updated_at=now
+                )
+        except IntegrityError:  # another batch created it meanwhile
+            KeywordTally.objects.filter(matter_id=matter_id, word=word).update(
+                count=F("count") + n, updated_at=now
+            )
+
+
+def rebuild(matter: Matter | int) -> int:
+    """Start a matter's keywords over: drop its mentions and counts and queue every text
+    again (after the stop-word list or the domain dictionary changed). Returns how many
+    texts were queued; the job worker does the rest."""
+    matter_id = matter if isinstance(matter, int) else matter.pk
+    with transaction.atomic():
+        KeywordMention.objects.filter(matter_id=matter_id).delete()
+        KeywordTally.objects.filter(matter_id=matter_id).delete()
+        PendingText.objects.filter(matter_id=matter_id).delete()
+        answers = (
+            Answer.objects.filter(
+                question__questionnaire__matter_id=matter_id, question__kind=QuestionKind.TEXT
+            )
+            .exclude(text="")
+            .values_list("id", flat=True)
+        )
+        rows = [PendingText(matter_id=matter_id, answer_id=pk) for pk in answers.iterator()]
+        rows += [
+            PendingText(matter_id=matter_id, comment_id=pk)
+            for pk in Comment.objects.filter(matter_id=matter_id).values_list("id", flat=True)
+        ]
+        PendingText.objects.bulk_create(rows, batch_size=1000)
+        if rows:
+            schedule(matter_id)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- reading (web workers)
+
+
+def top(matter: Matter, limit: int = keywords.KEYWORD_LIMIT) -> list[KeywordTally]:
+    """The keywords most texts mention; among equals the domain dictionary's first (one
+    query on the tally's index)."""
+    return list(
+        KeywordTally.objects.filter(matter=matter, count__gt=0).order_by(
+            "-count", "-domain", "word"
+        )[:limit]
+    )
+
+
+def pending(matter: Matter) -> int:
+    """Texts of the matter still waiting for the job worker."""
+    return PendingText.objects.filter(matter=matter).count()
+
+
+def evidence(
+    matter: Matter, words: list[str], per_word: int = EVIDENCE_PER_WORD
+) -> dict[str, list[Any]]:
+    """{word: its first `per_word` mentions}, each with its answer (and questionnaire) or
+    comment loaded: one query whatever the number of words."""
+    if not words:
+        return {}
+    ranked = (
+        KeywordMention.objects.filter(matter=matter, word__in=words)
+        .annotate(n=Window(RowNumber(), partition_by=[F("word")], order_by=F("id").asc()))
+        .filter(n__lte=per_word)
+        .select_related("answer__question__questionnaire", "comment")
+        .only(
+            "word",
+            "answer__text",
+            "answer__question__questionnaire__title",
+            "comment__channel",
+            "comment__content",
+        )
+        .order_by("word", "id")
+    )
+    out: dict[str, list[Any]] = {w: [] for w in words}
+    for mention in ranked:
+        out[mention.word].append(mention)
+    return out

@@ -353,14 +353,15 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
     重大复杂疑难 or 争议较大 matter needs."""
     from django.db.models import Count
 
-    from fengping.opinions.models import Activity, Comment, Response
+    from fengping.opinions.models import Activity, Comment
+    from fengping.opinions.queries import response_count
 
     rules_ = a.scheme.consultation
     if rules_ is None:
         return []
     matter = a.matter
     # A few small counts (not the full summary, which also extracts keywords).
-    respondents = Response.objects.filter(questionnaire__matter=matter).count()
+    respondents = response_count(matter)
     kinds = dict(
         Activity.objects.filter(matter=matter)
         .order_by()
@@ -401,7 +402,7 @@ def consultation_refusals(a: Assessment) -> list[Refusal]:
     group_rule = rules_.interest_group
     if group_rule is not None:
         group = group_rule.group
-        heard = Response.objects.filter(questionnaire__matter=matter, group=group).exists() or any(
+        heard = response_count(matter, group=group) > 0 or any(
             group in (g or [])
             for g in Activity.objects.filter(matter=matter).values_list("groups", flat=True)
         )

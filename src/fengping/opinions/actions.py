@@ -30,7 +30,7 @@ from fengping.core.registry import matter_lock_refusal
 from fengping.matters.models import Matter
 from fengping.org import access
 
-from . import keyword_index
+from . import keyword_index, tallies
 from .models import (
     DEFAULT_STANCE_CHOICES,
     DEFAULT_STANCE_QUESTION,
@@ -514,6 +514,8 @@ def _check_group(qn: Questionnaire, group: str) -> str:
 def _save_responses(
     qn: Questionnaire, rows: Sequence[tuple[Response, Sequence[CleanAnswer]]]
 ) -> list[Response]:
+    """Write responses with their answers and count them (`tallies.add`). The only way
+    responses are written; the caller holds the questionnaire's row lock."""
     responses = Response.objects.bulk_create([r for r, _a in rows])
     answers: list[Answer] = []
     picks: list[tuple[Answer, CleanAnswer]] = []
@@ -532,11 +534,13 @@ def _save_responses(
             picks.append((row, a))
     Answer.objects.bulk_create(answers)
     keyword_index.queue_answers(qn.matter_id, answers)  # tokenised by the job worker
-    AnswerChoice.objects.bulk_create(
+    choices = AnswerChoice.objects.bulk_create(
         AnswerChoice(answer=row, question=a.question, index=i)
         for row, a in picks
         for i in a.choices
     )
+    # The statistics' counters, in the same transaction as the rows they count.
+    tallies.add(responses, answers, choices)
     return responses
 
 
@@ -728,6 +732,8 @@ class PaperImporter(Importer):
         }
 
     def commit(self, actor: Any, rows: Iterable[CleanRow]) -> dict[str, int]:
+        # Ordered with public submissions and `tallies.recount`, which lock it too.
+        lock(self.qn)
         by_pk = {q.pk: q for q in self.questions}
         now = timezone.now()
         count = 0

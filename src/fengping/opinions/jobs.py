@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fengping.core.tick import daily, hourly, register
 
-from . import keyword_index
+from . import keyword_index, tallies
 from .actions import close_expired
 
 
@@ -18,3 +18,9 @@ def extract_pending_keywords() -> str:
     """Catch up texts whose job was lost (no worker running, a worker killed): the tick
     runs in its own process, never in a web worker."""
     return f"extracted keywords of {keyword_index.extract_pending_all()} texts"
+
+
+@register("repair_opinion_tallies", "核对问卷统计计数", daily)
+def repair_opinion_tallies() -> str:
+    checked, repaired = tallies.repair()
+    return f"checked {checked} questionnaires, repaired {repaired}"

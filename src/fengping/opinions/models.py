@@ -287,6 +287,56 @@ class AnswerChoice(models.Model):
         return f"{self.question_id}:{self.index}"
 
 
+class ResponseTally(models.Model):
+    """How many responses a questionnaire has per (group, stance): the counter behind the
+    response counts and stance rates. Updated by `actions._save_responses` in the answer's
+    transaction; `tallies.recount` rebuilds it from the rows."""
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="response_tallies"
+    )
+    group = models.CharField(max_length=60)
+    stance = models.CharField(max_length=10, blank=True)  # "" = 未表态
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "group", "stance"], name="opinion_response_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id}/{self.group}/{self.stance}: {self.count}"
+
+
+class TallyKind(models.TextChoices):
+    ANSWERED = "answered", _("作答")  # value 0: non-empty answers to the question
+    CHOICE = "choice", _("选项")  # value: the chosen option's index
+    SCALE = "scale", _("分值")  # value: the scale score
+
+
+class AnswerTally(models.Model):
+    """How many answers a question has (kind "answered"), per chosen option ("choice",
+    value = option index) and per score ("scale", value = score). Kept like
+    `ResponseTally`; deleted with its question."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="tallies")
+    kind = models.CharField(max_length=10, choices=TallyKind.choices)
+    value = models.SmallIntegerField(default=0)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "kind", "value"], name="opinion_answer_tally_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.kind}/{self.value}: {self.count}"
+
+
 class ActivityKind(models.TextChoices):
     VISIT = "visit", _("走访群众")
     SAMPLING = "sampling", _("抽样调查")

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fengping.core.registry import matter_panels
 
-from .models import Response, Stance
+from .models import ResponseTally, Stance
 
 
 def opinions_panel(request: Any, matter: Any) -> dict[str, Any] | None:
-    # Two small aggregates, not the full summary (which also extracts keywords).
+    # Two small aggregates (the responses' from their counters), not the full summary
+    # (which also extracts keywords).
     counts = dict(
-        Response.objects.filter(questionnaire__matter=matter)
+        ResponseTally.objects.filter(questionnaire__matter=matter)
         .order_by()
         .values("stance")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
         .values_list("stance", "n")
     )
     total = sum(counts.values())

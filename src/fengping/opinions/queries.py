@@ -28,16 +28,16 @@ from .models import (
     SCALE_MIN,
     Activity,
     ActivityKind,
-    Answer,
-    AnswerChoice,
+    AnswerTally,
     Comment,
     CommentChannel,
     Question,
     QuestionKind,
     Questionnaire,
     QuestionnaireStatus,
-    Response,
+    ResponseTally,
     Stance,
+    TallyKind,
 )
 
 KEYWORD_LIMIT = keywords.KEYWORD_LIMIT
@@ -106,14 +106,15 @@ class PublicFigures:
 
 
 def public_figures(matters: Sequence[Matter]) -> dict[int, PublicFigures]:
-    """Figures of several matters in three GROUP BY queries."""
+    """Figures of several matters in three GROUP BY queries (the responses' from their
+    counters)."""
     ids = [m.pk for m in matters]
     stance: dict[int, Counter[str]] = {}
     for row in (
-        Response.objects.filter(questionnaire__matter__in=ids)
+        ResponseTally.objects.filter(questionnaire__matter__in=ids)
         .order_by()
         .values("questionnaire__matter", "stance")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
     ):
         stance.setdefault(row["questionnaire__matter"], Counter())[row["stance"]] += row["n"]
     acts = dict(
@@ -190,23 +191,34 @@ def public_questionnaires(matters: Iterable[Matter]) -> QuerySet[Questionnaire]:
     ).order_by("closes_at", "id")
 
 
-def _count_of(model: Any) -> Coalesce:
-    """The number of `model` rows of each questionnaire, as a correlated subquery on its
-    foreign-key index (a join of responses × questions counted DISTINCT grows with both)."""
+def _count_of(model: Any, count: Any = None) -> Coalesce:
+    """The number of `model` rows of each questionnaire (or the sum of their `count`), as
+    a correlated subquery on its foreign-key index (a join of responses × questions
+    counted DISTINCT grows with both)."""
     rows = (
         model.objects.filter(questionnaire=OuterRef("pk"))
         .order_by()
         .values("questionnaire")
-        .annotate(n=Count("pk"))
+        .annotate(n=count or Count("pk"))
         .values("n")
     )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def questionnaires_of(matter: Matter) -> QuerySet[Questionnaire]:
+    """The matter's questionnaires with `response_count` (from the counters) and
+    `question_count`."""
     return matter.questionnaires.annotate(
-        response_count=_count_of(Response), question_count=_count_of(Question)
+        response_count=_count_of(ResponseTally, Sum("count")),
+        question_count=_count_of(Question),
     ).order_by("-created_at", "-id")
+
+
+def response_count(matter: Matter, **filters: Any) -> int:
+    """The responses to the matter's questionnaires (optionally of one group …), from the
+    counters: one small query whatever the number of responses."""
+    rows = ResponseTally.objects.filter(questionnaire__matter=matter, **filters)
+    return rows.aggregate(n=Sum("count"))["n"] or 0
 
 
 # ---------------------------------------------------------------- statistics
@@ -334,10 +346,15 @@ class OpinionSummary:
         return self.all_channels.with_stance > 0
 
 
-def _stance_table(responses: QuerySet[Response]) -> dict[str, dict[str, int]]:
-    """{group: {stance or "": count}} in one GROUP BY."""
+def _stance_table(matter: Matter) -> dict[str, dict[str, int]]:
+    """{group: {stance or "": count}} of the matter's responses, from the counters."""
     table: dict[str, dict[str, int]] = {}
-    for row in responses.order_by().values("group", "stance").annotate(n=Count("id")):
+    for row in (
+        ResponseTally.objects.filter(questionnaire__matter=matter, count__gt=0)
+        .order_by()
+        .values("group", "stance")
+        .annotate(n=Sum("count"))
+    ):
         table.setdefault(row["group"], {})[row["stance"]] = row["n"]
     return table
 
@@ -452,7 +469,7 @@ def matter_opinion_summary(matter: Matter) -> OpinionSummary:
     The caller has already checked access to `matter`. Runs a fixed number of queries
     whatever the number of responses or comments.
     """
-    table = _stance_table(Response.objects.filter(questionnaire__matter=matter))
+    table = _stance_table(matter)
     total: Counter[str] = Counter()
     for by_stance in table.values():
         total.update(by_stance)
@@ -627,30 +644,21 @@ class QuestionStats:
 
 
 def questionnaire_stats(qn: Questionnaire) -> tuple[int, list[QuestionStats]]:
-    """(responses, per-question distributions) in four queries."""
+    """(responses, per-question distributions) in three queries, from the counters."""
     questions = list(qn.questions.all())
-    responses = qn.responses.count()
-    answered = dict(
-        Answer.objects.filter(question__questionnaire=qn)
-        .order_by()
-        .values("question_id")
-        .annotate(n=Count("id"))
-        .values_list("question_id", "n")
-    )
-    choice_counts: dict[tuple[int, int], int] = {
-        (row["question_id"], row["index"]): row["n"]
-        for row in AnswerChoice.objects.filter(question__questionnaire=qn)
-        .order_by()
-        .values("question_id", "index")
-        .annotate(n=Count("id"))
-    }
-    scale_counts: dict[tuple[int, int], int] = {
-        (row["question_id"], row["scale"]): row["n"]
-        for row in Answer.objects.filter(question__questionnaire=qn, scale__isnull=False)
-        .order_by()
-        .values("question_id", "scale")
-        .annotate(n=Count("id"))
-    }
+    responses = ResponseTally.objects.filter(questionnaire=qn).aggregate(n=Sum("count"))["n"] or 0
+    answered: dict[int, int] = {}
+    choice_counts: dict[tuple[int, int], int] = {}
+    scale_counts: dict[tuple[int, int], int] = {}
+    for question, kind, value, n in AnswerTally.objects.filter(
+        question__in=[q.pk for q in questions]
+    ).values_list("question_id", "kind", "value", "count"):
+        if kind == TallyKind.ANSWERED:
+            answered[question] = n
+        elif kind == TallyKind.CHOICE:
+            choice_counts[(question, value)] = n
+        else:
+            scale_counts[(question, value)] = n
     stats: list[QuestionStats] = []
     for number, q in enumerate(questions, start=1):
         s = QuestionStats(q, number, answered.get(q.pk, 0))

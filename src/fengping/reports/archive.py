@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import Count
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from fengping.audit.chain import anchor_text
 from fengping.core.listing import export_rows
 from fengping.core.xlsx import safe_cell, write_workbook
 from fengping.opinions.lists import ACTIVITIES, COMMENTS, RESPONSES
-from fengping.opinions.models import Activity, Response
+from fengping.opinions.models import Activity, ResponseTally
 
 from .actions import safe_name
 from .context import cn_date
@@ -178,9 +178,10 @@ def _consultation_xlsx(a: Assessment, user: Any) -> bytes | None:
     questionnaires = list(matter.questionnaires.order_by("id"))
     summary = []
     counts = (
-        Response.objects.filter(questionnaire__matter=matter)
+        ResponseTally.objects.filter(questionnaire__matter=matter, count__gt=0)
+        .order_by()
         .values("questionnaire_id", "group", "stance")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
     )
     table: dict[tuple[int, str], dict[str, int]] = {}
     for row in counts:

@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from fengping.core import counters
 from fengping.core.tick import tick
 from fengping.opinions import actions, queries, tallies
 from fengping.opinions.models import (
@@ -208,7 +209,7 @@ def test_a_concurrent_first_insert_is_added_to_not_lost(qn, monkeypatch):
         return real_update(self, **kwargs)
 
     monkeypatch.setattr(type(ResponseTally.objects.all()), "update", update_missing_once)
-    tallies._increment(
+    counters.increment(
         ResponseTally, ("questionnaire_id", "group", "stance"), {(qn.pk, "企业", "support"): 2}
     )
     assert ResponseTally.objects.get(questionnaire=qn, group="企业").count == 7

@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 from django_tasks import task
 
+from fengping.core.counters import increment
 from fengping.matters.models import Matter
 
 from . import keywords
@@ -121,28 +121,13 @@ def _extract_batch(matter_id: int, size: int) -> int:
 
 
 def _add_counts(matter_id: int, counts: Counter[str]) -> None:
-    now = timezone.now()
     domain = keywords.domain_terms()
-    existing = set(
-        KeywordTally.objects.filter(matter_id=matter_id, word__in=list(counts)).values_list(
-            "word", flat=True
-        )
+    increment(
+        KeywordTally,
+        ("matter_id", "word"),
+        {(matter_id, word): n for word, n in counts.items()},
+        defaults=lambda key: {"domain": key[1] in domain},
     )
-    for word, n in counts.items():
-        if word in existing:
-            KeywordTally.objects.filter(matter_id=matter_id, word=word).update(
-                count=F("count") + n, updated_at=now
-            )
-            continue
-        try:
-            with transaction.atomic():
-                KeywordTally.objects.create(
-                    matter_id=matter_id, word=word, count=n, domain=word in domain, updated_at=now
-                )
-        except IntegrityError:  # another batch created it meanwhile
-            KeywordTally.objects.filter(matter_id=matter_id, word=word).update(
-                count=F("count") + n, updated_at=now
-            )
 
 
 def rebuild(matter: Matter | int) -> int:

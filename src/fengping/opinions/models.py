@@ -550,7 +550,6 @@ class KeywordTally(models.Model):
     word = models.CharField(max_length=40)
     count = models.PositiveIntegerField(default=0)
     domain = models.BooleanField(default=False)  # a word of the domain dictionary
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

@@ -16,9 +16,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, QuerySet, Sum
+from django.db import transaction
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
+
+from fengping.core.counters import increment
 
 from .models import (
     Answer,
@@ -35,25 +37,6 @@ ResponseKey = tuple[int, str, str]  # (questionnaire id, group, stance)
 AnswerKey = tuple[int, str, int]  # (question id, TallyKind, value)
 
 
-def _increment(model: Any, fields: tuple[str, ...], deltas: Mapping[tuple[Any, ...], int]) -> None:
-    """`count = count + d` for each key: one UPDATE, and only for a key not counted yet an
-    INSERT in a savepoint. A concurrent first insert of the same key makes ours fail on the
-    unique constraint; the UPDATE then adds to the row it committed, so no count is lost.
-    Keys are taken in order, so two writers lock the rows in the same order."""
-    for key, d in sorted(deltas.items()):
-        if not d:
-            continue
-        lookup = dict(zip(fields, key, strict=True))
-        rows = model.objects.filter(**lookup)
-        if rows.update(count=F("count") + d):
-            continue
-        try:
-            with transaction.atomic():
-                model.objects.create(**lookup, count=d)
-        except IntegrityError:
-            rows.update(count=F("count") + d)
-
-
 def add(
     responses: Iterable[Response], answers: Iterable[Answer], choices: Iterable[AnswerChoice]
 ) -> None:
@@ -68,8 +51,8 @@ def add(
             by_answer[(a.question_id, TallyKind.SCALE, a.scale)] += 1
     for c in choices:
         by_answer[(c.question_id, TallyKind.CHOICE, c.index)] += 1
-    _increment(ResponseTally, ("questionnaire_id", "group", "stance"), by_response)
-    _increment(AnswerTally, ("question_id", "kind", "value"), by_answer)
+    increment(ResponseTally, ("questionnaire_id", "group", "stance"), by_response)
+    increment(AnswerTally, ("question_id", "kind", "value"), by_answer)
 
 
 def counted(

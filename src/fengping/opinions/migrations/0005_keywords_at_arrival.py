@@ -57,7 +57,6 @@ class Migration(migrations.Migration):
                 ('word', models.CharField(max_length=40)),
                 ('count', models.PositiveIntegerField(default=0)),
                 ('domain', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('matter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matters.matter')),
             ],
             options={

@@ -67,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=130, help="client timeout per request (s)")
     p.add_argument("--solo-repeat", type=int, default=5, help="solo requests per URL (default 5)")
     p.add_argument("--no-solo", action="store_true", help="skip the solo pass")
+    p.add_argument(
+        "--exclude",
+        default="",
+        help="leave URLs out of the load: comma-separated parts of their names, e.g. 'opinion'",
+    )
     p.add_argument("--seed-only", action="store_true", help="seed, then stop")
     p.add_argument("--no-seed", action="store_true", help="use the data set as it is")
     return p.parse_args(argv)
@@ -666,25 +671,28 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def build_mix() -> list[tuple[str, str]]:
-    """The 14 URLs: (name, path)."""
+def build_mix() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The 14 URLs of the load, and the extra URLs of the solo pass: (name, path)."""
+    from fengping.assessments.models import Assessment
     from fengping.core import listing
     from fengping.matters.models import Matter
     from fengping.opinions.models import Questionnaire
 
     qn = Questionnaire.objects.select_related("matter").get(title=HOT_QUESTIONNAIRE)
     hot = qn.matter
-    assessment = hot.assessments.order_by("-started_at").first()
+    hot_assessment = hot.assessments.order_by("-started_at").first()
+    # An ordinary assessment: at the analysis step with its 10 scored factors.
+    typical = Assessment.objects.exclude(matter=hot).order_by("id")[N_ASSESSMENTS // 2]
     ids = Matter.objects.order_by("-id").values_list("id", flat=True)
     middle = ids[Matter.objects.count() // 2]
     deep = listing._cursor(Matter(id=middle), ("-id",))
-    return [
+    mix = [
         ("matters p1", "/matters/"),
         ("matters deep (after=)", f"/matters/?after={deep}"),
         ("matters filtered", "/matters/?status=assessing&year=2024"),
         ("matters search q=", "/matters/?q=加装电梯"),
         ("matter page", f"/matters/{hot.pk}/"),
-        ("assessment page", f"/assessments/{assessment.pk}/"),
+        ("assessment page", f"/assessments/{typical.pk}/"),
         ("questionnaire stats", f"/opinions/questionnaires/{qn.pk}/"),
         ("opinion summary page", f"/matters/{hot.pk}/opinions/"),
         ("home /", "/"),
@@ -694,6 +702,10 @@ def build_mix() -> list[tuple[str, str]]:
         ("api opinion-summary", f"/api/matters/{hot.pk}/opinion-summary"),
         ("api questionnaires", f"/api/matters/{hot.pk}/questionnaires"),
     ]
+    # The hot matter's own assessment opens on its current step, the consultation, whose
+    # tab shows the opinion summary: measured alone, not in the load.
+    extra = [("assessment page (hot)", f"/assessments/{hot_assessment.pk}/")]
+    return mix, extra
 
 
 # ---------------------------------------------------------------- processes
@@ -864,7 +876,7 @@ def login(base: str, username: str) -> Any:
 @dataclass
 class Sample:
     name: str
-    status: int  # 0: exception
+    status: str  # the HTTP status, or the exception's name (ReadTimeout: the client gave up)
     seconds: float
 
 
@@ -924,11 +936,11 @@ def run_load(
             i += 1
             t0 = time.perf_counter()
             try:
-                status = s.get(
-                    server.base + path, timeout=timeout, allow_redirects=False
-                ).status_code
-            except Exception:  # noqa: BLE001 — counted as an error
-                status = 0
+                status = str(
+                    s.get(server.base + path, timeout=timeout, allow_redirects=False).status_code
+                )
+            except Exception as exc:  # noqa: BLE001 — counted as an error
+                status = type(exc).__name__
             own.append(Sample(name, status, time.perf_counter() - t0))
         with lock:
             samples.extend(own)
@@ -961,7 +973,7 @@ def report(samples: list[Sample], mix: list[tuple[str, str]], elapsed: float) ->
             print(f"  {name:<24} {0:>6}")
             continue
         ms = sorted(r.seconds * 1000 for r in rows)
-        errors = [r.status for r in rows if r.status != 200]
+        errors = [r.status for r in rows if r.status != "200"]
         detail = (
             f"  {dict(sorted((str(e), errors.count(e)) for e in set(errors)))}" if errors else ""
         )
@@ -992,14 +1004,19 @@ def main(argv: list[str] | None = None) -> None:
     print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if args.seed_only:
         return
-    mix = build_mix()
+    mix, extra = build_mix()
+    leave_out = [x.strip() for x in args.exclude.split(",") if x.strip()]
+    mix = [(n, p) for n, p in mix if not any(x in n for x in leave_out)]
+    print("mix:")
+    for name, path in mix:
+        print(f"  {name:<24} {path}")
     connections.close_all()
 
     server = start_server(args.workers)
     sampler_stop = threading.Event()
     try:
         if not args.no_solo:
-            solo_pass(server.base, mix, args.solo_repeat, args.timeout)
+            solo_pass(server.base, mix + extra, args.solo_repeat, args.timeout)
         server.find_processes(args.workers)
         load_before = os.getloadavg()
         rss_before = rss_line(server)
@@ -1026,6 +1043,10 @@ def main(argv: list[str] | None = None) -> None:
         cpu_self = sum(os.times()[:2]) - self_before
         load_after = os.getloadavg()
         report(samples, mix, elapsed)
+        print(
+            f"  (requests start for {args.duration:.0f} s; the last in-flight ones ended"
+            f" {max(elapsed - args.duration, 0):.1f} s later — all counted)"
+        )
         n = max(len(samples), 1)
         print(
             f"\nCPU per request: web workers {cpu_web / n * 1000:.1f} ms"

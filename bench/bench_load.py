@@ -1023,6 +1023,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:<24} {path}")
     connections.close_all()
 
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # stop the server in `finally`, as on Ctrl-C
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)  # also when started with SIGINT ignored (`&`)
     server = start_server(args.workers)
     sampler_stop = threading.Event()
     try:
@@ -1108,4 +1113,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted") from None

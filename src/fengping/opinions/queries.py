@@ -619,13 +619,11 @@ def keyword_evidence(matter: Matter, limit: int = KEYWORD_LIMIT) -> list[Keyword
     out = []
     for k in ranked:
         texts: list[tuple[str, str]] = []
-        for m in behind.get(k.word, []):
-            if m.answer_id:
-                title = m.answer.question.questionnaire.title
-                texts.append((_("问卷“%(t)s”") % {"t": title}, m.answer.text))
+        for answer_id, answer_text, title, channel, content in behind.get(k.word, []):
+            if answer_id:
+                texts.append((_("问卷“%(t)s”") % {"t": title}, answer_text))
             else:
-                label = str(channels.get(m.comment.channel, m.comment.channel))
-                texts.append((label, m.comment.content))
+                texts.append((str(channels.get(channel, channel)), content))
         out.append(KeywordEvidence(k.word, k.count, k.domain, texts))
     return out
 

@@ -172,6 +172,20 @@ def test_keyset_page_never_counts_the_whole_table(org, matters, monkeypatch):
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
 
 
+def test_a_page_that_ends_the_list_is_its_own_count(org, matters):
+    """Issue 9: a search matching a few rows is not scanned a second time to count them."""
+    result = listing.filtered(SPEC, org.admin, {"q": "养老"})
+    with CaptureQueriesContext(connection) as ctx:
+        page = listing.paginate(SPEC, result, {"q": "养老"})
+    assert (page.total, page.total_capped, len(page.object_list)) == (2, False, 2)
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    # A full page still counts (boundedly): more rows may follow.
+    with CaptureQueriesContext(connection) as ctx:
+        page = listing.paginate(SPEC, listing.filtered(SPEC, org.admin, {}), {}, per_page=2)
+    assert page.total == 4 and page.has_next
+    assert [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
 def test_list_pages_answer_odd_input_with_a_message(org, login, matters):
     client = login(org.admin)
     for query in ("year=²", "department=²", "page=" + "9" * 40, "after=%%%", "status=<b>"):

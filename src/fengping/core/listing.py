@@ -637,7 +637,12 @@ def _keyset_page(spec: ListSpec, result: Filtered, params: Mapping[str, Any], si
         has_next = len(rows) > size
         rows = rows[:size]
         has_previous = after is not None or offset > 0
-    total, capped = bounded_count(qs)
+    if after is None and before is None and not has_next and (rows or offset == 0):
+        # The last page reached from the start: the rows are the count (a search that
+        # matches a few rows would otherwise scan the table a second time to count them).
+        total, capped = offset + len(rows), False
+    else:
+        total, capped = bounded_count(qs)
     start = end = None
     if after is None and before is None and rows:
         start, end = offset + 1, offset + len(rows)

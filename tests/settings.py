@@ -19,3 +19,5 @@ PASSWORD_HASHERS = ["tests.hashers.FastArgon2PasswordHasher"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
 # Persistent connections outlive live-server threads and block dropping the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Every test sees the counts of its own data at once.
+FENGPING_HOME_COUNTS_SECONDS = 0

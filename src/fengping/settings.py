@@ -215,6 +215,8 @@ DEFAULT_FROM_EMAIL = conf.envstr("FENGPING_EMAIL_FROM", "fengping@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
 FENGPING_PAGE_SIZE = 50
+# The home page's counts of matters by state are recounted at most this often per worker.
+FENGPING_HOME_COUNTS_SECONDS = conf.envint("FENGPING_HOME_COUNTS_SECONDS", 60)
 # A list export holds at most this many rows; a longer list is cut with a note saying so.
 # An export is built within the request: 50,000 rows take about 20 s on a small server,
 # well inside the 120 s worker timeout of `fengping serve`.

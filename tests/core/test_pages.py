@@ -33,6 +33,34 @@ def test_home_counts_audit_events_up_to_a_bound(org, login, monkeypatch):
     assert re.search(r'stat-value">超过 3<', html)
 
 
+def test_home_counts_matters_at_most_once_a_period_per_scope(org, login, settings):
+    """Issue 9: counting a city's matters by state grows with them; a worker recounts a
+    scope at most once per FENGPING_HOME_COUNTS_SECONDS and the card says when."""
+    from fengping.matters.actions import do_register_matter
+    from fengping.matters.cards import COUNTS
+
+    def total(html):
+        return int(re.search(r'评估事项</div>\s*<div class="stat-value">(\d+)<', html).group(1))
+
+    settings.FENGPING_HOME_COUNTS_SECONDS = 60
+    COUNTS.clear()
+    client = login(org.rsj_handler)
+    html = client.get("/").content.decode()
+    before = total(html)
+    assert "统计于" in html
+    do_register_matter(
+        org.rsj_handler,
+        title="新登记事项",
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=org.rsj,
+    )
+    assert total(client.get("/").content.decode()) == before  # kept for the period
+    settings.FENGPING_HOME_COUNTS_SECONDS = 0
+    assert total(client.get("/").content.decode()) == before + 1  # recounted
+    COUNTS.clear()
+
+
 def test_sidebar_hides_admin_pages_from_members(org, login):
     html = login(org.rsj_handler).get("/").content.decode()
     assert "/org/import/" not in html and "/audit/" not in html

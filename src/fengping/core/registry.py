@@ -37,7 +37,7 @@ class Registry:
         return iter(list(self._items))
 
 
-# (user) -> list of {"label", "value", "url", "note"}
+# (user) -> list of {"label", "value", "url", "note"} (optional "alert", "as_of")
 home_cards = Registry("home_cards")
 # (request, matter) -> one panel dict or None
 matter_panels = Registry("matter_panels")

@@ -575,7 +575,7 @@ def _reverse(order: Sequence[str]) -> list[str]:
 def bounded_count(qs: QuerySet[Any], bound: int | None = None) -> tuple[int, bool]:
     """(count, capped): counts at most bound + 1 rows, so it costs the same at a million."""
     bound = bound or COUNT_BOUND
-    n = qs.order_by()[: bound + 1].count()
+    n = qs.order_by().values("pk")[: bound + 1].count()  # no annotation evaluated per row
     return (bound, True) if n > bound else (n, False)
 
 

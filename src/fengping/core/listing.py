@@ -41,6 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -572,10 +573,19 @@ def _reverse(order: Sequence[str]) -> list[str]:
     return [t[1:] if t.startswith("-") else f"-{t}" for t in order]
 
 
-def bounded_count(qs: QuerySet[Any], bound: int | None = None) -> tuple[int, bool]:
-    """(count, capped): counts at most bound + 1 rows, so it costs the same at a million."""
+def bounded_count(
+    qs: QuerySet[Any], bound: int | None = None, order: Sequence[str] = ()
+) -> tuple[int, bool]:
+    """(count, capped): counts at most bound + 1 rows, so it costs the same at a million.
+
+    On PostgreSQL the rows are taken in the list's `order`, along its index as the page
+    itself is: left to choose, the planner hashed the 5,000 assessments and scanned the
+    100,000 matters to find the first thousand (29 ms; 2.4 ms in order). SQLite counts
+    faster unordered (2 ms; 20 ms ordered, when it builds the scope subquery's list)."""
     bound = bound or COUNT_BOUND
-    n = qs.order_by().values("pk")[: bound + 1].count()  # no annotation evaluated per row
+    if connections[qs.db].vendor != "postgresql":
+        order = ()
+    n = qs.order_by(*order).values("pk")[: bound + 1].count()  # no annotation per row
     return (bound, True) if n > bound else (n, False)
 
 
@@ -642,7 +652,7 @@ def _keyset_page(spec: ListSpec, result: Filtered, params: Mapping[str, Any], si
         # matches a few rows would otherwise scan the table a second time to count them).
         total, capped = offset + len(rows), False
     else:
-        total, capped = bounded_count(qs)
+        total, capped = bounded_count(qs, order=order)
     start = end = None
     if after is None and before is None and rows:
         start, end = offset + 1, offset + len(rows)

@@ -3,8 +3,8 @@
 A free-text answer or a comment is queued (`queue_answers`, `queue_comment`) in the
 transaction that saves it, and a job is enqueued when that transaction commits. The job
 worker (`fengping worker`) runs `extract_pending(matter_id)`: it tokenises each queued text
-once with `keywords.keywords_of`, writes one `KeywordMention` per keyword and adds to the
-matter's `KeywordTally`, in batches, each batch in one transaction. Pages and the API read
+once with `keywords.keywords_of` and adds to the matter's `KeywordTally` (with each word's
+first few texts, the evidence a page shows), in batches, each batch in one transaction. Pages and the API read
 the tallies (`top`, `evidence`) and say how many texts still wait (`pending`): a view's cost
 does not grow with the number of opinions, and the tokeniser (jieba, ~65 MiB) is never
 loaded in a web worker.
@@ -24,7 +24,7 @@ from fengping.core.counters import increment
 from fengping.matters.models import Matter
 
 from . import keywords
-from .models import Answer, Comment, KeywordMention, KeywordTally, PendingText, QuestionKind
+from .models import Answer, Comment, KeywordTally, PendingText, QuestionKind
 
 log = logging.getLogger(__name__)
 
@@ -99,21 +99,20 @@ def _extract_batch(matter_id: int, size: int) -> int:
         )
         if not rows:
             return 0
-        mentions: list[KeywordMention] = []
         counts: Counter[str] = Counter()
+        first: dict[str, list[list[Any]]] = {}  # each word's first texts, in arrival order
         for _pk, answer_id, answer_text, comment_id, comment_text in rows:
             text = answer_text if answer_id else comment_text
+            ref = ["a", answer_id] if answer_id else ["c", comment_id]
             for word in keywords.keywords_of(text or ""):
                 if len(word) > WORD_MAX:
                     continue
                 counts[word] += 1
-                mentions.append(
-                    KeywordMention(
-                        matter_id=matter_id, word=word, answer_id=answer_id, comment_id=comment_id
-                    )
-                )
-        KeywordMention.objects.bulk_create(mentions, batch_size=1000)
+                refs = first.setdefault(word, [])
+                if len(refs) < EVIDENCE_PER_WORD:
+                    refs.append(ref)
         _add_counts(matter_id, counts)
+        _add_samples(matter_id, first)
         PendingText.objects.filter(id__in=[r[0] for r in rows]).delete()
     return len(rows)
 
@@ -128,13 +127,30 @@ def _add_counts(matter_id: int, counts: Counter[str]) -> None:
     )
 
 
+def _add_samples(matter_id: int, first: dict[str, list[list[Any]]]) -> None:
+    """Keep with each word the first texts that mention it (the evidence a page shows),
+    up to EVIDENCE_PER_WORD: the rows are locked, so two batches never drop one."""
+    short = (
+        KeywordTally.objects.select_for_update()
+        .filter(matter_id=matter_id, word__in=list(first))
+        .order_by("word")
+        .only("id", "word", "sample")
+    )
+    changed = []
+    for tally in short:
+        room = EVIDENCE_PER_WORD - len(tally.sample)
+        if room > 0:
+            tally.sample = [*tally.sample, *first[tally.word][:room]]
+            changed.append(tally)
+    KeywordTally.objects.bulk_update(changed, ["sample"], batch_size=500)
+
+
 def rebuild(matter: Matter | int) -> int:
     """Start a matter's keywords over: drop its mentions and counts and queue every text
     again (after the stop-word list or the domain dictionary changed). Returns how many
     texts were queued; the job worker does the rest."""
     matter_id = matter if isinstance(matter, int) else matter.pk
     with transaction.atomic():
-        KeywordMention.objects.filter(matter_id=matter_id).delete()
         KeywordTally.objects.filter(matter_id=matter_id).delete()
         PendingText.objects.filter(matter_id=matter_id).delete()
         answers = (
@@ -173,24 +189,38 @@ def pending(matter: Matter) -> int:
     return PendingText.objects.filter(matter=matter).count()
 
 
-def evidence(
-    matter: Matter, words: list[str], per_word: int = EVIDENCE_PER_WORD
-) -> dict[str, list[tuple[Any, ...]]]:
-    """{word: its first `per_word` mentions as (answer id, answer text, questionnaire title,
-    comment channel, comment content)}: one short query per word on the mention index
-    (matter, word, id), so the cost is the same whether a word has twenty mentions or a
-    hundred thousand."""
-    return {
-        word: list(
-            KeywordMention.objects.filter(matter=matter, word=word)
-            .order_by("id")
-            .values_list(
-                "answer_id",
-                "answer__text",
-                "answer__question__questionnaire__title",
-                "comment__channel",
-                "comment__content",
-            )[:per_word]
-        )
-        for word in words
-    }
+def evidence(tallies: list[KeywordTally]) -> dict[str, list[tuple[Any, ...]]]:
+    """{word: its first texts as (answer id, answer text, questionnaire title, comment
+    channel, comment content)}, from the samples kept with the counts: two queries by
+    primary key, whatever the number of words or opinions."""
+    answer_ids = {pk for t in tallies for kind, pk in t.sample if kind == "a"}
+    comment_ids = {pk for t in tallies for kind, pk in t.sample if kind == "c"}
+    answers = (
+        {
+            pk: (text, title)
+            for pk, text, title in Answer.objects.filter(pk__in=answer_ids).values_list(
+                "pk", "text", "question__questionnaire__title"
+            )
+        }
+        if answer_ids
+        else {}
+    )
+    comments = (
+        {
+            pk: (channel, content)
+            for pk, channel, content in Comment.objects.filter(pk__in=comment_ids).values_list(
+                "pk", "channel", "content"
+            )
+        }
+        if comment_ids
+        else {}
+    )
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for t in tallies:
+        rows = out.setdefault(t.word, [])
+        for kind, pk in t.sample:
+            if kind == "a" and pk in answers:
+                rows.append((pk, *answers[pk], None, None))
+            elif kind == "c" and pk in comments:
+                rows.append((None, None, None, *comments[pk]))
+    return out

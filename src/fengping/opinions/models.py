@@ -524,8 +524,8 @@ class Comment(Scoped):
 # ---------------------------------------------------------------- keywords, kept at arrival
 # 群众关注的主要问题 are read from these tables, never by tokenising on a page view: a text
 # (a free-text answer or a comment) is queued as it arrives, the job worker tokenises it
-# (`keyword_index.extract_pending`), writes one mention per keyword and adds to the
-# matter's per-word counts. Web workers never load the tokeniser.
+# (`keyword_index.extract_pending`) and adds to the matter's per-word counts, keeping each
+# word's first texts as its evidence. Web workers never load the tokeniser.
 
 
 class PendingText(models.Model):
@@ -550,6 +550,9 @@ class KeywordTally(models.Model):
     word = models.CharField(max_length=40)
     count = models.PositiveIntegerField(default=0)
     domain = models.BooleanField(default=False)  # a word of the domain dictionary
+    # The first texts that mention it, in arrival order, as ["a", answer id] or
+    # ["c", comment id]: the evidence shown under the word (keyword_index.EVIDENCE_PER_WORD).
+    sample = models.JSONField(default=list)
 
     class Meta:
         constraints = [
@@ -559,18 +562,3 @@ class KeywordTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.word} · {self.count}"
-
-
-class KeywordMention(models.Model):
-    """One text mentions one keyword: the evidence behind a count."""
-
-    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="+")
-    word = models.CharField(max_length=40)
-    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, null=True, related_name="+")
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, related_name="+")
-
-    class Meta:
-        indexes = [models.Index(fields=["matter", "word", "id"], name="opinion_mention_word_idx")]
-
-    def __str__(self) -> str:
-        return self.word

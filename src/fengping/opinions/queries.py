@@ -609,12 +609,12 @@ class KeywordEvidence:
 
 def keyword_evidence(matter: Matter, limit: int = KEYWORD_LIMIT) -> list[KeywordEvidence]:
     """群众关注的主要问题 with the first free-text answers and comments that mention each:
-    the counts the job worker keeps and their mentions (two queries, whatever the number of
-    keywords or opinions)."""
+    the counts the job worker keeps and the texts kept with them (three queries, whatever
+    the number of keywords or opinions)."""
     from django.utils.translation import gettext as _
 
     ranked = keyword_index.top(matter, limit)
-    behind = keyword_index.evidence(matter, [k.word for k in ranked])
+    behind = keyword_index.evidence(ranked)
     channels = dict(CommentChannel.choices)
     out = []
     for k in ranked:

@@ -38,25 +38,13 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='KeywordMention',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('word', models.CharField(max_length=40)),
-                ('answer', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='opinions.answer')),
-                ('comment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='opinions.comment')),
-                ('matter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matters.matter')),
-            ],
-            options={
-                'indexes': [models.Index(fields=['matter', 'word', 'id'], name='opinion_mention_word_idx')],
-            },
-        ),
-        migrations.CreateModel(
             name='KeywordTally',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('word', models.CharField(max_length=40)),
                 ('count', models.PositiveIntegerField(default=0)),
                 ('domain', models.BooleanField(default=False)),
+                ('sample', models.JSONField(default=list)),
                 ('matter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matters.matter')),
             ],
             options={

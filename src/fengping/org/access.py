@@ -100,21 +100,30 @@ def _matter_lookup(model: type[models.Model]) -> str | None:
     return None
 
 
-def _participating_matters(paths: frozenset[str]) -> QuerySet[Any]:
-    """Matters whose lead or assisting department (on the matter, or in an assessment's
-    plan) lies in `paths`: one subquery, so a list's query count does not grow."""
+def _participating(matter_lookup: str, paths: frozenset[str]) -> Q:
+    """Rows of matters whose lead or assisting department (on the matter, or in an
+    assessment's plan) lies in `paths`: four small subqueries, one per way of taking part,
+    so a list's query count does not grow. (One subquery joining all four took PostgreSQL
+    2.3 ms to plan for every scoped query, against 0.1 ms to run.)"""
     from django.apps import apps
 
     matter = apps.get_model("matters", "Matter")
+    assessment = apps.get_model("assessments", "Assessment")
+    sources = (
+        (matter._default_manager, "lead_department__path", "pk"),
+        (matter.assisting_departments.through.objects, "department__path", "matter_id"),
+        (assessment._default_manager, "lead_department__path", "matter_id"),
+        (
+            assessment.assisting_departments.through.objects,
+            "department__path",
+            "assessment__matter_id",
+        ),
+    )
     q = Q()
-    for lookup in (
-        "lead_department__path",
-        "assisting_departments__path",
-        "assessments__lead_department__path",
-        "assessments__assisting_departments__path",
-    ):
-        q |= _prefix_q(lookup, paths)
-    return matter._default_manager.filter(q).values("pk")
+    for manager, lookup, column in sources:
+        ids = manager.filter(_prefix_q(lookup, paths)).values(column)
+        q |= Q(**{f"{matter_lookup}__in": ids})
+    return q
 
 
 def _prefix_q(lookup: str, paths: frozenset[str]) -> Q:
@@ -160,7 +169,7 @@ def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M
         if not paths:
             return queryset.none()
         return queryset.filter(_prefix_q(lookup, paths))
-    participating = Q(**{f"{matter_lookup}__in": _participating_matters(shared)})
+    participating = _participating(matter_lookup, shared)
     if not paths:
         return queryset.filter(participating)
     return queryset.filter(_prefix_q(lookup, paths) | participating)

@@ -195,26 +195,19 @@ def evidence(tallies: list[KeywordTally]) -> dict[str, list[tuple[Any, ...]]]:
     primary key, whatever the number of words or opinions."""
     answer_ids = {pk for t in tallies for kind, pk in t.sample if kind == "a"}
     comment_ids = {pk for t in tallies for kind, pk in t.sample if kind == "c"}
-    answers = (
-        {
-            pk: (text, title)
-            for pk, text, title in Answer.objects.filter(pk__in=answer_ids).values_list(
-                "pk", "text", "question__questionnaire__title"
-            )
-        }
-        if answer_ids
-        else {}
-    )
-    comments = (
-        {
-            pk: (channel, content)
-            for pk, channel, content in Comment.objects.filter(pk__in=comment_ids).values_list(
-                "pk", "channel", "content"
-            )
-        }
-        if comment_ids
-        else {}
-    )
+    # An empty id list runs no query (Django answers `pk__in=[]` itself).
+    answers = {
+        pk: (text, title)
+        for pk, text, title in Answer.objects.filter(pk__in=answer_ids).values_list(
+            "pk", "text", "question__questionnaire__title"
+        )
+    }
+    comments = {
+        pk: (channel, content)
+        for pk, channel, content in Comment.objects.filter(pk__in=comment_ids).values_list(
+            "pk", "channel", "content"
+        )
+    }
     out: dict[str, list[tuple[Any, ...]]] = {}
     for t in tallies:
         rows = out.setdefault(t.word, [])

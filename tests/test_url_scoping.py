@@ -50,6 +50,7 @@ from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
 from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
+from tests.infosec import scoping as infosec_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
 
@@ -110,6 +111,7 @@ def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
         **opinion_objects(org, matter),
         "uploaded_scheme": upload_scheme(org).key,
         "report_template": "default",
+        **infosec_scoping.objects(org),
     }
 
 
@@ -370,6 +372,8 @@ READERS: dict[str, tuple[str, ...]] = {
     # head and the 维稳办's supervisor read it and are refused.
     "filing": ("supervisor", "rsj_head"),
 }
+PAGES.update(infosec_scoping.PAGES)
+READERS.update(infosec_scoping.READERS)
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
 OTHER_OBJECT_URLS = {
@@ -537,6 +541,8 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
         "body": lambda o: {"outcome": "reject"}
     },
 }
+API_PARAMETERS.update(infosec_scoping.API_PARAMETERS)
+API_OPERATIONS.update(infosec_scoping.API_OPERATIONS)
 CHANGING_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -813,6 +819,7 @@ LEAD_KINDS = frozenset(PAGES) - {
     "grade_override",
     "filing",
     "import_record",
+    *infosec_scoping.KINDS,  # systems belong to their department; no lead department
 }
 # The work the lead and assisting departments share (`org.access` need="work"): the
 # matter's documents, the activities and their attachments, the project file. Scoring is

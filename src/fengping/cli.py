@@ -172,6 +172,37 @@ def _parser() -> argparse.ArgumentParser:
         "--scheme", default="isra", help="方案标识（默认 isra） / scheme key (default isra)"
     )
 
+    inf = sub.add_parser(
+        "infosec",
+        help="信息安全：导入扫描报告、资产清单 / information security: import scans and assets",
+        description=(
+            "与网页导入相同的检查；全部成功才写入，失败时返回非零并说明原因"
+            " / the same checks as the import page; all or nothing, non-zero exit with the reason"
+        ),
+    )
+    inf_sub = inf.add_subparsers(dest="infosec_command", metavar="子命令/subcommand", required=True)
+    for name, what_zh, what_en in (
+        (
+            "import-scan",
+            "漏洞扫描报告（.nessus、OpenVAS/GVM XML 或 CSV）",
+            "a scanner report (.nessus, OpenVAS/GVM XML or CSV)",
+        ),
+        ("import-assets", "资产清单（XLSX 或 CSV）", "an asset list (XLSX or CSV)"),
+    ):
+        cmd = inf_sub.add_parser(
+            name,
+            help=f"导入{what_zh} / import {what_en}",
+            description=f"导入{what_zh} / import {what_en}",
+        )
+        cmd.add_argument("--system", required=True, help="系统编号 / system code")
+        cmd.add_argument(
+            "--user",
+            default=os.environ.get("FENGPING_USER", ""),
+            help="以哪个用户的名义导入（默认取环境变量 FENGPING_USER） / the user the import runs as "
+            "(default: $FENGPING_USER)",
+        )
+        cmd.add_argument("file", help="文件 / file")
+
     m = sub.add_parser(
         "manage",
         help="运行 Django 管理命令（运维用） / run a Django management command (for operators)",
@@ -182,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that cannot do anything without a working, writable database.
-NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker"})
+NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec"})
 
 
 def _require_database() -> None:
@@ -218,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker": _worker,
         "scheme": _scheme,
         "score": _score,
+        "infosec": _infosec,
         "manage": _manage,
     }[args.command]
     return handler(args)
@@ -476,6 +508,12 @@ def _scheme(args: Any) -> int:
     else:
         print(schemes.describe(scheme))
     return 0
+
+
+def _infosec(args: Any) -> int:
+    from fengping.infosec.commands import run
+
+    return run(args)
 
 
 def _score(args: Any) -> int:

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "fengping.assessments",
     "fengping.reports",
     "fengping.opinions",
+    "fengping.infosec",
     "ninja",
     "fengping.api",
     "fengping.desk",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("matters/", include("fengping.matters.urls")),
     path("reports/", include("fengping.reports.urls")),
     path("assessments/", include("fengping.assessments.urls")),
+    path("infosec/", include("fengping.infosec.urls")),
     path("", include("fengping.opinions.urls")),
     path("audit/", include("fengping.desk.audit_urls")),
     path("schemes/", include("fengping.schemebook.urls")),

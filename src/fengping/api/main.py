@@ -177,6 +177,10 @@ from . import grading_api  # noqa: E402
 
 api.add_router("/", grading_api.router)
 
+from . import infosec  # noqa: E402
+
+api.add_router("/infosec/", infosec.router)
+
 from . import reports_api  # noqa: E402
 
 api.add_router("/", reports_api.router)

@@ -875,11 +875,17 @@ class AssessmentMethod(_Model):
     label: Text
 
 
+Aspect = Literal["management", "operations", "technical"]
+
+
 class ThreatClass(_Model):
     code: Code
     label: Text
     origin: Literal["environmental", "human_malicious", "human_non_malicious"]
     description: Text
+    # Which aspects of vulnerability (2.3: 管理/运维/技术) a threat of this class exploits:
+    # a risk scenario pairs a threat only with the vulnerabilities it can exploit.
+    exploits: list[Aspect] = Field(default_factory=lambda: ["technical"], min_length=1)
     tag: Tag | None = None
 
 
@@ -908,12 +914,85 @@ class ChecklistSet(_Model):
     note: str | None = None
 
 
+class ValueFactor(_Model):
+    code: Code
+    label: Text
+
+
+class AssetValuation(_Model):
+    """An asset's value from its C/I/A value (method.asset_value), the 2.1 factors rated
+    1–5 and the importance of the business it carries: the weighted mean of the inputs
+    that are rated, rounded half up. A factor left unrated does not count."""
+
+    factors: list[ValueFactor] = Field(min_length=1)
+    cia_weight: float = Field(gt=0)
+    factor_weight: float = Field(ge=0)
+    business_weight: float = Field(ge=0)
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class VulnerabilityGrade(_Model):
+    """A grade of GB/T 30279-2020 (超危/高危/中危/低危) by CVSS base score, the severity
+    1–5 it gives on the 2.3 scale, and the days allowed to remediate it."""
+
+    code: Code
+    label: Text
+    cvss_min: float = Field(ge=0, le=10)
+    severity: int = Field(ge=1, le=5)
+    remediation_days: int | None = Field(default=None, ge=1)
+
+
+class VulnerabilityGrading(_Model):
+    grades: list[VulnerabilityGrade] = Field(min_length=1)  # highest first
+    # A finding with no CVSS: the scanner's own rating maps to a grade code.
+    scanner_ratings: dict[str, Code] = {}
+    tag: Tag | None = None
+    note: str | None = None
+
+    def grade_for_cvss(self, cvss: float) -> VulnerabilityGrade:
+        for grade in self.grades:
+            if cvss >= grade.cvss_min:
+                return grade
+        return self.grades[-1]
+
+    def grade(self, code: str) -> VulnerabilityGrade:
+        for grade in self.grades:
+            if grade.code == code:
+                return grade
+        raise KeyError(code)
+
+
+class Acceptance(_Model):
+    """Who must approve accepting a risk of which levels, and for how long it holds."""
+
+    approval_grades: list[Code] = []  # risk levels (grade codes) whose acceptance needs approval
+    approver_roles: list[Literal["leader", "head"]] = Field(min_length=1)
+    valid_days: int = Field(ge=1)
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class Remediation(_Model):
+    """安全整改 deadlines: days by risk level (a task from a risk or a recommendation);
+    a task from a vulnerability takes its grade's remediation_days."""
+
+    days_by_risk: dict[Code, int]
+    kinds: list[AssessmentMethod] = Field(min_length=1)  # 技术 / 管理
+    tag: Tag | None = None
+    note: str | None = None
+
+
 class Infosec(_Model):
     asset_model: AssetModel
     assessment_methods: list[AssessmentMethod] = Field(min_length=1)
     threats: ThreatCatalogue
     vulnerabilities: ChecklistSet
     measures: ChecklistSet
+    asset_valuation: AssetValuation
+    vulnerability_grading: VulnerabilityGrading
+    acceptance: Acceptance
+    remediation: Remediation
 
 
 # ---------------------------------------------------------------------------------------
@@ -1252,6 +1331,53 @@ def _check_codes(c: _Checker, scheme: Scheme) -> None:
                 [x.code for x in checklists.checklists],
                 "检查表",
                 "checklist",
+            )
+        c.unique(
+            "infosec.asset_valuation.factors",
+            [f.code for f in info.asset_valuation.factors],
+            "资产赋值因素",
+            "factor",
+        )
+        grading = info.vulnerability_grading
+        c.unique(
+            "infosec.vulnerability_grading.grades",
+            [g.code for g in grading.grades],
+            "漏洞等级",
+            "grade",
+        )
+        for i in range(1, len(grading.grades)):
+            if grading.grades[i].cvss_min >= grading.grades[i - 1].cvss_min:
+                c.add(
+                    f"infosec.vulnerability_grading.grades[{i}].cvss_min",
+                    "漏洞等级应按 CVSS 下限从高到低排列",
+                    "vulnerability grades must be listed by cvss_min, highest first",
+                )
+        if grading.grades and grading.grades[-1].cvss_min != 0:
+            c.add(
+                "infosec.vulnerability_grading.grades",
+                "最低的漏洞等级的 CVSS 下限应为 0，以覆盖全部分值",
+                "the lowest vulnerability grade must start at CVSS 0",
+            )
+        grade_codes = {g.code for g in grading.grades}
+        for rating, code in grading.scanner_ratings.items():
+            c.known(
+                f"infosec.vulnerability_grading.scanner_ratings.{rating}",
+                code,
+                grade_codes,
+                "漏洞等级",
+                "grade",
+            )
+        risk_grades = {g.code for g in scheme.grades}
+        for i, code in enumerate(info.acceptance.approval_grades):
+            c.known(f"infosec.acceptance.approval_grades[{i}]", code, risk_grades, "等级", "grade")
+        for code in info.remediation.days_by_risk:
+            c.known(f"infosec.remediation.days_by_risk.{code}", code, risk_grades, "等级", "grade")
+        missing = sorted(risk_grades - set(info.remediation.days_by_risk))
+        if missing:
+            c.add(
+                "infosec.remediation.days_by_risk",
+                f"缺少风险等级的整改时限：{', '.join(missing)}",
+                f"no remediation deadline for risk levels: {', '.join(missing)}",
             )
 
 

@@ -24,7 +24,9 @@ def weighted(scheme, c, i, a):
             ),
         }
     )
-    return scheme.model_copy(update={"method": scheme.method.model_copy(update={"asset_value": av})})
+    return scheme.model_copy(
+        update={"method": scheme.method.model_copy(update={"asset_value": av})}
+    )
 
 
 def test_the_worked_example(scheme):
@@ -85,7 +87,9 @@ def test_low_factors_pull_a_high_cia_down(scheme):
         confidentiality=5,
         integrity=5,
         availability=5,
-        factors={c: 1 for c in ("mission", "intrinsic", "importance", "dependence", "location", "reach")},
+        factors={
+            c: 1 for c in ("mission", "intrinsic", "importance", "dependence", "location", "reach")
+        },
     )
     assert v.value == 2
 

@@ -137,8 +137,7 @@ def value_asset(
     parts = [cia_text]
     if ordered:
         parts.append(
-            _("因素 %(list)s")
-            % {"list": "、".join(f"{labels[c]} {v}" for c, v in ordered)}
+            _("因素 %(list)s") % {"list": "、".join(f"{labels[c]} {v}" for c, v in ordered)}
             + ("" if fw else _("（权重为 0，不计入）"))
         )
     else:
@@ -149,7 +148,7 @@ def value_asset(
             + ("" if bw else _("（权重为 0，不计入）"))
         )
     if len(terms) > 1:
-        calc = "(%s)/%s = %s/%s = %s → %s" % (
+        calc = "({})/{} = {}/{} = {} → {}".format(
             "+".join(terms),
             "(" + "+".join(weights) + ")" if len(weights) > 1 else weights[0],
             _num(numerator),

@@ -122,7 +122,8 @@ class AssetImporter(Importer):
     action = "infosec.asset.import"
     recorder = staticmethod(record)
     formats = ("xlsx", "csv")
-    first_sheet_fallback = True
+    # The workbook names its sheets (the export and the template do); a CSV is the 资产 sheet.
+    first_sheet_fallback = False
     max_rows = 20_000
     writes = (Asset, AssetAddress, BusinessAsset)
 

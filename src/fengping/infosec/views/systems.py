@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -123,6 +124,8 @@ class SystemForm(StyledForm):
 
 @authenticated
 def system_new(request: HttpRequest) -> HttpResponse:
+    if not creatable_departments(request.user).exists():
+        raise PermissionDenied(_("您没有登记信息系统的权限"))
     form = SystemForm(request.POST or None, user=request.user)
     if done := submit(
         request,

@@ -308,3 +308,28 @@ def test_removal_takes_open_scenarios_and_is_refused_with_finished_ones(org):
     with pytest.raises(ActionError, match="已办结"):
         actions.do_remove_asset(org.rsj_handler, assets[2])
     assert Asset.objects.filter(pk=assets[2].pk).exists()
+
+
+def test_the_demo_systems_load_through_the_actions_once(db):
+    from fengping.infosec.demo import load_demo
+    from fengping.org.demo import load_demo as load_org
+
+    load_org()
+    assert load_demo() == 2 + 2 + 5 + 3 + 10
+    assert load_demo() == 0
+    oa = Asset.objects.filter(system__code="OA", layer="component")
+    assert sorted(oa.values_list("part", flat=True)) == [
+        "business_processing",
+        "client",
+        "data_storage",
+        "service_provision",
+    ]
+    assert set(oa.values_list("ips", flat=True)) <= {
+        "10.10.1.100",
+        "10.10.1.20",
+        "10.10.1.30",
+        "10.10.1.40",
+    }
+    assert Asset.objects.filter(system__code="SB").count() == 10
+    assert all(a.value_basis.get("text") for a in Asset.objects.all())
+    assert AssetAddress.objects.filter(system__code="SB").count() == 18

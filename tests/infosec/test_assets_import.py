@@ -288,3 +288,17 @@ def test_the_command_refuses_with_the_rows(org, tmp_path, capsys):
     assert "不符" in capsys.readouterr().err
     assert main([*argv[:-2], "supervisor", str(path)]) == 1
     assert capsys.readouterr().err.strip()
+
+
+def test_the_command_runs_a_large_file_itself(org, tmp_path, capsys, settings):
+    settings.FENGPING_IMPORT_JOB_THRESHOLD = 1
+    system = make_system(org)
+    path = tmp_path / "assets.xlsx"
+    path.write_bytes(xlsx([row("A", "10.0.0.1"), row("B", "10.0.0.2"), row("C", "10.0.0.3")]))
+    argv = ["infosec", "import-assets", "--system", "OA", "--user", "rsj_handler", str(path)]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "新增 3 项" in capsys.readouterr().out
+    assert Asset.objects.filter(system=system).count() == 3
+    path.write_bytes(xlsx([row("A", "10.0.0.1"), row("B", "10.0.0.1")]))
+    assert main(argv) == 1
+    assert "与第 2 行重复" in capsys.readouterr().err

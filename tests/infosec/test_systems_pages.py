@@ -209,6 +209,9 @@ def test_api_systems_and_assets(org, api):
     )
     assert r.status_code == 201, r.content
     sid = r.json()["id"]
+    r = call("get", "/infosec/systems?q=协同")
+    assert [s["code"] for s in r.json()["items"]] == ["OA"]
+    assert api(org.zjj_handler)("get", "/infosec/systems").json()["items"] == []
     r = call(
         "post",
         f"/infosec/systems/{sid}/businesses",

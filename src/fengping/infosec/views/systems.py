@@ -395,7 +395,12 @@ class AssetForm(StyledForm):
         required=False,
         help_text=gettext_lazy("IPv4 或 IPv6，每行一个；同一系统内不能重复"),
     )
-    location = forms.CharField(label=gettext_lazy("部署位置"), max_length=120, required=False)
+    location = forms.CharField(
+        label=gettext_lazy("部署位置"),
+        max_length=120,
+        required=False,
+        help_text=gettext_lazy("机房、网络区域等（其对资产价值的影响在下面的赋值因素中评定）"),
+    )
     confidentiality = forms.TypedChoiceField(
         label=gettext_lazy("保密性"), choices=REQUIRED_LEVELS, coerce=int
     )
@@ -419,7 +424,7 @@ class AssetForm(StyledForm):
         for factor in scheme.infosec.asset_valuation.factors:  # type: ignore[union-attr]
             name = f"factor_{factor.code}"
             self.fields[name] = forms.TypedChoiceField(
-                label=factor.label,
+                label=_("赋值因素：%(f)s") % {"f": factor.label},
                 choices=LEVELS,
                 coerce=int,
                 empty_value=None,

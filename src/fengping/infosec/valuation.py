@@ -103,9 +103,10 @@ def value_asset(
         cia_text = _("CIA 取最大值 %(v)s") % {"v": cia}
     # 2. the factors and the business
     rated: dict[str, int] = {}
-    for code, rating in (factors or {}).items():
-        if rating is None or rating == "":
+    for code, given in (factors or {}).items():
+        if given is None or given == "":
             continue
+        rating = given
         if code not in labels:
             raise ValueError(f"unknown factor {code!r}")
         if rating not in LEVELS:
@@ -120,18 +121,18 @@ def value_asset(
     numerator = cw * cia
     denominator = cw
     terms = [_term(cw, [cia])]
-    weights = [_num(cw)]
+    shown: list[str] = [_num(cw)]
     if ordered and fw:
         numerator += fw * sum(v for _c, v in ordered)
         denominator += fw * len(ordered)
         terms.append(_term(fw, [v for _c, v in ordered]))
-        weights.append(_num(fw * len(ordered)))
+        shown.append(_num(fw * len(ordered)))
     business = business_importance if business_importance is not None and bw else None
     if business is not None:
         numerator += bw * business
         denominator += bw
         terms.append(_term(bw, [business]))
-        weights.append(_num(bw))
+        shown.append(_num(bw))
     exact = numerator / denominator
     value = max(1, min(5, round_half_up(exact)))
     parts = [cia_text]
@@ -150,7 +151,7 @@ def value_asset(
     if len(terms) > 1:
         calc = "({})/{} = {}/{} = {} → {}".format(
             "+".join(terms),
-            "(" + "+".join(weights) + ")" if len(weights) > 1 else weights[0],
+            "(" + "+".join(shown) + ")" if len(shown) > 1 else shown[0],
             _num(numerator),
             _num(denominator),
             _num(exact),

@@ -420,12 +420,15 @@ def do_save_asset(
             _("“%(a)s”已登记在资产“%(o)s”上，同一系统内地址不能重复") % {"a": value, "o": owner},
             field=field,
         )
-    if business is not None and not isinstance(business, BusinessAsset):
-        business = system.businesses.filter(pk=business).first()
-        if business is None:
+    carried: BusinessAsset | None = None
+    if business is not None:
+        carried = (
+            business
+            if isinstance(business, BusinessAsset)
+            else system.businesses.filter(pk=business).first()
+        )
+        if carried is None or carried.system_id != system.pk:
             raise ActionError(_("承载的业务只能是本系统的业务"), field="business")
-    if business is not None and business.system_id != system.pk:
-        raise ActionError(_("承载的业务只能是本系统的业务"), field="business")
     fields = {
         "code": code,
         "name": name,
@@ -440,16 +443,16 @@ def do_save_asset(
         "availability": _level(availability, "availability", _("可用性")),
         "factors": parse_factors(scheme, factors),
         "value_reason": (value_reason or "").strip(),
-        "business": business,
+        "business": carried,
     }
     if asset is None:
         asset = Asset(system=system, value=1, **fields)
         before = None
     else:
         before = snapshot(asset, Asset.audit_fields)
-        for key, value in fields.items():
-            setattr(asset, key, value)
-    v = valuate(scheme, asset, business)
+        for key, new in fields.items():
+            setattr(asset, key, new)
+    v = valuate(scheme, asset, carried)
     asset.value, asset.value_basis = v.value, v.basis
     if before is None:
         asset.save()

@@ -46,8 +46,8 @@ from .actions.assessments import touch_system_inputs
 from .models import (
     OPEN_TASK_STATUSES,
     Aspect,
-    AssetAddress,
     AssessmentStatus,
+    AssetAddress,
     RemediationTask,
     ScanImport,
     Scanner,
@@ -87,10 +87,10 @@ def grading_for(system: System) -> Any:
 def finding_key(
     scanner: str, plugin_id: str, title: str, host: str, port: int | None, protocol: str
 ) -> str:
-    plugin = plugin_id or "t-" + hashlib.sha1(title.lower().encode()).hexdigest()[:16]
+    plugin = plugin_id or "t-" + hashlib.sha256(title.lower().encode()).hexdigest()[:16]
     key = f"{scanner}:{plugin}:{host}:{port or 0}/{protocol}"
     if len(key) > 255:
-        digest = hashlib.sha1(f"{plugin}:{host}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{plugin}:{host}".encode()).hexdigest()
         key = f"{scanner}:{digest}:{port or 0}/{protocol}"[:255]
     return key
 

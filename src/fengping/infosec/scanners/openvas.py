@@ -46,9 +46,12 @@ def read(events: Iterator[tuple[str, str, Any, int]], report: Report) -> None:
                 rel = stack[result_depth:]
                 if rel == ["nvt"]:
                     result["oid"] = str(value.get("oid", "")).strip()
-                elif rel[-1:] == ["ref"] and "refs" in rel:
-                    if str(value.get("type", "")).lower() == "cve":
-                        result["cves"].append(str(value.get("id", "")))
+                elif (
+                    rel[-1:] == ["ref"]
+                    and "refs" in rel
+                    and str(value.get("type", "")).lower() == "cve"
+                ):
+                    result["cves"].append(str(value.get("id", "")))
             elif tag == "host" and len(stack) >= 2 and stack[-2] == "report":
                 report_host_ip = True
             continue

@@ -775,6 +775,7 @@ def run_document_import(actor: Any, importer: DocumentImporter, upload: Any) -> 
     importer.authorize(actor)
     checked = check_file(upload, importer.types, max_bytes=importer.max_bytes, utf8_text=False)
     data = checked.content.read()
+    checked.content.close()  # the document is read once: free it before writing
     prepared = importer.read(checked.name, data)
     del data
     try:

@@ -211,6 +211,7 @@ class ScanImporter(DocumentImporter):
                     incoming[key] = (finding, asset_id)
                 continue
             incoming[key] = (finding, asset_id)
+        report.findings.clear()
 
         existing: dict[str, tuple[int, str, Any, str, int, int | None, str]] = {}
         rows = Vulnerability.objects.filter(
@@ -236,7 +237,7 @@ class ScanImporter(DocumentImporter):
                         scanner=report.scanner,
                         key=key,
                         plugin_id=f.plugin_id,
-                        cves=_cves(f.cves),
+                        cves=_cves(f.cves.split(",") if f.cves else ()),
                         title=f.title,
                         description=description,
                         solution=solution,

@@ -149,6 +149,7 @@ class Report:
         self.hosts: dict[str, Host] = {}
         self.findings: dict[tuple[str, str, int, str], Finding] = {}
         self.texts: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        self.values: dict[Any, Any] = {}
         self.read = 0
         self.skipped_info = 0
         self.merged = 0
@@ -164,6 +165,10 @@ class Report:
             return probe
         known.add(ip, name)
         return known
+
+    def shared(self, value: Any) -> Any:
+        """One copy of a value repeated across findings (plugin ids, protocols, scores)."""
+        return self.values.setdefault(value, value)
 
     def intern(self, title: str, description: str, solution: str) -> tuple[str, str, str]:
         """Texts repeat for every host a plugin fires on: keep one copy."""
@@ -218,11 +223,13 @@ class Report:
         ident = plugin_id or "title:" + title.lower()
         protocol = (protocol or "").strip().lower()[:16]
         merge_key = (host.primary, ident, port or 0, protocol)
-        cve_set = {c.upper() for c in cves}
+        cve_text = self.shared(",".join(sorted({c.upper() for c in cves})))
         known = self.findings.get(merge_key)
         if known is not None:
             self.merged += 1
-            known.cves |= cve_set
+            if cve_text and cve_text != known.cves:
+                merged = set(known.cves.split(",")) | set(cve_text.split(","))
+                known.cves = self.shared(",".join(sorted(c for c in merged if c)))
             if grade.severity > known.severity or (
                 cvss is not None and (known.cvss is None or cvss > known.cvss)
             ):
@@ -231,18 +238,19 @@ class Report:
                 known.severity = max(grade.severity, known.severity)
             return
         host.findings += 1
+        texts = self.intern(title[:255], description.strip(), solution.strip())
         self.findings[merge_key] = Finding(
             host=host,
-            plugin_id=plugin_id[:80],
-            title=title[:255],
+            plugin_id=self.shared(plugin_id[:80]),
+            title=texts[0],
             port=port or None,
-            protocol=protocol,
-            service=(service or "").strip()[:64],
-            cvss=cvss,
+            protocol=self.shared(protocol),
+            service=self.shared((service or "").strip()[:64]),
+            cvss=self.shared(cvss),
             grade=grade.code,
             severity=grade.severity,
-            cves=cve_set,
-            texts=self.intern(title[:255], description.strip(), solution.strip()),
+            cves=cve_text,
+            texts=texts,
             line=line,
         )
 

@@ -106,11 +106,19 @@ def child_setup(hosts: int) -> dict:
     from fengping.org import actions
     from fengping.org.models import DepartmentKind
 
-    su = actions.do_create_superuser(username="root", password="Bench-password-2026", real_name="root")
+    su = actions.do_create_superuser(
+        username="root", password="Bench-password-2026", real_name="root"
+    )
     root = actions.do_create_department(su, name="示范市", code="SFS", kind=DepartmentKind.DECIDING)
-    dept = actions.do_create_department(su, name="大数据局", code="DSJ", kind="functional", parent=root)
+    dept = actions.do_create_department(
+        su, name="大数据局", code="DSJ", kind="functional", parent=root
+    )
     user, _ = actions.do_create_user(
-        su, username="bench", real_name="bench", department=dept, role="handler",
+        su,
+        username="bench",
+        real_name="bench",
+        department=dept,
+        role="handler",
         password="Bench-password-2026",
     )
     system = System.objects.create(
@@ -119,9 +127,14 @@ def child_setup(hosts: int) -> dict:
     assets = Asset.objects.bulk_create(
         [
             Asset(
-                system=system, code=f"A-{h:05d}", name=f"服务器{h}",
+                system=system,
+                code=f"A-{h:05d}",
+                name=f"服务器{h}",
                 ips=f"10.{h // 65536}.{(h // 256) % 256}.{h % 256}",
-                confidentiality=3, integrity=3, availability=3, value=3,
+                confidentiality=3,
+                integrity=3,
+                availability=3,
+                value=3,
             )
             for h in range(hosts)
         ],
@@ -195,8 +208,10 @@ def main() -> None:
     second = run_child(args.db, "import", str(report))
     print(f"[{args.db}] re-import    : {second['seconds']} s, peak RSS {second['peak_rss_mb']} MB")
     print("  ", second["summary"])
-    print(f"   rows after: {first['rows']} then {second['rows']} (new duplicates: "
-          f"{second['rows'] - first['rows']})")
+    print(
+        f"   rows after: {first['rows']} then {second['rows']} (new duplicates: "
+        f"{second['rows'] - first['rows']})"
+    )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,11 @@ def test_xml_named_csv_and_unknown_extension(org, system):
 def test_empty_and_hostless(org, system):
     refused(org, system, "e.nessus", b"", "文件是空的")
     refused(
-        org, system, "h.nessus", b"<NessusClientData_v2><Report/></NessusClientData_v2>", "没有任何主机"
+        org,
+        system,
+        "h.nessus",
+        b"<NessusClientData_v2><Report/></NessusClientData_v2>",
+        "没有任何主机",
     )
     refused(org, system, "o.xml", b"<foo/>", "不是 Nessus 或 OpenVAS/GVM 报告")
 
@@ -120,7 +124,7 @@ def test_a_bad_cvss_in_gvm_and_csv(org, system):
 
 def test_csv_without_needed_columns_and_bad_ports(org, system):
     refused(org, system, "c.csv", "名称,CVSS\nx,5\n".encode(), "缺少“主机”或“IP”列")
-    refused(org, system, "c.csv", "ip,title\n10.0.0.1,x\n".encode(), "缺少“CVSS”或“风险等级”列")
+    refused(org, system, "c.csv", b"ip,title\n10.0.0.1,x\n", "缺少“CVSS”或“风险等级”列")
     csv = "ip,title,cvss,port\n10.0.0.1,x,5,70000\n"
     refused(org, system, "c.csv", csv.encode(), "端口“70000”无效", "CSV 第 2 行")
     csv = "ip,title,severity\n10.0.0.1,x,\n"

@@ -274,3 +274,19 @@ def test_the_command_refuses_a_bad_file_naming_the_place(org, system, tmp_path, 
     err = capsys.readouterr().err
     assert "CVSS 评分“11”无效" in err and "10.0.0.1" in err and "插件 1" in err
     assert not Vulnerability.objects.exists() and not ScanImport.objects.exists()
+
+
+def test_an_asset_registered_later_adopts_the_findings_of_its_host(org, system):
+    data = nessus({"172.16.0.1": [("1", "80", "5.0"), ("2", "81", "6.0")]})
+    do_import_scan(org.rsj_handler, system, upload("x.nessus", data))
+    asset = add_assets(make_system(org, "TMP"), 1)[1]  # an asset row to copy from
+    asset.pk, asset.system, asset.code = None, system, "OA-NEW"
+    asset.save()
+    AssetAddress.objects.create(system=system, asset=asset, kind="ip", value="172.16.0.1")
+    data = nessus({"172.16.0.1": [("1", "80", "5.0")]})
+    scan = do_import_scan(org.rsj_handler, system, upload("y.nessus", data))
+    assert scan.counts["created"] == 0 and scan.counts["adopted"] == 1
+    assert scan.counts["closed"] == 1  # plugin 2 is no longer shown on that host
+    one = Vulnerability.objects.get(plugin_id="1")
+    assert one.asset == asset and one.key == "nessus:1:OA-NEW:80/tcp"
+    assert Vulnerability.objects.get(plugin_id="2").status == VulnStatus.CLOSED

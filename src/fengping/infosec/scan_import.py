@@ -72,6 +72,7 @@ COUNT_NAMES = (
     "skipped_info",
     "merged",
     "tasks_closed",
+    "adopted",
     "hosts",
     "unmatched_hosts",
 )
@@ -179,7 +180,6 @@ class ScanImporter(DocumentImporter):
                 scope_assets.add(match[0])
                 host_match[id(host)] = match
             else:
-                scope_addresses.add(host.primary)
                 host_match[id(host)] = (None, host.primary)
                 unmatched.append(
                     {
@@ -189,6 +189,9 @@ class ScanImporter(DocumentImporter):
                         "findings": host.findings,
                     }
                 )
+        # Findings kept for a host before an asset claimed its address carry the address:
+        # they are in the scope too, and are adopted by the asset when seen again.
+        scope_addresses = {host.primary for host in report.hosts.values()}
         counts["hosts"] = len(report.hosts)
         counts["unmatched_hosts"] = len(unmatched)
 
@@ -224,8 +227,18 @@ class ScanImporter(DocumentImporter):
         reopen: list[int] = []
         regrade: dict[tuple[Any, str, int], list[int]] = defaultdict(list)
         batch: list[Vulnerability] = []
+        adopted: list[Vulnerability] = []
         for key, (f, asset_id) in incoming.items():
             row = existing.get(key)
+            if row is None and asset_id is not None:
+                legacy = finding_key(
+                    report.scanner, f.plugin_id, f.title, f.host.primary, f.port, f.protocol
+                )
+                old = existing.get(legacy)
+                if old is not None and old[5] is None and legacy not in incoming:
+                    row = existing.pop(legacy)
+                    existing[key] = row
+                    adopted.append(Vulnerability(pk=row[0], key=key, asset_id=asset_id))
             if row is None:
                 description, solution = f.texts[1], f.texts[2]
                 batch.append(
@@ -290,6 +303,8 @@ class ScanImporter(DocumentImporter):
         )
         del existing
 
+        Vulnerability.objects.bulk_update(adopted, ["key", "asset_id"], batch_size=BATCH)
+        counts["adopted"] = len(adopted)
         for ids in _chunks(seen):
             Vulnerability.objects.filter(pk__in=ids).update(last_seen=now, last_scan=scan)
         for (cvss, grade, severity), ids in regrade.items():

@@ -82,7 +82,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "service": ("service", "svc_name", "服务"),
     "scanner": ("scanner", "扫描器"),
 }
-SCANNERS = {"nessus": Scanner.NESSUS, "openvas": Scanner.OPENVAS, "gvm": Scanner.OPENVAS}
+SCANNERS = {
+    "nessus": Scanner.NESSUS,
+    "openvas": Scanner.OPENVAS,
+    "gvm": Scanner.OPENVAS,
+    "csv": Scanner.CSV,
+    "通用": Scanner.CSV,
+}
 
 
 def _norm(header: str) -> str:

@@ -252,6 +252,7 @@ COUNT_LABELS = (
     ("skipped_info", gettext_lazy("跳过的信息项")),
     ("merged", gettext_lazy("文件内合并的重复项")),
     ("tasks_closed", gettext_lazy("复测关闭的整改任务")),
+    ("adopted", gettext_lazy("归属到新匹配资产")),
     ("hosts", gettext_lazy("扫描主机")),
     ("unmatched_hosts", gettext_lazy("未匹配主机")),
 )

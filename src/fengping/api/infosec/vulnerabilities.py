@@ -23,6 +23,7 @@ from fengping.infosec.actions.vulnerabilities import (
 from fengping.infosec.models import Aspect, ScanImport, System, Vulnerability, VulnStatus
 from fengping.infosec.vuln_lists import SCANS, VULNERABILITIES
 from fengping.org import access
+from fengping.org.access import Need
 
 from . import router
 
@@ -101,14 +102,14 @@ class MapHostOut(Schema):
     scan: ScanOut
 
 
-def _system(request: HttpRequest, system_id: int, need: str = "view") -> System:
+def _system(request: HttpRequest, system_id: int, need: Need = "view") -> System:
     return access.get_for_user(  # type: ignore[return-value]
         request.user, System.objects.select_related("department"), system_id, need
     )
 
 
 def _vulnerability(
-    request: HttpRequest, vulnerability_id: int, need: str = "view"
+    request: HttpRequest, vulnerability_id: int, need: Need = "view"
 ) -> Vulnerability:
     return access.get_for_user(  # type: ignore[return-value]
         request.user,
@@ -118,7 +119,7 @@ def _vulnerability(
     )
 
 
-def _scan(request: HttpRequest, scan_id: int, need: str = "view") -> ScanImport:
+def _scan(request: HttpRequest, scan_id: int, need: Need = "view") -> ScanImport:
     return access.get_for_user(  # type: ignore[return-value]
         request.user, ScanImport.objects.select_related("system__department"), scan_id, need
     )

@@ -119,6 +119,21 @@ class Host:
 
 
 class Finding:
+    """One finding of the report, checked and graded."""
+
+    cves: str
+    cvss: Decimal | None
+    grade: str
+    host: Host
+    line: int
+    plugin_id: str
+    port: int | None
+    protocol: str
+    service: str
+    severity: int
+    texts: tuple[str, str, str]
+    title: str
+
     __slots__ = (
         "cves",
         "cvss",
@@ -143,7 +158,7 @@ class Report:
     """A report read and checked: its scanner, hosts (scope) and findings merged by
     host + plugin + port/protocol (the same finding twice in one file is one finding)."""
 
-    def __init__(self, scanner: str, grading: Any) -> None:
+    def __init__(self, scanner: Any, grading: Any) -> None:
         self.scanner = scanner
         self.grading = grading
         self.hosts: dict[str, Host] = {}

@@ -9,6 +9,8 @@ findings as in the scanner's XML report; other CSV files are the scanner "通用
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 
 from fengping import tabular
@@ -106,7 +108,7 @@ def columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def scanner_of(header: list[str]) -> str:
+def scanner_of(header: list[str]) -> Any:
     names = set(_norm(h) for h in header)
     if {"plugin id", "risk", "host"} <= names:
         return Scanner.NESSUS
@@ -130,7 +132,7 @@ def read_text(text: str, report: Report) -> None:
         if "cvss" not in cols and "severity" not in cols:
             raise ScanError(_("CSV 第 1 行：缺少“CVSS”或“风险等级”列（cvss/severity）"))
         fixed = scanner_of(header)
-        seen_scanner = ""
+        seen_scanner: Any = ""
         for number, cells in rows:
 
             def cell(field: str, cells=cells) -> str:

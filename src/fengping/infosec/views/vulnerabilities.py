@@ -21,6 +21,7 @@ from fengping.core.forms import StyledForm
 from fengping.core.pages import submit
 from fengping.core.policy import authenticated
 from fengping.org import access
+from fengping.org.access import Need
 
 from ..actions.vulnerabilities import (
     do_add_audit_finding,
@@ -38,7 +39,7 @@ VULNS = Vulnerability.objects.select_related("system__department", "asset")
 SCAN_QS = ScanImport.objects.select_related("system__department", "run_by", "import_record")
 
 
-def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
+def _system(request: HttpRequest, pk: int, need: Need = "view") -> System:
     return access.get_for_user(request.user, SYSTEMS, pk, need)  # type: ignore[arg-type]
 
 

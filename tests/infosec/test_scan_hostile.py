@@ -181,3 +181,9 @@ def test_two_imports_at_once_create_no_duplicates(org, system):
     assert Vulnerability.objects.filter(system=system).count() == 7
     counts = sorted(s.counts["created"] for s in ScanImport.objects.all())
     assert counts == [0, 7]
+
+
+def test_a_report_over_the_limit_is_refused(org, system, settings):
+    settings.FENGPING_SCAN_MAX_FINDINGS = 2
+    data = nessus({"10.0.0.1": [("1", "80", "5.0"), ("2", "81", "5.0"), ("3", "82", "5.0")]})
+    refused(org, system, "big.nessus", data, "超过 2 条结果", "插件 3")

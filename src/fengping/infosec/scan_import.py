@@ -34,6 +34,7 @@ from django.core.files import File
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengping.audit.chain import record as audit_record
 from fengping.core.concurrency import lock
@@ -61,6 +62,9 @@ from .residual import refresh_for_vulnerabilities
 from .scanners import EXTENSIONS, Report, read_report
 
 BATCH = 1000
+# Findings one report may hold (settings.FENGPING_SCAN_MAX_FINDINGS overrides): what the
+# import keeps in memory between reading and writing grows with it (≈ 1 KB a finding).
+MAX_FINDINGS = 300_000
 KEPT_STATUSES = (VulnStatus.FALSE_POSITIVE, VulnStatus.ACCEPTED)
 COUNT_NAMES = (
     "created",
@@ -103,7 +107,7 @@ def _chunks(ids: Sequence[int], size: int = BATCH) -> Iterable[Sequence[int]]:
 
 class ScanImporter(DocumentImporter):
     recorder = staticmethod(audit_record)
-    title = "扫描报告"
+    title = gettext_lazy("扫描报告")
     action = "infosec.scan.import"
     types = {ext: (ctype, (b"",)) for ext, ctype in EXTENSIONS.items()}
     writes = (Vulnerability,)
@@ -125,7 +129,8 @@ class ScanImporter(DocumentImporter):
         return self.system.pk
 
     def read(self, name: str, data: bytes) -> Report:
-        return read_report(name, data, grading_for(self.system))
+        limit = int(getattr(settings, "FENGPING_SCAN_MAX_FINDINGS", 0) or MAX_FINDINGS)
+        return read_report(name, data, grading_for(self.system), limit=limit)
 
     def row_count(self, prepared: Report) -> int:
         return prepared.read

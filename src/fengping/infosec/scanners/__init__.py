@@ -54,7 +54,7 @@ def _xml_root(events: Any) -> tuple[str, Any]:
     return "", None
 
 
-def read_report(name: str, data: bytes, grading: Any) -> Report:
+def read_report(name: str, data: bytes, grading: Any, *, limit: int = 0) -> Report:
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     kind = _kind(data)
     if kind == "empty":
@@ -72,7 +72,7 @@ def read_report(name: str, data: bytes, grading: Any) -> Report:
             raise ScanError(
                 _("无法识别文件编码，请另存为 UTF-8 或 GB18030/GBK 编码的 CSV")
             ) from None
-        report = Report(Scanner.CSV, grading)
+        report = Report(Scanner.CSV, grading, limit)
         csvreport.read_text(text, report)
         return report
     if kind != "xml":
@@ -99,7 +99,7 @@ def read_report(name: str, data: bytes, grading: Any) -> Report:
                     "root": root[:40] or "—",
                 }
             )
-        report = Report(scanner, grading)
+        report = Report(scanner, grading, limit)
 
         def stream() -> Any:
             yield first

@@ -158,8 +158,9 @@ class Report:
     """A report read and checked: its scanner, hosts (scope) and findings merged by
     host + plugin + port/protocol (the same finding twice in one file is one finding)."""
 
-    def __init__(self, scanner: Any, grading: Any) -> None:
+    def __init__(self, scanner: Any, grading: Any, limit: int = 0) -> None:
         self.scanner = scanner
+        self.limit = limit
         self.grading = grading
         self.hosts: dict[str, Host] = {}
         self.findings: dict[tuple[str, str, int, str], Finding] = {}
@@ -208,6 +209,11 @@ class Report:
         line: int,
     ) -> None:
         self.read += 1
+        if self.limit and self.read > self.limit:
+            raise ScanError(
+                _("%(where)s：扫描报告超过 %(n)s 条结果，请按网段或主机分批导出后分别导入")
+                % {"where": where, "n": self.limit}
+            )
         if not host.primary:
             raise ScanError(_("%(where)s：缺少主机地址") % {"where": where})
         informational = rating in INFORMATIONAL or (not rating and cvss == 0)

@@ -243,6 +243,7 @@ def scan_export(request: HttpRequest, pk: int) -> HttpResponse:
     return listing.export(request, SCANS, _system(request, pk))
 
 
+SHOWN_HOSTS = 500
 COUNT_LABELS = (
     ("created", gettext_lazy("新增")),
     ("unchanged", gettext_lazy("未变")),
@@ -262,6 +263,7 @@ COUNT_LABELS = (
 def _scan_page(request: HttpRequest, scan: ScanImport, form: Any = None) -> HttpResponse:
     can_change = access.can(request.user, scan)
     counts = scan.counts or {}
+    unmatched = scan.unmatched or []
     return render(
         request,
         "infosec/vulns/scan.html",
@@ -271,7 +273,13 @@ def _scan_page(request: HttpRequest, scan: ScanImport, form: Any = None) -> Http
             scan=scan,
             counts=[(label, counts.get(code, 0)) for code, label in COUNT_LABELS],
             can_change=can_change,
-            assets=Asset.objects.filter(system=scan.system) if can_change else [],
+            assets=Asset.objects.filter(system=scan.system).only("code", "name")
+            if can_change
+            else [],
+            unmatched=unmatched[:SHOWN_HOSTS],
+            unmatched_more=len(unmatched) > SHOWN_HOSTS,
+            shown_max=SHOWN_HOSTS,
+            pending=[u for u in unmatched if not u.get("asset")][:SHOWN_HOSTS],
             form=form,
         ),
     )

@@ -21,6 +21,12 @@ An import of more rows than FENGPING_IMPORT_JOB_THRESHOLD runs as a background j
 polls the progress, and only the final bulk insert runs in one transaction, so the SQLite
 write lock is held for that insert, not for the whole reading and checking. Each import
 leaves an `ImportRecord` (who, when, file, counts, errors) that can be listed and opened.
+
+A document that is not a table — a scanner report of 100,000 findings — declares a
+`DocumentImporter` instead and goes through `run_document_import`: the same upload check,
+access check, all-or-nothing transaction, one audit event with the counts and
+`ImportRecord`, but the importer streams the document itself (`read`) and writes in bulk
+(`commit`), with no cleaned row kept per record and no staging table.
 """
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ class ScanImporter(DocumentImporter):
         scan.finished_at = timezone.now()
         scan.save(update_fields=["scope", "unmatched", "counts", "finished_at"])
         refresh_for_vulnerabilities([*close, *reopen])
-        if counts["created"] or counts["closed"] or counts["reopened"] or counts["updated"]:
+        if any(counts[k] for k in ("created", "closed", "reopened", "updated", "adopted")):
             touch_system_inputs(system)
         return counts
 

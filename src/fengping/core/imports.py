@@ -21,6 +21,12 @@ An import of more rows than FENGPING_IMPORT_JOB_THRESHOLD runs as a background j
 polls the progress, and only the final bulk insert runs in one transaction, so the SQLite
 write lock is held for that insert, not for the whole reading and checking. Each import
 leaves an `ImportRecord` (who, when, file, counts, errors) that can be listed and opened.
+
+A document that is not a table — a scanner report of 100,000 findings — declares a
+`DocumentImporter` instead and goes through `run_document_import`: the same upload check,
+access check, all-or-nothing transaction, one audit event with the counts and
+`ImportRecord`, but the importer streams the document itself (`read`) and writes in bulk
+(`commit`), with no cleaned row kept per record and no staging table.
 """
 
 from __future__ import annotations
@@ -708,3 +714,109 @@ def fail_abandoned_imports(now: datetime | None = None) -> int:
         )
         count += 1
     return count
+
+
+# ---------------------------------------------------------------- documents
+
+
+class DocumentImporter(ABC):
+    """An import of one document that is not a table and is read by its importer itself,
+    streamed (a scanner report of 100,000 findings): the row-by-row `Importer` would keep
+    every cleaned row; this keeps what the importer chooses and writes it in bulk.
+
+    `run_document_import` shares the rest with `run_import`: the upload check
+    (`check_file`, with the importer's `types` and `max_bytes`), access checked before
+    reading and again inside the transaction, all or nothing, one audit event for the
+    whole import with its counts, an `ImportRecord` (file name, size, SHA-256, counts),
+    and the planner statistics refreshed afterwards. `read` only reads and refuses with
+    an ActionError naming the place; `commit` writes inside the transaction (and may lock
+    what it must, e.g. the row the import belongs to, so two imports at once queue)."""
+
+    recorder: Recorder
+
+    title: str = ""
+    action: str = ""
+    # extension -> (content type, leading bytes); b"" leaves the content to `read`.
+    types: dict[str, tuple[str, tuple[bytes, ...]]] = {}
+    max_bytes: int | None = None  # FENGPING_UPLOAD_MAX_BYTES when None
+    writes: tuple[type[models.Model], ...] = ()
+
+    def path(self) -> str:
+        return f"{type(self).__module__}.{type(self).__qualname__}"
+
+    @abstractmethod
+    def authorize(self, actor: Any) -> None:
+        """Raise PermissionDenied or ActionError unless `actor` may run this import."""
+
+    def scope_path(self, actor: Any) -> str:
+        return ""
+
+    def target_id(self) -> int | None:
+        return None
+
+    @abstractmethod
+    def read(self, name: str, data: bytes) -> Any:
+        """Parse and check the whole document (reads only); ActionError on any fault."""
+
+    @abstractmethod
+    def commit(self, actor: Any, prepared: Any, record: ImportRecord) -> dict[str, int]:
+        """Write what `read` prepared (inside the import's transaction); return the counts."""
+
+    def row_count(self, prepared: Any) -> int:
+        """How many records the document held (the record's rows)."""
+        return 0
+
+    def audit_object(self, record: ImportRecord) -> models.Model:
+        """The object the import's one audit event is recorded on (default: the record)."""
+        return record
+
+    def audit_extra(self) -> dict[str, Any]:
+        return {}
+
+
+def run_document_import(actor: Any, importer: DocumentImporter, upload: Any) -> ImportRecord:
+    """Check, read and import one document, all or nothing. Any refusal — the file, its
+    content (naming the place), access, a conflict — raises ActionError (or
+    PermissionDenied) and leaves nothing behind, not even a record."""
+    importer.authorize(actor)
+    checked = check_file(upload, importer.types, max_bytes=importer.max_bytes, utf8_text=False)
+    data = checked.content.read()
+    checked.content.close()  # the document is read once: free it before writing
+    prepared = importer.read(checked.name, data)
+    del data
+    try:
+        with transaction.atomic():
+            importer.authorize(actor)
+            record = ImportRecord.objects.create(
+                importer=importer.path(),
+                title=str(importer.title),
+                target_id=importer.target_id(),
+                scope_path=importer.scope_path(actor),
+                actor=actor,
+                file_name=checked.name,
+                file_size=checked.size,
+                sha256=checked.sha256,
+                status=ImportStatus.RUNNING,
+            )
+            counts = importer.commit(actor, prepared, record)
+            record.status = ImportStatus.DONE
+            record.counts = counts
+            record.total_rows = record.processed_rows = importer.row_count(prepared)
+            record.finished_at = timezone.now()
+            record.save()
+            importer.recorder(
+                actor,
+                importer.action,
+                importer.audit_object(record),
+                after={
+                    "counts": counts,
+                    "file": record.file_name,
+                    "sha256": record.sha256,
+                    "size": record.file_size,
+                    **importer.audit_extra(),
+                },
+            )
+    except IntegrityError:
+        raise ActionError(_("导入期间数据被他人修改，请重新导入"), field="file") from None
+    refresh_statistics(importer.writes)
+    return record

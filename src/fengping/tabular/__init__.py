@@ -7,7 +7,7 @@ import only what lies below it (tests/core/test_layers.py, tests/test_no_django.
 
 from .archive import ArchiveSize, check_xlsx_archive
 from .errors import ReadError
-from .records import xml_records
+from .records import xml_events, xml_records
 from .text import Decoded, csv_rows, decode_text
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "check_xlsx_archive",
     "csv_rows",
     "decode_text",
+    "xml_events",
     "xml_records",
 ]

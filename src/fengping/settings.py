@@ -168,6 +168,9 @@ FENGPING_IMPORT_MAX_UNCOMPRESSED_BYTES = (
 )
 FENGPING_IMPORT_JOB_THRESHOLD = conf.envint("FENGPING_IMPORT_JOB_THRESHOLD", 2000)
 FENGPING_IMPORT_MAX_ERRORS = conf.envint("FENGPING_IMPORT_MAX_ERRORS", 1000)
+# Scanner reports (infosec.scan_import): streamed, so larger than other uploads.
+FENGPING_SCAN_UPLOAD_MAX_BYTES = conf.envint("FENGPING_SCAN_UPLOAD_MAX_MB", 200) * 1024 * 1024
+FENGPING_SCAN_MAX_FINDINGS = conf.envint("FENGPING_SCAN_MAX_FINDINGS", 300_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -37,24 +37,47 @@ def answer(org, a, catalogue, item, result, **kw):
 
 def test_found_makes_a_vulnerability_and_not_found_closes_it(org, assessment):
     ans = answer(
-        org, assessment, V, "management.1", "found",
-        method="访谈", evidence="未制定安全方针", severity=3,
+        org,
+        assessment,
+        V,
+        "management.1",
+        "found",
+        method="访谈",
+        evidence="未制定安全方针",
+        severity=3,
     )
     v = Vulnerability.objects.get(system=assessment.system, key="checklist:management.1")
     assert (v.source, v.aspect, v.checklist_item, v.title, v.severity, v.status) == (
-        "checklist", "management", "management.1", "安全方针", 3, "open",
+        "checklist",
+        "management",
+        "management.1",
+        "安全方针",
+        3,
+        "open",
     )
     assert v.asset.layer == AssetLayer.SYSTEM
     ans = answer(
-        org, assessment, V, "management.1", "not_found",
-        method="访谈", version=ans.version,
+        org,
+        assessment,
+        V,
+        "management.1",
+        "not_found",
+        method="访谈",
+        version=ans.version,
     )
     v.refresh_from_db()
     assert v.status == "closed" and v.closed_at is not None
     # found again: the same row, reopened
     ans = answer(
-        org, assessment, V, "management.1", "found",
-        method="调查问卷", evidence="方针仍未发布", severity=4, version=ans.version,
+        org,
+        assessment,
+        V,
+        "management.1",
+        "found",
+        method="调查问卷",
+        evidence="方针仍未发布",
+        severity=4,
+        version=ans.version,
     )
     v.refresh_from_db()
     assert (v.status, v.severity, v.reopened_count) == ("open", 4, 1)
@@ -65,8 +88,15 @@ def test_found_makes_a_vulnerability_and_not_found_closes_it(org, assessment):
 def test_found_with_a_chosen_asset(org, assessment):
     other = assessment.system.assets.filter(layer=AssetLayer.COMPONENT).first()
     answer(
-        org, assessment, V, "technical.2", "found",
-        method="工具扫描", evidence="弱口令", severity=4, asset_id=other.pk,
+        org,
+        assessment,
+        V,
+        "technical.2",
+        "found",
+        method="工具扫描",
+        evidence="弱口令",
+        severity=4,
+        asset_id=other.pk,
     )
     assert Vulnerability.objects.get(key="checklist:technical.2").asset_id == other.pk
 
@@ -93,31 +123,57 @@ def test_measure_needs_its_kind_and_checks_covers_and_values(org, assessment):
         answer(org, assessment, M, "technical.1", "partial", measure_kind="preventive")
     with pytest.raises(ActionError, match="威胁分类"):
         answer(
-            org, assessment, M, "technical.1", "effective",
-            measure_kind="preventive", covers_threats=["nope"],
+            org,
+            assessment,
+            M,
+            "technical.1",
+            "effective",
+            measure_kind="preventive",
+            covers_threats=["nope"],
         )
     ans = answer(
-        org, assessment, M, "technical.1", "effective",
-        measure_kind="preventive", covers_threats=["malicious_code"],
+        org,
+        assessment,
+        M,
+        "technical.1",
+        "effective",
+        measure_kind="preventive",
+        covers_threats=["malicious_code"],
         covers_assets=[assessment.system.assets.first().pk],
     )
     assert ans.measure_kind == "preventive" and ans.covers_threats == ["malicious_code"]
     assert ans.covers_assets.count() == 1
     # 最近更新时间 is a date; 管理员的个数 a count
     with pytest.raises(ActionError, match="日期"):
-        answer(org, assessment, M, "technical.3", "effective", measure_kind="preventive", value="昨天")
+        answer(
+            org, assessment, M, "technical.3", "effective", measure_kind="preventive", value="昨天"
+        )
     with pytest.raises(ActionError, match="检查值"):
         answer(org, assessment, M, "technical.3", "effective", measure_kind="preventive")
     ans = answer(
-        org, assessment, M, "technical.3", "effective", measure_kind="preventive", value="2026-01-05"
+        org,
+        assessment,
+        M,
+        "technical.3",
+        "effective",
+        measure_kind="preventive",
+        value="2026-01-05",
     )
     assert ans.value == "2026-01-05"
     with pytest.raises(ActionError, match="整数"):
-        answer(org, assessment, M, "technical.9", "effective", measure_kind="protective", value="-1")
+        answer(
+            org, assessment, M, "technical.9", "effective", measure_kind="protective", value="-1"
+        )
     # an ineffective measure keeps no kind
     ans = answer(
-        org, assessment, M, "physical.2", "ineffective", method="查看",
-        measure_kind="protective", evidence="无漏水监测",
+        org,
+        assessment,
+        M,
+        "physical.2",
+        "ineffective",
+        method="查看",
+        measure_kind="protective",
+        evidence="无漏水监测",
     )
     assert ans.measure_kind == "" and ans.covers_threats == []
     with pytest.raises(ActionError, match="评估方式"):
@@ -134,7 +190,12 @@ def test_stale_reader_outsider_finished(org, assessment):
         )
     with pytest.raises(PermissionDenied):
         do_answer_item(
-            org.zjj_handler, assessment, catalogue=M, item="management.1", result="na", method="访谈"
+            org.zjj_handler,
+            assessment,
+            catalogue=M,
+            item="management.1",
+            result="na",
+            method="访谈",
         )
     SystemAssessment.objects.filter(pk=assessment.pk).update(status=AssessmentStatus.FINISHED)
     with pytest.raises(ActionError, match="已办结"):

@@ -84,8 +84,14 @@ def test_survey_pages_of_a_system_questionnaire(org, assessment, login):
         assert page.status_code == 200, name
         body = page.content.decode()
         assert reverse("infosec:system", args=[assessment.system_id]) in body, name
-    assert login(org.zjj_handler).get(reverse("opinions:questionnaire", args=[qn.pk])).status_code == 404
-    assert login(org.supervisor).get(reverse("opinions:questionnaire", args=[qn.pk])).status_code == 200
+    assert (
+        login(org.zjj_handler).get(reverse("opinions:questionnaire", args=[qn.pk])).status_code
+        == 404
+    )
+    assert (
+        login(org.supervisor).get(reverse("opinions:questionnaire", args=[qn.pk])).status_code
+        == 200
+    )
     c = login(org.rsj_handler)
     api = c.get(f"/api/questionnaires/{qn.pk}")
     assert api.status_code == 200 and api.json()["response_count"] == 1

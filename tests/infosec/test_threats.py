@@ -83,7 +83,13 @@ def test_frequency_far_from_the_incident_proposal_needs_a_reason(org, assessment
 def test_incident_thresholds_follow_the_scale(db):
     r = registry.get("isra").infosec.threats.frequency_rule
     assert [r.incident_proposal(n) for n in (0, 1, 2, 11, 12, 51, 52)] == [
-        None, 3, 3, 3, 4, 4, 5,
+        None,
+        3,
+        3,
+        3,
+        4,
+        4,
+        5,
     ]
     assert r.survey_level(2.5) == 3 and r.survey_level(2.49) == 2 and r.survey_level(None) is None
 
@@ -158,7 +164,11 @@ def test_incident_refusals(org, assessment):
             org.supervisor, system, occurred_on="2026-01-01", title="x", threat_class="tampering"
         )
     inc = incidents.do_record_incident(
-        org.rsj_handler, system, occurred_on="2026-01-01", title="网页被篡改", threat_class="tampering"
+        org.rsj_handler,
+        system,
+        occurred_on="2026-01-01",
+        title="网页被篡改",
+        threat_class="tampering",
     )
     with pytest.raises(StaleVersion):
         incidents.do_update_incident(

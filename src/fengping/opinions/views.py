@@ -314,7 +314,9 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
         request.user,
-        Question.objects.select_related("questionnaire__matter__department", "questionnaire__system"),
+        Question.objects.select_related(
+            "questionnaire__matter__department", "questionnaire__system"
+        ),
         pk,
         "change",
     )
@@ -325,7 +327,9 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
         request.user,
-        Question.objects.select_related("questionnaire__matter__department", "questionnaire__system"),
+        Question.objects.select_related(
+            "questionnaire__matter__department", "questionnaire__system"
+        ),
         pk,
         "change",
     )

@@ -34,9 +34,9 @@ from ..models import (
     CheckResult,
     MeasureKind,
     SystemAssessment,
+    Vulnerability,
     VulnSource,
     VulnStatus,
-    Vulnerability,
 )
 from .assessments import require_open, touch_inputs, touch_system_inputs
 
@@ -190,11 +190,10 @@ def do_answer_item(
     if result not in allowed:
         raise ActionError(_("请选择该检查表的结论"), field="result")
     method = (method or "").strip()[:40]
-    if checklist.methods:
-        if method not in checklist.methods:
-            raise ActionError(
-                _("评估方式须为：%(m)s") % {"m": "、".join(checklist.methods)}, field="method"
-            )
+    if checklist.methods and method not in checklist.methods:
+        raise ActionError(
+            _("评估方式须为：%(m)s") % {"m": "、".join(checklist.methods)}, field="method"
+        )
     evidence = (evidence or "").strip()
     if result in NEEDS_EVIDENCE and not evidence:
         raise ActionError(_("该结论须写明证据"), field="evidence")

@@ -24,7 +24,7 @@ from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError
 from fengping.opinions import actions as opinion_actions
-from fengping.opinions.models import Questionnaire, QuestionnaireStatus, QuestionKind
+from fengping.opinions.models import QuestionKind, Questionnaire, QuestionnaireStatus
 from fengping.opinions.queries import questionnaire_stats
 from fengping.org import access
 
@@ -119,11 +119,13 @@ def _check_gap(threat: ThreatRating, rule: Any) -> None:
     for source, level in proposals(threat, rule):
         if abs(threat.frequency - level) >= rule.evidence_gap:
             raise ActionError(
-                _(
-                    "出现频率 %(f)s 与%(src)s的建议值 %(p)s 相差 %(d)s 级，"
-                    "请在赋值依据中说明理由"
-                )
-                % {"f": threat.frequency, "src": source, "p": level, "d": abs(threat.frequency - level)},
+                _("出现频率 %(f)s 与%(src)s的建议值 %(p)s 相差 %(d)s 级，请在赋值依据中说明理由")
+                % {
+                    "f": threat.frequency,
+                    "src": source,
+                    "p": level,
+                    "d": abs(threat.frequency - level),
+                },
                 field="evidence",
             )
 

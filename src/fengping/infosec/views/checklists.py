@@ -82,7 +82,9 @@ class Page:
                     system_id=a.system_id, key__startswith="checklist:"
                 )
             }
-        self.assets = list(a.system.assets.order_by("layer", "code").only("pk", "code", "name", "layer"))
+        self.assets = list(
+            a.system.assets.order_by("layer", "code").only("pk", "code", "name", "layer")
+        )
         self.classes = list(info.threats.classes)  # type: ignore[union-attr]
         self.severity = a.scheme.scale(a.scheme.method.vulnerability_scale).levels  # type: ignore[union-attr]
         self.total = sum(len(c.items) for c in sets.checklists)

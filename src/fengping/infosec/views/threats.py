@@ -233,9 +233,7 @@ def threat_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-register(
-    "assessment", Tab("threats", gettext_lazy("威胁评估"), "infosec:assessment_threats", 20)
-)
+register("assessment", Tab("threats", gettext_lazy("威胁评估"), "infosec:assessment_threats", 20))
 
 urlpatterns = [
     path("assessments/<int:pk>/threats/", threat_tab, name="assessment_threats"),

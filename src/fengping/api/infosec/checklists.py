@@ -15,7 +15,7 @@ from fengping.org import access
 from . import router
 
 
-class AnswerOut(Schema):
+class InfosecAnswerOut(Schema):
     id: int
     catalogue: str
     checklist: str
@@ -34,7 +34,7 @@ class AnswerOut(Schema):
         return [a.pk for a in obj.covers_assets.all()]
 
 
-class AnswerIn(Schema):
+class InfosecAnswerIn(Schema):
     catalogue: str = Field(..., description="vulnerability（2.3）或 measure（3.1–3.4）")
     item: str = Field(..., description="检查项代码，如 management.3")
     result: str = Field(
@@ -51,10 +51,10 @@ class AnswerIn(Schema):
     version: int | None = Field(None, description="已作答条目读取时的版本号")
 
 
-class ProgressOut(Schema):
+class InfosecProgressOut(Schema):
     answered: int
     total: int
-    answers: list[AnswerOut]
+    answers: list[InfosecAnswerOut]
 
 
 def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
@@ -66,7 +66,7 @@ def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") ->
     )
 
 
-@router.get("/assessments/{assessment_id}/checklist-answers", response=ProgressOut)
+@router.get("/assessments/{assessment_id}/checklist-answers", response=InfosecProgressOut)
 def list_answers(request: HttpRequest, assessment_id: int, catalogue: str = "vulnerability") -> Any:
     """一个检查表目录（vulnerability 或 measure）的作答和进度。"""
     a = _assessment(request, assessment_id)
@@ -85,8 +85,8 @@ def list_answers(request: HttpRequest, assessment_id: int, catalogue: str = "vul
     }
 
 
-@router.post("/assessments/{assessment_id}/checklist-answers", response=AnswerOut)
-def answer_item(request: HttpRequest, assessment_id: int, payload: AnswerIn) -> Any:
+@router.post("/assessments/{assessment_id}/checklist-answers", response=InfosecAnswerOut)
+def answer_item(request: HttpRequest, assessment_id: int, payload: InfosecAnswerIn) -> Any:
     """逐项作答（严禁漏项）；存在脆弱性的条目记入本系统的脆弱性，复核未发现的随之关闭。"""
     a = _assessment(request, assessment_id, "change")
     return actions.do_answer_item(request.user, a, **payload.model_dump())

@@ -15,7 +15,7 @@ from fengping.org import access
 from . import router
 
 
-class IncidentOut(Schema):
+class InfosecIncidentOut(Schema):
     id: int
     occurred_on: dt.date
     title: str
@@ -24,14 +24,14 @@ class IncidentOut(Schema):
     version: int
 
 
-class IncidentIn(Schema):
+class InfosecIncidentIn(Schema):
     occurred_on: dt.date
     title: str = Field(..., min_length=1, max_length=200)
     threat_class: str = Field(..., description="方案威胁分类的代码")
     description: str = ""
 
 
-class IncidentUpdateIn(IncidentIn):
+class InfosecIncidentUpdateIn(InfosecIncidentIn):
     version: int | None = Field(None, description="读取时的版本号")
 
 
@@ -50,19 +50,21 @@ def _incident(request: HttpRequest, incident_id: int) -> Incident:
     )
 
 
-@router.get("/systems/{system_id}/incidents", response=list[IncidentOut])
+@router.get("/systems/{system_id}/incidents", response=list[InfosecIncidentOut])
 def list_incidents(request: HttpRequest, system_id: int) -> Any:
     return list(_system(request, system_id).incidents.all()[:1000])
 
 
-@router.post("/systems/{system_id}/incidents", response={201: IncidentOut})
-def record_incident(request: HttpRequest, system_id: int, payload: IncidentIn) -> Any:
+@router.post("/systems/{system_id}/incidents", response={201: InfosecIncidentOut})
+def record_incident(request: HttpRequest, system_id: int, payload: InfosecIncidentIn) -> Any:
     system = _system(request, system_id, "change")
     return Status(201, actions.do_record_incident(request.user, system, **payload.model_dump()))
 
 
-@router.put("/incidents/{incident_id}", response=IncidentOut)
-def update_incident(request: HttpRequest, incident_id: int, payload: IncidentUpdateIn) -> Any:
+@router.put("/incidents/{incident_id}", response=InfosecIncidentOut)
+def update_incident(
+    request: HttpRequest, incident_id: int, payload: InfosecIncidentUpdateIn
+) -> Any:
     inc = _incident(request, incident_id)
     return actions.do_update_incident(request.user, inc, **payload.model_dump())
 

@@ -18,7 +18,7 @@ from fengping.org import access
 from . import router
 
 
-class ThreatOut(Schema):
+class InfosecThreatOut(Schema):
     id: int
     code: str
     threat_class: str
@@ -34,7 +34,7 @@ class ThreatOut(Schema):
     version: int
 
 
-class ThreatIn(Schema):
+class InfosecThreatIn(Schema):
     threat_class: str
     frequency: int = Field(..., ge=1, le=5)
     code: str = ""
@@ -49,21 +49,21 @@ class ThreatIn(Schema):
     evidence: str = ""
 
 
-class ThreatUpdateIn(ThreatIn):
+class InfosecThreatUpdateIn(InfosecThreatIn):
     version: int | None = Field(None, description="读取时的版本号")
 
 
-class SurveyIn(Schema):
+class InfosecSurveyIn(Schema):
     closes_at: dt.datetime | None = Field(None, description="截止时间；省略为两周后")
 
 
-class SurveyOut(Schema):
+class InfosecSurveyOut(Schema):
     questionnaire_id: int
     token: str
     closes_at: dt.datetime | None
 
 
-class RefreshOut(Schema):
+class InfosecRefreshOut(Schema):
     changed: int
 
 
@@ -85,26 +85,26 @@ def _threat(request: HttpRequest, threat_id: int) -> ThreatRating:
     )
 
 
-def _fields(payload: ThreatIn) -> dict[str, Any]:
+def _fields(payload: InfosecThreatIn) -> dict[str, Any]:
     data = payload.model_dump(exclude={"version"})
     data["threat_actor"] = data.pop("actor")
     return data
 
 
-@router.get("/assessments/{assessment_id}/threats", response=list[ThreatOut])
+@router.get("/assessments/{assessment_id}/threats", response=list[InfosecThreatOut])
 def list_threats(request: HttpRequest, assessment_id: int) -> Any:
     return list(_assessment(request, assessment_id).threats.all())
 
 
-@router.post("/assessments/{assessment_id}/threats", response={201: ThreatOut})
-def add_threat(request: HttpRequest, assessment_id: int, payload: ThreatIn) -> Any:
+@router.post("/assessments/{assessment_id}/threats", response={201: InfosecThreatOut})
+def add_threat(request: HttpRequest, assessment_id: int, payload: InfosecThreatIn) -> Any:
     """添加威胁；与以往安全事件或管理员调查的建议值相差较大时须填写赋值依据。"""
     a = _assessment(request, assessment_id, "change")
     return Status(201, actions.do_add_threat(request.user, a, **_fields(payload)))
 
 
-@router.put("/threats/{threat_id}", response=ThreatOut)
-def update_threat(request: HttpRequest, threat_id: int, payload: ThreatUpdateIn) -> Any:
+@router.put("/threats/{threat_id}", response=InfosecThreatOut)
+def update_threat(request: HttpRequest, threat_id: int, payload: InfosecThreatUpdateIn) -> Any:
     threat = _threat(request, threat_id)
     fields = _fields(payload)
     fields.pop("code")
@@ -117,22 +117,22 @@ def remove_threat(request: HttpRequest, threat_id: int) -> Any:
     return Status(204, None)
 
 
-@router.post("/assessments/{assessment_id}/threats/seed", response={201: list[ThreatOut]})
+@router.post("/assessments/{assessment_id}/threats/seed", response={201: list[InfosecThreatOut]})
 def seed_threats(request: HttpRequest, assessment_id: int) -> Any:
     """按方案的威胁分类逐类添加尚未添加的威胁。"""
     a = _assessment(request, assessment_id, "change")
     return Status(201, actions.do_seed_threats_from_catalogue(request.user, a))
 
 
-@router.post("/assessments/{assessment_id}/threat-survey", response={201: SurveyOut})
-def create_survey(request: HttpRequest, assessment_id: int, payload: SurveyIn) -> Any:
+@router.post("/assessments/{assessment_id}/threat-survey", response={201: InfosecSurveyOut})
+def create_survey(request: HttpRequest, assessment_id: int, payload: InfosecSurveyIn) -> Any:
     """发起网络、系统管理员的威胁调查（发布到公开链接 /opinions/q/<token>/）。"""
     a = _assessment(request, assessment_id, "change")
     qn = actions.do_create_threat_survey(request.user, a, closes_at=payload.closes_at)
     return Status(201, {"questionnaire_id": qn.pk, "token": qn.token, "closes_at": qn.closes_at})
 
 
-@router.post("/assessments/{assessment_id}/threats/refresh", response=RefreshOut)
+@router.post("/assessments/{assessment_id}/threats/refresh", response=InfosecRefreshOut)
 def refresh_proposals(request: HttpRequest, assessment_id: int) -> Any:
     """按安全事件和管理员调查更新各威胁的建议值。"""
     a = _assessment(request, assessment_id, "change")

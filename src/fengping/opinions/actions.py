@@ -592,10 +592,15 @@ def submit_public_response(
     submission with the same `browser_key` is refused and the first one is kept."""
     # The lock orders concurrent submissions to one questionnaire; the partial unique
     # constraint is the last word where the database ignores FOR UPDATE (SQLite).
-    qn = lock(questionnaire, related=("matter__department", "department"))
+    # A matter's questionnaire: the matter row is locked first, as the step that closes the
+    # consultation does (no outer join may stand under FOR UPDATE on PostgreSQL).
+    m = None
+    if questionnaire.matter_id is not None:
+        m = Matter.objects.select_for_update().get(pk=questionnaire.matter_id)
+    qn = lock(questionnaire, related=("department",))
     closed = not qn.is_accepting
-    if qn.matter_id is not None:
-        m = qn.matter
+    if m is not None:
+        qn.matter = m
         closed = closed or m.confidential or m.consultation_finished or bool(matter_lock_refusal(m))
     if closed:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))

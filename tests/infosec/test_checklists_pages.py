@@ -61,6 +61,10 @@ def test_htmx_answer_saves_in_place(org, assessment, login):
     assert "已评估 1 / 21 项" in body
     v = Vulnerability.objects.get(key="checklist:operations.5")
     assert (v.severity, v.aspect, v.title) == (4, "operations", "物理环境安全")
+    tab = c.get(
+        reverse("infosec:assessment_vuln_checklists", args=[assessment.pk])
+    ).content.decode()
+    assert '<option value="4" selected>' in tab and "已评估 1 / 21 项" in tab
     # a refusal comes back in place with what was typed
     r = c.post(
         url,
@@ -132,3 +136,34 @@ def test_api(org, assessment, api):
     assert r.status_code == 403
     r = api(org.zjj_handler)("get", path)
     assert r.status_code == 404
+
+
+def test_tabs_query_count_does_not_grow_with_answers(org, assessment, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fengping.infosec.actions.checklists import do_answer_item
+
+    c = login(org.rsj_handler)
+    url = reverse("infosec:assessment_measures", args=[assessment.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    info = assessment.scheme.infosec
+    for checklist in info.measures.checklists:
+        for code in checklist.item_codes():
+            do_answer_item(
+                org.rsj_handler,
+                assessment,
+                catalogue="measure",
+                item=code,
+                result="na",
+                method=checklist.methods[0] if checklist.methods else "",
+            )
+    after = count()
+    assert "已评估 27 / 27 项" in c.get(url).content.decode()
+    assert after <= before + 2, (before, after)

@@ -95,6 +95,9 @@ def test_survey_pages_of_a_system_questionnaire(org, assessment, login):
     c = login(org.rsj_handler)
     api = c.get(f"/api/questionnaires/{qn.pk}")
     assert api.status_code == 200 and api.json()["response_count"] == 1
+    assert (api.json()["system_id"], api.json()["matter_id"]) == (assessment.system_id, None)
+    tab = c.get(reverse("infosec:assessment_threats", args=[assessment.pk])).content.decode()
+    assert reverse("opinions:public_form", args=[qn.token]) in tab
 
 
 def test_survey_refusals(org, assessment):

@@ -77,3 +77,15 @@ def test_scale_labels(org):
     assert q.scale_rows()[0] == ("1", "很低") and q.scale_rows()[4] == ("5", "很高")
     plain = actions.do_add_question(org.rsj_handler, qn, kind="scale", text="p")
     assert plain.choices == [] and plain.scale_rows()[0] == ("1", "")
+
+
+def test_questionnaires_follow_a_moved_system(org):
+    system = _system(org)
+    qn = actions.do_create_questionnaire(
+        org.rsj_handler, None, system=system, title="t", with_stance_question=False
+    )
+    System.objects.filter(pk=system.pk).update(department=org.zjj)
+    system.refresh_from_db()
+    assert actions.follow_owner_department(system=system) == 1
+    assert Questionnaire.objects.get(pk=qn.pk).department_id == org.zjj.pk
+    assert access.visible(org.zjj_handler, Questionnaire.objects.all()).filter(pk=qn.pk).exists()

@@ -33,6 +33,8 @@ router = Router(tags=["opinions"])
 
 class QuestionnaireOut(Schema):
     id: int
+    matter_id: int | None = Field(None, description="所属评估事项（或为空）")
+    system_id: int | None = Field(None, description="所属信息系统（篇2 管理员调查；或为空）")
     title: str
     status: str
     status_label: str = Field(..., alias="get_status_display")

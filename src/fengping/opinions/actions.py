@@ -179,6 +179,19 @@ def do_create_questionnaire(
     return qn
 
 
+def follow_owner_department(*, matter: Matter | None = None, system: Any = None) -> int:
+    """The matter or system now belongs to another department: its questionnaires (which
+    keep the department they are scoped through) follow. Call it inside the action that
+    moves the owner. Returns how many questionnaires moved."""
+    owner = matter if matter is not None else system
+    rows = (
+        Questionnaire.objects.filter(matter=matter)
+        if matter
+        else Questionnaire.objects.filter(system=system)
+    )
+    return rows.exclude(department_id=owner.department_id).update(department_id=owner.department_id)
+
+
 @transaction.atomic
 def do_update_questionnaire(
     actor: Any,

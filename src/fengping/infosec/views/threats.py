@@ -124,6 +124,11 @@ def threat_tab(request: HttpRequest, pk: int) -> HttpResponse:
             "tabs": tabs_for("assessment", a, "threats"),
             "rows": _rows(a),
             "survey": survey,
+            "survey_url": request.build_absolute_uri(
+                reverse("opinions:public_form", args=[survey.token])
+            )
+            if survey is not None
+            else "",
             "survey_responses": responses,
             "rule": rule,
             "can_change": a.is_open() and access.can(request.user, a, "change"),

@@ -211,3 +211,18 @@ def test_every_item_answered_is_the_steps_output(org, assessment):
             answer(org, assessment, V, code, "na", method=method)
     assert answered_all(assessment, V)
     assert not answered_all(assessment, M)
+
+
+def test_scheme_value_kinds_must_match_the_items():
+    from tests.schemes.helpers import mutate
+
+    def change(d):
+        d["infosec"]["measures"]["checklists"][0]["value_kinds"] = ["date"]
+
+    error = mutate("isra", change)
+    assert "value_kinds" in str(error) and "一一对应" in str(error)
+
+    def bad_kind(d):
+        d["infosec"]["measures"]["checklists"][3]["value_kinds"] = ["", "", "weekday", ""]
+
+    assert "value_kinds" in str(mutate("isra", bad_kind))

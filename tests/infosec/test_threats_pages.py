@@ -125,3 +125,29 @@ def test_api(org, assessment, api):
     SystemAssessment.objects.filter(pk=assessment.pk).update(status=AssessmentStatus.FINISHED)
     r = call("delete", f"/infosec/threats/{tid}")
     assert r.status_code == 400 and "已办结" in r.json()["detail"]
+
+
+def test_reading_the_tabs_writes_nothing(org, assessment, login):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    write = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+    threats.do_add_threat(org.rsj_handler, assessment, threat_class="tampering", frequency=2)
+    qn = threats.do_create_threat_survey(org.rsj_handler, assessment)
+    c = login(org.supervisor)
+    urls = [
+        reverse("infosec:assessment_threats", args=[assessment.pk]),
+        reverse("infosec:assessment_vuln_checklists", args=[assessment.pk]),
+        reverse("infosec:assessment_measures", args=[assessment.pk]),
+        reverse("infosec:system_incidents", args=[assessment.system_id]),
+        reverse("opinions:questionnaire", args=[qn.pk]),
+        f"/api/infosec/assessments/{assessment.pk}/threats",
+    ]
+    c.get(urls[0])  # the session is settled by the first request
+    for url in urls:
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200, url
+        writes = [q["sql"] for q in ctx.captured_queries if write.match(q["sql"])]
+        assert not writes, (url, writes)

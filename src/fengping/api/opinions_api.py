@@ -33,6 +33,8 @@ router = Router(tags=["opinions"])
 
 class QuestionnaireOut(Schema):
     id: int
+    matter_id: int | None = Field(None, description="所属评估事项（或为空）")
+    system_id: int | None = Field(None, description="所属信息系统（篇2 管理员调查；或为空）")
     title: str
     status: str
     status_label: str = Field(..., alias="get_status_display")
@@ -267,7 +269,7 @@ class ResultsOut(Schema):
 def _qn(request: HttpRequest, questionnaire_id: int, need: str = "view") -> Questionnaire:
     return access.get_for_user(
         request.user,
-        Questionnaire.objects.select_related("matter__department"),
+        Questionnaire.objects.select_related("matter__department", "department"),
         questionnaire_id,
         need,  # type: ignore[arg-type]
     )
@@ -275,7 +277,7 @@ def _qn(request: HttpRequest, questionnaire_id: int, need: str = "view") -> Ques
 
 def _qn_out(qn: Questionnaire) -> Questionnaire:
     """The questionnaire with its question and response counts (QuestionnaireOut)."""
-    return queries.questionnaires_of(qn.matter).get(pk=qn.pk)
+    return queries.with_counts(Questionnaire.objects.filter(pk=qn.pk)).get()
 
 
 @router.post("/matters/{matter_id}/questionnaires", response={201: QuestionnaireOut})
@@ -382,7 +384,7 @@ def add_question(request: HttpRequest, questionnaire_id: int, payload: QuestionI
 def _question(request: HttpRequest, question_id: int) -> Question:
     return access.get_for_user(
         request.user,
-        Question.objects.select_related("questionnaire__matter__department"),
+        Question.objects.select_related("questionnaire__department"),
         question_id,
         "change",
     )

@@ -86,6 +86,14 @@ def _require_unlocked(matter: Matter) -> None:
         raise ActionError(refused)
 
 
+def _require_qn_open(qn: Questionnaire) -> None:
+    """A matter's questionnaire follows its matter's consultation (closed with its step,
+    locked under a generated report); a system's questionnaire has neither."""
+    if qn.matter_id is not None:
+        require_consultation_open(qn.matter)
+        _require_unlocked(qn.matter)
+
+
 def _require_draft(qn: Questionnaire) -> None:
     if not qn.is_draft:
         raise ActionError(_("问卷已发布，题目和设置不能再修改（已收到的答卷须与题目一致）"))
@@ -124,18 +132,29 @@ def _clean_title(title: str) -> str:
 @transaction.atomic
 def do_create_questionnaire(
     actor: Any,
-    matter: Matter,
+    matter: Matter | None,
     *,
+    system: Any = None,
     title: str,
     intro: str = "",
     groups: Sequence[str] | None = None,
     closes_at: dt.datetime | None = None,
     with_stance_question: bool = True,
+    key: str = "",
 ) -> Questionnaire:
-    access.require(actor, matter, "change")
-    require_consultation_open(matter)
+    """A draft questionnaire of a matter, or of an information system (`system`, with
+    `matter` None: the survey of its administrators, 篇2 2.2)."""
+    if (matter is None) == (system is None):
+        raise ActionError(_("问卷须属于一个评估事项或一个信息系统"))
+    owner = matter if matter is not None else system
+    access.require(actor, owner, "change")
+    if matter is not None:
+        require_consultation_open(matter)
     qn = Questionnaire(
         matter=matter,
+        system=system,
+        department_id=owner.department_id,
+        key=key[:60],
         title=_clean_title(title),
         intro=intro.strip(),
         closes_at=closes_at,
@@ -158,6 +177,19 @@ def do_create_questionnaire(
             is_stance=True,
         )
     return qn
+
+
+def follow_owner_department(*, matter: Matter | None = None, system: Any = None) -> int:
+    """The matter or system now belongs to another department: its questionnaires (which
+    keep the department they are scoped through) follow. Call it inside the action that
+    moves the owner. Returns how many questionnaires moved."""
+    owner = matter if matter is not None else system
+    rows = (
+        Questionnaire.objects.filter(matter=matter)
+        if matter
+        else Questionnaire.objects.filter(system=system)
+    )
+    return rows.exclude(department_id=owner.department_id).update(department_id=owner.department_id)
 
 
 @transaction.atomic
@@ -208,6 +240,17 @@ def _clean_question(
                 cleaned.append(c[:100])
         if len(cleaned) < 2:
             raise ActionError(_("单选题和多选题至少需要两个选项"), field="choices")
+    elif kind == QuestionKind.SCALE:
+        # Optional: one label per score (e.g. the threat frequency scale's levels).
+        labels = [(c or "").strip()[:100] for c in choices]
+        if any(labels):
+            if len(labels) != SCALE_MAX - SCALE_MIN + 1 or not all(labels):
+                raise ActionError(
+                    _("量表题的分值说明须为 %(n)s 项（每个分值一项），或不填")
+                    % {"n": SCALE_MAX - SCALE_MIN + 1},
+                    field="choices",
+                )
+            cleaned = labels
     stance_list: list[str] = []
     if is_stance:
         if kind != QuestionKind.SINGLE:
@@ -235,6 +278,7 @@ def do_add_question(
     is_stance: bool = False,
     required: bool = True,
     order: int | None = None,
+    key: str = "",
 ) -> Question:
     access.require(actor, qn, "change")
     qn = lock(qn)
@@ -253,6 +297,7 @@ def do_add_question(
         stances=stance_list,
         is_stance=is_stance,
         required=required,
+        key=key[:60],
     )
     bump(qn)
     record(
@@ -325,11 +370,13 @@ def do_publish(actor: Any, qn: Questionnaire, *, version: int | None = None) -> 
     personal privacy is not put before the public."""
     access.require(actor, qn, "change")
     qn = lock(qn, version)
-    _require_unlocked(qn.matter)
+    if qn.matter_id is not None:
+        _require_unlocked(qn.matter)
     if not qn.is_draft:
         raise ActionError(_("只有草稿状态的问卷可以发布"))
-    require_consultation_open(qn.matter)
-    if qn.matter.confidential:
+    if qn.matter_id is not None:
+        require_consultation_open(qn.matter)
+    if qn.matter_id is not None and qn.matter.confidential:
         raise ActionError(
             _("该事项涉及国家秘密、商业秘密或个人隐私，不得公开发布问卷（篇3 二(四)）")
         )
@@ -365,7 +412,7 @@ def close_expired(now: dt.datetime | None = None) -> int:
     expired = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED, closes_at__lte=now)
     for pk in expired.values_list("pk", flat=True):
         with transaction.atomic():
-            qn = lock(Questionnaire(pk=pk), related=("matter__department",))
+            qn = lock(Questionnaire(pk=pk), related=("department",))
             if qn.status != QuestionnaireStatus.PUBLISHED:
                 continue
             before = snapshot(qn, Questionnaire.audit_fields)
@@ -533,7 +580,8 @@ def _save_responses(
             answers.append(row)
             picks.append((row, a))
     Answer.objects.bulk_create(answers)
-    keyword_index.queue_answers(qn.matter_id, answers)  # tokenised by the job worker
+    if qn.matter_id is not None:  # a system's survey has no matter's concerns to index
+        keyword_index.queue_answers(qn.matter_id, answers)  # tokenised by the job worker
     choices = AnswerChoice.objects.bulk_create(
         AnswerChoice(answer=row, question=a.question, index=i)
         for row, a in picks
@@ -557,10 +605,17 @@ def submit_public_response(
     submission with the same `browser_key` is refused and the first one is kept."""
     # The lock orders concurrent submissions to one questionnaire; the partial unique
     # constraint is the last word where the database ignores FOR UPDATE (SQLite).
-    qn = lock(questionnaire, related=("matter__department",))
-    if qn.matter.confidential or qn.matter.consultation_finished or not qn.is_accepting:
-        raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
-    if matter_lock_refusal(qn.matter):
+    # A matter's questionnaire: the matter row is locked first, as the step that closes the
+    # consultation does (no outer join may stand under FOR UPDATE on PostgreSQL).
+    m = None
+    if questionnaire.matter_id is not None:
+        m = Matter.objects.select_for_update().get(pk=questionnaire.matter_id)
+    qn = lock(questionnaire, related=("department",))
+    closed = not qn.is_accepting
+    if m is not None:
+        qn.matter = m
+        closed = closed or m.confidential or m.consultation_finished or bool(matter_lock_refusal(m))
+    if closed:
         raise QuestionnaireClosed(_("该问卷已截止或已结束，不再接受提交。感谢您的关注！"))
     if not browser_key:
         raise ActionError(_("请允许浏览器保存 Cookie 后再提交"))
@@ -692,8 +747,7 @@ class PaperImporter(Importer):
         access.require(actor, self.qn, "change")
         if self.qn.is_draft:
             raise ActionError(_("问卷尚未发布，题目可能还会修改，不能导入答卷"))
-        require_consultation_open(self.qn.matter)
-        _require_unlocked(self.qn.matter)
+        _require_qn_open(self.qn)
 
     def scope_path(self, actor: Any) -> str:
         return str(self.qn.audit_scope_path)

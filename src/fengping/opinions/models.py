@@ -3,7 +3,12 @@
 
 篇1 六(一)2 问卷调查、民意测验; 篇3 六(三) 广泛征求意见 … 及时回复社会各界和群众的质疑,
 对拟做出的重大决策和重大项目进行修订完善; 篇3 六(四) 重大复杂疑难事项征求上级主管部门意见.
-Every row belongs to a matter and is scoped through the matter's 责任主体.
+Every row belongs to a matter and is scoped through the matter's 责任主体 — except a
+questionnaire, which may instead belong to an information system (篇2 2.2: the survey of
+the system's administrators) and is then scoped through the system's department. The
+questionnaire keeps that department (`department`, from its matter or system) so both
+kinds are scoped by one lookup; a matter's lead and assisting departments still see the
+matter's questionnaires (`matter_lookup`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengping.core.files import StoredFile, stored_file_path
 from fengping.matters.models import Matter
-from fengping.org.models import Scoped
+from fengping.org.models import Department, Scoped
 
 DEFAULT_GROUPS = ["直接利益群体", "周边群众", "企业", "专家", "其他"]
 
@@ -39,8 +44,27 @@ class QuestionnaireStatus(models.TextChoices):
 
 
 class Questionnaire(Scoped):
+    # Exactly one of matter and system (the check constraint below).
     matter = models.ForeignKey(
-        Matter, verbose_name=_("评估事项"), on_delete=models.CASCADE, related_name="questionnaires"
+        Matter,
+        verbose_name=_("评估事项"),
+        on_delete=models.CASCADE,
+        related_name="questionnaires",
+        null=True,
+        blank=True,
+    )
+    system = models.ForeignKey(
+        "infosec.System",
+        verbose_name=_("信息系统"),
+        on_delete=models.CASCADE,
+        related_name="questionnaires",
+        null=True,
+        blank=True,
+    )
+    # The department of the matter or the system, kept here so every questionnaire is
+    # scoped by one lookup (filled on save).
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", editable=False
     )
     title = models.CharField(_("问卷标题"), max_length=200)
     intro = models.TextField(_("问卷说明"), blank=True)
@@ -65,9 +89,13 @@ class Questionnaire(Scoped):
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     # Closed because the consultation step was completed: a send-back reopens it.
     closed_by_step = models.BooleanField(default=False, editable=False)
+    # What the app that made the questionnaire calls it (e.g. "threat_survey:12", the
+    # administrators' survey of an infosec assessment); blank for one made by hand.
+    key = models.CharField(max_length=60, blank=True, default="", editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    scope_path_lookup = "matter__department__path"
+    scope_path_lookup = "department__path"
+    matter_lookup = "matter"
     audit_fields: ClassVar[tuple[str, ...]] = ("title", "intro", "groups", "status", "closes_at")
 
     class Meta:
@@ -77,14 +105,41 @@ class Questionnaire(Scoped):
         indexes = [
             models.Index(fields=["matter", "status"], name="opinion_qn_matter_status_idx"),
             models.Index(fields=["status", "closes_at"], name="opinion_qn_status_closes_idx"),
+            models.Index(fields=["system", "status"], name="opinion_qn_system_status_idx"),
+            models.Index(fields=["key"], name="opinion_qn_key_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(matter__isnull=False, system__isnull=True)
+                    | Q(matter__isnull=True, system__isnull=False)
+                ),
+                name="opinion_qn_matter_or_system",
+            )
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if self.department_id is None:
+            owner = self.matter if self.matter_id else self.system
+            if owner is not None:
+                self.department_id = owner.department_id
+        super().save(*args, **kwargs)
+
+    @property
+    def owner(self) -> models.Model:
+        """The matter or the information system the questionnaire belongs to."""
+        return self.matter if self.matter_id else self.system  # type: ignore[return-value]
+
+    @property
+    def for_system(self) -> bool:
+        return self.system_id is not None
+
     @property
     def audit_scope_path(self) -> str:
-        return self.matter.department.path
+        return self.department.path
 
     @property
     def is_draft(self) -> bool:
@@ -139,9 +194,12 @@ class Question(Scoped):
     stances = models.JSONField(default=list, blank=True)
     is_stance = models.BooleanField(_("态度题"), default=False)
     required = models.BooleanField(_("必答"), default=True)
+    # What the app that made the question calls it (e.g. the threat class it asks about).
+    key = models.CharField(max_length=60, blank=True, default="", editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    scope_path_lookup = "questionnaire__matter__department__path"
+    scope_path_lookup = "questionnaire__department__path"
+    matter_lookup = "questionnaire__matter"
     audit_fields: ClassVar[tuple[str, ...]] = (
         "order",
         "kind",
@@ -169,11 +227,18 @@ class Question(Scoped):
 
     @property
     def audit_scope_path(self) -> str:
-        return self.questionnaire.matter.department.path
+        return self.questionnaire.department.path
 
     @property
     def has_choices(self) -> bool:
         return self.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
+
+    def scale_rows(self) -> list[tuple[str, str]]:
+        """(score, label) for a scale question: its `choices`, when given, label the
+        scores SCALE_MIN … SCALE_MAX in order."""
+        values = range(SCALE_MIN, SCALE_MAX + 1)
+        labels = self.choices if len(self.choices) == len(values) else [""] * len(values)
+        return [(str(v), str(label)) for v, label in zip(values, labels, strict=True)]
 
     def choice_rows(self) -> list[tuple[int, str, str]]:
         """(index, label, stance label) for templates."""
@@ -220,7 +285,8 @@ class Response(Scoped):
         related_name="+",
     )
 
-    scope_path_lookup = "questionnaire__matter__department__path"
+    scope_path_lookup = "questionnaire__department__path"
+    matter_lookup = "questionnaire__matter"
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -247,7 +313,7 @@ class Response(Scoped):
 
     @property
     def audit_scope_path(self) -> str:
-        return self.questionnaire.matter.department.path
+        return self.questionnaire.department.path
 
 
 class Answer(Scoped):
@@ -257,7 +323,8 @@ class Answer(Scoped):
     scale = models.PositiveSmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
 
-    scope_path_lookup = "question__questionnaire__matter__department__path"
+    scope_path_lookup = "question__questionnaire__department__path"
+    matter_lookup = "question__questionnaire__matter"
 
     class Meta:
         ordering = ["question__order", "question_id"]

@@ -214,6 +214,14 @@ def questionnaires_of(matter: Matter) -> QuerySet[Questionnaire]:
     ).order_by("-created_at", "-id")
 
 
+def with_counts(questionnaires: QuerySet[Questionnaire]) -> QuerySet[Questionnaire]:
+    """Questionnaires (of a matter or a system) with `response_count` and `question_count`."""
+    return questionnaires.annotate(
+        response_count=_count_of(ResponseTally, Sum("count")),
+        question_count=_count_of(Question),
+    ).order_by("-created_at", "-id")
+
+
 def response_count(matter: Matter, **filters: Any) -> int:
     """The responses to the matter's questionnaires (optionally of one group …), from the
     counters: one small query whatever the number of responses."""

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -70,10 +70,31 @@ def _matter(request: HttpRequest, pk: int, need: str = "view") -> Matter:
 def _questionnaire(request: HttpRequest, pk: int, need: str = "view") -> Questionnaire:
     return access.get_for_user(
         request.user,
-        Questionnaire.objects.select_related("matter__department"),
+        Questionnaire.objects.select_related("matter__department", "system", "department"),
         pk,
         need,  # type: ignore[arg-type]
     )
+
+
+def _system_crumbs(system: Any, *more: tuple[str, str]) -> list[tuple[str, str]]:
+    """信息系统 › the system (its 安全事件 tab: the threats' evidence) › …"""
+    return [
+        (_("信息系统"), reverse("infosec:systems")),
+        (str(system)[:24], reverse("infosec:system", args=[system.pk])),
+        *more,
+    ]
+
+
+def _qn_crumbs(qn: Questionnaire, *more: tuple[str, str]) -> list[tuple[str, str]]:
+    """The crumbs of a questionnaire's pages: under its matter, or under its system."""
+    if qn.matter_id is None:
+        return _system_crumbs(qn.system, *more)
+    return _crumbs(qn.matter, *more)
+
+
+def _qn_context(qn: Questionnaire) -> dict[str, Any]:
+    """`matter` (None for a system's questionnaire) and `system` for the templates."""
+    return {"matter": qn.matter, "system": qn.system, "qn": qn}
 
 
 def _crumbs(matter: Matter, *more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -208,8 +229,7 @@ def questionnaire_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "opinions/questionnaire.html",
         {
-            "matter": qn.matter,
-            "qn": qn,
+            **_qn_context(qn),
             "stats": stats,
             "responses": responses,
             "public_url": request.build_absolute_uri(
@@ -252,7 +272,7 @@ def questionnaire_edit(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已保存"),
     ):
         return done
-    return form_page(request, form, _("编辑问卷"), _crumbs(qn.matter, (qn.title, back)), back)
+    return form_page(request, form, _("编辑问卷"), _qn_crumbs(qn, (qn.title, back)), back)
 
 
 def _question_page(
@@ -282,7 +302,7 @@ def _question_page(
     if done := submit(request, form, save, then=back, success=_("已保存题目")):
         return done
     title = _("添加题目") if question is None else _("编辑题目")
-    return form_page(request, form, title, _crumbs(qn.matter, (qn.title, back)), back)
+    return form_page(request, form, title, _qn_crumbs(qn, (qn.title, back)), back)
 
 
 @authenticated
@@ -294,7 +314,9 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
         request.user,
-        Question.objects.select_related("questionnaire__matter__department"),
+        Question.objects.select_related(
+            "questionnaire__matter__department", "questionnaire__system"
+        ),
         pk,
         "change",
     )
@@ -305,7 +327,9 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
     question = access.get_for_user(
         request.user,
-        Question.objects.select_related("questionnaire__matter__department"),
+        Question.objects.select_related(
+            "questionnaire__matter__department", "questionnaire__system"
+        ),
         pk,
         "change",
     )
@@ -323,7 +347,7 @@ def question_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "core/confirm.html",
         {
             "title": _("删除题目"),
-            "crumbs": _crumbs(qn.matter, (qn.title, back)),
+            "crumbs": _qn_crumbs(qn, (qn.title, back)),
             "question": _("确定删除题目“%(q)s”吗？") % {"q": question.text},
             "consequence": _("只有草稿状态的问卷可以删除题目；删除操作会记入审计日志。"),
             "cancel_url": back,
@@ -358,7 +382,7 @@ def questionnaire_close(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def responses(request: HttpRequest, pk: int) -> HttpResponse:
     qn = _questionnaire(request, pk)
-    context = {"matter": qn.matter, "qn": qn, "tab": "questionnaires"}
+    context = {**_qn_context(qn), "tab": "questionnaires"}
     return listing.render_list(request, RESPONSES, qn, context=context)
 
 
@@ -373,12 +397,7 @@ def import_paper(request: HttpRequest, pk: int) -> HttpResponse:
     return import_page(
         request,
         actions.PaperImporter(qn),
-        crumbs=[
-            (_("评估事项"), reverse("matters:list")),
-            (qn.matter.title[:24], reverse("matters:detail", args=[qn.matter_id])),
-            (_("征求意见"), reverse("opinions:matter", args=[qn.matter_id])),
-            (qn.title, reverse("opinions:questionnaire", args=[qn.pk])),
-        ],
+        crumbs=_qn_crumbs(qn, (qn.title, reverse("opinions:questionnaire", args=[qn.pk]))),
         template_url=reverse("opinions:import_template", args=[qn.pk]),
         heading=_("导入纸质问卷：%(t)s") % {"t": qn.title},
         note=_(
@@ -697,8 +716,9 @@ def _throttled(ip_hash: str) -> bool:
 
 def _public_questionnaire(token: str) -> Questionnaire:
     qn = (
-        Questionnaire.objects.select_related("matter")
-        .filter(token=token, matter__confidential=False)
+        Questionnaire.objects.select_related("matter", "system")
+        .filter(token=token)
+        .filter(Q(matter__isnull=True) | Q(matter__confidential=False))
         .exclude(status=QuestionnaireStatus.DRAFT)
         .first()
     )
@@ -760,7 +780,7 @@ def public_decisions(request: HttpRequest) -> HttpResponse:
 def public_form(request: HttpRequest, token: str) -> HttpResponse:
     qn = _public_questionnaire(token)
     cookie, new = _browser_cookie(request)
-    context: dict[str, Any] = {"qn": qn, "matter": qn.matter}
+    context: dict[str, Any] = _qn_context(qn)
     if not qn.is_accepting:
         return render(request, "opinions/public_closed.html", context, status=410)
     questions = list(qn.questions.all())
@@ -821,4 +841,4 @@ def public_form(request: HttpRequest, token: str) -> HttpResponse:
 @public
 def public_thanks(request: HttpRequest, token: str) -> HttpResponse:
     qn = _public_questionnaire(token)
-    return render(request, "opinions/public_thanks.html", {"qn": qn, "matter": qn.matter})
+    return render(request, "opinions/public_thanks.html", _qn_context(qn))

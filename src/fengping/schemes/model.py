@@ -893,11 +893,51 @@ class ThreatClass(_Model):
     tag: Tag | None = None
 
 
+class IncidentThreshold(_Model):
+    """At least `min_incidents` incidents of a class in the window propose `level`."""
+
+    min_incidents: int = Field(ge=1)
+    level: int = Field(ge=1, le=5)
+
+
+class FrequencyRule(_Model):
+    """What the evidence of 2.2 proposes for a threat's frequency (1–5): the system's
+    recorded incidents of the class in the last `window_days` (thresholds, highest first;
+    none reached → no proposal), and the administrators' survey (`survey_question` per
+    class, answered on the threat scale; the mean answer rounded half up). Setting a
+    frequency `evidence_gap` or more levels away from a proposal needs a written reason."""
+
+    window_days: int = Field(ge=1)
+    incident_thresholds: list[IncidentThreshold] = Field(min_length=1)
+    survey_question: Text
+    survey_groups: list[Text] = Field(min_length=1)
+    survey_rounding: Literal["half_up"] = "half_up"
+    evidence_gap: int = Field(ge=1, le=4)
+    tag: Tag | None = None
+    note: str | None = None
+
+    def incident_proposal(self, count: int) -> int | None:
+        for t in sorted(self.incident_thresholds, key=lambda t: -t.min_incidents):
+            if count >= t.min_incidents:
+                return t.level
+        return None
+
+    def survey_level(self, mean: float | None) -> int | None:
+        if mean is None:
+            return None
+        return max(1, min(5, math.floor(mean + 0.5)))
+
+
 class ThreatCatalogue(_Model):
     text: str | None = None
     classes: list[ThreatClass] = Field(min_length=1)
+    frequency_rule: FrequencyRule | None = None
     tag: Tag | None = None
     note: str | None = None
+
+
+# The type of the value checked for an item (`Checklist.value_kinds`): "" none asked.
+ValueKind = Literal["", "text", "date", "count", "percent"]
 
 
 class Checklist(_Model):
@@ -906,10 +946,16 @@ class Checklist(_Model):
     text: str | None = None
     items: list[Text] = Field(min_length=1)
     methods: list[Text] = []
+    # Parallel to `items` (or empty): what an answer's `value` holds for each item.
+    value_kinds: list[ValueKind] = []
     note: str | None = None
 
     def item_codes(self) -> list[str]:
         return [f"{self.code}.{n}" for n in range(1, len(self.items) + 1)]
+
+    def value_kind(self, index: int) -> str:
+        """The value kind of the item at 0-based `index` ("" when none is named)."""
+        return self.value_kinds[index] if index < len(self.value_kinds) else ""
 
 
 class ChecklistSet(_Model):
@@ -1336,6 +1382,13 @@ def _check_codes(c: _Checker, scheme: Scheme) -> None:
                 "检查表",
                 "checklist",
             )
+            for i, x in enumerate(checklists.checklists):
+                if x.value_kinds and len(x.value_kinds) != len(x.items):
+                    c.add(
+                        f"infosec.{name}.checklists[{i}].value_kinds",
+                        "value_kinds 须与 items 一一对应",
+                        "value_kinds must have one entry per item",
+                    )
         c.unique(
             "infosec.asset_valuation.factors",
             [f.code for f in info.asset_valuation.factors],

@@ -26,8 +26,8 @@ from .actions.treatment import level_labels, recommendation_summary
 from .models import (
     OPEN_TASK_STATUSES,
     ApprovalState,
-    Asset,
     AssessmentStatus,
+    Asset,
     Catalogue,
     CheckResult,
     RemediationTask,

@@ -73,8 +73,18 @@ def test_task_page_close_with_evidence_and_refusals(org, login):
         },
     )
     assert r.status_code == 200 and "责任人须是系统主管部门的人员" in r.content.decode()
-    assert login(org.supervisor).post(reverse("infosec:task_close", args=[task.pk]), {"text": "x"}).status_code == 403
-    assert login(org.zjj_handler).post(reverse("infosec:task_close", args=[task.pk]), {"text": "x"}).status_code == 404
+    assert (
+        login(org.supervisor)
+        .post(reverse("infosec:task_close", args=[task.pk]), {"text": "x"})
+        .status_code
+        == 403
+    )
+    assert (
+        login(org.zjj_handler)
+        .post(reverse("infosec:task_close", args=[task.pk]), {"text": "x"})
+        .status_code
+        == 404
+    )
     client = login(org.rsj_handler)  # one test client: log the owner in again
     r = client.post(reverse("infosec:task_close", args=[task.pk]), {"text": "已修复并复测"})
     task.refresh_from_db()

@@ -122,3 +122,34 @@ def test_api_tasks(org, api):
     r = call("post", f"/infosec/systems/{other.system.pk}/tasks/{foreign.pk}/close", {"text": "x"})
     assert r.status_code == 404
     assert api(org.supervisor)("post", f"{base}/{task_id}/cancel", {"text": "x"}).status_code == 403
+
+
+def test_estate_lists_of_overdue_tasks_and_due_reviews(org, login, api):
+    import datetime as _dt
+
+    from fengping.infosec.models import RiskDecision
+
+    a = register(org, {4: 1, 2: 1})
+    late = k.do_create_task_from_vulnerability(org.rsj_handler, vulnerability(a.system, 95))
+    _overdue(late)
+    d = t.do_decide(org.rsj_handler, scenario_of(a, 4), "accept", "可接受")
+    t.do_approve_acceptance(org.city_leader, d)
+    RiskDecision.objects.filter(pk=d.pk).update(
+        expires_on=timezone.localdate() - _dt.timedelta(days=1)
+    )
+    html = login(org.rsj_head).get(reverse("infosec:all_tasks") + "?overdue=1").content.decode()
+    assert "漏洞95" in html
+    html = login(org.zjj_handler).get(reverse("infosec:all_tasks")).content.decode()
+    assert "漏洞95" not in html
+    html = login(org.supervisor).get(reverse("infosec:due_reviews")).content.decode()
+    assert "可接受" in html
+    assert login(org.rsj_head).get(reverse("infosec:due_reviews_export")).status_code == 200
+    assert login(org.rsj_head).get(reverse("infosec:all_tasks_export")).status_code == 200
+    assert api(org.rsj_head)("get", "/infosec/tasks?overdue=1").json()["count"] == 1
+    assert api(org.zjj_handler)("get", "/infosec/tasks?overdue=1").json()["count"] == 0
+    assert len(api(org.rsj_head)("get", "/infosec/acceptances/due").json()) == 1
+    from fengping.infosec.task_lists import COUNTS, treatment_cards
+
+    COUNTS.clear()
+    cards = {c["label"]: c["value"] for c in treatment_cards(org.rsj_head)}
+    assert cards == {"逾期整改任务": 1, "到期待复核的风险接受": 1}

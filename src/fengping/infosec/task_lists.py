@@ -147,6 +147,57 @@ TASKS = ListSpec(
 )
 
 
+def _all_tasks(user: Any) -> QuerySet[RemediationTask]:
+    return access.visible(
+        user,
+        RemediationTask.objects.select_related(
+            "system", "owner", "vulnerability", "recommendation"
+        ),
+    )
+
+
+def _systems(ctx: listing.Context) -> list[tuple[int, str]]:
+    rows = access.visible(ctx.user, System.objects.all()).order_by("code")
+    return [
+        (pk, f"{code} {name}") for pk, code, name in rows.values_list("pk", "code", "name")[:500]
+    ]
+
+
+ALL_TASKS = ListSpec(
+    name="infosec-all-tasks",
+    title=gettext_lazy("整改任务（全部系统）"),
+    queryset=_all_tasks,
+    order=("deadline", "id"),
+    keyset=True,
+    filters=(
+        SearchFilter(
+            "q", gettext_lazy("搜索"), ("title",), placeholder=gettext_lazy("按整改事项搜索")
+        ),
+        ChoiceFilter("system", gettext_lazy("系统"), _systems, field="system_id"),
+        ChoiceFilter(
+            "status",
+            gettext_lazy("状态"),
+            [*TaskStatus.choices, ("unfinished", gettext_lazy("未完成"))],
+            conditions={"unfinished": Q(status__in=list(OPEN_TASK_STATUSES))},
+        ),
+        BooleanFilter(
+            "overdue",
+            gettext_lazy("逾期"),
+            yes=gettext_lazy("已逾期"),
+            no=gettext_lazy("未逾期"),
+            apply=_overdue,
+        ),
+    ),
+    columns=(
+        Column(gettext_lazy("系统"), lambda x: x.system.name),
+        *TASKS.columns[1:],
+    ),
+    empty_title=gettext_lazy("没有符合条件的整改任务"),
+    page_template="infosec/tasks/all.html",
+    export_url=lambda: reverse("infosec:all_tasks_export"),
+)
+
+
 # ------------------------------------------------------------------ decisions
 
 
@@ -203,6 +254,46 @@ DECISIONS = ListSpec(
 )
 
 
+def _due(user: Any) -> QuerySet[RiskDecision]:
+    from .actions.treatment import due_for_review
+
+    return due_for_review(user).select_related(
+        "assessment__system", "scenario__asset", "scenario__vulnerability", "approved_by"
+    )
+
+
+DUE_REVIEWS = ListSpec(
+    name="infosec-due-reviews",
+    title=gettext_lazy("到期待复核的风险接受"),
+    queryset=_due,
+    order=("expires_on", "id"),
+    columns=(
+        Column(gettext_lazy("系统"), lambda d: d.assessment.system.name),
+        Column(
+            gettext_lazy("评估"),
+            lambda d: d.assessment.title,
+            html=lambda d: listing.link(
+                reverse("infosec:treatment", args=[d.assessment_id]), d.assessment.title
+            ),
+        ),
+        Column(
+            gettext_lazy("风险"),
+            lambda d: f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
+            html=lambda d: listing.link(
+                reverse("infosec:decide", args=[d.scenario_id]),
+                f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
+            ),
+        ),
+        Column(gettext_lazy("风险值"), lambda d: d.scenario.risk),
+        Column(gettext_lazy("理由"), lambda d: d.reason, css="small"),
+        Column(gettext_lazy("批准人"), lambda d: str(d.approved_by or "")),
+        Column(gettext_lazy("有效期至"), lambda d: d.expires_on),
+    ),
+    empty_title=gettext_lazy("没有到期待复核的风险接受"),
+    export_url=lambda: reverse("infosec:due_reviews_export"),
+)
+
+
 # ------------------------------------------------------------------ home cards
 
 COUNTS: Memo[dict[str, int]] = Memo()
@@ -233,7 +324,7 @@ def treatment_cards(user: Any) -> list[dict[str, Any]]:
         {
             "label": _("逾期整改任务"),
             "value": counts["overdue"],
-            "url": reverse("infosec:systems"),
+            "url": reverse("infosec:all_tasks") + "?overdue=1",
             "note": _("整改期限已过仍未完成"),
             "alert": counts["overdue"] > 0,
             "as_of": as_of,
@@ -241,7 +332,7 @@ def treatment_cards(user: Any) -> list[dict[str, Any]]:
         {
             "label": _("到期待复核的风险接受"),
             "value": counts["review"],
-            "url": reverse("infosec:systems"),
+            "url": reverse("infosec:due_reviews"),
             "note": _("已批准接受的风险超过有效期"),
             "alert": counts["review"] > 0,
         },

@@ -20,7 +20,7 @@ from fengping.infosec.models import (
     SystemAssessment,
     Vulnerability,
 )
-from fengping.infosec.task_lists import TASKS
+from fengping.infosec.task_lists import ALL_TASKS, TASKS
 from fengping.org import access
 from fengping.org.models import User
 
@@ -132,6 +132,20 @@ def list_tasks(
 ) -> Any:
     """系统的整改任务，可按状态（unfinished=未完成）、类别、是否逾期（overdue=1）、责任人筛选。"""
     page = listing.api_page(TASKS, request.user, filters.model_dump(), _system(request, system_id))  # type: ignore[attr-defined]
+    page["items"] = [_out(t) for t in page["items"]]
+    return page
+
+
+AllTaskFilters = listing.api_filters(ALL_TASKS, "InfosecAllTaskFilters")
+
+
+@router.get("/tasks", response=listing.api_page_schema(TaskOut, "InfosecAllTaskPage"))
+def list_all_tasks(
+    request: HttpRequest,
+    filters: Query[AllTaskFilters],  # type: ignore[valid-type]
+) -> Any:
+    """可见的全部系统的整改任务，可按系统、状态、是否逾期（overdue=1）筛选。"""
+    page = listing.api_page(ALL_TASKS, request.user, filters.model_dump())  # type: ignore[attr-defined]
     page["items"] = [_out(t) for t in page["items"]]
     return page
 

@@ -238,6 +238,15 @@ def awaiting(request: HttpRequest) -> Any:
     return [_decision_out(d) for d in rows.order_by("-scenario__risk", "id")[:500]]
 
 
+@router.get("/acceptances/due", response=list[DecisionOut])
+def due_for_review(request: HttpRequest) -> Any:
+    """已批准接受、但有效期已过、待复核的风险（最多 500 项）。"""
+    rows = actions.due_for_review(request.user).select_related(
+        "scenario", "proposed_by", "approved_by"
+    )
+    return [_decision_out(d) for d in rows.order_by("expires_on", "id")[:500]]
+
+
 # ------------------------------------------------------------------ recommendations
 
 

@@ -24,7 +24,7 @@ from fengping.org.models import WORK_ROLES, User
 from ..actions import tasks as actions
 from ..models import OPEN_TASK_STATUSES, RemediationTask, System, Vulnerability, VulnStatus
 from ..tabs import Tab, register, tabs_for
-from ..task_lists import TASKS, overdue_q
+from ..task_lists import ALL_TASKS, DUE_REVIEWS, TASKS, overdue_q
 
 
 def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
@@ -237,11 +237,35 @@ def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@authenticated
+def all_tasks(request: HttpRequest) -> HttpResponse:
+    return listing.render_list(request, ALL_TASKS)
+
+
+@authenticated
+def all_tasks_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, ALL_TASKS)
+
+
+@authenticated
+def due_reviews(request: HttpRequest) -> HttpResponse:
+    return listing.render_list(request, DUE_REVIEWS)
+
+
+@authenticated
+def due_reviews_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, DUE_REVIEWS)
+
+
 register(
     "system", Tab("tasks", gettext_lazy("安全整改"), "infosec:tasks", 60, count=_overdue_count)
 )
 
 urlpatterns = [
+    path("tasks/", all_tasks, name="all_tasks"),
+    path("tasks/export.xlsx", all_tasks_export, name="all_tasks_export"),
+    path("acceptances/due/", due_reviews, name="due_reviews"),
+    path("acceptances/due/export.xlsx", due_reviews_export, name="due_reviews_export"),
     path("systems/<int:pk>/tasks/", tasks_tab, name="tasks"),
     path("systems/<int:pk>/tasks.xlsx", tasks_export, name="tasks_export"),
     path("tasks/<int:pk>/", task_detail, name="task"),

@@ -321,6 +321,9 @@ def _demo(args: Any) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     created = load_demo()
     matters = load_assessments()
+    from fengping.infosec.demo import load_demo as load_infosec
+
+    load_infosec()
     print(
         f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项） / demo data ready "
         f"({created} new organisation objects, {matters} matters assessed end to end)"

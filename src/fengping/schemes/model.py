@@ -878,6 +878,10 @@ class AssessmentMethod(_Model):
 Aspect = Literal["management", "operations", "technical"]
 
 
+def _technical() -> list[Aspect]:
+    return ["technical"]
+
+
 class ThreatClass(_Model):
     code: Code
     label: Text
@@ -885,7 +889,7 @@ class ThreatClass(_Model):
     description: Text
     # Which aspects of vulnerability (2.3: 管理/运维/技术) a threat of this class exploits:
     # a risk scenario pairs a threat only with the vulnerabilities it can exploit.
-    exploits: list[Aspect] = Field(default_factory=lambda: ["technical"], min_length=1)
+    exploits: list[Aspect] = Field(default_factory=_technical, min_length=1)
     tag: Tag | None = None
 
 

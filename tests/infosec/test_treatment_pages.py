@@ -180,3 +180,15 @@ def test_home_cards_count_due_reviews(org, login):
     COUNTS.clear()
     page = login(org.rsj_handler).get("/")
     assert "逾期整改任务" in page.content.decode()
+
+
+def test_decisions_list_page_filters(org, login):
+    a = register(org, {1: 4, 4: 1})
+    t.do_decide_bulk(org.rsj_handler, a, "accept", "低", filters={"levels": [1]})
+    t.do_decide(org.rsj_handler, scenario_of(a, 4), "reduce", "整改")
+    client = login(org.supervisor)
+    url = reverse("infosec:decisions", args=[a.pk])
+    html = client.get(url).content.decode()
+    assert html.count(reverse("infosec:decide", args=[scenario_of(a, 1).pk])) == 1
+    html = client.get(url + "?treatment=reduce").content.decode()
+    assert "整改" in html and "很低" not in html.split("results")[-1]

@@ -3,6 +3,7 @@ overdue and due-for-review queries, and the home page's cards for them."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -221,6 +222,18 @@ def _levels(ctx: listing.Context) -> list[tuple[int, str]]:
     return sorted(labels.items(), reverse=True)
 
 
+@lru_cache(maxsize=64)
+def _labels_of_run(assessment_id: int) -> dict[int, str]:
+    """Level labels of an assessment's frozen scheme (which never changes): parsed once."""
+    from .actions.treatment import level_labels
+
+    return level_labels(SystemAssessment.objects.get(pk=assessment_id).scheme)
+
+
+def _level_label(d: RiskDecision) -> str:
+    return _labels_of_run(d.assessment_id).get(d.scenario.level, str(d.scenario.level))
+
+
 def _scenario_text(d: RiskDecision) -> str:
     s = d.scenario
     return f"{s.asset.code} × {s.threat.name} × {s.vulnerability.title}"
@@ -238,9 +251,15 @@ DECISIONS = ListSpec(
         ChoiceFilter("level", gettext_lazy("风险等级"), _levels, field="scenario__level"),
     ),
     columns=(
-        Column(gettext_lazy("风险"), _scenario_text),
+        Column(
+            gettext_lazy("风险"),
+            _scenario_text,
+            html=lambda d: listing.link(
+                reverse("infosec:decide", args=[d.scenario_id]), _scenario_text(d)
+            ),
+        ),
         Column(gettext_lazy("风险值"), lambda d: d.scenario.risk),
-        Column(gettext_lazy("风险等级"), lambda d: d.scenario.level),
+        Column(gettext_lazy("风险等级"), _level_label),
         Column(gettext_lazy("处置方式"), lambda d: d.get_treatment_display()),
         Column(gettext_lazy("理由"), lambda d: d.reason, css="small"),
         Column(gettext_lazy("批准"), lambda d: d.get_approval_display()),
@@ -250,6 +269,7 @@ DECISIONS = ListSpec(
         Column(gettext_lazy("有效期至"), lambda d: d.expires_on),
     ),
     empty_title=gettext_lazy("尚无处置决策"),
+    page_template="infosec/treatment/decisions.html",
     export_url=lambda a: reverse("infosec:decisions_export", args=[a.pk]),
 )
 

@@ -81,6 +81,7 @@ PAGES = {
     },
     "infosec_assessment": {
         "infosec:treatment": CHANGE,
+        "infosec:decisions": READ,
         "infosec:decisions_export": READ,
         "infosec:recommendation_new": CHANGE,
         "infosec:tasks_from_risks": CHANGE,

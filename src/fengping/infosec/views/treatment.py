@@ -205,6 +205,21 @@ def treatment_tab(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @authenticated
+def decisions(request: HttpRequest, pk: int) -> HttpResponse:
+    a = _assessment(request, pk)
+    return listing.render_list(
+        request,
+        DECISIONS,
+        a,
+        context={
+            "assessment": a,
+            "system": a.system,
+            "tabs": tabs_for("assessment", a, "treatment"),
+        },
+    )
+
+
+@authenticated
 def decisions_export(request: HttpRequest, pk: int) -> HttpResponse:
     return listing.export(request, DECISIONS, _assessment(request, pk))
 
@@ -483,6 +498,7 @@ register(
 
 urlpatterns = [
     path("assessments/<int:pk>/treatment/", treatment_tab, name="treatment"),
+    path("assessments/<int:pk>/decisions/", decisions, name="decisions"),
     path("assessments/<int:pk>/decisions.xlsx", decisions_export, name="decisions_export"),
     path(
         "assessments/<int:pk>/recommendations/new/", recommendation_new, name="recommendation_new"

@@ -192,3 +192,19 @@ def test_decisions_list_page_filters(org, login):
     assert html.count(reverse("infosec:decide", args=[scenario_of(a, 1).pk])) == 1
     html = client.get(url + "?treatment=reduce").content.decode()
     assert "整改" in html and "很低" not in html.split("results")[-1]
+
+
+def test_waiting_for_my_approval_page_and_card(org, login):
+    from fengping.infosec.task_lists import COUNTS, treatment_cards
+
+    a, d = _decided(org)
+    leader = rsj_leader(org)
+    html = login(leader).get(reverse("infosec:awaiting")).content.decode()
+    assert reverse("infosec:decide", args=[d.scenario_id]) in html
+    html = login(org.rsj_handler).get(reverse("infosec:awaiting")).content.decode()
+    assert reverse("infosec:decide", args=[d.scenario_id]) not in html
+    assert login(leader).get(reverse("infosec:awaiting_export")).status_code == 200
+    COUNTS.clear()
+    cards = {c["label"]: c["value"] for c in treatment_cards(leader)}
+    assert cards["待我批准的风险接受"] == 1
+    assert "待我批准的风险接受" not in {c["label"] for c in treatment_cards(org.rsj_handler)}

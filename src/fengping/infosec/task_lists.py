@@ -314,6 +314,40 @@ DUE_REVIEWS = ListSpec(
 )
 
 
+def _awaiting(user: Any) -> QuerySet[RiskDecision]:
+    from .actions.treatment import awaiting
+
+    return awaiting(user).select_related(
+        "assessment__system", "scenario__asset", "scenario__vulnerability", "proposed_by"
+    )
+
+
+AWAITING = ListSpec(
+    name="infosec-awaiting",
+    title=gettext_lazy("待我批准的风险接受"),
+    queryset=_awaiting,
+    order=("-scenario__risk", "id"),
+    columns=(
+        Column(gettext_lazy("系统"), lambda d: d.assessment.system.name),
+        Column(
+            gettext_lazy("风险"),
+            lambda d: f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
+            html=lambda d: listing.link(
+                reverse("infosec:decide", args=[d.scenario_id]),
+                f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
+            ),
+        ),
+        Column(gettext_lazy("风险值"), lambda d: d.scenario.risk),
+        Column(gettext_lazy("风险等级"), _level_label),
+        Column(gettext_lazy("理由"), lambda d: d.reason, css="small"),
+        Column(gettext_lazy("提出人"), lambda d: str(d.proposed_by)),
+        Column(gettext_lazy("提出时间"), lambda d: d.proposed_at),
+    ),
+    empty_title=gettext_lazy("没有等待您批准的风险接受"),
+    export_url=lambda: reverse("infosec:awaiting_export"),
+)
+
+
 # ------------------------------------------------------------------ home cards
 
 COUNTS: Memo[dict[str, int]] = Memo()
@@ -328,6 +362,12 @@ def _counts(user: Any) -> dict[str, int]:
     }
 
 
+def _awaiting_count(user: Any) -> int:
+    from .actions.treatment import awaiting
+
+    return awaiting(user).count()
+
+
 def treatment_cards(user: Any) -> list[dict[str, Any]]:
     """逾期整改任务 and 到期待复核的风险接受 over what the user may see (counted at most once
     per FENGPING_HOME_COUNTS_SECONDS per scope in each worker, like the matter cards)."""
@@ -340,7 +380,7 @@ def treatment_cards(user: Any) -> list[dict[str, Any]]:
         lambda: _counts(user),
     )
     as_of = _("统计于 %(t)s") % {"t": formats.time_format(timezone.localtime(at), "H:i")}
-    return [
+    cards = [
         {
             "label": _("逾期整改任务"),
             "value": counts["overdue"],
@@ -357,6 +397,25 @@ def treatment_cards(user: Any) -> list[dict[str, Any]]:
             "alert": counts["review"] > 0,
         },
     ]
+    # Only for those who may approve (a 分管领导 or 主要负责人); per person, since one's own
+    # proposals are left out.
+    roles = scope.role_paths
+    if roles.get("leader") or roles.get("head"):
+        waiting, _at = COUNTS.get(
+            ("infosec-awaiting", user.pk),
+            settings.FENGPING_HOME_COUNTS_SECONDS,
+            lambda: {"n": _awaiting_count(user)},
+        )
+        cards.append(
+            {
+                "label": _("待我批准的风险接受"),
+                "value": waiting["n"],
+                "url": reverse("infosec:awaiting"),
+                "note": _("接受高风险须分管领导批准"),
+                "alert": waiting["n"] > 0,
+            }
+        )
+    return cards
 
 
 home_cards.add(treatment_cards)

@@ -24,7 +24,7 @@ from fengping.org.models import WORK_ROLES, User
 from ..actions import tasks as actions
 from ..models import OPEN_TASK_STATUSES, RemediationTask, System, Vulnerability, VulnStatus
 from ..tabs import Tab, register, tabs_for
-from ..task_lists import ALL_TASKS, DUE_REVIEWS, TASKS, overdue_q
+from ..task_lists import ALL_TASKS, AWAITING, DUE_REVIEWS, TASKS, overdue_q
 
 
 def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
@@ -248,6 +248,16 @@ def all_tasks_export(request: HttpRequest) -> HttpResponse:
 
 
 @authenticated
+def awaiting(request: HttpRequest) -> HttpResponse:
+    return listing.render_list(request, AWAITING)
+
+
+@authenticated
+def awaiting_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, AWAITING)
+
+
+@authenticated
 def due_reviews(request: HttpRequest) -> HttpResponse:
     return listing.render_list(request, DUE_REVIEWS)
 
@@ -264,6 +274,8 @@ register(
 urlpatterns = [
     path("tasks/", all_tasks, name="all_tasks"),
     path("tasks/export.xlsx", all_tasks_export, name="all_tasks_export"),
+    path("acceptances/waiting/", awaiting, name="awaiting"),
+    path("acceptances/waiting/export.xlsx", awaiting_export, name="awaiting_export"),
     path("acceptances/due/", due_reviews, name="due_reviews"),
     path("acceptances/due/export.xlsx", due_reviews_export, name="due_reviews_export"),
     path("systems/<int:pk>/tasks/", tasks_tab, name="tasks"),

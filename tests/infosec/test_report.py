@@ -192,3 +192,11 @@ def test_tasks_from_risks_report_vulnerability_count(org):
     ctx = report.report_context(a)
     grades = {r["grade"]: r["total"] for r in ctx["vulnerabilities"]["rows"]}
     assert grades == {"超危": 1, "高危": 1}
+
+
+def test_the_builder_writes_templates_that_render(tmp_path):
+    from fengping.infosec.report_templates import build
+
+    assert build.main([str(tmp_path)]) == 0
+    report_actions.check_template((tmp_path / "isra_report.docx").read_bytes(), "isra")
+    report_actions.check_template((tmp_path / "isra_estate.docx").read_bytes(), "isra-estate")

@@ -152,4 +152,4 @@ def test_estate_lists_of_overdue_tasks_and_due_reviews(org, login, api):
 
     COUNTS.clear()
     cards = {c["label"]: c["value"] for c in treatment_cards(org.rsj_head)}
-    assert cards == {"逾期整改任务": 1, "到期待复核的风险接受": 1}
+    assert cards == {"逾期整改任务": 1, "到期待复核的风险接受": 1, "待我批准的风险接受": 0}

@@ -158,9 +158,11 @@ def test_bulk_decide_many_low_risks_is_one_event(org):
         )
         == 0
     )
-    # high risks accepted in bulk all wait for approval
-    n = t.do_decide_bulk(org.rsj_handler, a, "accept", "x", filters={"levels": [4]})
-    assert RiskDecision.objects.filter(approval=ApprovalState.PENDING).count() == 2
+    # accepting high risks is decided one by one (each with its own approval)
+    with pytest.raises(ActionError, match="逐项决策") as exc:
+        t.do_decide_bulk(org.rsj_handler, a, "accept", "x", filters={"levels": [2, 4]})
+    assert exc.value.field == "treatment"
+    assert t.do_decide_bulk(org.rsj_handler, a, "reduce", "整改", filters={"levels": [4]}) == 2
     with pytest.raises(ActionError, match="筛选"):
         t.do_decide_bulk(org.rsj_handler, a, "accept", "x")
     with pytest.raises(ActionError, match="没有符合"):

@@ -270,6 +270,17 @@ def do_decide_bulk(
     states = {
         level: _decision_state(scheme, level, treatment, reason, confirmation) for level in levels
     }
+    # An acceptance that needs a leader's approval is proposed one risk at a time: each is
+    # reviewed on its own, and who proposed it stays on record per decision (the approver
+    # must never be its proposer).
+    needing = [lv for lv, st in states.items() if st["approval"] == ApprovalState.PENDING]
+    if needing:
+        labels = level_labels(scheme)
+        raise ActionError(
+            _("接受“%(g)s”风险须逐项决策并经批准，不能批量接受")
+            % {"g": "、".join(labels[lv] for lv in sorted(needing, reverse=True))},
+            field="treatment",
+        )
     now = timezone.now()
     changed: list[RiskDecision] = []
     for decision in (

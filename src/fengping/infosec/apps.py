@@ -24,3 +24,4 @@ class InfosecConfig(AppConfig):
             if labels:
                 register_labels(labels)
         outputs.register_outputs()
+        from . import task_lists  # noqa: F401 - home cards: overdue tasks, acceptances due for review

@@ -25,7 +25,15 @@ from fengping.core.errors import ActionError
 from fengping.org import access
 
 from .context import report_context, sample_context
-from .render import DOCX_MIME, is_docx, render_docx, template_for, template_path
+from .render import (
+    DEFAULT_KEY,
+    DOCX_MIME,
+    is_docx,
+    render_docx,
+    sample_for,
+    template_for,
+    template_path,
+)
 
 # What a broken template raises while docxtpl renders it: a Jinja error, a tag that
 # produces invalid XML, or a value used the wrong way (e.g. iterating a string's method).
@@ -118,12 +126,13 @@ def _require_admin(actor: Any) -> None:
         raise PermissionDenied(_("只有系统管理员可以更换报告模板"))
 
 
-def check_template(data: bytes) -> None:
-    """Refuse anything that is not a DOCX or does not render against a sample report."""
+def check_template(data: bytes, key: str = DEFAULT_KEY) -> None:
+    """Refuse anything that is not a DOCX or does not render against a sample report (of
+    the key's own kind: render.OTHER_KINDS)."""
     if not is_docx(data):
         raise ActionError(_("文件不是 Word 文档（.docx）"), field="file")
     try:
-        render_docx(data, sample_context())
+        render_docx(data, sample_for(key) or sample_context())
     except (*RENDER_ERRORS, zipfile.BadZipFile, OSError) as exc:
         raise ActionError(
             _("模板无法用示例报告数据生成文档：%(e)s") % {"e": exc}, field="file"
@@ -141,7 +150,7 @@ def do_upload_template(actor: Any, key: str, upload: Any) -> dict[str, Any]:
     if not (upload.name or "").lower().endswith(".docx"):
         raise ActionError(_("只接受 .docx 格式的模板"), field="file")
     data = upload.read()
-    check_template(data)
+    check_template(data, key)
     path = template_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside the target and rename: a report generated meanwhile never reads half a file.

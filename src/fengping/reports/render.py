@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,54 @@ from jinja2 import Environment, StrictUndefined
 
 from fengping.core.errors import ActionError
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates_docx" / "ssra_report.docx"
+DOCX_DIR = Path(__file__).resolve().parent / "templates_docx"
+DEFAULT_TEMPLATE = DOCX_DIR / "ssra_report.docx"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DEFAULT_KEY = "default"
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A report other than the 社会稳定风险评估报告, with its own context and therefore its
+    own template key: an upload for its key replaces its shipped default, and the
+    "default" upload (shaped for the ssra context) never applies to it. `sample` names
+    the callable (dotted path, imported on use so this app imports no domain app)
+    giving the context an uploaded template is tried against."""
+
+    key: str
+    label: str
+    builtin: Path
+    sample: str
+
+
+OTHER_KINDS: dict[str, ReportKind] = {
+    kind.key: kind
+    for kind in (
+        ReportKind(
+            "isra",
+            "信息安全风险评估报告（isra）",
+            DOCX_DIR / "isra_report.docx",
+            "fengping.infosec.report.sample_context",
+        ),
+        ReportKind(
+            "isra-estate",
+            "信息安全风险评估汇总报告（全部系统）",
+            DOCX_DIR / "isra_estate.docx",
+            "fengping.infosec.report.sample_estate_context",
+        ),
+    )
+}
+
+
+def sample_for(key: str) -> dict[str, Any] | None:
+    """The sample context of a ReportKind's key (None: the ssra sample applies)."""
+    kind = OTHER_KINDS.get(key)
+    if kind is None:
+        return None
+    from django.utils.module_loading import import_string
+
+    return import_string(kind.sample)()  # type: ignore[no-any-return]
 
 
 def template_dir() -> Path:
@@ -38,6 +83,10 @@ def template_path(key: str) -> Path:
 def template_for(scheme_key: str) -> tuple[Path, str]:
     """(path, origin) of the template a report of `scheme_key` uses: the office's upload
     for that scheme, else its upload for every scheme, else the shipped default."""
+    other = OTHER_KINDS.get(scheme_key)
+    if other is not None:
+        uploaded = template_path(other.key)
+        return (uploaded, "scheme") if uploaded.is_file() else (other.builtin, "builtin")
     for key, origin in ((scheme_key, "scheme"), (DEFAULT_KEY, "uploaded_default")):
         if _KEY.match(key):
             path = template_path(key)

@@ -28,6 +28,7 @@ from .forms import TemplateUploadForm
 from .render import (
     DEFAULT_KEY,
     DOCX_MIME,
+    OTHER_KINDS,
     PdfUnavailable,
     docx_to_pdf,
     template_for,
@@ -138,6 +139,7 @@ def _template_keys() -> list[tuple[str, str]]:
     for entry in registry.entries():
         if entry.scheme.kind == "ssra":
             keys.append((entry.key, f"{entry.scheme.name}（{entry.key}）"))
+    keys += [(kind.key, kind.label) for kind in OTHER_KINDS.values()]
     return keys
 
 

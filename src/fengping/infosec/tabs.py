@@ -40,6 +40,7 @@ def tabs_for(host: Host, obj: Any, active: str) -> list[dict[str, Any]]:
             "label": t.label,
             "url": reverse(t.url_name, args=[obj.pk]),
             "active": t.code == active,
+            "count": t.count(obj) if t.count is not None else None,
         }
         for t in _TABS[host]
     ]

@@ -452,27 +452,138 @@ def _batches(ids: Iterable[int], size: int = BATCH) -> Iterable[list[int]]:
         yield ids[i : i + size]
 
 
+# A large first insert costs mostly the upkeep of the secondary indexes, row by row in
+# random order (risk, level, likelihood × loss), and on PostgreSQL the foreign-key
+# triggers, one lookup per row and key (2.5 million at 500,000 scenarios). Building the
+# indexes afresh and validating each foreign key with one query after the insert is
+# several times faster. Done only when the insert makes up most of the table, so a small
+# assessment never rebuilds what holds everyone else's scenarios; all inside the action's
+# transaction (DDL is transactional on both databases), under the table's lock.
+_REBUILD_MIN_ROWS = 50_000
+
+
+def _table_rows(table: str) -> int:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table]
+            )
+        else:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+def _secondary(table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(indexes, foreign keys) of the table that a bulk load may drop and rebuild, each
+    as (name, the statement or definition that recreates it exactly)."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [table],
+            )
+            return list(cursor.fetchall()), []
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = %s AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, table],
+        )
+        indexes = list(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        return indexes, list(cursor.fetchall())
+
+
+_BIGINT = frozenset({"id", "assessment_id", "asset_id", "business_id", "threat_id",
+                     "vulnerability_id"})  # fmt: skip
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+
+
+def _copy_binary(table: str, columns: Sequence[str], rows: I64, nullable: str = "") -> None:
+    """COPY integer rows in PostgreSQL's binary format, built by numpy in one buffer (no
+    Python loop per row). Every column is bigint or smallint as in the model; a 0 in the
+    column `nullable` is written as NULL."""
+    if not len(rows):
+        return
+
+    def layout(null: str) -> np.dtype:
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for i, c in enumerate(columns):
+            fields.append((f"l{i}", ">i4"))
+            if c != null:
+                fields.append((f"v{i}", ">i8" if c in _BIGINT else ">i2"))
+        return np.dtype(fields)
+
+    chunks = [_COPY_HEADER]
+    where = columns.index(nullable) if nullable else -1
+    groups = [(rows, "")]
+    if where >= 0:
+        empty = rows[:, where] == 0
+        groups = [(rows[~empty], ""), (rows[empty], nullable)]
+    for group, null in groups:
+        if not len(group):
+            continue
+        out = np.zeros(len(group), dtype=layout(null))
+        out["n"] = len(columns)
+        for i, c in enumerate(columns):
+            if c == null:
+                out[f"l{i}"] = -1
+            else:
+                out[f"l{i}"] = 8 if c in _BIGINT else 2
+                out[f"v{i}"] = group[:, i]
+        chunks.append(out.tobytes())
+    chunks.append(b"\xff\xff")
+    with connection.cursor() as cursor:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with cursor.cursor.copy(sql) as copy:
+            copy.write(b"".join(chunks))
+
+
 def _insert(rows: I64) -> None:
     if not len(rows):
         return
     table = Scenario._meta.db_table
     columns = ", ".join(_COLUMNS)
-    business = _COLUMNS.index("business_id")
+    indexes: list[tuple[str, str]] = []
+    foreign: list[tuple[str, str]] = []
+    if len(rows) >= _REBUILD_MIN_ROWS and len(rows) * 2 >= _table_rows(table) + len(rows):
+        indexes, foreign = _secondary(table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = f"COPY {table} ({columns}) FROM STDIN"
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows.tolist():
-                    if not row[business]:
-                        row[business] = None
-                    copy.write_row(row)
-            return
-        marks = ", ".join("NULLIF(%s, 0)" if c == "business_id" else "%s" for c in _COLUMNS)
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-        cursor.executemany(sql, rows.tolist())
+        for name, _definition in foreign:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ddl in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    if connection.vendor == "postgresql":
+        _copy_binary(table, _COLUMNS, rows, nullable="business_id")
+    else:
+        # SQLite: the driver's executemany with one prepared statement; the assessment is
+        # a literal and residual_* repeat risk/level (numbered parameters), so fewer
+        # values cross from Python.
+        values_of = _COLUMNS[1:-2]  # asset_id … level
+        marks = [str(int(rows[0, 0]))]
+        for k, c in enumerate(values_of, start=1):
+            marks.append(f"NULLIF(?{k}, 0)" if c == "business_id" else f"?{k}")
+        marks += [f"?{values_of.index('risk') + 1}", f"?{values_of.index('level') + 1}"]
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(marks)})"  # noqa: S608
+        connection.ensure_connection()
+        connection.connection.executemany(sql, rows[:, 1:-2].tolist())
+    with connection.cursor() as cursor:
+        for _name, ddl in indexes:
+            cursor.execute(ddl)
+        for name, definition in foreign:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
 _UPDATED = _COLUMNS[2:]
+
+
+def _pg_type(column: str) -> str:
+    return "bigint" if column in _BIGINT else "smallint"
 
 
 def _update(ids: I64, rows: I64) -> None:
@@ -485,16 +596,15 @@ def _update(ids: I64, rows: I64) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "CREATE TEMPORARY TABLE infosec_scenario_new "
-                f"(id bigint PRIMARY KEY, {', '.join(f'{c} integer' for c in _UPDATED)}) "
+                f"(id bigint PRIMARY KEY, {', '.join(f'{c} {_pg_type(c)}' for c in _UPDATED)}) "
                 "ON COMMIT DROP"
             )
-            with cursor.cursor.copy(
-                f"COPY infosec_scenario_new (id, {', '.join(_UPDATED)}) FROM STDIN"
-            ) as copy:
-                for pk, row in zip(ids.tolist(), values.tolist(), strict=True):
-                    if not row[0]:
-                        row[0] = None
-                    copy.write_row([pk, *row])
+            _copy_binary(
+                "infosec_scenario_new",
+                ["id", *_UPDATED],
+                np.column_stack([ids, values]),
+                nullable="business_id",
+            )
             assignments = ", ".join(f"{c} = n.{c}" for c in _UPDATED)
             cursor.execute(
                 f"UPDATE {table} AS s SET {assignments} "  # noqa: S608

@@ -13,9 +13,9 @@ from fengping.infosec import risk
 from fengping.infosec.actions.assessments import touch_inputs
 from fengping.infosec.actions.risk import do_compute_risk
 from fengping.infosec.models import (
+    AssessmentStatus,
     Asset,
     AssetLayer,
-    AssessmentStatus,
     ChecklistAnswer,
     Recommendation,
     RemediationTask,

@@ -157,16 +157,20 @@ def main() -> None:
     admin = User.objects.get(username="admin")
     t0 = time.perf_counter()
     a = seed(admin)
-    print(f"seeded {args.assets} assets × {args.threats} threats in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"seeded {args.assets} assets × {args.threats} threats in {time.perf_counter() - t0:.1f} s"
+    )
     first = timed("compute, empty register", lambda: do_compute_risk(admin, a))
     print(f"  {first}")
     # 1% of the inputs: a fifth of the vulnerabilities of 5% of assets… simplest honest
     # change: 1% of vulnerabilities change severity, and 1% are closed.
-    vulns = list(Vulnerability.objects.filter(system=a.system).order_by("pk").values_list("pk", flat=True))
+    vulns = list(
+        Vulnerability.objects.filter(system=a.system).order_by("pk").values_list("pk", flat=True)
+    )
     step = 100
     with transaction.atomic():
         Vulnerability.objects.filter(pk__in=vulns[::step]).update(severity=5)
-        Vulnerability.objects.filter(pk__in=vulns[1::step * 2]).update(status="closed")
+        Vulnerability.objects.filter(pk__in=vulns[1 :: step * 2]).update(status="closed")
         touch_inputs(a)
     a.refresh_from_db()
     second = timed("recompute after 1% of inputs changed", lambda: do_compute_risk(admin, a))
@@ -201,7 +205,11 @@ def main() -> None:
             f"{label}: median {statistics.median(times) * 1000:.0f} ms, "
             f"{len(ctx.captured_queries)} queries"
         )
-    for label, sub in [("heat map", "heatmap/"), ("per asset", "assets/"), ("per business", "businesses/")]:
+    for label, sub in [
+        ("heat map", "heatmap/"),
+        ("per asset", "assets/"),
+        ("per business", "businesses/"),
+    ]:
         times = []
         for _ in range(5):
             with CaptureQueriesContext(connection) as ctx:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -185,11 +185,9 @@ def risk_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def risk_compare_export(request: HttpRequest, pk: int) -> HttpResponse:
     a = assessment_for(request, pk)
     other = _other(request, a)
-    if other is None:
-        raise Http404(_("请选择要对比的评估"))
-    cmp = risk_lists.compare(a, other)
     cap = settings.FENGPING_EXPORT_MAX_ROWS
-    rows = risk_lists.comparison_rows(cmp, 0, cap)
+    cmp = risk_lists.compare(a, other) if other is not None else None
+    rows = risk_lists.comparison_rows(cmp, 0, cap) if cmp is not None else []
     header = [
         _("变化"), _("资产"), _("威胁"), _("脆弱性"), _("脆弱性标识"),
         _("本次风险值"), _("本次等级"), _("对比评估风险值"), _("对比评估等级"),
@@ -214,6 +212,9 @@ def risk_compare_export(request: HttpRequest, pk: int) -> HttpResponse:
                 for r in rows
             ),
         )
+        if cmp is None or other is None:
+            yield _("说明"), [_("说明")], [[_("请选择要对比的评估（参数 other）")]]
+            return
         notes = [[_("对比：%(a)s 与 %(b)s") % {"a": a.title, "b": other.title}]]
         notes += [[f"{risk_lists.CHANGE_LABELS[c]}: {n}"] for c, n in cmp.counts.items()]
         if len(cmp) > cap:

@@ -328,3 +328,38 @@ def test_an_empty_estate_computes_nothing(org):
     assert result.total == 0
     a.refresh_from_db()
     assert a.risk_current() and a.scenario_count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_computations_at_once_run_one_after_the_other(org):
+    """The assessment row is locked: of two computations started together, one stores the
+    register and the other finds nothing left to change (without the lock both would
+    insert the same scenarios and one would fail on the unique constraint)."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time anyway")
+    import threading
+
+    a, _n = estate(org)
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(do_compute_risk(org.rsj_handler, SystemAssessment.objects.get(pk=a.pk)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(r.created for r in results) == [0, 6]
+    assert sorted(r.unchanged for r in results) == [0, 6]
+    assert Scenario.objects.filter(assessment=a).count() == 6

@@ -174,19 +174,19 @@ REGISTER = ListSpec(
 
 
 def heat_cells(assessment: SystemAssessment) -> list[dict[str, int]]:
-    """Scenario counts per (likelihood, loss) cell: one GROUP BY on `infosec_scen_heat`."""
+    """Scenario counts per (likelihood, loss) cell: one GROUP BY answered from the index
+    `infosec_scen_heat` alone (no other column is read, so no table row is visited)."""
     rows = (
         Scenario.objects.filter(assessment=assessment)
         .order_by()
         .values("likelihood", "loss")
-        .annotate(n=Count("id"), max_risk=Max("risk"))
+        .annotate(n=Count("likelihood"))
     )
     return [
         {
             "likelihood": r["likelihood"],
             "loss": r["loss"],
             "count": r["n"],
-            "max_risk": r["max_risk"],
         }
         for r in rows
     ]

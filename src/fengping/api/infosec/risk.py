@@ -67,7 +67,6 @@ class CellOut(Schema):
     likelihood: int
     loss: int
     count: int
-    max_risk: int
 
 
 class SummaryOut(Schema):
@@ -141,7 +140,7 @@ def list_scenarios(
 
 @router.get("/assessments/{assessment_id}/risk/heatmap", response=list[CellOut])
 def heatmap(request: HttpRequest, assessment_id: int) -> Any:
-    """风险热力图：每个（可能性, 损失）格中的场景数和最高风险值。"""
+    """风险热力图：每个（可能性, 损失）格中的风险场景数。"""
     return risk_lists.heat_cells(_assessment(request, assessment_id))
 
 

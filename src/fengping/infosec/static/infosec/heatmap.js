@@ -7,12 +7,12 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!source || !el || !window.echarts) return;
   const data = JSON.parse(source.textContent);
   const levels = ["1", "2", "3", "4", "5"];
-  const cells = data.cells.map((c) => [c.loss - 1, c.likelihood - 1, c.count, c.max_risk]);
+  const cells = data.cells.map((c) => [c.loss - 1, c.likelihood - 1, c.count]);
   const max = Math.max(1, ...data.cells.map((c) => c.count));
   const chart = window.echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
     tooltip: {
-      formatter: (p) => `可能性 ${p.value[1] + 1} × 损失 ${p.value[0] + 1}<br>场景 ${p.value[2]}，最高风险值 ${p.value[3]}`,
+      formatter: (p) => `可能性 ${p.value[1] + 1} × 损失 ${p.value[0] + 1}<br>风险场景 ${p.value[2]} 个`,
     },
     grid: { left: 64, right: 24, top: 16, bottom: 72 },
     xAxis: { type: "category", data: levels, name: "损失 F", nameLocation: "middle", nameGap: 28, splitArea: { show: true } },

@@ -363,3 +363,28 @@ def test_two_computations_at_once_run_one_after_the_other(org):
     assert sorted(r.created for r in results) == [0, 6]
     assert sorted(r.unchanged for r in results) == [0, 6]
     assert Scenario.objects.filter(assessment=a).count() == 6
+
+
+def test_a_recompute_refreshes_the_residual_of_completed_recommendations(org):
+    a, n = estate(org)
+    do_compute_risk(org.rsj_handler, a)
+    s1 = register(a)[("A1", "T1", "V1")]
+    rec = Recommendation.objects.create(
+        assessment=a,
+        title="加固",
+        kind="technical",
+        effect="preventive",
+        created_by=org.rsj_handler,
+    )
+    rec.scenarios.set([s1])
+    RemediationTask.objects.create(
+        system=a.system, assessment=a, recommendation=rec, title="修", kind="technical",
+        deadline="2027-01-01", status="done", created_by=org.rsj_handler,
+    )  # fmt: skip
+    ThreatRating.objects.filter(pk=n["T3"].pk).update(frequency=3)
+    do_compute_risk(org.rsj_handler, a)
+    s1.refresh_from_db()
+    # measures 2 steps + the completed recommendation's 2: V_L = 1; √(4·1·4·5) = √80 → 9
+    assert (s1.risk, s1.level, s1.residual_risk, s1.residual_level) == (15, 3, 9, 2)
+    others = Scenario.objects.filter(assessment=a).exclude(pk=s1.pk)
+    assert all(s.residual_risk == s.risk for s in others)

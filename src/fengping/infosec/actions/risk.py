@@ -50,7 +50,9 @@ def do_compute_risk(actor: Any, assessment: SystemAssessment) -> risk.Stored:
     a.computed_at, a.scenario_count = started, result.total
     # Only rows a completed recommendation may lower, or lowered before, can have a
     # residual other than the risk just written (refresh(a) would read every row).
-    linked = list(risk.residual_candidates(a)[: _REFRESH_IDS_MAX + 1])
+    linked: list[int] = []
+    if result.created < result.total:  # rows that were there before may hang on to a residual
+        linked = list(risk.residual_candidates(a)[: _REFRESH_IDS_MAX + 1])
     if len(linked) > _REFRESH_IDS_MAX:
         residual.refresh(a)
     elif linked:

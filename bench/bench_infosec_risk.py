@@ -84,6 +84,8 @@ def seed(user: User) -> SystemAssessment:
     dept = Department.objects.filter(code="SFS-RSJ").first() or Department.objects.first()
     old = System.objects.filter(code="BENCH-RISK").first()
     if old is not None:
+        # The ORM's cascade would collect half a million scenarios one by one.
+        Scenario.objects.filter(assessment__system=old)._raw_delete(connection.alias)
         SystemAssessment.objects.filter(system=old).delete()
         old.delete()
     system = System.objects.create(

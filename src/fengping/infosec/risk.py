@@ -562,17 +562,27 @@ def _insert(rows: I64) -> None:
     if connection.vendor == "postgresql":
         _copy_binary(table, _COLUMNS, rows, nullable="business_id")
     else:
-        # SQLite: the driver's executemany with one prepared statement; the assessment is
-        # a literal and residual_* repeat risk/level (numbered parameters), so fewer
-        # values cross from Python.
-        values_of = _COLUMNS[1:-2]  # asset_id … level
-        marks = [str(int(rows[0, 0]))]
-        for k, c in enumerate(values_of, start=1):
-            marks.append(f"NULLIF(?{k}, 0)" if c == "business_id" else f"?{k}")
-        marks += [f"?{values_of.index('risk') + 1}", f"?{values_of.index('level') + 1}"]
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(marks)})"  # noqa: S608
+        # SQLite: the driver's executemany with one prepared statement. Converting the
+        # values to Python objects and binding them is much of the cost, so the small
+        # values travel packed in one integer (as `stored` reads them) and SQLite unpacks
+        # them; the assessment is a literal.
+        ids = ("asset_id", "business_id", "threat_id", "vulnerability_id")
+        width = {"risk": 15, "level": 4}
+        unpack = {c: f"((?5 >> {shift}) & {(1 << width.get(c, 3)) - 1})" for c, shift in _PACK}
+        marks = {"assessment_id": str(int(rows[0, 0])), "business_id": "NULLIF(?2, 0)"}
+        marks.update({c: f"?{k}" for k, c in enumerate(ids, start=1) if c != "business_id"})
+        marks.update(unpack)
+        marks["residual_risk"], marks["residual_level"] = unpack["risk"], unpack["level"]
+        sql = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(marks[c] for c in _COLUMNS)})"
+        )
+        pack = np.zeros(len(rows), dtype=np.int64)
+        for c, shift in _PACK:
+            pack += rows[:, _COLUMNS.index(c)] << shift
+        values = np.column_stack([rows[:, [_COLUMNS.index(c) for c in ids]], pack])
         connection.ensure_connection()
-        connection.connection.executemany(sql, rows[:, 1:-2].tolist())
+        connection.connection.executemany(sql, values.tolist())
     with connection.cursor() as cursor:
         for _name, ddl in indexes:
             cursor.execute(ddl)

@@ -217,6 +217,8 @@ def test_api(org, api):
     assert system["count"] == 6 and system["max_risk"] == 15
     assets = call("get", f"/infosec/assessments/{a.pk}/risk/assets").json()
     assert assets["count"] == 3 and assets["items"][0]["code"] == "A1"
+    assert assets["items"][0]["by_level"] == {"1": 0, "2": 0, "3": 2, "4": 0, "5": 0}
+    assert assets["items"][0]["max_risk"] == 15 and assets["items"][0]["count"] == 2
     assert call("get", f"/infosec/assessments/{a.pk}/risk/businesses").json()[0]["count"] == 6
     b = SystemAssessment.objects.create(
         system=a.system, title="旧", calculation="multiplication", scheme_key=a.scheme_key,

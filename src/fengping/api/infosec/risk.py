@@ -177,7 +177,7 @@ def risk_by_asset(request: HttpRequest, assessment_id: int, page: int = 1) -> An
     size = settings.FENGPING_PAGE_SIZE
     qs = risk_lists.by_asset(a)
     page = max(1, min(page, 100_000))
-    rows = risk_lists.name_assets(list(qs[(page - 1) * size : page * size]))
+    rows = risk_lists.name_assets(list(qs[(page - 1) * size : page * size]), a)
     return {
         "items": [
             {

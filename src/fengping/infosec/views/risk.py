@@ -111,7 +111,7 @@ def risk_assets(request: HttpRequest, pk: int) -> HttpResponse:
     a = assessment_for(request, pk)
     paginator = Paginator(risk_lists.by_asset(a), settings.FENGPING_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    rows = risk_lists.name_assets(list(page.object_list))
+    rows = risk_lists.name_assets(list(page.object_list), a)
     return render(
         request,
         "infosec/risk/assets.html",

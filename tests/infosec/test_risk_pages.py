@@ -155,6 +155,15 @@ def test_heatmap_summaries_and_their_links(org, login):
     assert f"?asset={n['A1'].pk}" in assets
     business = client.get(url(a, "businesses/")).content.decode()
     assert "公文流转" in business and 'id="risk-system-total"' in business
+    sheet = load_workbook(io.BytesIO(client.get(url(a, "assets/export.xlsx")).content)).worksheets[
+        0
+    ]
+    assert [r[:3] for r in sheet.values][1] == ("A1 A1", 15, 2)
+    sheet = load_workbook(
+        io.BytesIO(client.get(url(a, "businesses/export.xlsx")).content)
+    ).worksheets[0]
+    rows = list(sheet.values)
+    assert rows[-1][1:3] == (15, 6) and "整个系统" in rows[-1][0]
 
 
 def test_compare_two_assessments_of_one_system(org, login):

@@ -42,6 +42,8 @@ PAGES = {
         "infosec:risk_heatmap": READ,
         "infosec:risk_assets": READ,
         "infosec:risk_businesses": READ,
+        "infosec:risk_assets_export": READ,
+        "infosec:risk_businesses_export": READ,
         "infosec:risk_compare": READ,
         "infosec:risk_compare_export": READ,
     },

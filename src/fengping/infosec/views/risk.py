@@ -125,6 +125,49 @@ def risk_assets(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _summary_export(
+    title: str,
+    first: str,
+    rows: list[tuple[str, dict[str, Any]]],
+    labels: dict[int, str],
+    name: str,
+) -> HttpResponse:
+    header = [first, _("最高风险值"), _("场景数"), *labels.values()]
+    body = ([label, r["max_risk"], r["n"], *(r[f"l{n}"] for n in labels)] for label, r in rows)
+    response = HttpResponse(write_workbook([(title, header, body)]), content_type=XLSX_MIME)
+    response["Content-Disposition"] = f'attachment; filename="fengping-{name}.xlsx"'
+    return response
+
+
+@authenticated
+def risk_assets_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every asset's max risk, count and counts per level (capped like every export)."""
+    a = assessment_for(request, pk)
+    cap = settings.FENGPING_EXPORT_MAX_ROWS
+    rows = risk_lists.name_assets(list(risk_lists.by_asset(a)[:cap]), a)
+    return _summary_export(
+        str(_("按资产的风险")),
+        _("资产"),
+        [(f"{r['asset'].code} {r['asset'].name}" if r["asset"] else "", r) for r in rows],
+        risk_lists.level_labels(a),
+        "infosec-risk-assets",
+    )
+
+
+@authenticated
+def risk_businesses_export(request: HttpRequest, pk: int) -> HttpResponse:
+    a = assessment_for(request, pk)
+    rows = [(r["name"] or _("未关联业务的资产"), r) for r in risk_lists.by_business(a)]
+    rows.append((_("整个系统（%(name)s）") % {"name": a.system.name}, risk_lists.system_summary(a)))
+    return _summary_export(
+        str(_("按业务的风险")),
+        _("业务"),
+        rows,
+        risk_lists.level_labels(a),
+        "infosec-risk-businesses",
+    )
+
+
 @authenticated
 def risk_businesses(request: HttpRequest, pk: int) -> HttpResponse:
     a = assessment_for(request, pk)
@@ -235,6 +278,16 @@ urlpatterns = [
     path("assessments/<int:pk>/risk/heatmap/", risk_heatmap, name="risk_heatmap"),
     path("assessments/<int:pk>/risk/assets/", risk_assets, name="risk_assets"),
     path("assessments/<int:pk>/risk/businesses/", risk_businesses, name="risk_businesses"),
+    path(
+        "assessments/<int:pk>/risk/assets/export.xlsx",
+        risk_assets_export,
+        name="risk_assets_export",
+    ),
+    path(
+        "assessments/<int:pk>/risk/businesses/export.xlsx",
+        risk_businesses_export,
+        name="risk_businesses_export",
+    ),
     path("assessments/<int:pk>/risk/compare/", risk_compare, name="risk_compare"),
     path(
         "assessments/<int:pk>/risk/compare/export.xlsx",

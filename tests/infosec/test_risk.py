@@ -388,3 +388,26 @@ def test_a_recompute_refreshes_the_residual_of_completed_recommendations(org):
     assert (s1.risk, s1.level, s1.residual_risk, s1.residual_level) == (15, 3, 9, 2)
     others = Scenario.objects.filter(assessment=a).exclude(pk=s1.pk)
     assert all(s.residual_risk == s.risk for s in others)
+
+
+def test_a_bulk_load_rebuilds_the_indexes_and_keys_exactly(org, monkeypatch):
+    """The path a large first computation takes (indexes and, on PostgreSQL, unique and
+    foreign keys dropped and rebuilt): same register, same schema afterwards."""
+    from django.db import connection
+
+    def schema():
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, Scenario._meta.db_table)
+        return {
+            name: (tuple(c["columns"]), c["unique"], c["index"], c["foreign_key"], c.get("orders"))
+            for name, c in found.items()
+        }
+
+    before = schema()
+    monkeypatch.setattr(risk, "_REBUILD_MIN_ROWS", 1)
+    a, _n = estate(org)
+    result = do_compute_risk(org.rsj_handler, a)
+    assert result.created == 6
+    assert set(register(a)) == set(HAND)
+    assert schema() == before
+    assert {"infosec_scen_register", "infosec_scenario_unique"} <= set(before)

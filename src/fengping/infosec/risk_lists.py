@@ -1,0 +1,394 @@
+"""The risk register of an assessment as a list (page, htmx partial, XLSX, API), and the
+summaries around it: the heat map cells, risk per asset / business / system, and the
+comparison of two assessments of one system.
+
+Every query here starts from an assessment the caller already fetched through
+`org.access.get_for_user`, so the scenarios are in the user's scope by construction.
+The register pages by key on (-risk, id), the index `infosec_scen_register`: a page costs
+the same at 500,000 scenarios as at 50."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fengping.core import listing
+from fengping.core.listing import ChoiceFilter, Column, Context, Filter, ListSpec, SearchFilter
+from fengping.schemes.methods import isra_bands
+
+from .models import Asset, Scenario, SystemAssessment
+
+LEVELS = range(1, 6)
+LEVEL_CSS = {
+    1: "bg-green-lt",
+    2: "bg-lime-lt",
+    3: "bg-yellow-lt",
+    4: "bg-orange-lt",
+    5: "bg-red-lt",
+}
+
+
+def level_labels(assessment: SystemAssessment) -> dict[int, str]:
+    """Level 1… → the band label of the frozen scheme (很低 … 很高)."""
+    return {i + 1: label for i, label in enumerate(isra_bands(assessment.scheme).labels)}
+
+
+def threat_classes(assessment: SystemAssessment) -> list[tuple[str, str]]:
+    info = assessment.scheme.infosec
+    return [(c.code, c.label) for c in info.threats.classes] if info else []
+
+
+class AssetFilter(Filter):
+    """One asset of the assessment's system, by id (the per-asset summary links here)."""
+
+    kind = "number"
+
+    def parse(self, params: Mapping[str, Any], ctx: Context) -> tuple[Any, str | None]:
+        raw = listing._raw(params, self.name)
+        if not raw:
+            return None, None
+        pk = listing._int(raw, 1, 2**63 - 1)
+        assessment = ctx.parents[0]
+        if pk is None or not Asset.objects.filter(system_id=assessment.system_id, pk=pk).exists():
+            return None, listing._ignored(self.label)
+        return pk, None
+
+    def narrow(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        return qs.filter(asset_id=value)
+
+
+def scenarios(user: Any, assessment: SystemAssessment) -> QuerySet[Scenario]:
+    labels = level_labels(assessment)
+    return (
+        Scenario.objects.filter(assessment=assessment)
+        .select_related("asset", "business", "threat", "vulnerability")
+        .only(
+            *(f.name for f in Scenario._meta.concrete_fields if f.name not in ("assessment",)),
+            "asset__code",
+            "asset__name",
+            "business__name",
+            "threat__code",
+            "threat__name",
+            "threat__threat_class",
+            "vulnerability__key",
+            "vulnerability__title",
+        )
+        .annotate(
+            level_label=Case(
+                *(When(level=n, then=Value(label)) for n, label in labels.items()),
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _level_html(s: Scenario) -> Any:
+    return listing.badge(s.level_label, LEVEL_CSS.get(s.level, "bg-secondary-lt"))  # type: ignore[attr-defined]
+
+
+def _residual(s: Scenario) -> Any:
+    return s.residual_risk if s.residual_risk is not None else _("已消除")
+
+
+def _asset_html(s: Scenario) -> Any:
+    return format_html(
+        '<span class="text-nowrap">{}</span><div class="small text-secondary">{}</div>',
+        s.asset.code,
+        s.asset.name,
+    )
+
+
+def _vuln_html(s: Scenario) -> Any:
+    return format_html(
+        '{}<div class="small text-secondary">{}</div>', s.vulnerability.title, s.vulnerability.key
+    )
+
+
+REGISTER = ListSpec(
+    name="infosec-risk-register",
+    title=gettext_lazy("风险清单"),
+    queryset=scenarios,
+    order=("-risk", "id"),
+    keyset=True,
+    filters=(
+        SearchFilter(
+            "q",
+            gettext_lazy("搜索"),
+            ("asset__code", "asset__name"),
+            placeholder=gettext_lazy("按资产编号或名称搜索"),
+        ),  # fmt: skip
+        ChoiceFilter(
+            "level",
+            gettext_lazy("风险等级"),
+            lambda ctx: sorted(level_labels(ctx.parents[0]).items(), reverse=True),
+        ),
+        ChoiceFilter(
+            "business",
+            gettext_lazy("业务"),
+            lambda ctx: list(ctx.parents[0].system.businesses.values_list("pk", "name")),
+            field="business_id",
+        ),
+        ChoiceFilter(
+            "threat_class",
+            gettext_lazy("威胁类别"),
+            lambda ctx: threat_classes(ctx.parents[0]),
+            field="threat__threat_class",
+        ),
+        ChoiceFilter("likelihood", gettext_lazy("可能性"), [(n, n) for n in LEVELS]),
+        ChoiceFilter("loss", gettext_lazy("损失"), [(n, n) for n in LEVELS]),
+        AssetFilter("asset", gettext_lazy("资产 ID")),
+    ),
+    columns=(
+        Column(gettext_lazy("资产"), lambda s: f"{s.asset.code} {s.asset.name}", html=_asset_html),
+        Column(gettext_lazy("业务"), lambda s: s.business.name if s.business else ""),
+        Column(gettext_lazy("威胁"), lambda s: f"{s.threat.code} {s.threat.name}"),
+        Column(gettext_lazy("脆弱性"), lambda s: s.vulnerability.title, html=_vuln_html),
+        Column(gettext_lazy("脆弱性标识"), lambda s: s.vulnerability.key, page=False),
+        Column("T", lambda s: s.frequency, css="text-end"),
+        Column("V", lambda s: s.severity, css="text-end"),
+        Column("Ia", lambda s: s.asset_value, css="text-end"),
+        Column(gettext_lazy("预防性措施降级"), lambda s: s.likelihood_steps, page=False),
+        Column(gettext_lazy("保护性措施降级"), lambda s: s.loss_steps, page=False),
+        Column("L", lambda s: s.likelihood, css="text-end"),
+        Column("F", lambda s: s.loss, css="text-end"),
+        Column("R", lambda s: s.risk, css="text-end fw-bold"),
+        Column(gettext_lazy("风险等级"), lambda s: s.level_label, html=_level_html),
+        Column(gettext_lazy("剩余风险"), _residual, css="text-end"),
+    ),
+    empty_title=gettext_lazy("没有符合条件的风险场景"),
+    page_template="infosec/risk/register.html",
+    export_url=lambda a: reverse("infosec:risk_export", args=[a.pk]),
+)
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def heat_cells(assessment: SystemAssessment) -> list[dict[str, int]]:
+    """Scenario counts per (likelihood, loss) cell: one GROUP BY answered from the index
+    `infosec_scen_heat` alone (no other column is read, so no table row is visited)."""
+    rows = (
+        Scenario.objects.filter(assessment=assessment)
+        .order_by()
+        .values("likelihood", "loss")
+        .annotate(n=Count("likelihood"))
+    )
+    return [
+        {
+            "likelihood": r["likelihood"],
+            "loss": r["loss"],
+            "count": r["n"],
+        }
+        for r in rows
+    ]
+
+
+def heat_grid(cells: list[dict[str, int]]) -> list[dict[str, Any]]:
+    """The 5×5 grid for the table fallback: rows likelihood 5…1, columns loss 1…5."""
+    by = {(c["likelihood"], c["loss"]): c for c in cells}
+    return [
+        {"likelihood": lk, "cells": [(fs, by.get((lk, fs), {}).get("count", 0)) for fs in LEVELS]}
+        for lk in sorted(LEVELS, reverse=True)
+    ]
+
+
+def _level_counts() -> dict[str, Any]:
+    return {f"l{n}": Count("id", filter=Q(level=n)) for n in LEVELS}
+
+
+def system_summary(assessment: SystemAssessment) -> dict[str, Any]:
+    """Max risk, count and count per level over the whole system (one query)."""
+    return Scenario.objects.filter(assessment=assessment).aggregate(
+        max_risk=Max("risk"), n=Count("id"), **_level_counts()
+    )
+
+
+def by_business(assessment: SystemAssessment) -> list[dict[str, Any]]:
+    rows = list(
+        Scenario.objects.filter(assessment=assessment)
+        .order_by()
+        .values("business_id")
+        .annotate(max_risk=Max("risk"), n=Count("id"), **_level_counts())
+        .order_by("-max_risk", "business_id")
+    )
+    names = dict(assessment.system.businesses.values_list("pk", "name"))
+    for r in rows:
+        r["name"] = names.get(r["business_id"], "") if r["business_id"] else ""
+    return rows
+
+
+def by_asset(assessment: SystemAssessment) -> QuerySet[Any]:
+    """Per asset: max risk and count, highest first — a GROUP BY answered from the index
+    `infosec_scen_asset` alone; paginate it, then `name_assets` adds the names and the
+    counts per level of the page's assets only."""
+    return (
+        Scenario.objects.filter(assessment=assessment)
+        .order_by()
+        .values("asset_id")
+        .annotate(max_risk=Max("risk"), n=Count("asset_id"))
+        .order_by("-max_risk", "asset_id")
+    )
+
+
+def name_assets(
+    rows: list[dict[str, Any]], assessment: SystemAssessment | None = None
+) -> list[dict[str, Any]]:
+    ids = [r["asset_id"] for r in rows]
+    assets = {a.pk: a for a in Asset.objects.filter(pk__in=ids).only("code", "name", "layer")}
+    levels: dict[int, dict[str, int]] = {}
+    if assessment is not None and ids:
+        for r in (
+            Scenario.objects.filter(assessment=assessment, asset_id__in=ids)
+            .order_by()
+            .values("asset_id")
+            .annotate(**_level_counts())
+        ):
+            levels[r.pop("asset_id")] = r
+    for r in rows:
+        r["asset"] = assets.get(r["asset_id"])
+        r.update(levels.get(r["asset_id"], {f"l{n}": 0 for n in LEVELS}))
+    return rows
+
+
+# ------------------------------------------------------------------ comparison
+
+
+class Change:
+    NEW = "new"
+    HIGHER = "higher"
+    LOWER = "lower"
+    UNCHANGED = "unchanged"
+    GONE = "gone"
+
+
+CHANGE_LABELS = {
+    Change.NEW: gettext_lazy("新增"),
+    Change.HIGHER: gettext_lazy("升高"),
+    Change.LOWER: gettext_lazy("降低"),
+    Change.UNCHANGED: gettext_lazy("不变"),
+    Change.GONE: gettext_lazy("消失"),
+}
+CHANGE_ORDER = [Change.NEW, Change.HIGHER, Change.LOWER, Change.GONE, Change.UNCHANGED]
+
+
+def comparable(assessment: SystemAssessment) -> QuerySet[SystemAssessment]:
+    """The other assessments of the same system (same scope: same system)."""
+    return (
+        SystemAssessment.objects.filter(system_id=assessment.system_id)
+        .exclude(pk=assessment.pk)
+        .order_by("-started_at", "-id")
+    )
+
+
+@dataclass
+class Comparison:
+    """Scenarios of `this` and `other` matched on (asset code, threat code, vulnerability
+    key): one entry per matched or unmatched scenario, ordered by change then risk."""
+
+    this_ids: np.ndarray  # scenario of this assessment, 0 = none (gone)
+    other_ids: np.ndarray  # scenario of the other assessment, 0 = none (new)
+    change: np.ndarray  # index into CHANGE_ORDER
+    counts: dict[str, int]
+
+    def __len__(self) -> int:
+        return int(self.change.shape[0])
+
+
+def _keys(assessment: SystemAssessment) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    rows = list(
+        Scenario.objects.filter(assessment=assessment)
+        .order_by()
+        .values_list("pk", "risk", "asset__code", "threat__code", "vulnerability__key")
+        .iterator(chunk_size=20_000)
+    )
+    ids = np.array([(r[0], r[1]) for r in rows], dtype=np.int64).reshape(-1, 2)
+    return ids, [(r[2], r[3], r[4]) for r in rows]
+
+
+def compare(this: SystemAssessment, other: SystemAssessment) -> Comparison:
+    a_ids, a_keys = _keys(this)
+    b_ids, b_keys = _keys(other)
+    vocabulary: dict[tuple[str, str, str], int] = {}
+    a = np.array([vocabulary.setdefault(k, len(vocabulary)) for k in a_keys], dtype=np.int64)
+    b = np.array([vocabulary.setdefault(k, len(vocabulary)) for k in b_keys], dtype=np.int64)
+    _common, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    only_a = np.setdiff1d(np.arange(len(a)), ia, assume_unique=True)
+    only_b = np.setdiff1d(np.arange(len(b)), ib, assume_unique=True)
+    code = {c: i for i, c in enumerate(CHANGE_ORDER)}
+    risk_a, risk_b = a_ids[ia, 1], b_ids[ib, 1]
+    matched_change = np.where(
+        risk_a > risk_b,
+        code[Change.HIGHER],
+        np.where(risk_a < risk_b, code[Change.LOWER], code[Change.UNCHANGED]),
+    )
+    this_ids = np.concatenate([a_ids[ia, 0], a_ids[only_a, 0], np.zeros(len(only_b), np.int64)])
+    other_ids = np.concatenate([b_ids[ib, 0], np.zeros(len(only_a), np.int64), b_ids[only_b, 0]])
+    change = np.concatenate(
+        [
+            matched_change,
+            np.full(len(only_a), code[Change.NEW]),
+            np.full(len(only_b), code[Change.GONE]),
+        ]
+    ).astype(np.int64)
+    risk = np.concatenate([risk_a, a_ids[only_a, 1], b_ids[only_b, 1]])
+    order = np.lexsort((-risk, change))
+    counts = np.bincount(change, minlength=len(CHANGE_ORDER))
+    return Comparison(
+        this_ids=this_ids[order],
+        other_ids=other_ids[order],
+        change=change[order],
+        counts={c: int(counts[i]) for i, c in enumerate(CHANGE_ORDER)},
+    )
+
+
+def comparison_rows(cmp: Comparison, start: int, stop: int, only: str = "") -> list[dict[str, Any]]:
+    """Rows start…stop of the comparison (optionally of one change) with both scenarios."""
+    positions = np.arange(len(cmp))
+    if only in CHANGE_ORDER:
+        positions = positions[cmp.change == CHANGE_ORDER.index(only)]
+    positions = positions[start:stop]
+    ids = [int(i) for i in cmp.this_ids[positions] if i] + [
+        int(i) for i in cmp.other_ids[positions] if i
+    ]
+    found = {
+        s.pk: s
+        for s in Scenario.objects.filter(pk__in=ids).select_related(
+            "asset", "threat", "vulnerability"
+        )
+    }
+    out = []
+    for p in positions.tolist():
+        this = found.get(int(cmp.this_ids[p]))
+        other = found.get(int(cmp.other_ids[p]))
+        either = this or other
+        change = CHANGE_ORDER[int(cmp.change[p])]
+        out.append(
+            {
+                "change": change,
+                "change_label": CHANGE_LABELS[change],
+                "asset": f"{either.asset.code} {either.asset.name}" if either else "",
+                "threat": f"{either.threat.code} {either.threat.name}" if either else "",
+                "vulnerability": either.vulnerability.title if either else "",
+                "vulnerability_key": either.vulnerability.key if either else "",
+                "this_risk": this.risk if this else None,
+                "this_level": this.level if this else None,
+                "other_risk": other.risk if other else None,
+                "other_level": other.level if other else None,
+            }
+        )
+    return out
+
+
+def comparison_count(cmp: Comparison, only: str = "") -> int:
+    if only in CHANGE_ORDER:
+        return cmp.counts[only]
+    return len(cmp)

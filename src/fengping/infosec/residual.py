@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 
 from fengping.schemes.methods import isra_bands, isra_tables
 from fengping.scoring.gbt20984 import risk_by_matrix, risk_by_multiplication
@@ -44,9 +45,39 @@ def completed_recommendations(assessment: SystemAssessment) -> dict[int, str]:
     return done
 
 
-def refresh(assessment: SystemAssessment, scenario_ids: Iterable[int] | None = None) -> int:
-    """Recompute the residual risk of the assessment's scenarios (or of `scenario_ids`);
-    returns how many rows changed."""
+CHUNK = 2000  # ids per IN (…): well under SQLite's limit of bound parameters
+
+
+def refresh(
+    assessment: SystemAssessment,
+    scenario_ids: Iterable[int] | QuerySet[Any] | None = None,
+    *,
+    vulnerability_ids: Iterable[int] | None = None,
+) -> int:
+    """Recompute the residual risk of the assessment's scenarios — all, those of
+    `scenario_ids` (ids or a queryset of ids, used as a subquery) or those resting on
+    `vulnerability_ids` — and return how many rows changed. Only rows that can differ from
+    what they hold are read: closed vulnerabilities, rows linked to a completed
+    recommendation, and rows whose residual is not their risk."""
+    qs = Scenario.objects.filter(assessment=assessment)
+    if vulnerability_ids is not None:
+        ids = list(vulnerability_ids)
+        return sum(
+            _refresh(assessment, qs.filter(vulnerability_id__in=ids[i : i + CHUNK]))
+            for i in range(0, len(ids), CHUNK)
+        )
+    if scenario_ids is None:
+        return _refresh(assessment, qs)
+    if isinstance(scenario_ids, QuerySet):
+        return _refresh(assessment, qs.filter(pk__in=scenario_ids))
+    ids = list(scenario_ids)
+    return sum(
+        _refresh(assessment, qs.filter(pk__in=ids[i : i + CHUNK]))
+        for i in range(0, len(ids), CHUNK)
+    )
+
+
+def _refresh(assessment: SystemAssessment, qs: QuerySet[Scenario]) -> int:
     scheme = assessment.scheme
     method = scheme.method
     steps = {m.kind: m.effective_steps for m in getattr(method, "measure_effects", [])}
@@ -54,22 +85,18 @@ def refresh(assessment: SystemAssessment, scenario_ids: Iterable[int] | None = N
     tables = isra_tables(scheme)
     done = completed_recommendations(assessment)
     extra: dict[int, dict[str, int]] = defaultdict(lambda: {"preventive": 0, "protective": 0})
+    linked = Q(pk__in=[])
     if done:
-        links = Recommendation.scenarios.through.objects.filter(recommendation_id__in=done)
-        if scenario_ids is not None:
-            scenario_ids = list(scenario_ids)
-            links = links.filter(scenario_id__in=scenario_ids)
+        links = Recommendation.scenarios.through.objects.filter(
+            recommendation_id__in=list(done), scenario__in=qs.values("pk")
+        )
         for scenario_id, rec_id in links.values_list("scenario_id", "recommendation_id"):
             effect = done[rec_id]
             extra[scenario_id][effect] = max(extra[scenario_id][effect], steps.get(effect, 0))
-    qs = Scenario.objects.filter(assessment=assessment)
-    if scenario_ids is not None:
-        qs = qs.filter(pk__in=list(scenario_ids))
-    # Only rows that can differ from their computed risk: eliminated or improved ones, and
-    # rows that were lowered before and may have to go back.
+        linked = Q(pk__in=links.values("scenario_id"))
     closed = Q(vulnerability__status=VulnStatus.CLOSED)
     candidates = qs.filter(
-        closed | Q(pk__in=list(extra)) | Q(residual_risk__isnull=True) | ~Q(residual_level=0)
+        closed | linked | Q(residual_risk__isnull=True) | ~Q(residual_risk=F("risk"))
     ).values_list(
         "pk",
         "vulnerability__status",
@@ -93,7 +120,7 @@ def refresh(assessment: SystemAssessment, scenario_ids: Iterable[int] | None = N
         if status == VulnStatus.CLOSED:
             new_risk, new_level = None, 0
         elif pk in extra:
-            kw = {
+            kw: dict[str, Any] = {
                 "measure_effect": ls + extra[pk]["preventive"],
                 "loss_effect": fs + extra[pk]["protective"],
                 "bands": bands,
@@ -116,13 +143,16 @@ def refresh_for_vulnerabilities(vulnerability_ids: Iterable[int]) -> int:
     ids = list(vulnerability_ids)
     if not ids:
         return 0
-    total = 0
-    by_assessment: dict[int, list[int]] = defaultdict(list)
-    rows = Scenario.objects.filter(vulnerability_id__in=ids, assessment__status="open").values_list(
-        "assessment_id", "pk"
+    assessment_ids: set[int] = set()
+    for i in range(0, len(ids), CHUNK):
+        assessment_ids.update(
+            Scenario.objects.filter(
+                vulnerability_id__in=ids[i : i + CHUNK], assessment__status="open"
+            )
+            .values_list("assessment_id", flat=True)
+            .distinct()
+        )
+    return sum(
+        refresh(assessment, vulnerability_ids=ids)
+        for assessment in SystemAssessment.objects.filter(pk__in=assessment_ids)
     )
-    for assessment_id, pk in rows.iterator(chunk_size=5000):
-        by_assessment[assessment_id].append(pk)
-    for assessment in SystemAssessment.objects.filter(pk__in=list(by_assessment)):
-        total += refresh(assessment, by_assessment[assessment.pk])
-    return total

@@ -322,11 +322,14 @@ def _demo(args: Any) -> int:
     created = load_demo()
     matters = load_assessments()
     from fengping.infosec.demo import load_demo as load_infosec
+    from fengping.infosec.demo_flow import load_demo as load_infosec_assessment
 
     load_infosec()
+    systems = load_infosec_assessment()
     print(
-        f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项） / demo data ready "
-        f"({created} new organisation objects, {matters} matters assessed end to end)"
+        f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项、"
+        f"{systems} 项信息系统风险评估） / demo data ready ({created} new organisation objects, "
+        f"{matters} matters assessed end to end, {systems} information-system assessments)"
     )
     print(f"登录 / login:  http://127.0.0.1:{os.environ.get('PORT') or 8000}/")
     print(

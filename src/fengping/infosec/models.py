@@ -307,6 +307,16 @@ class SystemAssessment(Run):
     def is_open(self) -> bool:
         return self.status == AssessmentStatus.OPEN
 
+    @property
+    def current_step_label(self) -> str:
+        """The current step's label, read off the frozen snapshot without parsing it whole
+        (a list of assessments shows it for each row)."""
+        steps = (self.scheme_snapshot or {}).get("procedure", {}).get("steps", [])
+        for step in steps:
+            if step.get("code") == self.current_step:
+                return str(step.get("label") or self.current_step)
+        return self.current_step
+
     def risk_current(self) -> bool:
         """Whether the stored scenarios rest on the inputs as they are now."""
         return self.computed_at is not None and self.computed_at >= self.inputs_changed_at
@@ -701,6 +711,11 @@ class RiskDecision(_AssessmentScoped):
         ]
 
 
+# The labels of the built-in scheme's remediation kinds (infosec.remediation.kinds); a
+# kind an office's own scheme adds shows its code.
+KIND_LABELS = {"technical": _("安全技术"), "management": _("安全管理")}
+
+
 class Recommendation(_AssessmentScoped):
     """安全建议, written once and linked to every risk scenario it addresses. Once all its
     tasks are done, its `effect` (a preventive or protective measure) lowers the residual
@@ -730,6 +745,10 @@ class Recommendation(_AssessmentScoped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 class TaskStatus(models.TextChoices):
@@ -811,6 +830,10 @@ class RemediationTask(_SystemScoped):
 
     def is_open(self) -> bool:
         return self.status in OPEN_TASK_STATUSES
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     def is_overdue(self, today=None) -> bool:  # type: ignore[no-untyped-def]
         today = today or timezone.localdate()

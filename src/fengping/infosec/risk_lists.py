@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.html import format_html
@@ -25,6 +24,9 @@ from fengping.core.listing import ChoiceFilter, Column, Context, Filter, ListSpe
 from fengping.schemes.methods import isra_bands
 
 from .models import Asset, Scenario, SystemAssessment
+
+if TYPE_CHECKING:  # numpy loads on first use: a web worker starts without it
+    import numpy as np
 
 LEVELS = range(1, 6)
 LEVEL_CSS = {
@@ -304,6 +306,8 @@ class Comparison:
 
 
 def _keys(assessment: SystemAssessment) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    import numpy as np
+
     rows = list(
         Scenario.objects.filter(assessment=assessment)
         .order_by()
@@ -315,6 +319,8 @@ def _keys(assessment: SystemAssessment) -> tuple[np.ndarray, list[tuple[str, str
 
 
 def compare(this: SystemAssessment, other: SystemAssessment) -> Comparison:
+    import numpy as np
+
     a_ids, a_keys = _keys(this)
     b_ids, b_keys = _keys(other)
     vocabulary: dict[tuple[str, str, str], int] = {}
@@ -352,6 +358,8 @@ def compare(this: SystemAssessment, other: SystemAssessment) -> Comparison:
 
 def comparison_rows(cmp: Comparison, start: int, stop: int, only: str = "") -> list[dict[str, Any]]:
     """Rows start…stop of the comparison (optionally of one change) with both scenarios."""
+    import numpy as np
+
     positions = np.arange(len(cmp))
     if only in CHANGE_ORDER:
         positions = positions[cmp.change == CHANGE_ORDER.index(only)]

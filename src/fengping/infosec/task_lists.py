@@ -133,7 +133,7 @@ TASKS = ListSpec(
             html=lambda x: listing.link(reverse("infosec:task", args=[x.pk]), x.title),
         ),
         Column(gettext_lazy("来源"), _task_source, css="small"),
-        Column(gettext_lazy("类别"), lambda x: x.kind),
+        Column(gettext_lazy("类别"), lambda x: x.kind_label),
         Column(gettext_lazy("严重程度"), lambda x: x.severity),
         Column(gettext_lazy("责任人"), lambda x: str(x.owner or "")),
         Column(gettext_lazy("整改期限"), lambda x: x.deadline, css="text-nowrap"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +15,12 @@ from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError
 from fengping.org import access
 
-from .. import residual, risk
+from .. import residual
 from ..models import SystemAssessment
 from .assessments import require_open
+
+if TYPE_CHECKING:
+    from .. import risk
 
 LABELS = {
     "infosec.risk.compute": gettext_lazy("计算信息安全风险"),
@@ -34,6 +37,8 @@ def do_compute_risk(actor: Any, assessment: SystemAssessment) -> risk.Stored:
     register: new combinations inserted, changed ones updated, gone ones deleted (with
     their decisions). The assessment row is locked, so two computations of one
     assessment run one after the other; the second finds nothing left to change."""
+    from .. import risk  # numpy: loaded on first use, not when a web worker starts
+
     access.require(actor, assessment, "change")
     a = lock(assessment, related=("system__department",))
     require_open(a)

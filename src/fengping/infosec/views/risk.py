@@ -21,7 +21,7 @@ from fengping.core.policy import authenticated
 from fengping.core.xlsx import XLSX_MIME, write_workbook
 from fengping.org import access
 
-from .. import risk, risk_lists
+from .. import risk_lists
 from ..actions.risk import do_compute_risk
 from ..models import SystemAssessment
 from ..tabs import Tab, register, tabs_for
@@ -42,7 +42,7 @@ def head(request: HttpRequest, a: SystemAssessment, section: str) -> dict[str, A
         "section": section,
         "can_compute": can_change,
         "risk_current": current,
-        "decisions_lost": risk.decisions_at_risk(a) if can_change and not current else 0,
+        "decisions_lost": _decisions_at_risk(a) if can_change and not current else 0,
         "sections": [
             ("register", _("风险清单"), reverse("infosec:risk", args=[a.pk])),
             ("heatmap", _("风险热力图"), reverse("infosec:risk_heatmap", args=[a.pk])),
@@ -51,6 +51,12 @@ def head(request: HttpRequest, a: SystemAssessment, section: str) -> dict[str, A
             ("compare", _("对比评估"), reverse("infosec:risk_compare", args=[a.pk])),
         ],
     }
+
+
+def _decisions_at_risk(a: SystemAssessment) -> int:
+    from .. import risk  # numpy: loaded on first use
+
+    return risk.decisions_at_risk(a)
 
 
 @authenticated

@@ -80,6 +80,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tabs": tabs_for("system", system, "overview"),
             "can_change": access.can(request.user, system, "change"),
             "assessments": system.assessments.order_by("-started_at", "-id")[:20],
+            "has_open_assessment": system.assessments.filter(status="open").exists(),
             "counts": {
                 "businesses": system.businesses.count(),
                 "assets": system.assets.count(),

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengping.org.models import Department, Scoped
 from fengping.procedure.models import Run, StepRecordBase
@@ -410,7 +411,7 @@ class CheckResult(models.TextChoices):
     NOT_FOUND = "not_found", _("未发现脆弱性")
     FOUND = "found", _("存在脆弱性")
     # measure checklists (3.1–3.4)
-    EFFECTIVE = "effective", _("有效")
+    EFFECTIVE = "effective", pgettext_lazy("measure", "有效")
     PARTIAL = "partial", _("部分有效")
     INEFFECTIVE = "ineffective", _("无效或缺失")
     # both
@@ -657,7 +658,7 @@ class Scenario(Scoped):
 
 class Treatment(models.TextChoices):
     ACCEPT = "accept", _("接受")
-    REDUCE = "reduce", _("降低")
+    REDUCE = "reduce", pgettext_lazy("treatment", "降低")
     TRANSFER = "transfer", _("转移")
     AVOID = "avoid", _("规避")
 

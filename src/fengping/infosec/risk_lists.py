@@ -17,7 +17,7 @@ from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, Wh
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengping.core import listing
 from fengping.core.listing import ChoiceFilter, Column, Context, Filter, ListSpec, SearchFilter
@@ -275,7 +275,7 @@ class Change:
 CHANGE_LABELS = {
     Change.NEW: gettext_lazy("新增"),
     Change.HIGHER: gettext_lazy("升高"),
-    Change.LOWER: gettext_lazy("降低"),
+    Change.LOWER: pgettext_lazy("risk change", "降低"),
     Change.UNCHANGED: gettext_lazy("不变"),
     Change.GONE: gettext_lazy("消失"),
 }

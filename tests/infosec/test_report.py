@@ -20,7 +20,7 @@ from fengping.infosec.actions import treatment as t
 from fengping.reports import actions as report_actions
 from fengping.reports.render import OTHER_KINDS, template_path
 
-from .test_treatment_data import register, scenario_of, vulnerability
+from .treatment_builders import register, scenario_of, vulnerability
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from fengping.infosec.models import (
 )
 from fengping.org.models import Role
 
-from .test_treatment_data import register, scenario_of, user_in, vulnerability
+from .treatment_builders import register, scenario_of, user_in, vulnerability
 
 TODAY = dt.date.today
 

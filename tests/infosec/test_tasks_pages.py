@@ -14,7 +14,7 @@ from fengping.infosec.actions import treatment as t
 from fengping.infosec.models import RemediationTask, TaskStatus, VulnStatus
 from fengping.org.models import Role
 
-from .test_treatment_data import register, scenario_of, user_in, vulnerability
+from .treatment_builders import register, scenario_of, user_in, vulnerability
 
 
 def _overdue(task):

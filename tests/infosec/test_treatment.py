@@ -23,7 +23,7 @@ from fengping.infosec.models import (
 from fengping.infosec.outputs import treatment_planned
 from fengping.org.models import Role
 
-from .test_treatment_data import register, rsj_leader, scenario_of, user_in, zjj_leader
+from .treatment_builders import register, rsj_leader, scenario_of, user_in, zjj_leader
 
 
 def test_a_reason_is_required_and_the_treatment_must_exist(org):

@@ -9,7 +9,7 @@ from fengping.audit.models import Event
 from fengping.infosec.actions import treatment as t
 from fengping.infosec.models import ApprovalState, RiskDecision, SystemAssessment
 
-from .test_treatment_data import register, rsj_leader, scenario_of, zjj_leader
+from .treatment_builders import register, rsj_leader, scenario_of, zjj_leader
 
 
 def _decided(org, level=4):

@@ -12,6 +12,7 @@ from fengping.core.errors import ActionError
 from fengping.infosec import risk
 from fengping.infosec.actions.assessments import touch_inputs
 from fengping.infosec.actions.risk import do_compute_risk
+from fengping.infosec.actions.treatment import do_decide
 from fengping.infosec.models import (
     AssessmentStatus,
     Asset,
@@ -277,6 +278,31 @@ def test_a_shrinking_set_deletes_gone_rows_with_their_decisions(org):
     task.refresh_from_db()
     assert task.scenario_id is None
     assert risk.decisions_at_risk(a) == 0
+
+
+def test_a_changed_level_voids_the_decision_taken_at_the_old_one(org):
+    """A medium risk accepted with a written confirmation must not stay accepted once a
+    higher threat frequency makes it high (where accepting needs a leader's approval)."""
+    a, n = estate(org)
+    do_compute_risk(org.rsj_handler, a)
+    s2 = register(a)[("A1", "T3", "V1")]  # 13, 中等
+    s5 = register(a)[("SYS", "T2", "V3")]  # 10, unchanged below
+    accepted = do_decide(
+        org.rsj_handler, s2, "accept", "暂时接受", confirmation="分管领导书面同意（签报第3号）"
+    )
+    kept = do_decide(org.rsj_handler, s5, "accept", "风险低")
+    ThreatRating.objects.filter(pk=n["T3"].pk).update(frequency=5)  # S2 → 20, 高
+    touch_inputs(a)
+    result = do_compute_risk(org.rsj_handler, a)
+    assert result.decisions_voided == 1
+    assert not RiskDecision.objects.filter(pk=accepted.pk).exists()
+    assert RiskDecision.objects.filter(pk=kept.pk).exists()
+    event = Event.objects.filter(action="infosec.risk.compute").latest("seq")
+    assert event.after["decisions_voided"] == 1
+    # The treatment plan is incomplete until the risk is decided again, at its new level.
+    from fengping.infosec.outputs import treatment_planned
+
+    assert not treatment_planned(SystemAssessment.objects.get(pk=a.pk))
 
 
 def test_a_vulnerability_moved_to_another_asset_is_a_new_scenario(org):

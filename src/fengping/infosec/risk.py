@@ -658,6 +658,25 @@ def _delete(ids: I64) -> int:
     return decisions
 
 
+def _void_changed(ids: I64, levels: I64) -> int:
+    """A decision rests on the level it was taken at (what it may be, whether a leader must
+    approve it): a scenario whose level changes loses its decision, which must be taken
+    again. Call before the rows are updated (the stored level is the old one). Returns the
+    number of decisions voided."""
+    if not len(ids):
+        return 0
+    level_of = dict(zip(ids.tolist(), levels.tolist(), strict=True))
+    voided = 0
+    for batch in _batches(list(level_of)):
+        rows = RiskDecision.objects.filter(scenario_id__in=batch).values_list(
+            "pk", "scenario_id", "scenario__level"
+        )
+        stale = [pk for pk, scenario_id, old in rows if level_of[scenario_id] != old]
+        if stale:
+            voided += RiskDecision.objects.filter(pk__in=stale)._raw_delete(connection.alias)
+    return voided
+
+
 @dataclass(frozen=True)
 class Stored:
     created: int
@@ -665,6 +684,7 @@ class Stored:
     removed: int
     unchanged: int
     decisions_removed: int
+    decisions_voided: int
     by_level: dict[int, int]
     total: int
 
@@ -675,6 +695,7 @@ def store(assessment: SystemAssessment, new: Computed) -> Stored:
     old = stored(assessment)
     d = diff(new, old)
     decisions = _delete(d.delete_ids)
+    voided = _void_changed(d.update_ids, new.level[d.update])
     _update(d.update_ids, _rows(assessment, new, d.update))
     _insert(_rows(assessment, new, d.insert))
     counts = np.bincount(new.level, minlength=LEVEL_MAX + 1) if len(new) else None
@@ -684,6 +705,7 @@ def store(assessment: SystemAssessment, new: Computed) -> Stored:
         removed=len(d.delete_ids),
         unchanged=d.unchanged,
         decisions_removed=decisions,
+        decisions_voided=voided,
         by_level={
             level: int(counts[level]) if counts is not None else 0
             for level in range(LEVEL_MIN, LEVEL_MAX + 1)

@@ -34,6 +34,7 @@ class ComputeOut(Schema):
     removed: int
     unchanged: int
     decisions_removed: int
+    decisions_voided: int
     by_level: dict[int, int]
     total: int
 

@@ -89,6 +89,12 @@ def risk_compute(request: HttpRequest, pk: int) -> HttpResponse:
                 "d": r.removed,
                 "x": r.decisions_removed,
             }
+            + (
+                _("；%(v)s 项风险的等级变了，原处置决策作废，须重新决策")
+                % {"v": r.decisions_voided}
+                if r.decisions_voided
+                else ""
+            )
         ),
     )
 

@@ -30,7 +30,7 @@ from fengping.infosec.models import (
     VulnStatus,
 )
 
-from .builders import add_assets, make_system
+from .builders import add_assets, leader_of, make_system
 
 DATA = Path(__file__).parent / "data"
 
@@ -174,7 +174,7 @@ def test_rescan_closes_reopens_and_keeps(org, system):
         created_by=org.rsj_handler,
     )
     fp = Vulnerability.objects.get(plugin_id="1003")
-    do_set_vulnerability_status(org.rsj_handler, fp, "false_positive", "版本号误判")
+    do_set_vulnerability_status(leader_of(org), fp, "false_positive", "版本号误判")
     # the re-scan covers 10.0.0.1 only: 1002 is gone, 1003 is still reported
     second = nessus({"10.0.0.1": [("1001", "443", "7.5"), ("1003", "22", "9.1")]})
     scan = do_import_scan(org.rsj_handler, system, upload("b.nessus", second))

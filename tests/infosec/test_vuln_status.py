@@ -18,7 +18,7 @@ from fengping.infosec.actions.vulnerabilities import (
 )
 from fengping.infosec.models import Vulnerability, VulnStatus
 
-from .builders import add_assets, make_system, start
+from .builders import add_assets, leader_of, make_system, start
 from .test_scan_import import DATA, nessus
 
 
@@ -31,9 +31,38 @@ def system(org):
 
 @pytest.fixture
 def vuln(org, system):
-    data = nessus({"10.0.0.1": [("3001", "443", "7.5")]})
+    data = nessus({"10.0.0.1": [("3001", "443", "6.5")]})  # 中危: the handler may close it
     do_import_scan(org.rsj_handler, system, SimpleUploadedFile("s.nessus", data))
     return Vulnerability.objects.get(plugin_id="3001")
+
+
+@pytest.fixture
+def critical(org, system):
+    data = nessus({"10.0.0.2": [("3002", "445", "9.8")]})
+    do_import_scan(org.rsj_handler, system, SimpleUploadedFile("c.nessus", data))
+    return Vulnerability.objects.get(plugin_id="3002")
+
+
+@pytest.mark.parametrize("status", ["false_positive", "closed"])
+def test_only_a_leader_takes_a_critical_finding_out_of_the_register(
+    org, critical, status, login, api
+):
+    """The assessor who found a 超危 finding cannot make it disappear by calling it 误报 or
+    closing it by hand: refused through the action, the page and the API; a 分管领导 may."""
+    with pytest.raises(ActionError, match="分管领导或主要负责人"):
+        do_set_vulnerability_status(org.rsj_handler, critical, status, "版本误判")
+    client = login(org.rsj_handler)
+    url = f"/infosec/vulnerabilities/{critical.pk}/status/"
+    page = client.post(url, {"status": status, "note": "版本误判", "version": critical.version})
+    assert "分管领导或主要负责人" in page.content.decode()
+    response = api(org.rsj_handler)(
+        "post", f"/infosec/vulnerabilities/{critical.pk}/status", {"status": status, "note": "x"}
+    )
+    assert response.status_code == 400 and "分管领导或主要负责人" in response.json()["detail"]
+    critical.refresh_from_db()
+    assert critical.status == "open"
+    v = do_set_vulnerability_status(leader_of(org), critical, status, "复核确认")
+    assert v.status == status
 
 
 # ---------------------------------------------------------------- the action
@@ -220,7 +249,7 @@ def test_api(org, system, vuln, api, client):
         == []
     )
     got = owner("get", f"/infosec/vulnerabilities/{vuln.pk}").json()
-    assert got["grade"] == "high" and got["key"] == "nessus:3001:OA-001:443/tcp"
+    assert got["grade"] == "medium" and got["key"] == "nessus:3001:OA-001:443/tcp"
     response = owner("post", f"/infosec/vulnerabilities/{vuln.pk}/status", {"status": "accepted"})
     assert response.status_code == 400 and "须填写理由" in response.json()["detail"]
     response = owner(

@@ -19,6 +19,7 @@ from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError
 from fengping.core.imports import run_document_import
 from fengping.org import access
+from fengping.org.models import Role
 
 from ..models import (
     AddressKind,
@@ -54,6 +55,10 @@ def do_import_scan(actor: Any, system: System, upload: Any) -> ScanImport:
     return importer.scan
 
 
+# Who may take a 高危/超危 finding out of the register by hand.
+APPROVER_ROLES = frozenset({Role.LEADER, Role.HEAD})
+
+
 @transaction.atomic
 def do_set_vulnerability_status(
     actor: Any,
@@ -69,6 +74,21 @@ def do_set_vulnerability_status(
     if status == v.status:
         raise ActionError(
             _("该脆弱性已是“%(s)s”状态") % {"s": v.get_status_display()}, field="status"
+        )
+    # A 高危/超危 finding declared 误报 or closed by hand leaves the risk register: the
+    # assessor who finds it may not make it disappear alone (a task closed with its
+    # evidence, or a re-scan, closes it otherwise).
+    if (
+        status in (VulnStatus.FALSE_POSITIVE, VulnStatus.CLOSED)
+        and v.severity >= 4
+        and not access.can_change_under(actor, v.system.department.path, APPROVER_ROLES)
+    ):
+        raise ActionError(
+            _(
+                "严重程度为 4 级及以上（高危、超危）的脆弱性，须由系统主管部门的分管领导或主要负责人标记为“%(s)s”"
+            )
+            % {"s": VulnStatus(status).label},
+            field="status",
         )
     note = (note or "").strip()
     if status in REASON_NEEDED and not note:

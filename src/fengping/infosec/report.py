@@ -64,6 +64,27 @@ def _labels(choices: Any) -> dict[str, str]:
 # ------------------------------------------------------------------ sections
 
 
+def _method_text(a: SystemAssessment, scheme: Any) -> str:
+    """The calculation, in words, from the frozen scheme (its own note is for developers)."""
+    bands = "、".join(f"{b.label} {b.min:g}–{b.max:g}" for b in scheme.method.bands.levels)
+    if a.calculation == "matrix":
+        text = _(
+            "按 GB/T 20984 矩阵法计算：由威胁出现频率和脆弱性严重程度查表得安全事件可能性，"
+            "由资产价值和脆弱性严重程度查表得安全事件损失，再由可能性和损失查表得风险值"
+        )
+    else:
+        text = _(
+            "按 GB/T 20984 相乘法计算：可能性 L = √(T·V)，损失 F = √(Ia·Va)，风险值 R = L·F，"
+            "最后四舍五入取整"
+        )
+    return _(
+        "%(text)s；风险值分为五级：%(bands)s。有效的预防性措施降低可能性，保护性措施降低损失。"
+    ) % {
+        "text": text,
+        "bands": bands,
+    }
+
+
 def _system(system: System) -> dict[str, Any]:
     return {
         "code": system.code,
@@ -349,7 +370,7 @@ def report_context(a: SystemAssessment) -> dict[str, Any]:
         "sections": {s.code: s.label for s in scheme.report.sections},
         "scope_text": passages.get("scope", ""),
         "procedure_text": scheme.procedure.text or "",
-        "method_note": scheme.method.note or "",  # type: ignore[union-attr]
+        "method_note": _method_text(a, scheme),
         "assets": _assets(system, scheme),
         "threats": _threats(a, scheme),
         "vulnerabilities": _vulnerabilities(system, scheme),

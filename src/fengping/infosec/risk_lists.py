@@ -194,6 +194,20 @@ def heat_cells(assessment: SystemAssessment) -> list[dict[str, int]]:
     ]
 
 
+def heat_zones(assessment: SystemAssessment) -> dict[str, Any]:
+    """The risk level of every (likelihood, loss) cell by the frozen scheme's risk matrix,
+    and the level labels: the heat map colours a cell by its risk, not by its count."""
+    scheme = assessment.scheme
+    bands = isra_bands(scheme)
+    matrix = scheme.method.risk_matrix.cells  # type: ignore[union-attr]
+    zones = [
+        [loss - 1, likelihood - 1, bands.index(int(matrix[likelihood - 1][loss - 1])) + 1]
+        for likelihood in LEVELS
+        for loss in LEVELS
+    ]
+    return {"zones": zones, "level_labels": [str(label) for label in bands.labels]}
+
+
 def heat_grid(cells: list[dict[str, int]]) -> list[dict[str, Any]]:
     """The 5×5 grid for the table fallback: rows likelihood 5…1, columns loss 1…5."""
     by = {(c["likelihood"], c["loss"]): c for c in cells}

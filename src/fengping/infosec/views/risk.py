@@ -112,7 +112,7 @@ def risk_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
             "cells": cells,
             "grid": risk_lists.heat_grid(cells),
             "levels": list(risk_lists.LEVELS),
-            "chart": {"cells": cells, "register": register_url},
+            "chart": {"cells": cells, "register": register_url, **risk_lists.heat_zones(a)},
             "register_url": register_url,
         },
     )

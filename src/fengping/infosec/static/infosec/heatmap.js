@@ -1,24 +1,43 @@
-// The risk heat map: likelihood × loss cells with their scenario counts, drawn from the
-// data the page renders with json_script (CSP: no inline script). A click on a cell opens
-// the register filtered by that likelihood and loss; the table below is the fallback.
+// The risk heat map: likelihood × loss cells coloured by the risk level the scheme's risk
+// matrix gives them, each showing its number of scenarios, drawn from the data the page
+// renders with json_script (CSP: no inline script). A click on a cell opens the register
+// filtered by that likelihood and loss; the table below is the fallback.
 document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("risk-heatmap-data");
   const el = document.querySelector("[data-risk-heatmap]");
   if (!source || !el || !window.echarts) return;
   const data = JSON.parse(source.textContent);
   const levels = ["1", "2", "3", "4", "5"];
-  const cells = data.cells.map((c) => [c.loss - 1, c.likelihood - 1, c.count]);
-  const max = Math.max(1, ...data.cells.map((c) => c.count));
+  const count = {};
+  data.cells.forEach((c) => { count[`${c.loss - 1},${c.likelihood - 1}`] = c.count; });
+  const cells = data.zones.map(([x, y, level]) => [x, y, level, count[`${x},${y}`] || 0]);
+  const colours = ["#2fb344", "#a8d86e", "#f7c948", "#f59f00", "#d63939"];
   const chart = window.echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
     tooltip: {
-      formatter: (p) => `可能性 ${p.value[1] + 1} × 损失 ${p.value[0] + 1}<br>风险场景 ${p.value[2]} 个`,
+      formatter: (p) =>
+        `可能性 ${p.value[1] + 1} × 损失 ${p.value[0] + 1}：${data.level_labels[p.value[2] - 1]}<br>风险场景 ${p.value[3]} 个`,
     },
-    grid: { left: 64, right: 24, top: 16, bottom: 72 },
-    xAxis: { type: "category", data: levels, name: "损失 F", nameLocation: "middle", nameGap: 28, splitArea: { show: true } },
-    yAxis: { type: "category", data: levels, name: "可能性 L", nameLocation: "middle", nameGap: 40, splitArea: { show: true } },
-    visualMap: { min: 0, max, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#f0f9e8", "#fdae61", "#d7191c"] } },
-    series: [{ type: "heatmap", data: cells, label: { show: true, formatter: (p) => p.value[2] }, emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } } }],
+    grid: { left: 64, right: 110, top: 16, bottom: 48 },
+    xAxis: { type: "category", data: levels, name: "损失 F", nameLocation: "middle", nameGap: 28 },
+    yAxis: { type: "category", data: levels, name: "可能性 L", nameLocation: "middle", nameGap: 40 },
+    visualMap: {
+      type: "piecewise",
+      dimension: 2,
+      orient: "vertical",
+      right: 0,
+      top: "middle",
+      pieces: data.level_labels.map((label, i) => ({ value: i + 1, label, color: colours[i] })).reverse(),
+    },
+    series: [
+      {
+        type: "heatmap",
+        data: cells,
+        itemStyle: { borderColor: "#fff", borderWidth: 2, opacity: 0.9 },
+        label: { show: true, fontSize: 14, fontWeight: "bold", formatter: (p) => (p.value[3] ? p.value[3] : "") },
+        emphasis: { itemStyle: { borderColor: "#333", borderWidth: 1 } },
+      },
+    ],
   });
   chart.on("click", (p) => {
     const url = new URL(data.register, window.location.href);

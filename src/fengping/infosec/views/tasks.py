@@ -51,6 +51,10 @@ def department_people(system: System) -> Any:
 
 
 class OwnerField(forms.ModelChoiceField):
+    """The department's people; anyone else (a forged POST) meets the action's message."""
+
+    default_error_messages = {"invalid_choice": gettext_lazy("责任人须是系统主管部门的人员")}
+
     def label_from_instance(self, obj: Any) -> str:
         return obj.display_name
 
@@ -70,8 +74,9 @@ class TaskForm(StyledForm):
         self.fields["kind"].choices = (
             [(k.code, k.label) for k in info.remediation.kinds] if info is not None else []
         )
-        # Anyone may be named: the action refuses an owner outside the department.
-        self.fields["owner"].queryset = User.objects.filter(is_active=True)
+        # Only the department's people are offered (no names of other departments leak
+        # into the page); the action refuses an owner outside the department in any case.
+        self.fields["owner"].queryset = department_people(system)
 
 
 class FromVulnerabilityForm(StyledForm):

@@ -112,7 +112,17 @@ def risk_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
             "cells": cells,
             "grid": risk_lists.heat_grid(cells),
             "levels": list(risk_lists.LEVELS),
-            "chart": {"cells": cells, "register": register_url, **risk_lists.heat_zones(a)},
+            "chart": {
+                "cells": cells,
+                "register": register_url,
+                **risk_lists.heat_zones(a),
+                "text": {
+                    "likelihood": _("可能性 L"),
+                    "loss": _("损失 F"),
+                    "cell": _("可能性 {l} × 损失 {f}：{level}"),
+                    "count": _("风险场景 {n} 个"),
+                },
+            },
             "register_url": register_url,
         },
     )

@@ -7,6 +7,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const el = document.querySelector("[data-risk-heatmap]");
   if (!source || !el || !window.echarts) return;
   const data = JSON.parse(source.textContent);
+  const t = data.text; // translated on the server
   const levels = ["1", "2", "3", "4", "5"];
   const count = {};
   data.cells.forEach((c) => { count[`${c.loss - 1},${c.likelihood - 1}`] = c.count; });
@@ -16,11 +17,11 @@ document.addEventListener("DOMContentLoaded", () => {
   chart.setOption({
     tooltip: {
       formatter: (p) =>
-        `可能性 ${p.value[1] + 1} × 损失 ${p.value[0] + 1}：${data.level_labels[p.value[2] - 1]}<br>风险场景 ${p.value[3]} 个`,
+        `${t.cell.replace("{l}", p.value[1] + 1).replace("{f}", p.value[0] + 1).replace("{level}", data.level_labels[p.value[2] - 1])}<br>${t.count.replace("{n}", p.value[3])}`,
     },
     grid: { left: 64, right: 110, top: 16, bottom: 48 },
-    xAxis: { type: "category", data: levels, name: "损失 F", nameLocation: "middle", nameGap: 28 },
-    yAxis: { type: "category", data: levels, name: "可能性 L", nameLocation: "middle", nameGap: 40 },
+    xAxis: { type: "category", data: levels, name: t.loss, nameLocation: "middle", nameGap: 28 },
+    yAxis: { type: "category", data: levels, name: t.likelihood, nameLocation: "middle", nameGap: 40 },
     visualMap: {
       type: "piecewise",
       dimension: 2,

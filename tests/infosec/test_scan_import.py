@@ -120,6 +120,33 @@ def test_csv_export_of_the_same_scanner_gives_the_same_keys(org, system):
     assert Vulnerability.objects.get(plugin_id="57582").status == VulnStatus.CLOSED
 
 
+def test_a_tenable_sc_csv_export_gives_the_nessus_keys(org, system):
+    """Tenable.sc (and Nessus's console) export CSV with "Plugin", "Plugin Name", "IP
+    Address" and both CVSS versions: the same keys as the .nessus file, CVSS v3 preferred,
+    the blank rows such exports end with skipped."""
+    do_import_scan(
+        org.rsj_handler, system, upload("a.nessus", nessus({"10.0.0.1": [("35291", "443", "7.5")]}))
+    )
+    header = (
+        "Plugin,Plugin Name,Family,Severity,IP Address,Protocol,Port,Exploit?,Repository,"
+        "DNS Name,Plugin Text,Synopsis,Description,Solution,Risk Factor,"
+        "CVSS V2 Base Score,CVSS V3 Base Score,CVE"
+    )
+    rows = [
+        "35291,SSL Certificate Signed Using Weak Hashing Algorithm,General,Medium,10.0.0.1,"
+        'TCP,443,Yes,Individual Scan,,"Plugin Output: \nweak hash",syn,desc,sol,Medium,5,7.5,'
+        "CVE-2004-2761",
+        ",,,,,,,,,,,,,,,,,",
+    ]
+    scan = do_import_scan(
+        org.rsj_handler, system, upload("sc.csv", "\n".join([header, *rows, ""]).encode())
+    )
+    assert scan.scanner == "nessus"
+    assert (scan.counts["created"], scan.counts["unchanged"] + scan.counts["updated"]) == (0, 1)
+    v = Vulnerability.objects.get(plugin_id="35291")
+    assert v.key == "nessus:35291:OA-001:443/tcp" and str(v.cvss) == "7.5"
+
+
 def test_gvm_report(org, system):
     scan = do_import_scan(org.rsj_handler, system, upload("gvm_report.xml"))
     assert scan.scanner == "openvas"

@@ -39,6 +39,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "plugin_id",
         "plugin id",
         "pluginid",
+        "plugin",  # Tenable.sc (SecurityCenter) exports
         "nvt oid",
         "oid",
         "插件id",
@@ -111,6 +112,8 @@ def columns(header: list[str]) -> dict[str, int]:
 def scanner_of(header: list[str]) -> Any:
     names = set(_norm(h) for h in header)
     if {"plugin id", "risk", "host"} <= names:
+        return Scanner.NESSUS
+    if {"plugin", "plugin name", "ip address"} <= names:  # Tenable.sc, Nessus's console
         return Scanner.NESSUS
     if {"nvt oid", "ip"} <= names:
         return Scanner.OPENVAS

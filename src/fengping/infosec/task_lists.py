@@ -274,6 +274,19 @@ DECISIONS = ListSpec(
 )
 
 
+def _risk_name(d: RiskDecision) -> str:
+    return f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}"
+
+
+def _risk_column() -> Column:
+    """The risk a decision is on, linked to its decision page."""
+    return Column(
+        gettext_lazy("风险"),
+        _risk_name,
+        html=lambda d: listing.link(reverse("infosec:decide", args=[d.scenario_id]), _risk_name(d)),
+    )
+
+
 def _due(user: Any) -> QuerySet[RiskDecision]:
     from .actions.treatment import due_for_review
 
@@ -296,14 +309,7 @@ DUE_REVIEWS = ListSpec(
                 reverse("infosec:treatment", args=[d.assessment_id]), d.assessment.title
             ),
         ),
-        Column(
-            gettext_lazy("风险"),
-            lambda d: f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
-            html=lambda d: listing.link(
-                reverse("infosec:decide", args=[d.scenario_id]),
-                f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
-            ),
-        ),
+        _risk_column(),
         Column(gettext_lazy("风险值"), lambda d: d.scenario.risk),
         Column(gettext_lazy("理由"), lambda d: d.reason, css="small"),
         Column(gettext_lazy("批准人"), lambda d: str(d.approved_by or "")),
@@ -329,14 +335,7 @@ AWAITING = ListSpec(
     order=("-scenario__risk", "id"),
     columns=(
         Column(gettext_lazy("系统"), lambda d: d.assessment.system.name),
-        Column(
-            gettext_lazy("风险"),
-            lambda d: f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
-            html=lambda d: listing.link(
-                reverse("infosec:decide", args=[d.scenario_id]),
-                f"{d.scenario.asset.code} × {d.scenario.vulnerability.title}",
-            ),
-        ),
+        _risk_column(),
         Column(gettext_lazy("风险值"), lambda d: d.scenario.risk),
         Column(gettext_lazy("风险等级"), _level_label),
         Column(gettext_lazy("理由"), lambda d: d.reason, css="small"),

@@ -15,6 +15,7 @@ from fengping.infosec.actions.assessments import (
     do_start_assessment,
 )
 from fengping.infosec.models import System, SystemAssessment
+from fengping.infosec.queries import assessment_for
 from fengping.org import access
 from fengping.procedure import engine
 
@@ -75,15 +76,6 @@ def _out(a: SystemAssessment) -> dict[str, Any]:
     }
 
 
-def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        assessment_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 @router.post("/systems/{system_id}/assessments", response={201: AssessmentOut})
 def start_assessment(request: HttpRequest, system_id: int, payload: StartIn) -> Any:
     """开始信息安全风险评估（冻结方案；计算方法须为方案允许的方法，空 = 方案默认）。"""
@@ -103,7 +95,7 @@ def start_assessment(request: HttpRequest, system_id: int, payload: StartIn) -> 
 @router.get("/assessments/{assessment_id}", response=AssessmentDetailOut)
 def get_assessment(request: HttpRequest, assessment_id: int) -> Any:
     """评估及其程序：每一步的状态、当前步骤和当前步骤尚缺的成果。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     tracker = engine.tracker(a)
     current = tracker.current
     missing = tracker.missing if a.is_open() and current and not current.is_done else []
@@ -128,12 +120,12 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> Any:
 @router.post("/assessments/{assessment_id}/complete-step", response=AssessmentOut)
 def complete_step(request: HttpRequest, assessment_id: int, payload: StepIn) -> Any:
     """完成当前步骤（须具备本步骤要求的成果）。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return _out(do_complete_step(request.user, a, payload.step, payload.note))
 
 
 @router.post("/assessments/{assessment_id}/send-back", response=AssessmentOut)
 def send_back(request: HttpRequest, assessment_id: int, payload: SendBackIn) -> Any:
     """退回到之前的步骤（须说明理由）。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return _out(do_send_back(request.user, a, payload.to_step, payload.reason))

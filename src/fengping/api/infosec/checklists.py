@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 
 from fengping.infosec.actions import checklists as actions
-from fengping.infosec.models import ChecklistAnswer, SystemAssessment
-from fengping.org import access
+from fengping.infosec.models import ChecklistAnswer
+from fengping.infosec.queries import assessment_for
 
 from . import router
 
@@ -57,19 +57,10 @@ class InfosecProgressOut(Schema):
     answers: list[InfosecAnswerOut]
 
 
-def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        assessment_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 @router.get("/assessments/{assessment_id}/checklist-answers", response=InfosecProgressOut)
 def list_answers(request: HttpRequest, assessment_id: int, catalogue: str = "vulnerability") -> Any:
     """一个检查表目录（vulnerability 或 measure）的作答和进度。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     info = a.scheme.infosec
     sets = info.vulnerabilities if catalogue == "vulnerability" else info.measures  # type: ignore[union-attr]
     wanted = {code for c in sets.checklists for code in c.item_codes()}
@@ -88,5 +79,5 @@ def list_answers(request: HttpRequest, assessment_id: int, catalogue: str = "vul
 @router.post("/assessments/{assessment_id}/checklist-answers", response=InfosecAnswerOut)
 def answer_item(request: HttpRequest, assessment_id: int, payload: InfosecAnswerIn) -> Any:
     """逐项作答（严禁漏项）；存在脆弱性的条目记入本系统的脆弱性，复核未发现的随之关闭。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return actions.do_answer_item(request.user, a, **payload.model_dump())

@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Schema, Status
 
 from fengping.infosec.actions import incidents as actions
-from fengping.infosec.models import Incident, System
+from fengping.infosec.models import Incident
+from fengping.infosec.queries import system_for
 from fengping.org import access
 
 from . import router
@@ -35,15 +36,6 @@ class InfosecIncidentUpdateIn(InfosecIncidentIn):
     version: int | None = Field(None, description="读取时的版本号")
 
 
-def _system(request: HttpRequest, system_id: int, need: str = "view") -> System:
-    return access.get_for_user(
-        request.user,
-        System.objects.select_related("department"),
-        system_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 def _incident(request: HttpRequest, incident_id: int) -> Incident:
     return access.get_for_user(
         request.user, Incident.objects.select_related("system__department"), incident_id, "change"
@@ -52,12 +44,12 @@ def _incident(request: HttpRequest, incident_id: int) -> Incident:
 
 @router.get("/systems/{system_id}/incidents", response=list[InfosecIncidentOut])
 def list_incidents(request: HttpRequest, system_id: int) -> Any:
-    return list(_system(request, system_id).incidents.all()[:1000])
+    return list(system_for(request.user, system_id).incidents.all()[:1000])
 
 
 @router.post("/systems/{system_id}/incidents", response={201: InfosecIncidentOut})
 def record_incident(request: HttpRequest, system_id: int, payload: InfosecIncidentIn) -> Any:
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     return Status(201, actions.do_record_incident(request.user, system, **payload.model_dump()))
 
 

@@ -13,19 +13,10 @@ from ninja import Query, Schema
 from fengping.core import listing
 from fengping.infosec import risk_lists
 from fengping.infosec.actions.risk import do_compute_risk
-from fengping.infosec.models import SystemAssessment
+from fengping.infosec.queries import assessment_for
 from fengping.org import access
 
 from . import router
-
-
-def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        assessment_id,
-        need,  # type: ignore[arg-type]
-    )
 
 
 class ComputeOut(Schema):
@@ -106,7 +97,7 @@ class CompareOut(Schema):
 @router.post("/assessments/{assessment_id}/risk/compute", response=ComputeOut)
 def compute_risk(request: HttpRequest, assessment_id: int) -> Any:
     """按当前数据计算并保存全部风险场景（已办结或尚无威胁时拒绝）。"""
-    return do_compute_risk(request.user, _assessment(request, assessment_id, "change"))
+    return do_compute_risk(request.user, assessment_for(request.user, assessment_id, "change"))
 
 
 RegisterFilters = listing.api_filters(risk_lists.REGISTER, "RiskRegisterFilters")
@@ -133,7 +124,7 @@ def list_scenarios(
     filters: Query[RegisterFilters],  # type: ignore[valid-type]
 ) -> Any:
     """风险清单（按风险值从高到低），可按等级、业务、威胁类别、可能性、损失、资产和关键词筛选。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     page = listing.api_page(risk_lists.REGISTER, request.user, filters.model_dump(), a)  # type: ignore[attr-defined]
     page["items"] = [_scenario(s) for s in page["items"]]
     return page
@@ -142,7 +133,7 @@ def list_scenarios(
 @router.get("/assessments/{assessment_id}/risk/heatmap", response=list[CellOut])
 def heatmap(request: HttpRequest, assessment_id: int) -> Any:
     """风险热力图：每个（可能性, 损失）格中的风险场景数。"""
-    return risk_lists.heat_cells(_assessment(request, assessment_id))
+    return risk_lists.heat_cells(assessment_for(request.user, assessment_id))
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +147,7 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/assessments/{assessment_id}/risk/system", response=SummaryOut)
 def risk_of_system(request: HttpRequest, assessment_id: int) -> Any:
     """整个系统的风险：最高风险值、场景数和各等级场景数。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     return {"id": a.system_id, "code": a.system.code, "name": a.system.name,
             **_summary(risk_lists.system_summary(a))}  # fmt: skip
 
@@ -164,7 +155,7 @@ def risk_of_system(request: HttpRequest, assessment_id: int) -> Any:
 @router.get("/assessments/{assessment_id}/risk/businesses", response=list[SummaryOut])
 def risk_by_business(request: HttpRequest, assessment_id: int) -> Any:
     """按业务汇总的风险（未关联业务的资产 id 为空）。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     return [
         {"id": r["business_id"], "name": r["name"], **_summary(r)}
         for r in risk_lists.by_business(a)
@@ -174,7 +165,7 @@ def risk_by_business(request: HttpRequest, assessment_id: int) -> Any:
 @router.get("/assessments/{assessment_id}/risk/assets", response=SummaryPage)
 def risk_by_asset(request: HttpRequest, assessment_id: int, page: int = 1) -> Any:
     """按资产汇总的风险，最高风险值从高到低，每页 50 个资产。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     size = settings.FENGPING_PAGE_SIZE
     qs = risk_lists.by_asset(a)
     page = max(1, min(page, 100_000))
@@ -199,7 +190,7 @@ def compare(
 ) -> Any:
     """与同一系统的另一次评估对比：按资产编号、威胁编号和脆弱性标识匹配，
     新增 new / 升高 higher / 降低 lower / 不变 unchanged / 消失 gone，每页 50 条。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     other = access.get_for_user(request.user, risk_lists.comparable(a), other_id)
     cmp = risk_lists.compare(a, other)
     only = change if change in risk_lists.CHANGE_ORDER else ""

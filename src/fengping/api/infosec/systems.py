@@ -14,6 +14,7 @@ from fengping.infosec.actions import systems as actions
 from fengping.infosec.asset_import import AssetImporter, import_assets
 from fengping.infosec.lists import ASSETS, BUSINESSES, SYSTEMS
 from fengping.infosec.models import Asset, AssetLayer, BusinessAsset, ProtectionLevel, System
+from fengping.infosec.queries import system_for
 from fengping.org import access
 from fengping.org.models import Department
 
@@ -149,15 +150,6 @@ class ImportOut(Schema):
     error_count: int
 
 
-def _system(request: HttpRequest, system_id: int, need: str = "view") -> System:
-    return access.get_for_user(
-        request.user,
-        System.objects.select_related("department"),
-        system_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 def _business(request: HttpRequest, business_id: int, need: str = "view") -> BusinessAsset:
     return access.get_for_user(
         request.user,
@@ -197,13 +189,13 @@ def create_system(request: HttpRequest, payload: SystemIn) -> Any:
 
 @router.get("/systems/{system_id}", response=SystemOut)
 def get_system(request: HttpRequest, system_id: int) -> Any:
-    return _system(request, system_id)
+    return system_for(request.user, system_id)
 
 
 @router.put("/systems/{system_id}", response=SystemOut)
 def update_system(request: HttpRequest, system_id: int, payload: SystemUpdateIn) -> Any:
     """修改信息系统；`version` 为读取时的版本，他人已修改时返回 409。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     return actions.do_update_system(request.user, system, **payload.model_dump())
 
 
@@ -216,7 +208,7 @@ BusinessFilters = listing.api_filters(BUSINESSES, "BusinessFilters")
     "/systems/{system_id}/businesses", response=listing.api_page_schema(BusinessOut, "BusinessPage")
 )
 def list_businesses(request: HttpRequest, system_id: int, filters: Query[BusinessFilters]) -> Any:  # type: ignore[valid-type]
-    system = _system(request, system_id)
+    system = system_for(request.user, system_id)
     return listing.api_page(BUSINESSES, request.user, filters.model_dump(), system)  # type: ignore[attr-defined]
 
 
@@ -229,7 +221,7 @@ def _business_values(payload: BusinessIn) -> dict[str, Any]:
 @router.post("/systems/{system_id}/businesses", response={201: BusinessOut})
 def create_business(request: HttpRequest, system_id: int, payload: BusinessIn) -> Any:
     """登记业务资产；关联业务只能是本系统的业务。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     values = _business_values(payload)
     values.pop("version")
     return Status(201, actions.do_save_business(request.user, system, **values))
@@ -260,7 +252,7 @@ AssetFilters = listing.api_filters(ASSETS, "AssetFilters")
 @router.get("/systems/{system_id}/assets", response=listing.api_page_schema(AssetOut, "AssetPage"))
 def list_assets(request: HttpRequest, system_id: int, filters: Query[AssetFilters]) -> Any:  # type: ignore[valid-type]
     """系统的资产，可按层次、功能部分、承载业务和编号/名称/IP/主机名筛选。"""
-    system = _system(request, system_id)
+    system = system_for(request.user, system_id)
     return listing.api_page(ASSETS, request.user, filters.model_dump(), system)  # type: ignore[attr-defined]
 
 
@@ -275,7 +267,7 @@ def _asset_values(system: System, payload: AssetIn) -> dict[str, Any]:
 @router.post("/systems/{system_id}/assets", response={201: AssetOut})
 def create_asset(request: HttpRequest, system_id: int, payload: AssetIn) -> Any:
     """登记资产；资产价值按评估方案计算（见 value_basis）；IP/主机名在系统内不能重复。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     values = _asset_values(system, payload)
     values.pop("version")
     return Status(201, actions.do_save_asset(request.user, system, **values))
@@ -310,7 +302,7 @@ def import_asset_list(
 ) -> Any:
     """导入资产清单（XLSX 或 CSV，格式同页面模板）：全部成功或全部不导入；
     有错误时返回 422 和逐行错误。大文件转为后台任务（status 为 queued）。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     record = import_assets(request.user, system, upload)
     body = {
         "id": record.pk,

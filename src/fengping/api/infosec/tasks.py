@@ -16,10 +16,10 @@ from fengping.infosec.actions import tasks as actions
 from fengping.infosec.models import (
     Recommendation,
     RemediationTask,
-    System,
     SystemAssessment,
     Vulnerability,
 )
+from fengping.infosec.queries import system_for
 from fengping.infosec.task_lists import ALL_TASKS, TASKS
 from fengping.org import access
 from fengping.org.models import User
@@ -97,12 +97,8 @@ def _out(t: RemediationTask) -> dict[str, Any]:
     }
 
 
-def _system(request: HttpRequest, system_id: int) -> System:
-    return access.get_for_user(request.user, System.objects.select_related("department"), system_id)
-
-
 def _task(request: HttpRequest, system_id: int, task_id: int) -> RemediationTask:
-    system = _system(request, system_id)
+    system = system_for(request.user, system_id)
     return access.get_for_user(
         request.user,
         RemediationTask.objects.filter(system=system).select_related("system__department", "owner"),
@@ -131,7 +127,9 @@ def list_tasks(
     filters: Query[TaskFilters],  # type: ignore[valid-type]
 ) -> Any:
     """系统的整改任务，可按状态（unfinished=未完成）、类别、是否逾期（overdue=1）、责任人筛选。"""
-    page = listing.api_page(TASKS, request.user, filters.model_dump(), _system(request, system_id))  # type: ignore[attr-defined]
+    page = listing.api_page(
+        TASKS, request.user, filters.model_dump(), system_for(request.user, system_id)
+    )  # type: ignore[attr-defined]
     page["items"] = [_out(t) for t in page["items"]]
     return page
 
@@ -158,7 +156,7 @@ def get_task(request: HttpRequest, system_id: int, task_id: int) -> Any:
 @router.post("/systems/{system_id}/tasks", response={201: TaskOut})
 def create_task(request: HttpRequest, system_id: int, payload: FromVulnerabilityIn) -> Any:
     """为一项待处理的脆弱性创建整改任务（期限按其漏洞等级）。"""
-    system = _system(request, system_id)
+    system = system_for(request.user, system_id)
     access.require(request.user, system, "change")
     v = access.get_for_user(
         request.user, Vulnerability.objects.filter(system=system), payload.vulnerability_id
@@ -174,7 +172,7 @@ def create_from_recommendation(
     request: HttpRequest, system_id: int, payload: FromRecommendationIn
 ) -> Any:
     """据安全建议创建整改任务（期限按其针对的最高风险）。"""
-    system = _system(request, system_id)
+    system = system_for(request.user, system_id)
     access.require(request.user, system, "change")
     rec = access.get_for_user(
         request.user,

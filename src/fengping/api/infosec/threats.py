@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from ninja import Field, Schema, Status
 
 from fengping.infosec.actions import threats as actions
-from fengping.infosec.models import SystemAssessment, ThreatRating
+from fengping.infosec.models import ThreatRating
+from fengping.infosec.queries import assessment_for
 from fengping.org import access
 
 from . import router
@@ -67,15 +68,6 @@ class InfosecRefreshOut(Schema):
     changed: int
 
 
-def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        assessment_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 def _threat(request: HttpRequest, threat_id: int) -> ThreatRating:
     return access.get_for_user(
         request.user,
@@ -93,13 +85,13 @@ def _fields(payload: InfosecThreatIn) -> dict[str, Any]:
 
 @router.get("/assessments/{assessment_id}/threats", response=list[InfosecThreatOut])
 def list_threats(request: HttpRequest, assessment_id: int) -> Any:
-    return list(_assessment(request, assessment_id).threats.all())
+    return list(assessment_for(request.user, assessment_id).threats.all())
 
 
 @router.post("/assessments/{assessment_id}/threats", response={201: InfosecThreatOut})
 def add_threat(request: HttpRequest, assessment_id: int, payload: InfosecThreatIn) -> Any:
     """添加威胁；与以往安全事件或管理员调查的建议值相差较大时须填写赋值依据。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return Status(201, actions.do_add_threat(request.user, a, **_fields(payload)))
 
 
@@ -120,14 +112,14 @@ def remove_threat(request: HttpRequest, threat_id: int) -> Any:
 @router.post("/assessments/{assessment_id}/threats/seed", response={201: list[InfosecThreatOut]})
 def seed_threats(request: HttpRequest, assessment_id: int) -> Any:
     """按方案的威胁分类逐类添加尚未添加的威胁。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return Status(201, actions.do_seed_threats_from_catalogue(request.user, a))
 
 
 @router.post("/assessments/{assessment_id}/threat-survey", response={201: InfosecSurveyOut})
 def create_survey(request: HttpRequest, assessment_id: int, payload: InfosecSurveyIn) -> Any:
     """发起网络、系统管理员的威胁调查（发布到公开链接 /opinions/q/<token>/）。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     qn = actions.do_create_threat_survey(request.user, a, closes_at=payload.closes_at)
     return Status(201, {"questionnaire_id": qn.pk, "token": qn.token, "closes_at": qn.closes_at})
 
@@ -135,5 +127,5 @@ def create_survey(request: HttpRequest, assessment_id: int, payload: InfosecSurv
 @router.post("/assessments/{assessment_id}/threats/refresh", response=InfosecRefreshOut)
 def refresh_proposals(request: HttpRequest, assessment_id: int) -> Any:
     """按安全事件和管理员调查更新各威胁的建议值。"""
-    a = _assessment(request, assessment_id, "change")
+    a = assessment_for(request.user, assessment_id, "change")
     return {"changed": actions.do_refresh_proposals(request.user, a)}

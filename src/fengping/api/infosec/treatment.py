@@ -23,6 +23,7 @@ from fengping.infosec.models import (
     SystemAssessment,
     Treatment,
 )
+from fengping.infosec.queries import assessment_for
 from fengping.infosec.task_lists import DECISIONS
 from fengping.org import access
 from fengping.reports.render import DOCX_MIME
@@ -109,15 +110,6 @@ class LinkIn(Schema):
     unlink: bool = False
 
 
-def _assessment(request: HttpRequest, assessment_id: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        assessment_id,
-        need,  # type: ignore[arg-type]
-    )
-
-
 def _decision_out(d: RiskDecision) -> dict[str, Any]:
     return {
         "id": d.pk,
@@ -160,7 +152,7 @@ def list_decisions(
     filters: Query[DecisionFilters],  # type: ignore[valid-type]
 ) -> Any:
     """评估的风险处置决策，可按处置方式、批准状态、风险等级筛选。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     page = listing.api_page(DECISIONS, request.user, filters.model_dump(), a)  # type: ignore[attr-defined]
     page["items"] = [_decision_out(d) for d in page["items"]]
     return page
@@ -169,7 +161,7 @@ def list_decisions(
 @router.put("/assessments/{assessment_id}/scenarios/{scenario_id}/decision", response=DecisionOut)
 def decide(request: HttpRequest, assessment_id: int, scenario_id: int, payload: DecideIn) -> Any:
     """记录或修改一项风险的处置决策；修改已批准的决策使其重新待批准。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     scenario = access.get_for_user(request.user, Scenario.objects.filter(assessment=a), scenario_id)
     d = actions.do_decide(
         request.user,
@@ -187,7 +179,7 @@ def decide(request: HttpRequest, assessment_id: int, scenario_id: int, payload: 
 @router.post("/assessments/{assessment_id}/decisions/bulk", response=CountOut)
 def decide_bulk(request: HttpRequest, assessment_id: int, payload: BulkIn) -> Any:
     """按筛选条件（或指定的风险）一次记录多项风险的同一处置决策；一条审计记录。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     ids = payload.scenario_ids or None
     count = actions.do_decide_bulk(
         request.user,
@@ -214,7 +206,7 @@ def _decision(request: HttpRequest, a: SystemAssessment, decision_id: int) -> Ri
 @router.post("/assessments/{assessment_id}/decisions/{decision_id}/approve", response=DecisionOut)
 def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """系统主管部门（或上级）的分管领导、主要负责人批准接受风险；提出人不能批准。"""
-    d = _decision(request, _assessment(request, assessment_id), decision_id)
+    d = _decision(request, assessment_for(request.user, assessment_id), decision_id)
     d = actions.do_approve_acceptance(request.user, d, payload.note, version=payload.version)
     return _decision_out(
         RiskDecision.objects.select_related("scenario", "proposed_by", "approved_by").get(pk=d.pk)
@@ -224,7 +216,7 @@ def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload:
 @router.post("/assessments/{assessment_id}/decisions/{decision_id}/reject", response=DecisionOut)
 def reject(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """不批准接受风险（须说明理由）。"""
-    d = _decision(request, _assessment(request, assessment_id), decision_id)
+    d = _decision(request, assessment_for(request.user, assessment_id), decision_id)
     d = actions.do_reject_acceptance(request.user, d, payload.note, version=payload.version)
     return _decision_out(
         RiskDecision.objects.select_related("scenario", "proposed_by", "approved_by").get(pk=d.pk)
@@ -276,7 +268,8 @@ def _summary_of(rec: Recommendation) -> dict[str, Any]:
 def list_recommendations(request: HttpRequest, assessment_id: int) -> Any:
     """安全建议，每项一次，附针对的风险数和各等级的数目。"""
     return [
-        _rec_out(s) for s in actions.recommendation_summary(_assessment(request, assessment_id))
+        _rec_out(s)
+        for s in actions.recommendation_summary(assessment_for(request.user, assessment_id))
     ]
 
 
@@ -284,7 +277,7 @@ def list_recommendations(request: HttpRequest, assessment_id: int) -> Any:
 def create_recommendation(
     request: HttpRequest, assessment_id: int, payload: RecommendationIn
 ) -> Any:
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     rec = actions.do_save_recommendation(
         request.user,
         a,
@@ -312,7 +305,7 @@ def _rec(request: HttpRequest, a: SystemAssessment, recommendation_id: int) -> R
 def update_recommendation(
     request: HttpRequest, assessment_id: int, recommendation_id: int, payload: RecommendationIn
 ) -> Any:
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     rec = actions.do_save_recommendation(
         request.user,
         a,
@@ -330,7 +323,7 @@ def update_recommendation(
     "/assessments/{assessment_id}/recommendations/{recommendation_id}", response={204: None}
 )
 def delete_recommendation(request: HttpRequest, assessment_id: int, recommendation_id: int) -> Any:
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     actions.do_delete_recommendation(request.user, _rec(request, a, recommendation_id))
     return Status(204, None)
 
@@ -342,7 +335,7 @@ def link_recommendation(
     request: HttpRequest, assessment_id: int, recommendation_id: int, payload: LinkIn
 ) -> Any:
     """把建议关联到指定的风险或符合筛选条件的全部风险（unlink=true 取消关联）；一条审计记录。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     rec = _rec(request, a, recommendation_id)
     ids = payload.scenario_ids or None
     count = actions.do_link_recommendation(
@@ -367,7 +360,7 @@ def _docx(data: bytes, name: str) -> HttpResponse:
 @router.get("/assessments/{assessment_id}/report.docx", response={200: None})
 def report_docx(request: HttpRequest, assessment_id: int) -> Any:
     """评估的信息安全风险评估报告（Word，按当前数据生成）。"""
-    a = _assessment(request, assessment_id)
+    a = assessment_for(request.user, assessment_id)
     try:
         return _docx(report.report_docx(a), f"{a.system.code}-report.docx")
     except ActionError as exc:

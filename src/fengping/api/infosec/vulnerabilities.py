@@ -20,7 +20,8 @@ from fengping.infosec.actions.vulnerabilities import (
     do_map_unmatched_host,
     do_set_vulnerability_status,
 )
-from fengping.infosec.models import Aspect, ScanImport, System, Vulnerability, VulnStatus
+from fengping.infosec.models import Aspect, ScanImport, Vulnerability, VulnStatus
+from fengping.infosec.queries import system_for
 from fengping.infosec.vuln_lists import SCANS, VULNERABILITIES
 from fengping.org import access
 from fengping.org.access import Need
@@ -102,12 +103,6 @@ class MapHostOut(Schema):
     scan: ScanOut
 
 
-def _system(request: HttpRequest, system_id: int, need: Need = "view") -> System:
-    return access.get_for_user(  # type: ignore[return-value]
-        request.user, System.objects.select_related("department"), system_id, need
-    )
-
-
 def _vulnerability(
     request: HttpRequest, vulnerability_id: int, need: Need = "view"
 ) -> Vulnerability:
@@ -143,14 +138,14 @@ def list_vulnerabilities(
         VULNERABILITIES,
         request.user,
         filters.model_dump(),  # type: ignore[attr-defined]
-        _system(request, system_id),
+        system_for(request.user, system_id),
     )
 
 
 @router.post("/systems/{system_id}/vulnerabilities", response={201: VulnerabilityOut})
 def add_audit_finding(request: HttpRequest, system_id: int, payload: AuditFindingIn) -> Any:
     """登记人工审计发现的脆弱性（须有该系统的修改权限）。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     data = payload.model_dump()
     v = do_add_audit_finding(request.user, system, asset=data.pop("asset_id"), **data)
     return Status(201, v)
@@ -181,7 +176,7 @@ def list_scans(
         SCANS,
         request.user,
         filters.model_dump(),  # type: ignore[attr-defined]
-        _system(request, system_id),
+        system_for(request.user, system_id),
     )
 
 
@@ -193,7 +188,7 @@ def upload_scan(
 ) -> Any:
     """导入扫描报告（Nessus .nessus、OpenVAS/GVM .xml、CSV），全部导入或全部不导入；
     返回各项计数（created/unchanged/updated/closed/reopened/kept/skipped_info…）。"""
-    system = _system(request, system_id, "change")
+    system = system_for(request.user, system_id, "change")
     return Status(201, do_import_scan(request.user, system, upload))
 
 

@@ -21,7 +21,8 @@ from fengping.procedure import engine
 from fengping.schemebook import registry
 
 from ..actions.assessments import do_complete_step, do_send_back, do_start_assessment
-from ..models import Calculation, System, SystemAssessment
+from ..models import Calculation, System
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
 
 
@@ -64,17 +65,6 @@ class SendBackForm(StyledForm):
         self.fields["to_step"].choices = list(steps)
 
 
-def assessment_for(request: HttpRequest, pk: int, need: str = "view") -> SystemAssessment:
-    """The assessment in the URL: 404 outside the user's scope, 403 to a reader asked
-    to change it."""
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department", "started_by"),
-        pk,
-        need,  # type: ignore[arg-type]
-    )
-
-
 @authenticated
 def assessment_start(request: HttpRequest, pk: int) -> HttpResponse:
     system = access.get_for_user(
@@ -112,7 +102,7 @@ def assessment_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     tracker = engine.tracker(a)
     current = tracker.current
     open_ = a.is_open()
@@ -142,7 +132,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def assessment_complete_step(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     form = CompleteStepForm(request.POST)
     back = reverse("infosec:assessment", args=[a.pk])
     step = form.data.get("step", "") if not form.is_valid() else form.cleaned_data["step"]
@@ -159,7 +149,7 @@ def assessment_complete_step(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def assessment_send_back(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: do_send_back(

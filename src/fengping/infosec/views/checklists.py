@@ -29,6 +29,7 @@ from ..models import (
     SystemAssessment,
     Vulnerability,
 )
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
 
 TAB = {Catalogue.VULNERABILITY: "vuln_checklists", Catalogue.MEASURE: "measures"}
@@ -42,15 +43,6 @@ VALUE_HINTS = {
     "percent": gettext_lazy("0–100"),
     "text": gettext_lazy("检查值"),
 }
-
-
-def _assessment(request: HttpRequest, pk: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        pk,
-        need,  # type: ignore[arg-type]
-    )
 
 
 def _results(catalogue: str) -> list[tuple[str, str]]:
@@ -168,7 +160,7 @@ class Page:
 
 
 def _tab(request: HttpRequest, pk: int, catalogue: str) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     page = Page(a, catalogue)
     return render(
         request,
@@ -206,7 +198,7 @@ def checklist_answer(request: HttpRequest, pk: int) -> HttpResponse:
     the tab at the item (a refusal flashed)."""
     from django.contrib import messages
 
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     post = request.POST
     catalogue = post.get("catalogue", "")
     if catalogue not in TAB:

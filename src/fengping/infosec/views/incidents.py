@@ -24,6 +24,7 @@ from fengping.schemebook import registry
 
 from ..actions import incidents as actions
 from ..models import Incident, System
+from ..queries import system_for
 from ..tabs import Tab, register, tabs_for
 
 
@@ -74,15 +75,6 @@ INCIDENTS = ListSpec(
 )
 
 
-def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
-    return access.get_for_user(
-        request.user,
-        System.objects.select_related("department"),
-        pk,
-        need,  # type: ignore[arg-type]
-    )
-
-
 class IncidentForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     occurred_on = forms.DateField(
@@ -111,7 +103,7 @@ def _crumbs(system: System) -> list[tuple[str, str]]:
 
 @authenticated
 def incident_list(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return listing.render_list(
         request,
         INCIDENTS,
@@ -126,12 +118,12 @@ def incident_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def incident_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, INCIDENTS, _system(request, pk))
+    return listing.export(request, INCIDENTS, system_for(request.user, pk))
 
 
 @authenticated
 def incident_add(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk, "change")
+    system = system_for(request.user, pk, "change")
     form = IncidentForm(system, request.POST or None)
     form.fields.pop("version")
     back = reverse("infosec:system_incidents", args=[system.pk])

@@ -12,12 +12,11 @@ from django.utils.translation import gettext_lazy
 
 from fengping.core.errors import ActionError
 from fengping.core.policy import authenticated
-from fengping.org import access
 from fengping.reports.actions import safe_name
 from fengping.reports.render import DOCX_MIME, template_for
 
 from .. import report
-from ..models import SystemAssessment
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
 
 
@@ -29,15 +28,9 @@ def _docx(data: bytes, name: str) -> HttpResponse:
     return response
 
 
-def _assessment(request: HttpRequest, pk: int) -> SystemAssessment:
-    return access.get_for_user(
-        request.user, SystemAssessment.objects.select_related("system__department"), pk
-    )
-
-
 @authenticated
 def report_tab(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     _path, origin = template_for(report.REPORT_KEY)
     return render(
         request,
@@ -54,7 +47,7 @@ def report_tab(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def report_docx(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     try:
         data = report.report_docx(a)
     except ActionError as exc:  # a broken uploaded template: said plainly, never a 500

@@ -24,8 +24,8 @@ from fengping.org import access
 from .. import risk_lists
 from ..actions.risk import do_compute_risk
 from ..models import SystemAssessment
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
-from .assessments import assessment_for
 
 TAB = "risk"
 
@@ -61,7 +61,7 @@ def _decisions_at_risk(a: SystemAssessment) -> int:
 
 @authenticated
 def risk_register(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     return listing.render_list(
         request, risk_lists.REGISTER, a, context=head(request, a, "register")
     )
@@ -69,13 +69,13 @@ def risk_register(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, risk_lists.REGISTER, assessment_for(request, pk))
+    return listing.export(request, risk_lists.REGISTER, assessment_for(request.user, pk))
 
 
 @authenticated
 @require_POST
 def risk_compute(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: do_compute_risk(request.user, a),
@@ -101,7 +101,7 @@ def risk_compute(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     cells = risk_lists.heat_cells(a)
     register_url = reverse("infosec:risk", args=[a.pk])
     return render(
@@ -130,7 +130,7 @@ def risk_heatmap(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_assets(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     paginator = Paginator(risk_lists.by_asset(a), settings.FENGPING_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = risk_lists.name_assets(list(page.object_list), a)
@@ -164,7 +164,7 @@ def _summary_export(
 @authenticated
 def risk_assets_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Every asset's max risk, count and counts per level (capped like every export)."""
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     cap = settings.FENGPING_EXPORT_MAX_ROWS
     rows = risk_lists.name_assets(list(risk_lists.by_asset(a)[:cap]), a)
     return _summary_export(
@@ -178,7 +178,7 @@ def risk_assets_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_businesses_export(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     rows = [(r["name"] or _("未关联业务的资产"), r) for r in risk_lists.by_business(a)]
     rows.append((_("整个系统（%(name)s）") % {"name": a.system.name}, risk_lists.system_summary(a)))
     return _summary_export(
@@ -192,7 +192,7 @@ def risk_businesses_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_businesses(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     return render(
         request,
         "infosec/risk/businesses.html",
@@ -216,7 +216,7 @@ def _other(request: HttpRequest, a: SystemAssessment) -> SystemAssessment | None
 
 @authenticated
 def risk_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     other = _other(request, a)
     only = request.GET.get("change", "")
     context: dict[str, Any] = {
@@ -248,7 +248,7 @@ def risk_compare(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def risk_compare_export(request: HttpRequest, pk: int) -> HttpResponse:
-    a = assessment_for(request, pk)
+    a = assessment_for(request.user, pk)
     other = _other(request, a)
     cap = settings.FENGPING_EXPORT_MAX_ROWS
     cmp = risk_lists.compare(a, other) if other is not None else None

@@ -27,6 +27,7 @@ from ..actions import systems as actions
 from ..asset_import import AssetImporter
 from ..lists import ASSETS, BUSINESSES, SYSTEMS
 from ..models import Asset, AssetLayer, BusinessAsset, ProtectionLevel, System
+from ..queries import system_for
 from ..tabs import Tab, register, tabs_for
 
 LEVELS = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
@@ -41,10 +42,6 @@ def creatable_departments(user: Any) -> Any:
         if access.can_change_under(user, d.path, WORK_ROLES)
     ]
     return Department.objects.filter(pk__in=ids).order_by("path")
-
-
-def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
-    return access.get_for_user(request.user, System.objects.select_related("department"), pk, need)  # type: ignore[arg-type]
 
 
 def _crumbs(system: System) -> list[tuple[str, str]]:
@@ -71,7 +68,7 @@ def system_export(request: HttpRequest) -> HttpResponse:
 
 @authenticated
 def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return render(
         request,
         "infosec/system.html",
@@ -147,7 +144,7 @@ def system_new(request: HttpRequest) -> HttpResponse:
 
 @authenticated
 def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk, "change")
+    system = system_for(request.user, pk, "change")
     form = SystemForm(
         request.POST or None,
         editing=True,
@@ -176,7 +173,7 @@ def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def businesses(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return listing.render_list(
         request,
         BUSINESSES,
@@ -191,7 +188,7 @@ def businesses(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def businesses_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, BUSINESSES, _system(request, pk))
+    return listing.export(request, BUSINESSES, system_for(request.user, pk))
 
 
 class BusinessForm(StyledForm):
@@ -266,7 +263,7 @@ def _business_form_page(
 
 @authenticated
 def business_new(request: HttpRequest, pk: int) -> HttpResponse:
-    return _business_form_page(request, _system(request, pk, "change"), None)
+    return _business_form_page(request, system_for(request.user, pk, "change"), None)
 
 
 def _business(request: HttpRequest, pk: int, need: str = "view") -> BusinessAsset:
@@ -331,19 +328,19 @@ def _asset_context(request: HttpRequest, system: System) -> dict[str, Any]:
 
 @authenticated
 def assets(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return listing.render_list(request, ASSETS, system, context=_asset_context(request, system))
 
 
 @authenticated
 def assets_list_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, ASSETS, _system(request, pk))
+    return listing.export(request, ASSETS, system_for(request.user, pk))
 
 
 @authenticated
 def assets_export(request: HttpRequest, pk: int) -> HttpResponse:
     """All the system's assets and businesses in the import format (edit, import again)."""
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     response = HttpResponse(AssetImporter(system).export_workbook(), content_type=XLSX_MIME)
     response["Content-Disposition"] = f'attachment; filename="fengping-assets-{system.code}.xlsx"'
     return response
@@ -351,12 +348,12 @@ def assets_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def assets_template(request: HttpRequest, pk: int) -> HttpResponse:
-    return template_download(AssetImporter(_system(request, pk)))
+    return template_download(AssetImporter(system_for(request.user, pk)))
 
 
 @authenticated
 def assets_import(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk, "change")
+    system = system_for(request.user, pk, "change")
     return import_page(
         request,
         AssetImporter(system),
@@ -512,7 +509,7 @@ def _asset_form_page(request: HttpRequest, system: System, asset: Asset | None) 
 
 @authenticated
 def asset_new(request: HttpRequest, pk: int) -> HttpResponse:
-    return _asset_form_page(request, _system(request, pk, "change"), None)
+    return _asset_form_page(request, system_for(request.user, pk, "change"), None)
 
 
 @authenticated

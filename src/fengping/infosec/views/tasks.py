@@ -23,12 +23,9 @@ from fengping.org.models import WORK_ROLES, User
 
 from ..actions import tasks as actions
 from ..models import OPEN_TASK_STATUSES, RemediationTask, System, Vulnerability, VulnStatus
+from ..queries import system_for
 from ..tabs import Tab, register, tabs_for
 from ..task_lists import ALL_TASKS, AWAITING, DUE_REVIEWS, TASKS, overdue_q
-
-
-def _system(request: HttpRequest, pk: int, need: str = "view") -> System:
-    return access.get_for_user(request.user, System.objects.select_related("department"), pk, need)
 
 
 def _task(request: HttpRequest, pk: int, need: str = "view") -> RemediationTask:
@@ -112,7 +109,7 @@ def _overdue_count(system: System) -> int:
 
 @authenticated
 def tasks_tab(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     can_change = access.can(request.user, system, "change")
     form = FromVulnerabilityForm(request.POST or None, system=system)
     if request.method == "POST":
@@ -150,7 +147,7 @@ def tasks_tab(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def tasks_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, TASKS, _system(request, pk))
+    return listing.export(request, TASKS, system_for(request.user, pk))
 
 
 @authenticated

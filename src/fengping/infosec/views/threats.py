@@ -24,16 +24,8 @@ from fengping.org import access
 
 from ..actions import threats as actions
 from ..models import SystemAssessment, ThreatOrigin, ThreatRating
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
-
-
-def _assessment(request: HttpRequest, pk: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user,
-        SystemAssessment.objects.select_related("system__department"),
-        pk,
-        need,  # type: ignore[arg-type]
-    )
 
 
 def _crumbs(a: SystemAssessment, *more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -107,7 +99,7 @@ def _rows(a: SystemAssessment) -> list[dict[str, Any]]:
 
 @authenticated
 def threat_tab(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     survey = actions.latest_survey(a)
     responses = 0
     if survey is not None:
@@ -171,7 +163,7 @@ def _save(request: HttpRequest, a: SystemAssessment, threat: ThreatRating | None
 
 @authenticated
 def threat_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _save(request, _assessment(request, pk, "change"), None)
+    return _save(request, assessment_for(request.user, pk, "change"), None)
 
 
 def _threat(request: HttpRequest, pk: int, need: str = "change") -> ThreatRating:
@@ -204,7 +196,7 @@ def threat_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def threat_seed(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: actions.do_seed_threats_from_catalogue(request.user, a),
@@ -216,7 +208,7 @@ def threat_seed(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def threat_survey(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: actions.do_create_threat_survey(request.user, a),
@@ -229,7 +221,7 @@ def threat_survey(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def threat_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: actions.do_refresh_proposals(request.user, a),

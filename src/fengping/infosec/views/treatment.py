@@ -32,16 +32,11 @@ from ..models import (
     SystemAssessment,
     Treatment,
 )
+from ..queries import assessment_for
 from ..tabs import Tab, register, tabs_for
 from ..task_lists import DECISIONS
 
 REGISTER_ROWS = 50  # the highest risks shown for one-by-one decisions
-
-
-def _assessment(request: HttpRequest, pk: int, need: str = "view") -> SystemAssessment:
-    return access.get_for_user(
-        request.user, SystemAssessment.objects.select_related("system__department"), pk, need
-    )
 
 
 def _tab_url(a: SystemAssessment) -> str:
@@ -151,7 +146,7 @@ def _summary(a: SystemAssessment) -> list[dict[str, Any]]:
 
 @authenticated
 def treatment_tab(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     can_change = access.can(request.user, a, "change") and a.is_open()
     bulk = BulkDecideForm(request.POST or None, assessment=a, initial={"undecided": True})
     rec_form = RecommendationForm(None, assessment=a)
@@ -206,7 +201,7 @@ def treatment_tab(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def decisions(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk)
+    a = assessment_for(request.user, pk)
     return listing.render_list(
         request,
         DECISIONS,
@@ -221,7 +216,7 @@ def decisions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def decisions_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, DECISIONS, _assessment(request, pk))
+    return listing.export(request, DECISIONS, assessment_for(request.user, pk))
 
 
 @authenticated
@@ -332,7 +327,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def recommendation_new(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     form = RecommendationForm(request.POST, assessment=a)
     if done := submit(
         request,
@@ -475,7 +470,7 @@ def recommendation_task(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 @require_POST
 def tasks_from_risks(request: HttpRequest, pk: int) -> HttpResponse:
-    a = _assessment(request, pk, "change")
+    a = assessment_for(request.user, pk, "change")
     return run_action(
         request,
         lambda: task_actions.do_create_tasks_from_risks(request.user, a),

@@ -21,7 +21,6 @@ from fengping.core.forms import StyledForm
 from fengping.core.pages import submit
 from fengping.core.policy import authenticated
 from fengping.org import access
-from fengping.org.access import Need
 
 from ..actions.vulnerabilities import (
     do_add_audit_finding,
@@ -30,6 +29,7 @@ from ..actions.vulnerabilities import (
     do_set_vulnerability_status,
 )
 from ..models import Aspect, Asset, ScanImport, System, Vulnerability, VulnStatus
+from ..queries import system_for
 from ..scan_import import summary
 from ..tabs import Tab, register, tabs_for
 from ..vuln_lists import SCANS, STATUS_CSS, VULNERABILITIES, grade_label
@@ -37,10 +37,6 @@ from ..vuln_lists import SCANS, STATUS_CSS, VULNERABILITIES, grade_label
 SYSTEMS = System.objects.select_related("department")
 VULNS = Vulnerability.objects.select_related("system__department", "asset")
 SCAN_QS = ScanImport.objects.select_related("system__department", "run_by", "import_record")
-
-
-def _system(request: HttpRequest, pk: int, need: Need = "view") -> System:
-    return access.get_for_user(request.user, SYSTEMS, pk, need)  # type: ignore[arg-type]
 
 
 def _layout(system: System, tab: str, **extra: Any) -> dict[str, Any]:
@@ -109,7 +105,7 @@ class MapHostForm(StyledForm):
 
 @authenticated
 def vulnerability_list(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return listing.render_list(
         request,
         VULNERABILITIES,
@@ -120,7 +116,7 @@ def vulnerability_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def vulnerability_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, VULNERABILITIES, _system(request, pk))
+    return listing.export(request, VULNERABILITIES, system_for(request.user, pk))
 
 
 def _history(v: Vulnerability) -> list[Event]:
@@ -182,7 +178,7 @@ def vulnerability_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def audit_finding(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk, "change")
+    system = system_for(request.user, pk, "change")
     form = AuditFindingForm(request.POST or None, system=system)
     if done := submit(
         request,
@@ -210,7 +206,7 @@ def audit_finding(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def scan_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk, "change")
+    system = system_for(request.user, pk, "change")
     form = ScanUploadForm(request.POST or None, request.FILES or None)
     if done := submit(
         request,
@@ -229,7 +225,7 @@ def scan_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def scan_list(request: HttpRequest, pk: int) -> HttpResponse:
-    system = _system(request, pk)
+    system = system_for(request.user, pk)
     return listing.render_list(
         request,
         SCANS,
@@ -240,7 +236,7 @@ def scan_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def scan_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return listing.export(request, SCANS, _system(request, pk))
+    return listing.export(request, SCANS, system_for(request.user, pk))
 
 
 SHOWN_HOSTS = 500

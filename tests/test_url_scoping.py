@@ -50,6 +50,7 @@ from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
 from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
 from tests.conftest import Org, build_org
+from tests.cases import scoping as cases_scoping
 from tests.infosec import scoping as infosec_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
@@ -112,6 +113,7 @@ def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
         "uploaded_scheme": upload_scheme(org).key,
         "report_template": "default",
         **infosec_scoping.objects(org),
+        **cases_scoping.objects(org),
     }
 
 
@@ -374,6 +376,8 @@ READERS: dict[str, tuple[str, ...]] = {
 }
 PAGES.update(infosec_scoping.PAGES)
 READERS.update(infosec_scoping.READERS)
+PAGES.update(cases_scoping.PAGES)
+READERS.update(cases_scoping.READERS)
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
 OTHER_OBJECT_URLS = {
@@ -543,6 +547,8 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
 }
 API_PARAMETERS.update(infosec_scoping.API_PARAMETERS)
 API_OPERATIONS.update(infosec_scoping.API_OPERATIONS)
+API_PARAMETERS.update(cases_scoping.API_PARAMETERS)
+API_OPERATIONS.update(cases_scoping.API_OPERATIONS)
 CHANGING_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -820,6 +826,7 @@ LEAD_KINDS = frozenset(PAGES) - {
     "filing",
     "import_record",
     *infosec_scoping.KINDS,  # systems belong to their department; no lead department
+    *cases_scoping.KINDS,  # cases belong to their organ; no lead department
 }
 # The work the lead and assisting departments share (`org.access` need="work"): the
 # matter's documents, the activities and their attachments, the project file. Scoring is

@@ -203,6 +203,45 @@ def _parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("file", help="文件 / file")
 
+    cs = sub.add_parser(
+        "cases",
+        help="办案风险评估：导入案件、月度排查 / case risk: import cases, monthly screening",
+        description=(
+            "与网页相同的检查；失败时返回非零并说明原因"
+            " / the same checks as the pages; non-zero exit with the reason on a refusal"
+        ),
+    )
+    cs_sub = cs.add_subparsers(dest="cases_command", metavar="子命令/subcommand", required=True)
+    ci = cs_sub.add_parser(
+        "import",
+        help="导入案件清单（XLSX 或 CSV） / import a case list (XLSX or CSV)",
+        description="导入案件清单：全部成功才写入，按案号更新已有案件 / import a case list: "
+        "all or nothing, existing cases updated by 案号",
+    )
+    ci.add_argument("--organ", required=True, help="政法单位编码 / organ (department) code")
+    ci.add_argument("file", help="文件 / file")
+    sc = cs_sub.add_parser(
+        "screen",
+        help="月度案件排查 / monthly case screening",
+        description="对政法单位的全部案件按方案规则排查，打印各单位排查数、列入研判数及与上月相比的变化 "
+        "/ screen every case by the scheme's criteria and print the counts per organ",
+    )
+    sc.add_argument("--organ", default="", help="只排查这一个单位（编码） / only this organ (code)")
+    sc.add_argument("--month", default="", help="月份 YYYY-MM（默认本月） / month YYYY-MM (default: this month)")
+    sc.add_argument(
+        "--flagged-csv",
+        default="",
+        help="把列入研判的案件及触发的规则写入该 CSV 文件 / write the flagged cases and the criteria "
+        "that fired to this CSV file",
+    )
+    for cmd in (ci, sc):
+        cmd.add_argument(
+            "--user",
+            default=os.environ.get("FENGPING_USER", ""),
+            help="以哪个用户的名义运行（默认取环境变量 FENGPING_USER；排查可省略，视为系统定时任务） / "
+            "the user it runs as (default: $FENGPING_USER; screening may omit it: the scheduled job)",
+        )
+
     m = sub.add_parser(
         "manage",
         help="运行 Django 管理命令（运维用） / run a Django management command (for operators)",
@@ -213,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that cannot do anything without a working, writable database.
-NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec"})
+NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec", "cases"})
 
 
 def _require_database() -> None:
@@ -250,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scheme": _scheme,
         "score": _score,
         "infosec": _infosec,
+        "cases": _cases,
         "manage": _manage,
     }[args.command]
     return handler(args)
@@ -514,6 +554,12 @@ def _scheme(args: Any) -> int:
     else:
         print(schemes.describe(scheme))
     return 0
+
+
+def _cases(args: Any) -> int:
+    from fengping.cases.commands import run
+
+    return run(args)
 
 
 def _infosec(args: Any) -> int:

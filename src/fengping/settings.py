@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fengping.reports",
     "fengping.opinions",
     "fengping.infosec",
+    "fengping.cases",
     "ninja",
     "fengping.api",
     "fengping.desk",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("reports/", include("fengping.reports.urls")),
     path("assessments/", include("fengping.assessments.urls")),
     path("infosec/", include("fengping.infosec.urls")),
+    path("cases/", include("fengping.cases.urls")),
     path("", include("fengping.opinions.urls")),
     path("audit/", include("fengping.desk.audit_urls")),
     path("schemes/", include("fengping.schemebook.urls")),

@@ -37,7 +37,7 @@ KEY_CONTENT = {
     ],
     "case-risk": [
         "明确表示将上访或以过激行为相威胁",  # hard-trigger factor
-        "直接定为“高”",
+        "直接定为“红色”",
         "每月进行一次",  # monthly screening
         "未经风险评估不得裁决",  # gate
         "预防处置工作方案",  # report section

@@ -358,13 +358,14 @@ def test_case_risk(schemes: dict[str, Scheme]) -> None:
         "利益协调的合理性",
         "稳定风险的可控性",
     ]
-    assert [g.label for g in s.grades] == ["高", "中", "低"]
+    assert [g.label for g in s.grades] == ["红色", "橙色", "黄色", "蓝色"]
+    assert [g.colour for g in s.grades] == ["red", "orange", "yellow", "blue"]
     assert len(s.categories()) == 4
     method = s.method
     assert isinstance(method, CaseScreeningMethod)
     hard = {f.code for f in method.factors if f.hard_trigger}
     assert hard == {"petition_threat", "kind_officer_misconduct"}
-    assert method.hard_trigger_grade == "high"
+    assert method.hard_trigger_grade == "red"
     linked = {f.category for f in method.factors if f.category}
     assert linked == {c.code for c in s.categories()}
     (screening,) = s.deadlines

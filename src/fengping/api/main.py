@@ -181,6 +181,10 @@ from . import infosec  # noqa: E402
 
 api.add_router("/infosec/", infosec.router)
 
+from . import cases  # noqa: E402
+
+api.add_router("/cases/", cases.router)
+
 from . import reports_api  # noqa: E402
 
 api.add_router("/", reports_api.router)

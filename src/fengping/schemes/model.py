@@ -36,6 +36,8 @@ from pydantic import (
     model_validator,
 )
 
+from .case_rules import CaseSection, section_problems
+
 # Field names whose values are copied verbatim from the source document.
 VERBATIM_FIELDS = frozenset(
     {
@@ -370,6 +372,8 @@ class Grade(_Model):
     recommendation: str | None = None
     description: str | None = None
     decisions: GradeDecisions
+    # A colour shown with the grade (e.g. red, orange, yellow, blue for case levels).
+    colour: Literal["red", "orange", "yellow", "blue", "green", "grey"] | None = None
     note: str | None = None
 
 
@@ -1077,6 +1081,7 @@ class Scheme(_Model):
     deadlines: list[Deadline] = []
     report: ReportOutline
     infosec: Infosec | None = None
+    cases: CaseSection | None = None
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> Scheme:
@@ -1249,6 +1254,9 @@ def scheme_issues(scheme: Scheme, *, frozen: bool = False) -> list[Issue]:
         for j, code in enumerate(gate.applies_to):
             c.known(f"gates[{i}].applies_to[{j}]", code, category_codes, "类别", "category")
 
+    for problem in section_problems(scheme):
+        c.add(problem.path, problem.zh, problem.en)
+
     _check_procedure(c, scheme, decision_codes)
     if not frozen:
         _check_required_outputs(c, scheme)
@@ -1275,6 +1283,10 @@ def _check_kind(c: _Checker, scheme: Scheme) -> None:
             "只有 isra 类方案可以有 infosec",
             "only an isra scheme may have an infosec block",
         )
+    if scheme.kind == "case" and scheme.cases is None:
+        c.add("cases", "case 类方案缺少字段 cases", "a case scheme needs the cases block")
+    if scheme.kind != "case" and scheme.cases is not None:
+        c.add("cases", "只有 case 类方案可以有 cases", "only a case scheme may have a cases block")
     if scheme.kind == "ssra" and not scheme.dimensions:
         c.add("dimensions", "ssra 类方案至少需要一个评估维度", "an ssra scheme needs dimensions")
 

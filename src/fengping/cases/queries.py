@@ -1,0 +1,39 @@
+"""Reads of the cases app: the object a URL or API path names, through the one scoping
+function (404 outside the user's scope, 403 to a reader asked to change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fengping.org import access
+from fengping.org.access import Need
+
+from .models import Case, CaseAssessment, OrganProfile, ScreeningRun
+
+
+def case_for(user: Any, pk: Any, need: Need = "view") -> Case:
+    return access.get_for_user(user, Case.objects.select_related("organ", "handler"), pk, need)
+
+
+def assessment_for(user: Any, pk: Any, need: Need = "view") -> CaseAssessment:
+    return access.get_for_user(
+        user,
+        CaseAssessment.objects.select_related("case__organ", "case__handler", "started_by"),
+        pk,
+        need,
+    )
+
+
+def run_for(user: Any, pk: Any, need: Need = "view") -> ScreeningRun:
+    return access.get_for_user(user, ScreeningRun.objects.select_related("organ"), pk, need)
+
+
+def organ_for(user: Any, pk: Any, need: Need = "view") -> OrganProfile:
+    """An organ's profile by its department's pk."""
+    profile = access.get_for_user(user, OrganProfile.objects.select_related("department"), pk, need)
+    return profile
+
+
+def profile_of(case: Case) -> OrganProfile:
+    """The organ profile of a case's organ (every organ with cases has one)."""
+    return OrganProfile.objects.select_related("department").get(department_id=case.organ_id)

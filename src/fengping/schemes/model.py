@@ -701,7 +701,14 @@ REQUIRED_OUTPUTS: dict[str, tuple[str, ...]] = {
         "contingency_plan",
     ),
     "isra": ("asset_register", "risk_register", "treatment_plan"),
-    "case": ("screening_result", "risk_grade", "risk_resolution"),
+    "case": (
+        "screening_result",
+        "risk_assessment",
+        "risk_grade",
+        "contingency_plan",
+        "report",
+        "risk_resolution",
+    ),
 }
 
 # What each required output is, for the refusal's message.
@@ -719,6 +726,7 @@ REQUIRED_OUTPUT_NAMES: dict[str, str] = {
     "treatment_plan": "风险处置计划",
     "screening_result": "排查结果",
     "risk_resolution": "风险化解",
+    "risk_assessment": "风险评估",
 }
 
 

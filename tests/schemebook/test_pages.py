@@ -41,6 +41,10 @@ KEY_CONTENT = {
         "每月进行一次",  # monthly screening
         "未经风险评估不得裁决",  # gate
         "预防处置工作方案",  # report section
+        "月度排查规则",  # the screening criteria, in words
+        "365 天内信访不少于 2 次",
+        "简要案情含有：拖欠工资、讨薪、欠薪",
+        "裁决门槛",  # the gated stages of each organ kind
     ],
 }
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fengping.schemes.case_rules import condition_text
 from fengping.schemes.model import (
     AfterEventRule,
     Band,
@@ -375,6 +376,16 @@ def method_context(s: Scheme, labels: Labels) -> dict[str, Any]:
         if m.early_assessment:
             ctx["early_categories"] = labels.many(labels.categories, m.early_assessment.categories)
         ctx["weight_total"] = num(sum(f.weight for f in m.factors))
+        if s.cases is not None:
+            section = s.cases
+            ctx["criteria"] = [
+                (r, condition_text(r.when, section), labels.categories.get(r.category or "", ""))
+                for r in section.screening.criteria
+            ]
+            ctx["flag_at"] = labels.grades.get(section.screening.flag_at, "")
+            ctx["screening_day"] = section.screening.day
+            ctx["organ_kinds"] = section.organ_kinds
+            ctx["case_categories"] = [c.label for c in section.categories]
     return ctx
 
 

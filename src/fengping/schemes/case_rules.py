@@ -491,3 +491,81 @@ def evaluate(
         return days > value if op == "older_than_days" else 0 <= days <= value
     # text
     return (not (v or "").strip()) if op == "blank" else bool((v or "").strip())
+
+
+# ---------------------------------------------------------------------------------------
+# Conditions in words (the scheme page, the screening run page)
+# ---------------------------------------------------------------------------------------
+
+_OP_WORDS = {
+    "eq": "等于",
+    "ne": "不等于",
+    "gt": "大于",
+    "gte": "不少于",
+    "lt": "小于",
+    "lte": "不超过",
+    "in": "为",
+    "not_in": "不为",
+    "any_of": "含有其一：",
+    "all_of": "全部含有：",
+    "none_of": "均不含：",
+}
+
+
+def condition_text(cond: Mapping[str, Any], section: CaseSection) -> str:
+    """A condition in Chinese, e.g. “涉案人数 不少于 10”, “简要案情含有：讨薪、欠薪”."""
+    labels: dict[str, dict[str, str]] = {
+        "category": {c.code: c.label for c in section.categories},
+        "stage": {
+            s.code: s.label for kind in reversed(section.organ_kinds) for s in kind.stages
+        },
+        "coercive_measures": {m.code: m.label for m in section.coercive_measures},
+        "vulnerable_groups": {g.code: g.label for g in section.vulnerable_groups},
+    }
+    if "all" in cond:
+        return "（" + "，且".join(condition_text(c, section) for c in cond["all"]) + "）"
+    if "any" in cond:
+        return "（" + "，或".join(condition_text(c, section) for c in cond["any"]) + "）"
+    if "not" in cond:
+        return "并非" + condition_text(cond["not"], section)
+    if "keywords" in cond:
+        field = CASE_FIELDS[cond.get("field", "brief_facts")][1]
+        return f"{field}含有：{'、'.join(cond['keywords'])}"
+    if "petitions" in cond:
+        spec = cond["petitions"]
+        who = f"（每次 {spec['min_persons']} 人以上）" if spec.get("min_persons") else ""
+        return f"{spec['within_days']} 天内信访{who}不少于 {spec['at_least']} 次"
+    field, op, value = cond["field"], cond["op"], cond.get("value")
+    name = CASE_FIELDS[field][1]
+    names = labels.get(field, {})
+    if op == "is_true":
+        return f"{name}：是"
+    if op == "is_false":
+        return f"{name}：否"
+    if op == "empty":
+        return f"{name}：无"
+    if op == "not_empty":
+        return f"{name}：有"
+    if op == "blank":
+        return f"{name}为空"
+    if op == "not_blank":
+        return f"{name}不为空"
+    if op == "older_than_days":
+        return f"{name}距排查日超过 {value} 天"
+    if op == "within_days":
+        return f"{name}在排查日前 {value} 天内"
+    if op == "between":
+        return f"{name}在 {value[0]} 至 {value[1]} 之间"
+    if isinstance(value, list):
+        shown = "、".join(names.get(v, str(v)) for v in value)
+    else:
+        shown = (
+            names.get(value, str(value))
+            if isinstance(value, str)
+            else f"{value:,}"
+            if isinstance(value, int) or float(value).is_integer()
+            else f"{value:g}"
+        )
+        if not isinstance(value, str) and float(value).is_integer():
+            shown = f"{int(value):,}"
+    return f"{name} {_OP_WORDS[op]} {shown}".replace("： ", "：")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from fengping.core import listing
 from fengping.core.listing import BooleanFilter, ChoiceFilter, Column, ListSpec, SearchFilter
 from fengping.org import access
+from fengping.schemebook import registry
 
 from .models import AssessmentStatus, Case, CaseAssessment, LevelChange, OrganProfile
 
@@ -30,51 +31,48 @@ def level_change_for(user: Any, pk: Any, need: Any = "view") -> LevelChange:
     )
 
 
-def _section(scheme_key: str) -> Any:
-    from fengping.schemebook import registry
-
-    try:
-        return registry.get(scheme_key).cases
-    except LookupError:
-        return None
-
-
-def _sections() -> list[Any]:
-    from fengping.schemebook import registry
-
-    return [e.scheme.cases for e in registry.entries() if e.scheme.cases is not None]
+@listing.versioned(registry.version)
+def scheme_data() -> dict[str, Any]:
+    """What the list reads of the case schemes — stage labels per (scheme, organ kind,
+    stage), category labels, the 结案 stages — derived once per registry version."""
+    stages: dict[tuple[str, str, str], str] = {}
+    categories: dict[str, str] = {}
+    closed: set[str] = set()
+    for e in registry.entries():
+        section = e.scheme.cases
+        if section is None:
+            continue
+        for c in section.categories:
+            categories.setdefault(c.code, c.label)
+        for k in section.organ_kinds:
+            for s in k.stages:
+                stages[(e.scheme.key, k.code, s.code)] = s.label
+                if s.gate == "close":
+                    closed.add(s.code)
+    return {"stages": stages, "categories": categories, "closed": sorted(closed)}
 
 
 def closed_stages() -> list[str]:
     """Stage codes marked `close` (结案) in any case scheme: nothing is assessed there."""
-    return sorted(
-        {
-            s.code
-            for sec in _sections()
-            for k in sec.organ_kinds
-            for s in k.stages
-            if s.gate == "close"
-        }
-    )
+    return list(scheme_data()["closed"])
 
 
 def category_choices(ctx: Any = None) -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
-    for sec in _sections():
-        for c in sec.categories:
-            seen.setdefault(c.code, c.label)
-    return list(seen.items())
+    return list(scheme_data(ctx)["categories"].items())
 
 
-def stage_label(case: Case) -> str:
-    section = _section(getattr(case, "scheme_key_", "") or "case-risk")
-    kind = section.organ_kind(getattr(case, "organ_kind_", "")) if section else None
-    stage = kind.stage(case.stage) if kind else None
-    return stage.label if stage else case.stage
+def stage_label(case: Case, data: dict[str, Any] | None = None) -> str:
+    data = data or scheme_data()
+    key = (
+        getattr(case, "scheme_key_", "") or "",
+        getattr(case, "organ_kind_", "") or "",
+        case.stage,
+    )
+    return data["stages"].get(key, case.stage)
 
 
 def category_label(case: Case) -> str:
-    return dict(category_choices()).get(case.category, case.category)
+    return scheme_data()["categories"].get(case.category, case.category)
 
 
 def due_cases(user: Any) -> QuerySet[Case]:

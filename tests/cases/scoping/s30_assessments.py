@@ -62,5 +62,7 @@ API_PARAMETERS = {
     "level_change_id": "case_level_change",
 }
 API_OPERATIONS = {
-    "POST /api/cases/level-changes/{level_change_id}/decide": {"body": lambda o: {"approve": False}},
+    "POST /api/cases/level-changes/{level_change_id}/decide": {
+        "body": lambda o: {"approve": False}
+    },
 }

@@ -14,7 +14,7 @@ from ninja import Query, Schema, Status
 
 from fengping.cases import report
 from fengping.cases.actions import assessments as actions
-from fengping.cases.assessment_lists import DUE, level_change_for, stage_label
+from fengping.cases.assessment_lists import DUE, level_change_for, scheme_data, stage_label
 from fengping.cases.models import CaseAssessment, ChecklistAnswer, LevelChange, StartReason
 from fengping.cases.queries import assessment_for, case_for
 from fengping.core import listing
@@ -201,6 +201,7 @@ DueFilters = listing.api_filters(DUE, "CaseDueFilters")
 def due(request: HttpRequest, filters: Query[DueFilters]) -> Any:  # type: ignore[valid-type]
     """本阶段待评估：重大、疑难、复杂案件及评估已化解的案件，当前阶段尚无评估的。"""
     page = listing.api_page(DUE, request.user, filters.model_dump())  # type: ignore[attr-defined]
+    data = scheme_data()
     page["items"] = [
         {
             "id": c.pk,
@@ -209,7 +210,7 @@ def due(request: HttpRequest, filters: Query[DueFilters]) -> Any:  # type: ignor
             "organ": c.organ.name,
             "category": c.category,
             "stage": c.stage,
-            "stage_label": stage_label(c),
+            "stage_label": stage_label(c, data),
             "major_complex": c.major_complex,
             "risk_level": c.risk_level,
         }

@@ -597,3 +597,8 @@ def test_api_due_list(courts, api):
     assert got.status_code == 200
     assert [x["number"] for x in got.json()["items"]] == ["（2026）示民初40号"]
     assert got.json()["items"][0]["stage_label"] == "受理"
+
+
+def test_a_stage_start_through_the_generic_action_is_checked_too(courts, case):
+    with pytest.raises(ActionError, match="尚未评估过"):
+        act.do_start_assessment(courts.fy_handler, case, reason=StartReason.STAGE)

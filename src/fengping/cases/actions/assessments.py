@@ -104,7 +104,7 @@ def do_start_assessment(
     case = lock(case)
     if reason not in StartReason.values:
         raise ActionError(_("未知的评估缘由"), field="reason")
-    refusal = start_refusal(case)
+    refusal = stage_refusal(case) if reason == StartReason.STAGE else start_refusal(case)
     if refusal:
         raise ActionError(refusal)
     profile = profile_of(case)

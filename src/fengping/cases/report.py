@@ -55,7 +55,7 @@ def report_context(a: CaseAssessment) -> dict[str, Any]:
     case = a.case
     grades = {g.code: g.label for g in scheme.grades}
     scales = {s.code: {lv.code: lv.label for lv in s.levels} for s in scheme.scales}
-    factor_labels = {f.code: f.label for f in scheme.method.factors}
+    factor_labels = {f.code: f.label for f in scheme.method.factors}  # type: ignore[union-attr]
     labels = dict(SECTION_LABELS)
     if scheme.report is not None:
         labels.update({s.code: s.label for s in scheme.report.sections if s.code in labels})

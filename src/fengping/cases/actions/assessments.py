@@ -87,15 +87,15 @@ def suggested_reason(case: Case) -> str:
     """The reason a start from the case page records: 办案阶段再评估 after an earlier
     assessment, 受理先期评估 for a 重大、疑难、复杂 case, otherwise 承办人发起."""
     if case.assessments.exclude(status=AssessmentStatus.VOID).exists():
-        return StartReason.STAGE
+        return str(StartReason.STAGE)
     if case.major_complex:
-        return StartReason.EARLY
-    return StartReason.MANUAL
+        return str(StartReason.EARLY)
+    return str(StartReason.MANUAL)
 
 
 @transaction.atomic
 def do_start_assessment(
-    actor: Any, case: Case, *, reason: str = StartReason.MANUAL, note: str = ""
+    actor: Any, case: Case, *, reason: str = str(StartReason.MANUAL), note: str = ""
 ) -> CaseAssessment:
     """Start an assessment of the case at its current stage. The first step (确定评估对象)
     is done by starting: the case was decided to be a 评估对象 (by the 研判, as a 重大、疑难、
@@ -124,8 +124,8 @@ def do_start_assessment(
         summary=case.brief_facts,
         persons=case.parties,
         direct_responsible=case.handler,
-        main_responsible=first_holder(case.organ, Role.LEADER),
-        first_responsible=first_holder(case.organ, Role.HEAD),
+        main_responsible=first_holder(case.organ, str(Role.LEADER)),
+        first_responsible=first_holder(case.organ, str(Role.HEAD)),
     )
     engine.start(assessment)
     engine.complete_step(assessment, first.code, actor, note or str(StartReason(reason).label))
@@ -330,7 +330,7 @@ def compute_level(scheme: Any, factors: Iterable[str]) -> Computed:
     trigger gives method.hard_trigger_grade whatever the score (scheme data)."""
     method = scheme.method
     chosen = set(factors)
-    present = [f for f in method.factors if f.code in chosen]
+    present = [f for f in method.factors if f.code in chosen]  # type: ignore[union-attr]
     score = float(sum(f.weight for f in present))
     levels = sorted(method.bands.levels, key=lambda b: b.min)
     band = levels[0]
@@ -369,7 +369,7 @@ def do_save_prediction(
     a = _lock(assessment, version)
     _require_step(a, "risk_assessment")
     scheme = a.scheme
-    known = [f.code for f in scheme.method.factors]
+    known = [f.code for f in scheme.method.factors]  # type: ignore[union-attr]
     chosen = [c for c in dict.fromkeys(factors) if c]
     unknown = [c for c in chosen if c not in known]
     if unknown:

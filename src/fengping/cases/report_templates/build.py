@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -39,7 +40,7 @@ def _fonts(style, east: str, size: float, bold: bool = False) -> None:
     fonts.set(qn("w:eastAsia"), east)
 
 
-def _document() -> Document:
+def _document() -> Any:
     doc = Document()
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)

@@ -295,7 +295,7 @@ class PredictionForm(StyledForm):
                 f.code,
                 f"{f.label}（{f.weight:g}{'，' + str(_('直接定为最高等级')) if f.hard_trigger else ''}）",
             )
-            for f in scheme.method.factors
+            for f in scheme.method.factors  # type: ignore[union-attr]
         ]
         self.fields["factors"].widget.attrs["class"] = "form-check-input"
         scales = {s.code: s for s in scheme.scales}

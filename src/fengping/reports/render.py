@@ -55,6 +55,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "isra_estate.docx",
             "fengping.infosec.report.sample_estate_context",
         ),
+        ReportKind(
+            "case",
+            "办案风险评估报告（case）",
+            DOCX_DIR / "case_report.docx",
+            "fengping.cases.report.sample_context",
+        ),
     )
 }
 

@@ -11,6 +11,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fengping.audit.models import Event
@@ -667,3 +669,33 @@ def test_api_confirmation_and_accountability(c, api):
         ).status_code
         == 403
     )
+
+
+def test_the_measure_tables_run_a_constant_number_of_queries(
+    c, client, django_assert_max_num_queries
+):
+    a, _m = planned(c)
+    client.force_login(c.fy_handler)
+    urls = (f"/cases/assessments/{a.pk}/plan/", f"/cases/assessments/{a.pk}/resolution/")
+    counts = {}
+    client.get(urls[0])  # the first request after signing in may touch the session
+    for n in (1, 6):
+        while a.measures.count() < n:
+            m = r.do_add_measure(
+                c.fy_handler,
+                fresh(a),
+                title=f"措施{a.measures.count()}",
+                responsible_unit=c.fy_trial,
+                cooperating_units=[c.jcy, c.zfw],
+                responsible_person=c.fy_handler2,
+                due_on=TOMORROW,
+            )
+            r.do_add_evidence(c.fy_handler, m, SimpleUploadedFile("a.txt", b"x"))
+        for url in urls:
+            with CaptureQueriesContext(connection) as ran:
+                assert client.get(url).status_code == 200
+            counts[(url, n)] = len(ran.captured_queries)
+    for url in urls:
+        assert counts[(url, 6)] <= counts[(url, 1)], counts
+    with django_assert_max_num_queries(40):
+        client.get(urls[0])

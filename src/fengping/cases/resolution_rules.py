@@ -173,7 +173,7 @@ def may_record_accountability(user: Any, a: CaseAssessment) -> str:
     if holds_role(user, organ, LEADERS):
         return ""
     scope = access.scope_of(user)
-    if scope.everything or any(
+    if any(
         organ.path.startswith(p) and organ.path != p
         for p in scope.role_paths.get(Role.SUPERVISOR, frozenset())
     ):
@@ -250,6 +250,17 @@ def propose_refusal(a: CaseAssessment, measures: list[Measure] | None = None) ->
     if missing := chain_missing(a):
         return _("责任人尚未明确：%(m)s") % {"m": "、".join(missing)}
     return ""
+
+
+def reset_resolution(a: CaseAssessment) -> list[str]:
+    """What a send-back does to the resolution (the ``reset`` of the output
+    ``risk_resolution``): a pending proposal is void, the fields changed are returned."""
+    if a.resolution_state != ResolutionState.PROPOSED:
+        return []
+    a.resolution_state = ResolutionState.NONE
+    a.resolution_proposed_by = None
+    a.resolution_proposed_at = None
+    return ["resolution_state", "resolution_proposed_by", "resolution_proposed_at"]
 
 
 def _ever_proposed(user: Any, a: CaseAssessment) -> bool:

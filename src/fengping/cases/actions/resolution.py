@@ -80,12 +80,7 @@ def _lock_assessment(a: CaseAssessment, version: int | None = None) -> CaseAsses
 
 def _void_proposal(a: CaseAssessment) -> list[str]:
     """Withdraw a pending proposal (what it rested on changed); the fields to save."""
-    if a.resolution_state != ResolutionState.PROPOSED:
-        return []
-    a.resolution_state = ResolutionState.NONE
-    a.resolution_proposed_by = None
-    a.resolution_proposed_at = None
-    return ["resolution_state", "resolution_proposed_by", "resolution_proposed_at"]
+    return rules.reset_resolution(a)
 
 
 def _voided(a: CaseAssessment) -> bool:

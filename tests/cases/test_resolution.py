@@ -7,6 +7,7 @@ after approval, through the pages and the API."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -40,6 +41,7 @@ from tests.module_db import module_data
 
 from .builders import Courts, build_courts, make_case
 
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 TOMORROW = timezone.localdate() + dt.timedelta(days=1)
 
 
@@ -695,6 +697,8 @@ def test_the_measure_tables_run_a_constant_number_of_queries(
             with CaptureQueriesContext(connection) as ran:
                 assert client.get(url).status_code == 200
             counts[(url, n)] = len(ran.captured_queries)
+            writes = [q["sql"] for q in ran.captured_queries if WRITE.match(q["sql"])]
+            assert writes == [], (url, writes)
     for url in urls:
         assert counts[(url, 6)] <= counts[(url, 1)], counts
     with django_assert_max_num_queries(40):

@@ -188,9 +188,10 @@ def accountability_refusal(a: CaseAssessment) -> str:
     return ""
 
 
-def accountability_units(a: CaseAssessment) -> Any:
-    """The units a record may name: the organ and its units, and every responsible or
-    cooperating unit of the assessment's measures."""
+def concerned_units(a: CaseAssessment) -> Any:
+    """The units concerned with the assessment: the organ and its units, and every
+    responsible or cooperating unit of its measures. A 责任查究 record names one of them;
+    the pages offer their people as a measure's responsible person."""
     organ = a.case.organ
     named = Q(pk__in=a.measures.values("responsible_unit")) | Q(
         pk__in=Measure.cooperating_units.through.objects.filter(measure__assessment=a).values(
@@ -198,6 +199,9 @@ def accountability_units(a: CaseAssessment) -> Any:
         )
     )
     return Department.objects.filter(Q(path__startswith=organ.path) | named).order_by("path")
+
+
+accountability_units = concerned_units
 
 
 def accountability_kinds(a: CaseAssessment) -> list[tuple[str, str]]:

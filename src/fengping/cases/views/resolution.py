@@ -90,11 +90,13 @@ class PlanForm(StyledForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-def organisation_people(a: CaseAssessment) -> QuerySet[User]:
-    root = a.case.organ.path.split("/", 1)[0] + "/"
+def measure_people(a: CaseAssessment) -> QuerySet[User]:
+    """The people a page offers as a measure's 责任人: those of the units concerned (the
+    organ's, and the units the measures name). The action accepts anyone of the measure's
+    responsible unit (the API names them by user name)."""
     return User.objects.filter(
         is_active=True,
-        memberships__department__path__startswith=root,
+        memberships__department__in=rules.concerned_units(a),
         memberships__role__in=WORK_ROLES,
     ).distinct()
 
@@ -123,7 +125,7 @@ class MeasureForm(StyledForm):
         units = rules.organisation_units(assessment.case.organ)
         self.fields["responsible_unit"].queryset = units
         self.fields["cooperating_units"].queryset = units
-        self.fields["responsible_person"].queryset = organisation_people(assessment)
+        self.fields["responsible_person"].queryset = measure_people(assessment)
 
 
 class StatusForm(StyledForm):

@@ -523,6 +523,10 @@ def test_pages_show_why_a_button_is_off(c, client):
     client.force_login(c.fy_handler)
     page = client.get(f"/cases/assessments/{a.pk}/resolution/").content.decode()
     assert "以下措施尚未落实：释法说理" in page and "disabled" in page
+    plan = client.get(f"/cases/assessments/{a.pk}/plan/").content.decode()
+    assert "释法说理" in plan and "已逾期" not in plan
+    type(m).objects.filter(pk=m.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    assert "已逾期" in client.get(f"/cases/assessments/{a.pk}/plan/").content.decode()
     for url in (
         f"/cases/assessments/{a.pk}/plan/",
         f"/cases/assessments/{a.pk}/responsibility/",

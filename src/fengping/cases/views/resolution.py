@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import select_template
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -232,6 +233,7 @@ def _plan_page(
         measure_form=measure_form or MeasureForm(assessment=a),
         measures=rules.measures_with_evidence(a),
         proposed=a.resolution_state == ResolutionState.PROPOSED,
+        today=timezone.localdate(),
     )
 
 

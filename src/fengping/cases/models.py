@@ -827,3 +827,7 @@ class AccountabilityRecord(Scoped):
     class Meta:
         ordering = ["-recorded_at", "-id"]
         verbose_name = _("责任查究记录")
+
+    @property
+    def audit_scope_path(self) -> str:
+        return self.assessment.case.organ.path

@@ -50,9 +50,12 @@ def register_outputs() -> None:
     outputs.register(CaseAssessment, "risk_grade", _("风险等级"), level_held)
     outputs.register(CaseAssessment, "contingency_plan", _("防范和处置预案及工作措施"), plan_ready)
     outputs.register(CaseAssessment, "report", _("评估报告（六项内容齐全）"), report_written)
+    from .resolution_rules import reset_resolution
+
     outputs.register(
         CaseAssessment,
         "risk_resolution",
         _("风险化解（经领导批准）"),
         lambda a: a.resolution_state == ResolutionState.APPROVED,
+        reset=reset_resolution,
     )

@@ -257,7 +257,7 @@ def test_case_pages(c, login):
     client = login(c.fy_handler)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert case.number in page and "拖欠工资" in page and "受理" in page
-    assert "/cases/%s/stage/" % case.pk in page
+    assert f"/cases/{case.pk}/stage/" in page
     response = client.post(
         f"/cases/{case.pk}/edit/",
         {"number": case.number, "title": "新名称", "category": "civil", "version": case.version,

@@ -284,3 +284,29 @@ def test_the_import_pages(c, login):
     book = load_workbook(io.BytesIO(template.content))
     assert book.sheetnames[:2] == ["案件", "信访记录"]
     assert login(c.fy_reader).post(f"/cases/organs/{c.fy.pk}/import/", {}).status_code == 403
+
+
+def test_a_large_import_runs_as_a_job_the_same_way(c, tmp_path, capsys, settings):
+    """Past the job threshold the rows are staged and committed by the worker's job (the
+    importer rebuilt from its record); the command runs the job itself."""
+    settings.FENGPING_IMPORT_JOB_THRESHOLD = 1
+    make_case(c.fy, "J0", stage="trial", major_complex=True)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(
+        xlsx(
+            [
+                ["J1", "案", "刑事", "受理"],
+                ["J0", "案", "刑事", "裁决"],
+                ["J2", "案", "刑事", "受理"],
+            ]
+        ).read()
+    )
+    assert command(SimpleNamespace(organ="FY", user="fy_handler", file=str(bad))) == 1
+    assert "第 3 行" in capsys.readouterr().err
+    assert not Case.objects.filter(number__in=["J1", "J2"]).exists()
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(xlsx([["J1", "案", "刑事", "受理"], ["J2", "案", "刑事", "审理"]]).read())
+    assert command(SimpleNamespace(organ="FY", user="fy_handler", file=str(good))) == 0
+    assert set(Case.objects.filter(number__in=["J1", "J2"]).values_list("stage", flat=True)) == {
+        "accepted", "trial",
+    }  # fmt: skip

@@ -417,7 +417,15 @@ def case_context(request: HttpRequest, case: Case, active: str) -> dict[str, Any
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = case_for(request.user, pk)
     labels = case_labels()
-    stage_names = labels["stage"]
+    kind = (
+        OrganProfile.objects.filter(department_id=case.organ_id)
+        .values_list("organ_kind", flat=True)
+        .first()
+    )
+    stage_names = {
+        **labels["stage"],
+        **{code: label for (k, code), label in labels["kind_stage"].items() if k == kind},
+    }
     return render(
         request,
         "cases/case.html",

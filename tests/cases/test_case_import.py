@@ -116,7 +116,16 @@ def test_the_handler_by_real_name_and_refusals(c):
     assert Case.objects.get(number="N1").handler == c.fy_handler2
 
 
-def test_a_bad_file_is_refused_whole_naming_every_row(c):
+@pytest.fixture(params=["preloaded", "row by row"])
+def lookups(request, monkeypatch):
+    """The organ's cases read at once (an ordinary organ) or looked up row by row (past
+    PRELOAD cases): the same answers."""
+    if request.param == "row by row":
+        monkeypatch.setattr("fengping.cases.case_import.PRELOAD", 0)
+    return request.param
+
+
+def test_a_bad_file_is_refused_whole_naming_every_row(c, lookups):
     make_case(c.fy, "EXIST", stage="trial")
     rows = [
         ROW1,  # fine on its own
@@ -150,7 +159,7 @@ def test_a_bad_file_is_refused_whole_naming_every_row(c):
     assert not Event.objects.filter(action="cases.case.import").exists()
 
 
-def test_reimport_updates_by_number_and_records_what_changed(c):
+def test_reimport_updates_by_number_and_records_what_changed(c, lookups):
     assert (
         run(c, xlsx([ROW1, ROW2], [["（2026）示民初1号", "2026-10-08", "", 2, "x"]])).status
         == "done"
@@ -310,3 +319,11 @@ def test_a_large_import_runs_as_a_job_the_same_way(c, tmp_path, capsys, settings
     assert set(Case.objects.filter(number__in=["J1", "J2"]).values_list("stage", flat=True)) == {
         "accepted", "trial",
     }  # fmt: skip
+
+
+def test_a_changed_handler_is_recorded_by_username(c, lookups):
+    make_case(c.fy, "HC", handler=c.fy_handler2)
+    record = run(c, xlsx([["HC", "案件 HC", "刑事", "受理", "fy_handler"]]))
+    assert record.status == "done", record.errors
+    revision = CaseRevision.objects.get(case__number="HC")
+    assert revision.changes == {"handler": ["fy_handler2", "fy_handler"]}

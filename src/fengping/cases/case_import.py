@@ -47,7 +47,7 @@ from fengping.core.imports import (
     text,
 )
 from fengping.core.models import ImportRecord, ImportStatus
-from fengping.org.models import Membership
+from fengping.org.models import Membership, User
 
 from .actions.cases import (
     IMPORT_FIELDS,
@@ -76,6 +76,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _YES = {"是", "y", "yes", "true", "1", "√", "有"}
 _NO = {"否", "n", "no", "false", "0", "×", "无"}
 CHUNK = 500
+PRELOAD = 50_000
+STATE = ("number", "stage", "risk_open", "assessed", "confirmation_needed", "major_complex")
 # Fields a row updates only when its cell is filled (blank keeps the stored value).
 OPTIONAL = (
     "handler",
@@ -271,15 +273,16 @@ class CaseImporter(Importer):
         from fengping.org import access
 
         self.leading = access.can_change_under(actor, self.organ.path, LEADING_ROLES)
-        # number -> (stage, risk_open, assessed, confirmation_needed, major_complex)
-        self.existing: dict[str, tuple[str, bool, bool, bool, bool]] = {
-            n: (s, ro, a, cn, mc)
-            for n, s, ro, a, cn, mc in Case.objects.filter(organ=self.organ)
-            .values_list(
-                "number", "stage", "risk_open", "assessed", "confirmation_needed", "major_complex"
-            )
-            .iterator(chunk_size=2000)
-        }
+        # number -> (stage, risk_open, assessed, confirmation_needed, major_complex): read
+        # at once for an organ of ordinary size, else row by row on the unique index (a
+        # million cases held in memory would cost the worker hundreds of megabytes).
+        cases = Case.objects.filter(organ=self.organ)
+        self.preloaded = cases.count() <= PRELOAD
+        self.existing: dict[str, tuple[str, bool, bool, bool, bool]] = {}
+        if self.preloaded:
+            self.existing = {
+                row[0]: row[1:] for row in cases.values_list(*STATE).iterator(chunk_size=2000)
+            }
         self.usernames: dict[str, int] = {}
         self.real_names: dict[str, set[int]] = {}
         for uid, username, real_name in Membership.objects.filter(
@@ -294,6 +297,12 @@ class CaseImporter(Importer):
         if sheet.name == PETITION_SHEET:
             return self._clean_petition(values)
         return self._clean_case(number, values)
+
+    def _existing(self, number: str) -> tuple[str, bool, bool, bool, bool] | None:
+        if self.preloaded:
+            return self.existing.get(number)
+        row = Case.objects.filter(organ=self.organ, number=number).values_list(*STATE[1:]).first()
+        return tuple(row) if row is not None else None  # type: ignore[return-value]
 
     def _handler(self, raw: str) -> int:
         if raw in self.usernames:
@@ -326,7 +335,7 @@ class CaseImporter(Importer):
             except ValueError as exc:
                 problems.append((IMPORT_FIELDS["handler"], str(exc)))
         stage = values["stage"]
-        old = self.existing.get(case_number)
+        old = self._existing(case_number)
         mc = clean["major_complex"] if values.get("major_complex") is not None else None
         if old is not None and old[4] and mc is False and not self.leading:
             problems.append(
@@ -361,7 +370,7 @@ class CaseImporter(Importer):
 
     def _clean_petition(self, values: dict[str, Any]) -> dict[str, Any]:
         case_number = values["p_number"]
-        if case_number not in self.rows and case_number not in self.existing:
+        if case_number not in self.rows and self._existing(case_number) is None:
             raise RowInvalid(
                 (
                     PETITION_FIELDS["p_number"],
@@ -431,6 +440,9 @@ class CaseImporter(Importer):
             .first()
         )
         today = timezone.localdate()
+        self.names = {uid: name for name, uid in self.usernames.items()}
+        old_handlers = {c.handler_id for c in fresh.values()} - set(self.names) - {None}
+        self.names.update(User.objects.filter(pk__in=old_handlers).values_list("pk", "username"))
         new: list[Case] = []
         updated: list[Case] = []
         revisions: list[CaseRevision] = []
@@ -452,10 +464,7 @@ class CaseImporter(Importer):
                 if _same(old, value):
                     continue
                 name = "handler" if field == "handler_id" else field
-                changes[name] = [
-                    _revision(field, old),
-                    _revision(field, value),
-                ]
+                changes[name] = [self._revision(field, old), self._revision(field, value)]
                 setattr(case, field, value)
             if d["stage"] != case.stage:
                 changes["stage"] = [case.stage, d["stage"]]
@@ -557,6 +566,11 @@ class CaseImporter(Importer):
         Petition.objects.bulk_create(new, batch_size=CHUNK)
         return len(new), skipped
 
+    def _revision(self, field: str, value: Any) -> Any:
+        if field == "handler_id":
+            return self.names.get(value) if value is not None else None
+        return revision_value(value)
+
     @classmethod
     def summary(cls, counts: dict[str, int]) -> str:
         text_ = _(
@@ -624,16 +638,6 @@ def _same(old: Any, new: Any) -> bool:
             return old is new
         return Decimal(old).quantize(Decimal("0.01")) == Decimal(new).quantize(Decimal("0.01"))
     return bool(old == new)
-
-
-def _revision(field: str, value: Any) -> Any:
-    if field == "handler_id":
-        from fengping.org.models import User
-
-        if value is None:
-            return None
-        return User.objects.filter(pk=value).values_list("username", flat=True).first()
-    return revision_value(value)
 
 
 # ---------------------------------------------------------------- doors

@@ -474,3 +474,27 @@ def test_api_create_update_and_petitions(c, api):
 
 def test_roles_used_here_exist():
     assert {Role.LEADER, Role.HEAD, Role.ADMIN} == set(actions.LEADING_ROLES)
+
+
+def test_every_page_renders(org, c, login):
+    case = new_case(c)
+    petition = actions.do_record_petition(c.fy_handler, case, date=dt.date(2026, 10, 1))
+    client = login(c.fy_head)
+    for url in (
+        "/cases/",
+        "/cases/?q=示刑&risk_open=0&stage=accepted&category=criminal",
+        "/cases/new/",
+        "/cases/organs/",
+        f"/cases/organs/{c.fy.pk}/",
+        f"/cases/organs/{c.fy.pk}/mapping/",
+        f"/cases/organs/{c.fy.pk}/import/",
+        f"/cases/{case.pk}/",
+        f"/cases/{case.pk}/edit/",
+        f"/cases/{case.pk}/stage/",
+        f"/cases/{case.pk}/petitions/",
+        f"/cases/{case.pk}/petitions/new/",
+        f"/cases/petitions/{petition.pk}/delete/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert login(org.admin).get("/cases/organs/new/").status_code == 200
+    assert login(c.fy_handler).get("/cases/organs/new/").status_code == 403

@@ -498,3 +498,21 @@ def test_every_page_renders(org, c, login):
         assert client.get(url).status_code == 200, url
     assert login(org.admin).get("/cases/organs/new/").status_code == 200
     assert login(c.fy_handler).get("/cases/organs/new/").status_code == 403
+
+
+def test_the_gate_flags_and_the_stage_cannot_be_written_by_an_update(c, api):
+    case = make_case(c.fy, "U1", handler=c.fy_handler)
+    Case.objects.filter(pk=case.pk).update(risk_open=True)
+    response = api(c.fy_handler)(
+        "put",
+        f"/cases/cases/{case.pk}",
+        {"number": "U1", "title": "t", "category": "criminal", "stage": "closed",
+         "risk_open": False, "assessed": True},
+    )  # fmt: skip
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert (case.stage, case.risk_open, case.assessed) == ("accepted", True, False)
+    updated = actions.do_update_case(
+        c.fy_handler, case, title="t2", stage="closed", risk_open=False, version=case.version
+    )
+    assert (updated.stage, updated.risk_open) == ("accepted", True)

@@ -351,6 +351,7 @@ def test_organ_and_run_filters_refuse_outsiders(courts, world, login):
     assert client.get(f"/cases/statistics/?organ={courts.fy.pk}").status_code == 404
     assert client.get(f"/cases/statistics/?run={world.ids['r9']}").status_code == 404
     assert client.get("/cases/statistics/?organ=abc").status_code == 404
+    assert client.get(f"/cases/statistics/export.xlsx?organ={courts.fy.pk}").status_code == 404
     ok = client.get(f"/cases/statistics/?run={world.ids['rj']}&from=2026-08&to=2026-12")
     assert ok.status_code == 200 and "甲规则" in ok.content.decode()
 
@@ -390,7 +391,7 @@ def test_export_is_two_formula_safe_sheets(courts, login):
     assert {row[0]: row[1:] for row in criteria[1:]}["乙规则"] == (2, 1, 0.5)
 
 
-def test_api_returns_the_same_figures(courts, org, api):
+def test_api_returns_the_same_figures(courts, org, world, api):
     r = api(courts.fy_handler)("get", "/cases/statistics/?first=2026-08&last=2026-12")
     assert r.status_code == 200
     body = r.json()
@@ -408,6 +409,11 @@ def test_api_returns_the_same_figures(courts, org, api):
         == 404
     )
     assert api(courts.jcy_handler)("post", "/cases/statistics/").status_code == 405
+    r9 = world.ids["r9"]
+    assert api(courts.jcy_handler)("get", f"/cases/statistics/?run={r9}").status_code == 404
+    ok = api(courts.fy_handler)("get", f"/cases/statistics/?run={r9}&window=120").json()
+    assert ok["criteria"]["run"] == r9 and ok["criteria"]["window_days"] == 120
+    assert {c["code"]: c["petitioned"] for c in ok["criteria"]["criteria"]}["c"] == 1
 
 
 # ---------------------------------------------------------------- home cards

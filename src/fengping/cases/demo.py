@@ -245,6 +245,52 @@ PUBLIC_ORDER = [
     ),
 ]
 
+# Ordinary cases, the great majority: nothing the screening looks for.
+ORDINARY = {
+    "criminal": [
+        ("危险驾驶案", "被告人{p1}醉酒驾驶机动车，血液酒精含量超标，被当场查获。", {}),
+        ("盗窃案", "被告人{p1}在商场盗窃手机一部，到案后如实供述，退赔被害人损失。", {}),
+        ("故意伤害案", "被告人{p1}与{p2}因停车发生口角，致其轻伤，双方已达成和解。", {}),
+    ],
+    "civil": [
+        ("买卖合同纠纷案", "原告{c}诉被告{p1}拖欠货款，被告对欠款数额无异议。", {}),
+        ("离婚纠纷案", "原告{p1}诉被告{p2}离婚，双方同意离婚，对财产分割协商一致。", {}),
+        ("民间借贷纠纷案", "原告{p1}诉被告{p2}借款到期未还，被告承认借款事实。", {}),
+        ("租赁合同纠纷案", "原告{p1}诉被告{c}拖欠租金，双方在庭前达成调解意向。", {}),
+    ],
+    "administrative": [
+        ("政府信息公开案", "原告{p1}申请公开某项规划文件，被告已部分公开。", {}),
+    ],
+    "enforcement": [
+        ("执行案", "申请执行人{p1}申请执行被执行人{p2}借款，被执行人已履行大部分款项。", {}),
+    ],
+    "procuratorate": [
+        ("审查起诉案", "犯罪嫌疑人{p1}涉嫌危险驾驶，认罪认罚。", {}),
+        ("审查起诉案", "犯罪嫌疑人{p1}涉嫌盗窃，已退赃退赔，被害人{p2}表示谅解。", {}),
+        ("审查逮捕案", "犯罪嫌疑人{p1}涉嫌故意伤害，证据确实充分。", {}),
+    ],
+    "public_security": [
+        ("涉嫌盗窃案", "犯罪嫌疑人{p1}盗窃{p2}财物，已追回赃物。", {}),
+        ("涉嫌危险驾驶案", "犯罪嫌疑人{p1}醉酒驾驶机动车被查获。", {}),
+    ],
+    "public_order": [
+        (
+            "治安案件（殴打他人）",
+            "违法行为人{p1}与{p2}因琐事发生争执，动手殴打对方，双方已调解。",
+            {},
+        ),
+        ("治安案件（赌博）", "违法行为人{p1}等人在出租屋内赌博，被当场查获。", {}),
+    ],
+}
+RISKY_SHARE = 0.3
+
+
+def _pick(rng: random.Random, risky: list, ordinary_key: str) -> tuple:
+    if rng.random() < RISKY_SHARE:
+        return rng.choice(risky)
+    return rng.choice(ORDINARY[ordinary_key])
+
+
 COURT_STAGES = ["accepted", "trial", "trial", "trial", "ruling", "execution", "closed"]
 PROC_STAGES = ["accepted", "review", "review", "decision", "closed"]
 PS_STAGES = ["accepted", "investigation", "investigation", "decision", "execution", "closed"]
@@ -275,21 +321,21 @@ def _court_case(rng: random.Random, numbers: _Numbers, year: int) -> tuple[str, 
     first = rng.random() < 0.7
     if kind == "criminal":
         pattern = "（{y}）示01刑初{n}号" if first else "（{y}）示01刑终{n}号"
-        template = rng.choice(CRIMINAL)
+        template = _pick(rng, CRIMINAL, "criminal")
     elif kind == "civil":
         pattern = "（{y}）示01民初{n}号" if first else "（{y}）示01民终{n}号"
-        template = rng.choice(CIVIL)
+        template = _pick(rng, CIVIL, "civil")
     elif kind == "administrative":
         pattern = "（{y}）示01行初{n}号"
-        template = rng.choice(ADMINISTRATIVE)
+        template = _pick(rng, ADMINISTRATIVE, "administrative")
     else:
         pattern = "（{y}）示01执{n}号"
-        template = rng.choice(ENFORCEMENT)
+        template = _pick(rng, ENFORCEMENT, "enforcement")
     return numbers.next(pattern, year), kind, template
 
 
 def _proc_case(rng: random.Random, numbers: _Numbers, year: int) -> tuple[str, str, tuple]:
-    template = rng.choice(PROCURATORATE)
+    template = _pick(rng, PROCURATORATE, "procuratorate")
     kind = "civil" if "民事" in template[0] else "criminal"
     prefix = {
         "审查逮捕案": "刑捕",
@@ -306,12 +352,12 @@ def _ps_case(rng: random.Random, numbers: _Numbers, year: int) -> tuple[str, str
         return (
             numbers.next("示公（刑）立字〔{y}〕{n}号", year),
             "criminal",
-            rng.choice(PUBLIC_SECURITY_CRIMINAL),
+            _pick(rng, PUBLIC_SECURITY_CRIMINAL, "public_security"),
         )
     return (
         numbers.next("示公（治）行决字〔{y}〕{n}号", year),
         "public_order",
-        rng.choice(PUBLIC_ORDER),
+        _pick(rng, PUBLIC_ORDER, "public_order"),
     )
 
 
@@ -347,8 +393,8 @@ def _cases(organ: Department, kind: str, handler: User | None, today: dt.date) -
             if markers.get(g) or (g == "migrant_worker" and markers.get("wage"))
         ]
         sensitive = bool(markers.get("media") or markers.get("group")) and rng.random() < 0.6
-        attention = sensitive or (markers.get("many") and rng.random() < 0.5)
-        major = rng.random() < (0.25 if markers else 0.04)
+        attention = sensitive or (markers.get("many") and rng.random() < 0.3)
+        major = rng.random() < (0.2 if markers else 0.02)
         misconduct = rng.random() < 0.006
         risk = sum(1 for k in ("threat", "group", "wage", "land", "media") if markers.get(k))
         risk += int(major) + int(bool(attention))

@@ -303,8 +303,19 @@ def more_organs(org: Org, n: int) -> None:
         stage(case, local(2026, 11, 2, 9, 0))
 
 
-def test_constant_number_of_queries(courts, org, django_assert_max_num_queries):
+def page_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/cases/statistics/?from=2025-01&to=2026-12").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_constant_number_of_queries(courts, org, login, django_assert_max_num_queries):
     user = courts.zfw_supervisor
+    client = login(org.admin)
+    before = page_queries(client)
     one = st.Period(dt.date(2026, 10, 1), dt.date(2026, 10, 1))
     with django_assert_max_num_queries(7):
         st.monthly(courts.fy_handler, one)
@@ -318,6 +329,7 @@ def test_constant_number_of_queries(courts, org, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         crit = st.by_criterion(user, PERIOD, today=LATER)
     assert figures(crit)["a"] == (6, 6)
+    assert page_queries(client) == before
 
 
 # ---------------------------------------------------------------- the page, export, API

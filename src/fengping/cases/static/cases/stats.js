@@ -7,6 +7,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!source || !window.echarts) return;
   const data = JSON.parse(source.textContent);
   const t = data.text;
+  // Tooltips are HTML; criterion labels come from a scheme an administrator uploaded.
+  const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const byCode = {};
   data.series.forEach((s) => { byCode[s.code] = s; });
   const line = (code, extra) => ({
@@ -40,7 +42,7 @@ document.addEventListener("DOMContentLoaded", () => {
         color: ["#d63939"],
         tooltip: {
           trigger: "axis", axisPointer: { type: "shadow" },
-          formatter: (ps) => ps.map((p) => `${p.name}<br>${t.share}：${p.value ?? "—"}<br>${t.cases}：${c.flagged[p.dataIndex]}`).join("<br>"),
+          formatter: (ps) => ps.map((p) => `${esc(p.name)}<br>${esc(t.share)}：${p.value ?? "—"}<br>${esc(t.cases)}：${c.flagged[p.dataIndex]}`).join("<br>"),
         },
         grid: { left: 8, right: 32, top: 16, bottom: 24, containLabel: true },
         xAxis: { type: "value", max: 100, name: "%" },

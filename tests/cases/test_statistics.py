@@ -208,11 +208,13 @@ def test_monthly_figures_match_the_hand_count(courts):
     assert stats.total["screened"] == 260 and stats.total["petitions"] == 6
 
 
-def test_months_are_local_months():
-    """23:30 on 31 October and 00:30 on 1 November in 示范市 are both 31 October in UTC:
-    the assessment counts in October, the resolution in November."""
-    with timezone.override("Asia/Shanghai"):
-        assert timezone.localtime(local(2026, 11, 1, 0, 30), dt.UTC).month == 10
+def test_months_are_local_months(courts):
+    """00:30 on 1 November in 示范市 is still 31 October in UTC: the resolution counts in
+    November where the organ is, in October for a server whose zone is UTC."""
+    assert months(st.monthly(courts.fy_handler, PERIOD), courts.fy)["11"]["resolved"] == 1
+    with timezone.override("UTC"):
+        utc = months(st.monthly(courts.fy_handler, PERIOD), courts.fy)
+    assert utc["10"]["resolved"] == 1 and utc["11"]["resolved"] == 0
 
 
 def test_a_handler_sees_only_their_organ(courts, org):
@@ -401,7 +403,7 @@ def test_export_is_two_formula_safe_sheets(courts, login):
     assert any(row[2] == 100 for row in monthly)  # September screened
     assert "示范市人民检察院" not in str(monthly)
     assert criteria[0][:2] == ("排查规则", "列入研判案件数")
-    assert {row[0]: row[1:] for row in criteria[1:]}["乙规则"] == (2, 1, 0.5)
+    assert {row[0]: row[1:] for row in criteria[1:]}["乙规则"] == (2, 1, 50.0)
 
 
 def test_api_returns_the_same_figures(courts, org, world, api):

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -58,9 +58,9 @@ def _chart(rep: st.Report) -> dict[str, Any]:
         ],
         "criteria": {
             "labels": [r.label for r in crit.rows],
-            "shares": [None if r.share is None else round(r.share * 100, 1) for r in crit.rows],
+            "shares": [_percent(r.share) for r in crit.rows],
             "flagged": [r.flagged for r in crit.rows],
-            "overall": None if crit.overall.share is None else round(crit.overall.share * 100, 1),
+            "overall": _percent(crit.overall.share),
         },
         "text": {
             "screening": _("排查与列入研判"),
@@ -116,6 +116,18 @@ def _rows(rep: st.Report) -> list[dict[str, Any]]:
     return rows
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+def _cases_url() -> str:
+    """The case list (the registry's page), or the app's root until it is there."""
+    try:
+        return reverse("cases:list")
+    except NoReverseMatch:
+        return "/cases/"
+
+
 def _cells(cell: dict[str, int]) -> list[int]:
     return [cell[c] for c in st.FIGURE_CODES]
 
@@ -138,6 +150,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "chosen_run": crit.run.pk if crit.run else None,
             "chosen_run_label": _run_label(crit.run, names) if crit.run else "",
             "organ_id": rep.organ.department_id if rep.organ else None,
+            "cases_url": _cases_url(),
             "from_value": _month(rep.period.first),
             "to_value": _month(rep.period.last),
             "export_url": reverse("cases:statistics_export")
@@ -159,13 +172,13 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
 
     def criteria_rows() -> Iterator[list[Any]]:
         for r in [*crit.rows, crit.overall]:
-            yield [r.label, r.flagged, r.petitioned, r.share]
+            yield [r.label, r.flagged, r.petitioned, _percent(r.share)]
 
     petitioned = _("其后 %(n)s 日内有信访") % {"n": crit.window}
     sheets = [
         (_("按单位和月份"), [_("单位"), _("月份"), *map(str, (lb for _c, lb in st.FIGURES))],
          monthly_rows()),
-        (_("按排查规则"), [_("排查规则"), _("列入研判案件数"), petitioned, _("比例")],
+        (_("按排查规则"), [_("排查规则"), _("列入研判案件数"), petitioned, _("比例（%）")],
          criteria_rows()),
     ]  # fmt: skip
     response = HttpResponse(write_workbook(sheets), content_type=XLSX_MIME)

@@ -448,7 +448,7 @@ def by_criterion(
     )
     aggregates: dict[str, Any] = {
         "all_n": Count("case_id", distinct=True),
-        "all_p": Count("case_id", distinct=True, filter=Q(followed)),
+        "all_p": Count("case_id", distinct=True, filter=Q(followed=True)),
     }
     codes = list(labels)
     for n, code in enumerate(codes):
@@ -456,9 +456,13 @@ def by_criterion(
         for bit, run_ids in bits[code].items():
             fired |= _bit_q(bit, run_ids)
         aggregates[f"c{n}_n"] = Count("case_id", distinct=True, filter=fired)
-        aggregates[f"c{n}_p"] = Count("case_id", distinct=True, filter=fired & Q(followed))
-    results = access.visible(user, ScreeningResult.objects.all()).filter(
-        run_id__in=[r.pk for r in runs], flagged=True
+        aggregates[f"c{n}_p"] = Count("case_id", distinct=True, filter=fired & Q(followed=True))
+    # The petition test is an annotation, so the database evaluates it once per result
+    # (Django then aggregates over a subquery), not once per criterion.
+    results = (
+        access.visible(user, ScreeningResult.objects.all())
+        .filter(run_id__in=[r.pk for r in runs], flagged=True)
+        .annotate(followed=followed)
     )
     figures = results.aggregate(**aggregates)
     rows = [

@@ -345,6 +345,7 @@ def test_page_shows_the_figures_and_charts_data(courts, login):
     page = r.content.decode()
     assert "示范市人民法院" in page and "示范市人民检察院" not in page
     assert "甲规则" in page and "stats-chart-data" in page
+    assert "为全部列入研判案件的倍数" in page
     assert "cases/stats.js" in page and "vendor/echarts/echarts.min.js" in page
     data = json.loads(
         page.split('id="stats-chart-data" type="application/json">')[1].split("</script>")[0]
@@ -403,7 +404,12 @@ def test_export_is_two_formula_safe_sheets(courts, login):
     assert any(row[2] == 100 for row in monthly)  # September screened
     assert "示范市人民检察院" not in str(monthly)
     assert criteria[0][:2] == ("排查规则", "列入研判案件数")
-    assert {row[0]: row[1:] for row in criteria[1:]}["乙规则"] == (2, 1, 50.0)
+    assert {row[0]: row[1:] for row in criteria[1:]}["乙规则"] == (
+        2,
+        1,
+        50.0,
+        2.0,
+    )  # all flagged: 1 of 4
 
 
 def test_api_returns_the_same_figures(courts, org, world, api):

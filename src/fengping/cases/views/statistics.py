@@ -116,6 +116,22 @@ def _rows(rep: st.Report) -> list[dict[str, Any]]:
     return rows
 
 
+def _criteria_rows(crit: st.CriteriaStats) -> list[dict[str, Any]]:
+    """Each criterion with its share in percent and how it compares with every flagged
+    case (`lift`: 1.5 = half as likely again to be followed by a petition)."""
+    base = crit.overall.share
+    return [
+        {
+            "label": r.label,
+            "flagged": r.flagged,
+            "petitioned": r.petitioned,
+            "share": _percent(r.share),
+            "lift": round(r.share / base, 1) if r.share is not None and base else None,
+        }
+        for r in crit.rows
+    ]
+
+
 def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
@@ -145,6 +161,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "rep": rep,
             "figures": [label for _code, label in st.FIGURES],
             "rows": _rows(rep),
+            "criteria_rows": _criteria_rows(crit),
             "chart": _chart(rep),
             "run_choices": [(r.pk, _run_label(r, names)) for r in crit.choices],
             "chosen_run": crit.run.pk if crit.run else None,
@@ -171,14 +188,17 @@ def statistics_export(request: HttpRequest) -> HttpResponse:
             yield [row["organ"], row["month"], *row["cells"]]
 
     def criteria_rows() -> Iterator[list[Any]]:
-        for r in [*crit.rows, crit.overall]:
-            yield [r.label, r.flagged, r.petitioned, _percent(r.share)]
+        for r in _criteria_rows(crit):
+            yield [r["label"], r["flagged"], r["petitioned"], r["share"], r["lift"]]
+        o = crit.overall
+        yield [o.label, o.flagged, o.petitioned, _percent(o.share), 1.0 if o.share else None]
 
     petitioned = _("其后 %(n)s 日内有信访") % {"n": crit.window}
     sheets = [
         (_("按单位和月份"), [_("单位"), _("月份"), *map(str, (lb for _c, lb in st.FIGURES))],
          monthly_rows()),
-        (_("按排查规则"), [_("排查规则"), _("列入研判案件数"), petitioned, _("比例（%）")],
+        (_("按排查规则"), [_("排查规则"), _("列入研判案件数"), petitioned, _("比例（%）"),
+          _("为全部列入研判案件的倍数")],
          criteria_rows()),
     ]  # fmt: skip
     response = HttpResponse(write_workbook(sheets), content_type=XLSX_MIME)

@@ -20,6 +20,7 @@ def test_the_demo_cases_load_once(db, login):
     first = load_demo(today)
     assert first > 3 * CASES_PER_ORGAN
     assert load_demo(today) == 0
+    assert load_demo(today + dt.timedelta(days=40)) == 0  # other dates, other 案号
     profiles = {p.department.code: p.organ_kind for p in OrganProfile.objects.all()}
     assert profiles == {"SFS-FY": "court", "SFS-JCY": "procuratorate", "SFS-GAJ": "public_security"}
     assert Case.objects.count() == 3 * CASES_PER_ORGAN

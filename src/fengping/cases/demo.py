@@ -9,8 +9,9 @@ months (more of them on the risky cases, so the screening's criteria can be seen
 predict them) and the stage changes of the cases adjudicated lately.
 
 The cases are generated from a fixed seed; dates count back from today. Idempotent: an
-organ, person or case that already exists (by code, user name or 案号) is left alone, and
-petitions and stage changes are only added to the cases this run creates. Returns how many
+organ or person that already exists (by code or user name) is left alone, and an organ
+that has any case gets no demo cases (nor their petitions and stage changes) — also when
+the demo is loaded again on another day. Returns how many
 rows it created. The screening itself is not run here (`fengping cases screen` does it).
 """
 
@@ -386,6 +387,8 @@ def _cases(organ: Department, kind: str, handler: User | None, today: dt.date) -
         title = f"{subject}{title_tail}" if "纠纷" not in title_tail else f"{p1}与{p2}{title_tail}"
         stage = stages[min(len(stages) - 1, int(rng.random() * len(stages) * min(1, days / 240)))]
         since = accepted + dt.timedelta(days=rng.randint(0, max(0, days - 1)))
+        if stage == "accepted":
+            since = accepted
         measures = [m for m in ("seizure", "distrainment", "freezing") if markers.get(m)]
         vulnerable = [
             g
@@ -545,16 +548,12 @@ def load_demo(today: dt.date | None = None) -> int:
     created, organs = _organs(admin)
     for code, _name, kind, _short in ORGANS:
         organ = organs[code]
-        handler = User.objects.get(username=HANDLER[code])
-        rows = _cases(organ, kind, handler, today)
-        have = set(
-            Case.objects.filter(organ=organ, number__in=[r["number"] for r in rows]).values_list(
-                "number", flat=True
-            )
-        )
-        fresh = [r for r in rows if r["number"] not in have]
-        if not fresh:
+        # An organ that has cases (from an earlier demo, on another day: the 案号 count
+        # from the dates) gets none: the demo's cases are generated once.
+        if Case.objects.filter(organ=organ).exists():
             continue
+        handler = User.objects.get(username=HANDLER[code])
+        fresh = _cases(organ, kind, handler, today)
         risks = {r["number"]: r.pop("_risk") for r in fresh}
         Case.objects.bulk_create([Case(organ=organ, **r) for r in fresh])
         cases = list(Case.objects.filter(organ=organ, number__in=list(risks)))

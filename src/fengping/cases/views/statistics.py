@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from fengping.core.policy import authenticated
 from fengping.core.xlsx import XLSX_MIME, write_workbook
@@ -149,7 +149,7 @@ def _cells(cell: dict[str, int]) -> list[int]:
 
 
 @authenticated
-@require_GET
+@require_safe
 def statistics(request: HttpRequest) -> HttpResponse:
     rep = _report(request)
     names = dict(rep.organ_choices)
@@ -177,7 +177,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 
 @authenticated
-@require_GET
+@require_safe
 def statistics_export(request: HttpRequest) -> HttpResponse:
     """Both tables as a workbook of two sheets (every cell formula-safe)."""
     rep = _report(request)

@@ -366,10 +366,14 @@ def _demo(args: Any) -> int:
 
     load_infosec()
     systems = load_infosec_assessment()
+    from fengping.cases.demo import load_demo as load_cases
+
+    cases = load_cases()
     print(
         f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项、"
-        f"{systems} 项信息系统风险评估） / demo data ready ({created} new organisation objects, "
-        f"{matters} matters assessed end to end, {systems} information-system assessments)"
+        f"{systems} 项信息系统风险评估、{cases} 件政法案件） / demo data ready ({created} new "
+        f"organisation objects, {matters} matters assessed end to end, {systems} "
+        f"information-system assessments, {cases} new cases)"
     )
     print(f"登录 / login:  http://127.0.0.1:{os.environ.get('PORT') or 8000}/")
     print(
@@ -378,7 +382,9 @@ def _demo(args: Any) -> int:
     print(
         "  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
         "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, qianwei 住建局分管领导, "
-        "wujianguo 副市长, zhengmin 市长, sunli 维稳办督查, zhoumin 联席办督查"
+        "wujianguo 副市长, zhengmin 市长, sunli 维稳办督查, zhoumin 联席办督查; "
+        "lintao 法院承办人, hejun 法院分管领导, songwei 院长, fangli 检察院承办人, guoqiang 副检察长, "
+        "tanghong 检察长, majun 公安民警, luyong 公安分管领导, xuefeng 公安局长"
     )
     return 0
 

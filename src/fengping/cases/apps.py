@@ -24,3 +24,4 @@ class CasesConfig(AppConfig):
             if labels:
                 register_labels(labels)
         outputs.register_outputs()
+        from . import home  # noqa: F401 - home cards: cases to analyse, risks not resolved

@@ -26,6 +26,7 @@ from fengping.org.models import Department
 from fengping.schemebook import registry
 
 from .models import Case, OrganProfile, Petition, decode_codes
+from .queries import organ_for
 
 DEFAULT_SCHEME = "case-risk"
 
@@ -191,12 +192,5 @@ PETITIONS = ListSpec(
 
 
 def profile_for(user: Any, department_pk: Any, need: Any = "view") -> OrganProfile:
-    """The organ profile of the department `department_pk` (404 outside the user's scope,
-    403 to a reader asked to change). (`queries.organ_for` looks the profile up by its own
-    pk, not the department's.)"""
-    qs = OrganProfile.objects.select_related("department")
-    try:
-        pk = qs.filter(department_id=int(department_pk)).values_list("pk", flat=True).first()
-    except (TypeError, ValueError):
-        pk = None
-    return access.get_for_user(user, qs, pk or 0, need)
+    """The organ profile of the department `department_pk` (see `queries.organ_for`)."""
+    return organ_for(user, department_pk, need)

@@ -29,9 +29,14 @@ def run_for(user: Any, pk: Any, need: Need = "view") -> ScreeningRun:
 
 
 def organ_for(user: Any, pk: Any, need: Need = "view") -> OrganProfile:
-    """An organ's profile by its department's pk."""
-    profile = access.get_for_user(user, OrganProfile.objects.select_related("department"), pk, need)
-    return profile
+    """An organ's profile by its department's pk (404 when the department has none or lies
+    outside the user's scope)."""
+    qs = OrganProfile.objects.select_related("department")
+    try:
+        profile_pk = qs.filter(department_id=int(pk)).values_list("pk", flat=True).first()
+    except (TypeError, ValueError):
+        profile_pk = None
+    return access.get_for_user(user, qs, profile_pk or 0, need)
 
 
 def profile_of(case: Case) -> OrganProfile:

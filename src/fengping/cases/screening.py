@@ -359,7 +359,9 @@ def _insert_results(
     level_sql += " ELSE '' END"
 
     scored = (
-        f"SELECT v.id, v.score, v.fired, "
+        # Only computed text (bit numbers, quoted names, the ORM's SQL) is formatted in;
+        # every value is a bound parameter.
+        f"SELECT v.id, v.score, v.fired, "  # noqa: S608
         f"CASE WHEN (v.fired & {hard_mask}) <> 0 AND %s > v.bsev THEN %s ELSE v.bsev END AS sev "
         f"FROM (SELECT u.id, u.score, u.fired, {band_sql} AS bsev "
         f"FROM (SELECT t.id AS id, ({score_sql}) AS score, ({fired_sql}) AS fired "
@@ -383,7 +385,7 @@ def _insert_results(
     )
     if previous is None:
         sql = (
-            f"INSERT INTO {table} ({cols}) "
+            f"INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), NULL, '' "
             f"FROM ({scored}) w"
         )
@@ -407,7 +409,7 @@ def _insert_results(
             Change.LOWERED.value,
         ]
         sql = (
-            f"INSERT INTO {table} ({cols}) "
+            f"INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), "
             f"p.severity, {change_sql} "
             f"FROM ({scored}) w LEFT JOIN {table} p ON p.{q('run_id')} = %s "

@@ -38,17 +38,20 @@ from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import (
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     TextField,
     Value,
     When,
 )
-from django.db.models.functions import StrIndex
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Coalesce, StrIndex
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,6 +65,7 @@ from .models import (
     RunStatus,
     ScreeningResult,
     ScreeningRun,
+    TargetDecision,
     decode_codes,
 )
 
@@ -214,25 +218,23 @@ def compile_condition(cond: Mapping[str, Any], as_of: dt.date, organ_id: int | N
             q |= p
         return q
     if "petitions" in cond:
+        # Correlated on the case (index cases_petition_case_date): the cost follows the
+        # organ's cases, not every petition of every organ in the period.
         spec = cond["petitions"]
         pets = Petition.objects.filter(
-            date__gte=as_of - dt.timedelta(days=spec["within_days"]), date__lte=as_of
+            case_id=OuterRef("pk"),
+            date__gte=as_of - dt.timedelta(days=spec["within_days"]),
+            date__lte=as_of,
         )
-        if organ_id is not None:
-            pets = pets.filter(case__organ_id=organ_id)
         if spec.get("min_persons"):
             pets = pets.filter(persons__gte=spec["min_persons"])
         if spec["at_least"] <= 1:
-            ids = pets.values("case_id")
-        else:
-            ids = (
-                pets.order_by()
-                .values("case_id")
-                .annotate(n=Count("id"))
-                .filter(n__gte=spec["at_least"])
-                .values("case_id")
-            )
-        return Q(pk__in=ids)
+            return Q(Exists(pets))
+        counted = Subquery(
+            pets.order_by().values("case_id").annotate(n=Count("id")).values("n")[:1],
+            output_field=IntegerField(),
+        )
+        return Q(GreaterThanOrEqual(Coalesce(counted, 0), spec["at_least"]))
     field, op, value = cond["field"], cond["op"], cond.get("value")
     ftype = CASE_FIELDS[field][0]
     if ftype == "bool":
@@ -365,9 +367,12 @@ def _insert_results(
         f"CASE WHEN (v.fired & {hard_mask}) <> 0 AND %s > v.bsev THEN %s ELSE v.bsev END AS sev "
         f"FROM (SELECT u.id, u.score, u.fired, {band_sql} AS bsev "
         f"FROM (SELECT t.id AS id, ({score_sql}) AS score, ({fired_sql}) AS fired "
-        f"FROM ({inner_sql}) t) u WHERE u.fired <> 0) v"
+        f"FROM bits t) u WHERE u.fired <> 0) v"
     )
-    scored_params = [grading.hard, grading.hard, *band_params, *score_params, *inner_params]
+    scored_params = [grading.hard, grading.hard, *band_params, *score_params]
+    # The criteria are evaluated once per case: the bits are materialised (else SQLite
+    # flattens the derived tables and repeats every condition wherever a bit is read).
+    with_bits = f"WITH bits AS MATERIALIZED ({inner_sql}) "
     table = q(ScreeningResult._meta.db_table)
     cols = ", ".join(
         q(c)
@@ -385,11 +390,11 @@ def _insert_results(
     )
     if previous is None:
         sql = (
-            f"INSERT INTO {table} ({cols}) "  # noqa: S608
+            f"{with_bits}INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), NULL, '' "
             f"FROM ({scored}) w"
         )
-        params = [run.pk, *level_params, grading.flag_at, *scored_params]
+        params = [*inner_params, run.pk, *level_params, grading.flag_at, *scored_params]
     else:
         flag = grading.flag_at
         change_sql = (
@@ -409,13 +414,14 @@ def _insert_results(
             Change.LOWERED.value,
         ]
         sql = (
-            f"INSERT INTO {table} ({cols}) "  # noqa: S608
+            f"{with_bits}INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), "
             f"p.severity, {change_sql} "
             f"FROM ({scored}) w LEFT JOIN {table} p ON p.{q('run_id')} = %s "
             f"AND p.{q('case_id')} = w.id"
         )
         params = [
+            *inner_params,
             run.pk,
             *level_params,
             flag,
@@ -494,7 +500,8 @@ def screen(
         else:
             for key, value in values.items():
                 setattr(run, key, value)
-            ScreeningResult.objects.filter(run=run).delete()
+            # One DELETE (no per-row collection: nothing hangs off a result).
+            ScreeningResult.objects.filter(run=run)._raw_delete(ScreeningResult.objects.db)
         _insert_results(run, criteria, grading, as_of, previous)
         _count(run)
         run.status = RunStatus.DONE
@@ -503,6 +510,16 @@ def screen(
         run.save()
     run.organ = organ
     return run
+
+
+def work_list(run: ScreeningRun) -> QuerySet[ScreeningResult]:
+    """逐案分析研判: the run's flagged results without a decision, most severe first (the
+    index `cases_result_worklist` serves the order)."""
+    return (
+        ScreeningResult.objects.filter(run=run, flagged=True)
+        .exclude(Exists(TargetDecision.objects.filter(run_id=run.pk, case_id=OuterRef("case_id"))))
+        .order_by("-severity", "-score", "-case_id")
+    )
 
 
 def criterion_counts(run: ScreeningRun) -> list[dict[str, Any]]:

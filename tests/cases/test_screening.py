@@ -6,21 +6,34 @@ CLI; the pages and the API."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from fengping.audit.models import Event
 from fengping.cases import screening as sc
+from fengping.cases.actions import screening as actions
+from fengping.cases.actions.assessments import do_start_assessment
 from fengping.cases.models import (
+    AssessmentStatus,
     Case,
+    CaseAssessment,
+    Change,
     OrganProfile,
     Petition,
     ScreeningResult,
+    ScreeningRun,
+    TargetDecision,
 )
+from fengping.core import tick
+from fengping.core.errors import ActionError
 from fengping.schemebook import registry
 from fengping.schemes.case_rules import (
     CASE_FIELDS,
@@ -196,3 +209,255 @@ def test_compiled_screening_equals_the_row_by_row_reference(courts, seed):
             assert got[0] == pytest.approx(score) and got[2] == severity
         assert run.screened == 120
         assert run.flagged == sum(1 for v in expected.values() if v[2] >= grading.flag_at)
+
+
+# ---------------------------------------------------------------------------------------
+# Levels, flags, changes, re-running a month (the builtin scheme)
+# ---------------------------------------------------------------------------------------
+
+
+def fy_profile(courts) -> OrganProfile:
+    return OrganProfile.objects.select_related("department").get(department=courts.fy)
+
+
+def result_of(run, case) -> ScreeningResult | None:
+    return ScreeningResult.objects.filter(run=run, case=case).first()
+
+
+def test_levels_hard_triggers_and_flags_by_the_builtin_scheme(courts):
+    fy = courts.fy
+    quiet = make_case(fy, "（2026）静1号")
+    attention = make_case(fy, "（2026）关1号", public_attention=True)  # 2: 蓝, not flagged
+    major = make_case(fy, "（2026）重1号", major_complex=True)  # 3: 黄, flagged
+    two = make_case(  # 3 + 3 = 6: 橙
+        fy, "（2026）重2号", major_complex=True, socially_sensitive=True
+    )
+    misconduct = make_case(fy, "（2026）警1号", officer_misconduct=True)  # hard: 红
+    threat = make_case(fy, "（2026）威1号", brief_facts="当事人扬言要跳楼")  # hard: 红
+    wages = make_case(fy, "（2026）薪1号", brief_facts="十余名农民工讨薪无果")  # 2: 蓝
+    make_case(courts.jcy, "（2026）检1号", officer_misconduct=True)
+    run = actions.do_run_screening(courts.fy_handler, fy_profile(courts), THIS_MONTH)
+    assert run.screened == 7 and run.previous_id is None
+    assert result_of(run, quiet) is None
+    got = {
+        c.number: (r.level, r.flagged, r.score)
+        for c in (attention, major, two, misconduct, threat, wages)
+        for r in [result_of(run, c)]
+    }
+    assert got == {
+        attention.number: ("blue", False, 2),
+        major.number: ("yellow", True, 3),
+        two.number: ("orange", True, 6),
+        misconduct.number: ("red", True, 3),
+        threat.number: ("red", True, 4),
+        wages.number: ("blue", False, 2),
+    }
+    assert run.flagged == 4 and run.new == run.raised == run.lowered == run.cleared == 0
+    assert result_of(run, threat).fired_codes() == ["threat_words"]
+    # the run keeps what it screened with
+    assert run.criteria_version and len(run.criteria) == 16 and run.flag_at == "yellow"
+    counts = {c["code"]: (c["fired"], c["flagged"]) for c in sc.criterion_counts(run)}
+    assert counts["major_complex"] == (2, 2) and counts["wage_arrears"] == (1, 0)
+    # one audit event with the counts
+    event = Event.objects.filter(action="cases.screening.run").get()
+    assert event.after["screened"] == 7 and event.after["flagged"] == 4
+
+
+def test_next_month_changes_and_rerunning_a_month(courts):
+    fy = courts.fy
+    stays = make_case(fy, "（2026）稳1号", major_complex=True)  # 黄 → 黄: same
+    rises = make_case(fy, "（2026）升1号", major_complex=True)  # 黄 → 红: raised
+    falls = make_case(fy, "（2026）降1号", major_complex=True, socially_sensitive=True)  # 橙 → 黄
+    clears = make_case(fy, "（2026）退1号", major_complex=True)  # 黄 → none: cleared
+    fades = make_case(fy, "（2026）淡1号", major_complex=True)  # 黄 → 蓝 (a row, unflagged)
+    arrives = make_case(fy, "（2026）新1号")  # none → 黄: new
+    profile = fy_profile(courts)
+    first = actions.do_run_screening(courts.fy_handler, profile, LAST_MONTH)
+    assert first.flagged == 5
+    Case.objects.filter(pk=rises.pk).update(officer_misconduct=True)
+    Case.objects.filter(pk=falls.pk).update(socially_sensitive=False)
+    Case.objects.filter(pk=clears.pk).update(major_complex=False)
+    Case.objects.filter(pk=fades.pk).update(major_complex=False, public_attention=True)
+    Case.objects.filter(pk=arrives.pk).update(socially_sensitive=True)
+    run = actions.do_run_screening(courts.fy_handler, profile, THIS_MONTH)
+    assert run.previous_id == first.pk
+    changes = {
+        c.number: (r.change, r.previous_severity) if r else None
+        for c in (stays, rises, falls, clears, fades, arrives)
+        for r in [result_of(run, c)]
+    }
+    assert changes == {
+        stays.number: (Change.SAME, 2),
+        rises.number: (Change.RAISED, 2),
+        falls.number: (Change.LOWERED, 3),
+        clears.number: None,
+        fades.number: (Change.LOWERED, 2),  # unflagged now: counted as cleared, not lowered
+        arrives.number: (Change.NEW, None),
+    }
+    assert (run.flagged, run.new, run.raised, run.lowered, run.cleared) == (4, 1, 1, 1, 2)
+    # Re-running the month replaces its results; decisions taken stay.
+    result = result_of(run, rises)
+    actions.do_decide_target(courts.fy_leader, run, rises, "not_target", "已化解")
+    Case.objects.filter(pk=stays.pk).update(major_complex=False)
+    again = actions.do_run_screening(courts.fy_handler, profile, THIS_MONTH)
+    assert again.pk == run.pk and ScreeningRun.objects.filter(organ=courts.fy).count() == 2
+    assert not ScreeningResult.objects.filter(pk=result.pk).exists()
+    assert ScreeningResult.objects.filter(run=run, case=rises).count() == 1
+    assert result_of(again, stays) is None and again.flagged == 3 and again.cleared == 3
+    assert TargetDecision.objects.filter(run=run, case=rises).exists()
+    assert rises.pk not in set(sc.work_list(again).values_list("case_id", flat=True))
+    assert Event.objects.filter(action="cases.screening.run").order_by("pk").last().after["again"]
+
+
+def test_who_may_run_a_screening(courts, org):
+    profile = fy_profile(courts)
+    with pytest.raises(PermissionDenied):
+        actions.do_run_screening(courts.jcy_handler, profile, THIS_MONTH)  # another organ
+    with pytest.raises(PermissionDenied):
+        actions.do_run_screening(courts.fy_reader, profile, THIS_MONTH)  # reads only
+    with pytest.raises(PermissionDenied):
+        actions.do_run_screening(courts.zfw_supervisor, profile, THIS_MONTH)
+    with pytest.raises(ActionError, match="尚未到来"):
+        actions.do_run_screening(courts.fy_handler, profile, THIS_MONTH + dt.timedelta(days=40))
+    assert not ScreeningRun.objects.exists()
+    assert actions.do_run_screening(org.admin, profile, THIS_MONTH).started_by == org.admin
+    assert [p.department for p in actions.organs_to_screen(courts.fy_handler)] == [courts.fy]
+    # a handler of a unit of the court does not screen the whole court
+    assert actions.organs_to_screen(courts.fy_handler2) == []
+
+
+# ---------------------------------------------------------------------------------------
+# 逐案分析研判
+# ---------------------------------------------------------------------------------------
+
+
+def test_decisions_on_the_work_list(courts):
+    fy = courts.fy
+    a = make_case(fy, "（2026）研1号", major_complex=True, handler=courts.fy_handler)
+    b = make_case(fy, "（2026）研2号", officer_misconduct=True, handler=courts.fy_handler)
+    c = make_case(fy, "（2026）研3号", socially_sensitive=True, major_complex=True)
+    quiet = make_case(fy, "（2026）研4号", public_attention=True)  # fired, not flagged
+    none = make_case(fy, "（2026）研5号")
+    other = make_case(courts.jcy, "（2026）检2号", officer_misconduct=True)
+    open_one = do_start_assessment(courts.fy_handler, c)
+    run = actions.do_run_screening(courts.fy_handler, fy_profile(courts), THIS_MONTH)
+    assert list(sc.work_list(run).values_list("case_id", flat=True)) == [b.pk, c.pk, a.pk]
+
+    with pytest.raises(ActionError, match="理由"):
+        actions.do_decide_target(courts.fy_handler, run, a, "not_target", "  ")
+    with pytest.raises(ActionError, match="研判结论"):
+        actions.do_decide_target(courts.fy_handler, run, a, "maybe", "x")
+    d = actions.do_decide_target(courts.fy_handler, run, a, "not_target", "已调解结案")
+    assert d.reason == "已调解结案" and d.assessment is None
+    with pytest.raises(ActionError, match="已对该案件作出研判"):
+        actions.do_decide_target(courts.fy_leader, run, a, "target")
+    # target: an assessment starts for the screening …
+    d = actions.do_decide_target(courts.fy_leader, run, b, "target")
+    assessment = CaseAssessment.objects.get(case=b)
+    assert d.assessment == assessment and assessment.reason == "screening"
+    assert assessment.status == AssessmentStatus.OPEN
+    # … unless one is open already: it is the one
+    before = CaseAssessment.objects.count()
+    d = actions.do_decide_target(courts.fy_handler, run, c, "target")
+    assert d.assessment == open_one and CaseAssessment.objects.count() == before
+    assert not sc.work_list(run).exists()
+    # only flagged cases of this run, of the latest run, by the organ's people
+    for case in (quiet, none, other):
+        with pytest.raises(ActionError, match="不在本次排查"):
+            actions.do_decide_target(courts.fy_handler, run, case, "not_target", "x")
+    with pytest.raises(PermissionDenied):
+        actions.do_decide_target(courts.fy_reader, run, a, "not_target", "x")
+    with pytest.raises(PermissionDenied):
+        actions.do_decide_target(courts.jcy_handler, run, a, "not_target", "x")
+    assert Event.objects.filter(action="cases.screening.decide").count() == 3
+
+
+def test_only_the_latest_run_is_decided(courts):
+    case = make_case(courts.fy, "（2026）旧1号", major_complex=True)
+    profile = fy_profile(courts)
+    old = actions.do_run_screening(courts.fy_handler, profile, LAST_MONTH)
+    actions.do_run_screening(courts.fy_handler, profile, THIS_MONTH)
+    with pytest.raises(ActionError, match="最近一次"):
+        actions.do_decide_target(courts.fy_handler, old, case, "not_target", "x")
+
+
+# ---------------------------------------------------------------------------------------
+# explain, tick, CLI
+# ---------------------------------------------------------------------------------------
+
+
+def test_explain_says_why(courts):
+    case = make_case(
+        courts.fy,
+        "（2026）释1号",
+        brief_facts="工人讨薪，扬言跳楼",
+        vulnerable_groups=["elderly"],
+        accepted_on=timezone.localdate() - dt.timedelta(days=400),
+        stage="trial",
+    )
+    for days in (10, 100):
+        Petition.objects.create(case=case, date=timezone.localdate() - dt.timedelta(days=days))
+    run = actions.do_run_screening(courts.fy_handler, fy_profile(courts), THIS_MONTH)
+    fired = {e["code"]: e["reasons"] for e in sc.explain(case, run) if e["fired"]}
+    assert set(fired) == {
+        "wage_arrears",
+        "threat_words",
+        "vulnerable",
+        "long_pending",
+        "repeated_petitions",
+    }
+    assert set(fired) == set(result_of(run, case).fired_codes())
+    assert fired["threat_words"] == ["简要案情含“跳楼”"]
+    assert fired["repeated_petitions"] == ["365 天内信访 2 次（须 2 次以上）"]
+    assert fired["vulnerable"] == ["弱势群体：elderly"]
+
+
+def test_tick_screens_every_organ_once_a_month_from_the_day(courts, monkeypatch):
+    make_case(courts.fy, "（2026）定1号", major_complex=True)
+    job = tick.JOBS["cases_monthly_screening"]
+    first = timezone.localdate().replace(day=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *a: first)
+    assert "screened 2 organs, flagged 1" in job.run()
+    assert ScreeningRun.objects.filter(month=first, started_by=None).count() == 2
+    assert "screened 0 organs" in job.run()  # already screened this month
+    # a scheme day later in the month waits for it
+    ScreeningRun.objects.all().delete()
+    section = registry.get("case-risk").cases
+    later = section.model_copy(
+        update={"screening": section.screening.model_copy(update={"day": 15})}
+    )
+    scheme = registry.get("case-risk").model_copy(update={"cases": later})
+    monkeypatch.setattr(OrganProfile, "scheme", lambda self: scheme)
+    assert "screened 0 organs" in job.run()
+    monkeypatch.setattr(timezone, "localdate", lambda *a: first.replace(day=15))
+    assert "screened 2 organs" in job.run()
+
+
+def test_cli_prints_counts_and_writes_the_flagged_csv(courts, tmp_path, capsys):
+    make_case(courts.fy, "（2026）表1号", title='=HYPERLINK("x")', officer_misconduct=True)
+    make_case(courts.fy, "（2026）表2号", public_attention=True)
+    out = tmp_path / "flagged.csv"
+    args = SimpleNamespace(organ="FY", month="", flagged_csv=str(out), user="fy_handler")
+    assert sc.command(args) == 0
+    printed = capsys.readouterr().out
+    assert "示范市人民法院" in printed and "排查 2 件，列入研判 1 件" in printed
+    rows = list(csv.reader(out.open(encoding="utf-8-sig")))
+    assert rows[0] == ["案号", "案件名称", "单位", "得分", "等级", "触发规则"]
+    assert rows[1] == [
+        "（2026）表1号",
+        '\'=HYPERLINK("x")',
+        "示范市人民法院",
+        "3",
+        "红色",
+        "政法干警违法违纪",
+    ]
+    # the scheduled form: no user, every organ
+    assert sc.command(SimpleNamespace(organ="", month="", flagged_csv="", user="")) == 0
+    assert "示范市人民检察院" in capsys.readouterr().out
+    # another organ's user is refused
+    from fengping.cases.commands import CommandRefused
+
+    with pytest.raises(CommandRefused):
+        sc.command(SimpleNamespace(organ="FY", month="", flagged_csv="", user="jcy_handler"))
+    with pytest.raises(CommandRefused):
+        sc.command(SimpleNamespace(organ="FY", month="2026-13", flagged_csv="", user=""))

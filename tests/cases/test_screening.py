@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from fengping.audit.models import Event
@@ -461,3 +462,136 @@ def test_cli_prints_counts_and_writes_the_flagged_csv(courts, tmp_path, capsys):
         sc.command(SimpleNamespace(organ="FY", month="", flagged_csv="", user="jcy_handler"))
     with pytest.raises(CommandRefused):
         sc.command(SimpleNamespace(organ="FY", month="2026-13", flagged_csv="", user=""))
+
+
+# ---------------------------------------------------------------------------------------
+# Pages and API
+# ---------------------------------------------------------------------------------------
+
+
+def many_flagged(courts, n: int) -> None:
+    for i in range(n):
+        make_case(
+            courts.fy,
+            f"（2026）量{i}号",
+            major_complex=True,
+            officer_misconduct=i % 3 == 0,
+            public_attention=i % 2 == 0,
+        )
+
+
+def test_pages_of_a_run_and_the_work_list(courts, login, django_assert_max_num_queries):
+    many_flagged(courts, 12)
+    make_case(courts.fy, "（2026）页1号", public_attention=True)
+    client = login(courts.fy_handler)
+    page = client.get(reverse("cases:screening_run_now", args=[courts.fy.pk]))
+    assert page.status_code == 200 and "确认排查" in page.content.decode()
+    response = client.post(
+        reverse("cases:screening_run_now", args=[courts.fy.pk]), {"month": f"{THIS_MONTH:%Y-%m}"}
+    )
+    run = ScreeningRun.objects.get(organ=courts.fy)
+    assert response.status_code == 302 and response["Location"].endswith(
+        reverse("cases:screening_run", args=[run.pk])
+    )
+    html = client.get(reverse("cases:screening_run", args=[run.pk])).content.decode()
+    assert "列入研判数" in html and "无上月排查可比" in html and "政法干警违法违纪" in html
+    # filters: level, criterion, flagged
+    url = reverse("cases:screening_run", args=[run.pk])
+    red = client.get(url, {"level": "red"}).content.decode()
+    assert "（2026）量0号" in red and "（2026）量1号" not in red
+    blue = client.get(url, {"criterion": "public_attention", "flagged": "0"}).content.decode()
+    assert "（2026）页1号" in blue and "（2026）量0号" not in blue
+    xlsx = client.get(reverse("cases:screening_run_export", args=[run.pk]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd")
+    # the work list: constant queries whatever its size
+    worklist = reverse("cases:screening_worklist", args=[run.pk])
+    with django_assert_max_num_queries(16):
+        html = client.get(worklist).content.decode()
+    assert "（2026）量0号" in html and "（2026）页1号" not in html and "研判" in html
+    many_flagged_more = [
+        make_case(courts.fy, f"（2026）加{i}号", major_complex=True) for i in range(30)
+    ]
+    actions.do_run_screening(courts.fy_handler, fy_profile(courts), THIS_MONTH)
+    with django_assert_max_num_queries(16):
+        html = client.get(worklist).content.decode()
+    assert len(many_flagged_more) == 30
+    # deciding from the page
+    result = ScreeningResult.objects.filter(run=run, flagged=True).order_by("id").first()
+    decide = reverse("cases:screening_decide", args=[result.pk])
+    assert "触发依据" in client.get(decide).content.decode()
+    response = client.post(decide, {"choice": "not_target", "reason": ""})
+    assert response.status_code == 200 and "须说明理由" in response.content.decode()
+    response = client.post(decide, {"choice": "not_target", "reason": "已和解"})
+    assert response.status_code == 302
+    assert TargetDecision.objects.get(run=run, case=result.case).reason == "已和解"
+    assert "已对该案件作出研判" in client.get(decide).content.decode()
+    # the reader sees, and may not decide or run
+    reader = login(courts.fy_reader)
+    assert reader.get(worklist).status_code == 200
+    assert reader.post(decide, {"choice": "target"}).status_code == 403
+    assert (
+        reader.post(reverse("cases:screening_run_now", args=[courts.fy.pk]), {}).status_code == 403
+    )
+    # the case's tab: history with what fired
+    tab = login(courts.fy_handler).get(reverse("cases:case_screening", args=[result.case_id]))
+    assert tab.status_code == 200 and "已和解" in tab.content.decode()
+
+
+def test_runs_list_is_scoped(courts, login):
+    make_case(courts.fy, "（2026）列1号", major_complex=True)
+    make_case(courts.jcy, "（2026）检1号", major_complex=True)
+    for profile in OrganProfile.objects.all():
+        sc.screen(profile, THIS_MONTH)
+    html = login(courts.jcy_handler).get(reverse("cases:screening_runs")).content.decode()
+    assert "示范市人民检察院" in html and "示范市人民法院" not in html
+    fy_run = ScreeningRun.objects.get(organ=courts.fy)
+    assert (
+        login(courts.jcy_handler).get(reverse("cases:screening_run", args=[fy_run.pk])).status_code
+        == 404
+    )
+
+
+def test_api_runs_results_worklist_and_decisions(courts, api):
+    many_flagged(courts, 4)
+    make_case(courts.fy, "（2026）接1号", public_attention=True)
+    handler = api(courts.fy_handler)
+    response = handler("post", f"/cases/screening/organs/{courts.fy.pk}/runs", {"month": ""})
+    assert response.status_code == 201, response.content
+    run = response.json()
+    assert (run["screened"], run["flagged"]) == (5, 4)
+    detail = handler("get", f"/cases/screening/runs/{run['id']}").json()
+    assert detail["undecided"] == 4
+    assert {c["code"]: c["fired"] for c in detail["criteria"]}["public_attention"] == 3
+    results = handler("get", f"/cases/screening/runs/{run['id']}/results?flagged=0").json()
+    assert [r["case_number"] for r in results["items"]] == ["（2026）接1号"]
+    assert results["items"][0]["fired"] == ["public_attention"]
+    work = handler("get", f"/cases/screening/runs/{run['id']}/worklist").json()
+    assert work["count"] == 4 and work["items"][0]["level"] == "red"
+    first = work["items"][0]["id"]
+    bad = handler("post", f"/cases/screening/results/{first}/decision", {"choice": "not_target"})
+    assert bad.status_code == 400 and "理由" in bad.json()["detail"]
+    ok = handler("post", f"/cases/screening/results/{first}/decision", {"choice": "target"})
+    assert ok.status_code == 201 and ok.json()["assessment_id"]
+    twice = handler("post", f"/cases/screening/results/{first}/decision", {"choice": "target"})
+    assert twice.status_code == 400
+    unflagged = results["items"][0]["id"]
+    refused = handler(
+        "post", f"/cases/screening/results/{unflagged}/decision", {"choice": "target"}
+    )
+    assert refused.status_code == 400 and "不在本次排查" in refused.json()["detail"]
+    # other organ: 404; reader: 403
+    other = api(courts.jcy_handler)
+    assert other("get", f"/cases/screening/runs/{run['id']}").status_code == 404
+    assert other("post", f"/cases/screening/organs/{courts.fy.pk}/runs", {}).status_code == 404
+    reader = api(courts.fy_reader)
+    assert reader("get", f"/cases/screening/runs/{run['id']}/worklist").status_code == 200
+    assert reader("post", f"/cases/screening/organs/{courts.fy.pk}/runs", {}).status_code == 403
+    second = work["items"][1]["id"]
+    assert (
+        reader(
+            "post", f"/cases/screening/results/{second}/decision", {"choice": "target"}
+        ).status_code
+        == 403
+    )
+    listed = other("get", "/cases/screening/runs").json()
+    assert listed["count"] == 0

@@ -476,6 +476,11 @@ def screen(
     grading = grading_of(scheme)
     organ = profile.department
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The plan is one scan with a CASE per criterion; compiling it (JIT) took
+            # longer than running it (0.8 s of 1.6 s per 50,000 cases).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         run = ScreeningRun.objects.select_for_update().filter(organ=organ, month=month).first()
         previous = (
             ScreeningRun.objects.filter(organ=organ, month__lt=month, status=RunStatus.DONE)

@@ -334,7 +334,14 @@ def _insert_results(
     as_of: dt.date,
     previous: ScreeningRun | None,
 ) -> None:
-    """The one INSERT … SELECT of the run's results."""
+    """The one INSERT … SELECT of the run's results.
+
+    Each step is a MATERIALIZED common table expression: the criteria are evaluated once
+    per case (`bits`), the score and the bitmask once per case (`scored`, only the cases a
+    criterion fired on), the severity once per result (`graded`). Left to themselves both
+    databases inline the derived tables and repeat every expression wherever its column is
+    read (the level, the flag and the change each read the severity, which reads the score
+    once per band) — half the statement's time."""
     inner_sql, inner_params = bits_query(criteria, as_of, run.organ_id).query.sql_with_params()
     q = connection.ops.quote_name
     n = len(criteria)
@@ -360,19 +367,18 @@ def _insert_results(
         level_params += [g["severity"], g["code"]]
     level_sql += " ELSE '' END"
 
-    scored = (
-        # Only computed text (bit numbers, quoted names, the ORM's SQL) is formatted in;
-        # every value is a bound parameter.
-        f"SELECT v.id, v.score, v.fired, "  # noqa: S608
+    # Only computed text (bit numbers, quoted names, the ORM's SQL) is formatted in; every
+    # value is a bound parameter.
+    ctes = (
+        f"WITH bits AS MATERIALIZED ({inner_sql}), "  # noqa: S608
+        f"scored AS MATERIALIZED (SELECT x.id, x.score, x.fired FROM "
+        f"(SELECT t.id AS id, ({score_sql}) AS score, ({fired_sql}) AS fired FROM bits t) x "
+        f"WHERE x.fired <> 0), "
+        f"graded AS MATERIALIZED (SELECT v.id, v.score, v.fired, "
         f"CASE WHEN (v.fired & {hard_mask}) <> 0 AND %s > v.bsev THEN %s ELSE v.bsev END AS sev "
-        f"FROM (SELECT u.id, u.score, u.fired, {band_sql} AS bsev "
-        f"FROM (SELECT t.id AS id, ({score_sql}) AS score, ({fired_sql}) AS fired "
-        f"FROM bits t) u WHERE u.fired <> 0) v"
+        f"FROM (SELECT u.id, u.score, u.fired, {band_sql} AS bsev FROM scored u) v) "
     )
-    scored_params = [grading.hard, grading.hard, *band_params, *score_params]
-    # The criteria are evaluated once per case: the bits are materialised (else SQLite
-    # flattens the derived tables and repeats every condition wherever a bit is read).
-    with_bits = f"WITH bits AS MATERIALIZED ({inner_sql}) "
+    cte_params = [*inner_params, *score_params, grading.hard, grading.hard, *band_params]
     table = q(ScreeningResult._meta.db_table)
     cols = ", ".join(
         q(c)
@@ -390,11 +396,11 @@ def _insert_results(
     )
     if previous is None:
         sql = (
-            f"{with_bits}INSERT INTO {table} ({cols}) "  # noqa: S608
+            f"{ctes}INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), NULL, '' "
-            f"FROM ({scored}) w"
+            f"FROM graded w"
         )
-        params = [*inner_params, run.pk, *level_params, grading.flag_at, *scored_params]
+        params = [*cte_params, run.pk, *level_params, grading.flag_at]
     else:
         flag = grading.flag_at
         change_sql = (
@@ -414,19 +420,18 @@ def _insert_results(
             Change.LOWERED.value,
         ]
         sql = (
-            f"{with_bits}INSERT INTO {table} ({cols}) "  # noqa: S608
+            f"{ctes}INSERT INTO {table} ({cols}) "  # noqa: S608
             f"SELECT %s, w.id, w.score, w.fired, {level_sql}, w.sev, (w.sev >= %s), "
             f"p.severity, {change_sql} "
-            f"FROM ({scored}) w LEFT JOIN {table} p ON p.{q('run_id')} = %s "
+            f"FROM graded w LEFT JOIN {table} p ON p.{q('run_id')} = %s "
             f"AND p.{q('case_id')} = w.id"
         )
         params = [
-            *inner_params,
+            *cte_params,
             run.pk,
             *level_params,
             flag,
             *change_params,
-            *scored_params,
             previous.pk,
         ]
     with connection.cursor() as cursor:

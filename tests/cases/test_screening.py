@@ -493,7 +493,8 @@ def test_pages_of_a_run_and_the_work_list(courts, login, django_assert_max_num_q
     assert response.status_code == 302 and response["Location"].endswith(
         reverse("cases:screening_run", args=[run.pk])
     )
-    html = client.get(reverse("cases:screening_run", args=[run.pk])).content.decode()
+    with django_assert_max_num_queries(16):
+        html = client.get(reverse("cases:screening_run", args=[run.pk])).content.decode()
     assert "列入研判数" in html and "无上月排查可比" in html and "政法干警违法违纪" in html
     # filters: level, criterion, flagged
     url = reverse("cases:screening_run", args=[run.pk])
@@ -595,3 +596,25 @@ def test_api_runs_results_worklist_and_decisions(courts, api):
     )
     listed = other("get", "/cases/screening/runs").json()
     assert listed["count"] == 0
+
+
+def test_a_run_is_a_constant_number_of_statements(courts):
+    """Set-based: the statements a run takes do not grow with the cases."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    profile = fy_profile(courts)
+    counts = []
+    for n in (3, 40):
+        for i in range(n):
+            make_case(courts.fy, f"（2026）常{n}-{i}号", major_complex=i % 2 == 0)
+        with CaptureQueriesContext(connection) as ctx:
+            sc.screen(profile, THIS_MONTH)
+        counts.append(len(ctx.captured_queries))
+        inserts = [
+            q
+            for q in ctx.captured_queries
+            if "INSERT INTO" in q["sql"] and "screeningresult" in q["sql"]
+        ]
+        assert len(inserts) == 1
+    assert counts[0] == counts[1]

@@ -25,22 +25,22 @@ from fengping.reports.render import DOCX_MIME
 from . import router
 
 
-class StartIn(Schema):
+class CaseStartIn(Schema):
     reason: str = ""  # "" = as the case page suggests (stage → 阶段再评估)
     note: str = ""
 
 
-class StepIn(Schema):
+class CaseStepIn(Schema):
     step: str
     note: str = ""
 
 
-class SendBackIn(Schema):
+class CaseSendBackIn(Schema):
     to_step: str
     reason: str
 
 
-class StepOut(Schema):
+class CaseStepOut(Schema):
     code: str
     label: str
     state: str
@@ -50,7 +50,7 @@ class StepOut(Schema):
     sent_back_reason: str = ""
 
 
-class AssessmentOut(Schema):
+class CaseAssessmentOut(Schema):
     id: int
     case_id: int
     stage: str
@@ -77,8 +77,8 @@ class AssessmentOut(Schema):
     response_plan: str
 
 
-class AssessmentDetailOut(AssessmentOut):
-    steps: list[StepOut]
+class AssessmentDetailOut(CaseAssessmentOut):
+    steps: list[CaseStepOut]
     missing: list[str]
 
 
@@ -114,7 +114,7 @@ class LevelChangeIn(Schema):
     reason: str
 
 
-class DecideIn(Schema):
+class LevelDecideIn(Schema):
     approve: bool
     note: str = ""
 
@@ -155,7 +155,7 @@ class DueOut(Schema):
 
 
 def _out(a: CaseAssessment) -> dict[str, Any]:
-    return {f: getattr(a, f) for f in AssessmentOut.model_fields}
+    return {f: getattr(a, f) for f in CaseAssessmentOut.model_fields}
 
 
 def _change(c: LevelChange) -> dict[str, Any]:
@@ -174,8 +174,8 @@ def _change(c: LevelChange) -> dict[str, Any]:
     }
 
 
-@router.post("/cases/{case_id}/assessments", response={201: AssessmentOut})
-def start_assessment(request: HttpRequest, case_id: int, payload: StartIn) -> Any:
+@router.post("/cases/{case_id}/assessments", response={201: CaseAssessmentOut})
+def start_assessment(request: HttpRequest, case_id: int, payload: CaseStartIn) -> Any:
     """开始本案当前阶段的风险评估（缘由为空时：已评估过的案件为办案阶段再评估，重大、疑难、
     复杂案件为受理先期评估）。"""
     case = case_for(request.user, case_id, "change")
@@ -187,7 +187,7 @@ def start_assessment(request: HttpRequest, case_id: int, payload: StartIn) -> An
     return Status(201, _out(a))
 
 
-@router.get("/cases/{case_id}/assessments", response=list[AssessmentOut])
+@router.get("/cases/{case_id}/assessments", response=list[CaseAssessmentOut])
 def case_assessments(request: HttpRequest, case_id: int) -> Any:
     """本案各阶段的风险评估（新的在前）。"""
     case = case_for(request.user, case_id)
@@ -244,15 +244,15 @@ def get_assessment(request: HttpRequest, case_assessment_id: int) -> Any:
     }
 
 
-@router.post("/assessments/{case_assessment_id}/complete-step", response=AssessmentOut)
-def complete_step(request: HttpRequest, case_assessment_id: int, payload: StepIn) -> Any:
+@router.post("/assessments/{case_assessment_id}/complete-step", response=CaseAssessmentOut)
+def complete_step(request: HttpRequest, case_assessment_id: int, payload: CaseStepIn) -> Any:
     """完成当前步骤（须具备本步骤要求的成果）。"""
     a = assessment_for(request.user, case_assessment_id, "change")
     return _out(actions.do_complete_step(request.user, a, payload.step, payload.note))
 
 
-@router.post("/assessments/{case_assessment_id}/send-back", response=AssessmentOut)
-def send_back(request: HttpRequest, case_assessment_id: int, payload: SendBackIn) -> Any:
+@router.post("/assessments/{case_assessment_id}/send-back", response=CaseAssessmentOut)
+def send_back(request: HttpRequest, case_assessment_id: int, payload: CaseSendBackIn) -> Any:
     """退回到之前的步骤（须说明理由）；退回后该步骤的内容才能修改。"""
     a = assessment_for(request.user, case_assessment_id, "change")
     return _out(actions.do_send_back(request.user, a, payload.to_step, payload.reason))
@@ -280,7 +280,7 @@ def answer(request: HttpRequest, case_assessment_id: int, payload: AnswerIn) -> 
     )
 
 
-@router.put("/assessments/{case_assessment_id}/prediction", response=AssessmentOut)
+@router.put("/assessments/{case_assessment_id}/prediction", response=CaseAssessmentOut)
 def prediction(request: HttpRequest, case_assessment_id: int, payload: PredictionIn) -> Any:
     """预测评估：存在的风险因素（方案 method.factors）得出计算等级；引发上访的可能性、影响
     程度、预测意见，以及绝大多数群众是否可能不理解、不支持裁决。"""
@@ -317,14 +317,14 @@ def propose_level_change(
 
 
 @router.post("/level-changes/{level_change_id}/decide", response=LevelChangeOut)
-def decide_level_change(request: HttpRequest, level_change_id: int, payload: DecideIn) -> Any:
+def decide_level_change(request: HttpRequest, level_change_id: int, payload: LevelDecideIn) -> Any:
     """批准或不批准等级变更（提出人不能审批；不批准须说明理由）。"""
     change = level_change_for(request.user, level_change_id, "change")
     actions.do_decide_level_change(request.user, change, payload.approve, payload.note)
     return _change(level_change_for(request.user, level_change_id))
 
 
-@router.put("/assessments/{case_assessment_id}/report", response=AssessmentOut)
+@router.put("/assessments/{case_assessment_id}/report", response=CaseAssessmentOut)
 def save_report(request: HttpRequest, case_assessment_id: int, payload: ReportIn) -> Any:
     """评估报告各项（案件名称取自案件；未给出的项不变）。"""
     a = assessment_for(request.user, case_assessment_id, "change")

@@ -23,7 +23,7 @@ from fengping.org.models import Department
 from . import router
 
 
-class OrganOut(Schema):
+class CaseOrganOut(Schema):
     department_id: int
     name: str
     organ_kind: str
@@ -156,19 +156,19 @@ class PetitionIn(Schema):
     content: str = ""
 
 
-class ImportErrorOut(Schema):
+class CaseImportErrorOut(Schema):
     sheet: str
     row: int
     column: str
     message: str
 
 
-class ImportOut(Schema):
+class CaseImportOut(Schema):
     id: int
     status: str
     counts: dict[str, int]
     summary: str
-    errors: list[ImportErrorOut]
+    errors: list[CaseImportErrorOut]
     error_count: int
 
 
@@ -181,20 +181,20 @@ def _case_values(payload: CaseFields) -> dict[str, Any]:
 # ---------------------------------------------------------------- organs
 
 
-@router.get("/organs/{organ_id}", response=OrganOut)
+@router.get("/organs/{organ_id}", response=CaseOrganOut)
 def get_organ(request: HttpRequest, organ_id: int) -> Any:
     """政法单位的办案风险评估设置（organ_id 为部门 id）。"""
     return profile_for(request.user, organ_id)
 
 
-@router.put("/organs/{organ_id}", response=OrganOut)
+@router.put("/organs/{organ_id}", response=CaseOrganOut)
 def save_organ(request: HttpRequest, organ_id: int, payload: OrganIn) -> Any:
     """设置政法单位的类别与评估方案；未启用的单位在此启用（须为该单位的系统管理员、分管领导或主要负责人）。"""
     department = access.get_for_user(request.user, Department, organ_id)
     return actions.do_save_organ(request.user, department, **payload.model_dump())
 
 
-@router.put("/organs/{organ_id}/mapping", response=OrganOut)
+@router.put("/organs/{organ_id}/mapping", response=CaseOrganOut)
 def save_mapping(request: HttpRequest, organ_id: int, payload: MappingIn) -> Any:
     """保存导入列对应：本单位办案系统导出文件的列名 → 本系统字段代码。"""
     profile = profile_for(request.user, organ_id, "change")
@@ -203,7 +203,7 @@ def save_mapping(request: HttpRequest, organ_id: int, payload: MappingIn) -> Any
     )
 
 
-@router.post("/organs/{organ_id}/import", response={200: ImportOut, 422: ImportOut})
+@router.post("/organs/{organ_id}/import", response={200: CaseImportOut, 422: CaseImportOut})
 def import_case_list(
     request: HttpRequest,
     organ_id: int,

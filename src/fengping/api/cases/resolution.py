@@ -29,7 +29,7 @@ from . import router
 # ------------------------------------------------------------------ schemas
 
 
-class MeasureOut(Schema):
+class CaseMeasureOut(Schema):
     id: int
     assessment_id: int
     title: str
@@ -93,7 +93,7 @@ class ResolutionOut(Schema):
     resolution_decided_by: str | None
     resolution_decided_at: dt.datetime | None
     resolution_decision_note: str
-    measures: list[MeasureOut]
+    measures: list[CaseMeasureOut]
     refusals: RefusalsOut
     version: int
 
@@ -110,12 +110,12 @@ class ConfirmationOut(Schema):
     version: int | None = Field(None, description="评估的版本，确认时送回")
 
 
-class PlanIn(Schema):
+class CasePlanIn(Schema):
     text: str = Field(..., min_length=1, max_length=20000)
     version: int | None = None
 
 
-class MeasureIn(Schema):
+class CaseMeasureIn(Schema):
     title: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=8000)
     responsible_unit_id: int
@@ -124,17 +124,17 @@ class MeasureIn(Schema):
     due_on: dt.date
 
 
-class MeasureUpdateIn(MeasureIn):
+class MeasureUpdateIn(CaseMeasureIn):
     version: int | None = None
 
 
-class StatusIn(Schema):
+class MeasureStatusIn(Schema):
     status: Literal["planned", "in_progress", "done"]
     evidence_note: str | None = Field(None, max_length=8000, description="落实情况说明")
     version: int | None = None
 
 
-class ResponsibilityIn(Schema):
+class CaseResponsibilityIn(Schema):
     first: str = Field(..., description="第一责任人用户名（本单位主要负责人）")
     main: str = Field(..., description="主要责任人用户名（分管领导）")
     direct: str = Field(..., description="直接责任人用户名（承办人）")
@@ -152,7 +152,7 @@ class NoteIn(Schema):
     version: int | None = None
 
 
-class DecideIn(Schema):
+class ResolutionDecideIn(Schema):
     decision: Literal["approve", "refuse"]
     note: str = Field("", max_length=8000, description="审批意见（不批准时必填）")
     version: int | None = None
@@ -274,7 +274,7 @@ def _unit(pk: int, field: str) -> Department:
     return unit
 
 
-def _measure_values(payload: MeasureIn) -> dict[str, Any]:
+def _measure_values(payload: CaseMeasureIn) -> dict[str, Any]:
     return {
         "title": payload.title,
         "description": payload.description,
@@ -302,33 +302,33 @@ def get_resolution(request: HttpRequest, case_assessment_id: int) -> Any:
 
 
 @router.put("/assessments/{case_assessment_id}/plan", response=ResolutionOut)
-def save_plan(request: HttpRequest, case_assessment_id: int, payload: PlanIn) -> Any:
+def save_plan(request: HttpRequest, case_assessment_id: int, payload: CasePlanIn) -> Any:
     """保存防范和处置预案（“制订工作措施”步骤完成后锁定）。"""
     a = assessment_for(request.user, case_assessment_id, "change")
     a = actions.do_save_plan(request.user, a, text=payload.text, version=payload.version)
     return _resolution_out(request.user, _fresh(a))
 
 
-@router.get("/assessments/{case_assessment_id}/measures", response=list[MeasureOut])
+@router.get("/assessments/{case_assessment_id}/measures", response=list[CaseMeasureOut])
 def list_measures(request: HttpRequest, case_assessment_id: int) -> Any:
     a = assessment_for(request.user, case_assessment_id)
     return [_measure_out(m, m.evidence_count) for m in rules.measures_with_evidence(a)]  # type: ignore[attr-defined]
 
 
-@router.post("/assessments/{case_assessment_id}/measures", response={201: MeasureOut})
-def add_measure(request: HttpRequest, case_assessment_id: int, payload: MeasureIn) -> Any:
+@router.post("/assessments/{case_assessment_id}/measures", response={201: CaseMeasureOut})
+def add_measure(request: HttpRequest, case_assessment_id: int, payload: CaseMeasureIn) -> Any:
     """添加工作措施：责任单位、协同单位（本组织的部门）、责任人、完成时限（不早于今天）。"""
     a = assessment_for(request.user, case_assessment_id, "change")
     m = actions.do_add_measure(request.user, a, **_measure_values(payload))
     return Status(201, _measure_out(m))
 
 
-@router.get("/measures/{case_measure_id}", response=MeasureOut)
+@router.get("/measures/{case_measure_id}", response=CaseMeasureOut)
 def get_measure(request: HttpRequest, case_measure_id: int) -> Any:
     return _measure_out(_measure(request, case_measure_id))
 
 
-@router.put("/measures/{case_measure_id}", response=MeasureOut)
+@router.put("/measures/{case_measure_id}", response=CaseMeasureOut)
 def update_measure(request: HttpRequest, case_measure_id: int, payload: MeasureUpdateIn) -> Any:
     """修改工作措施（送回读到的 version）；化解申请待审批时将其撤回。"""
     m = _measure(request, case_measure_id, "change")
@@ -338,8 +338,8 @@ def update_measure(request: HttpRequest, case_measure_id: int, payload: MeasureU
     return _measure_out(m)
 
 
-@router.post("/measures/{case_measure_id}/status", response=MeasureOut)
-def set_measure_status(request: HttpRequest, case_measure_id: int, payload: StatusIn) -> Any:
+@router.post("/measures/{case_measure_id}/status", response=CaseMeasureOut)
+def set_measure_status(request: HttpRequest, case_measure_id: int, payload: MeasureStatusIn) -> Any:
     """落实情况；标为 done（已落实）须有落实情况说明或已上传的证明材料。"""
     m = _measure(request, case_measure_id, "change")
     m = actions.do_set_measure_status(
@@ -381,7 +381,7 @@ def download_evidence(request: HttpRequest, case_evidence_id: int) -> Any:
 
 @router.put("/assessments/{case_assessment_id}/responsibility", response=ResolutionOut)
 def set_responsibility(
-    request: HttpRequest, case_assessment_id: int, payload: ResponsibilityIn
+    request: HttpRequest, case_assessment_id: int, payload: CaseResponsibilityIn
 ) -> Any:
     """第一责任人、主要责任人、直接责任人（本单位分管领导或主要负责人设定）。"""
     a = assessment_for(request.user, case_assessment_id)
@@ -456,7 +456,7 @@ def propose_resolution(request: HttpRequest, case_assessment_id: int, payload: N
 
 
 @router.post("/assessments/{case_assessment_id}/resolution/decide", response=ResolutionOut)
-def decide_resolution(request: HttpRequest, case_assessment_id: int, payload: DecideIn) -> Any:
+def decide_resolution(request: HttpRequest, case_assessment_id: int, payload: ResolutionDecideIn) -> Any:
     """领导审批化解申请：approve 批准（风险已化解，案件可进入裁决）或 refuse 不批准（须说明理由）。
     申请人不能审批自己的申请。"""
     a = assessment_for(request.user, case_assessment_id)

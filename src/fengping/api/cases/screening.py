@@ -26,7 +26,7 @@ from fengping.org import access
 from . import router
 
 
-class CriterionOut(Schema):
+class ScreeningCriterionOut(Schema):
     code: str
     label: str
     weight: float
@@ -67,7 +67,7 @@ class RunOut(Schema):
 
 
 class RunDetailOut(RunOut):
-    criteria: list[CriterionOut]
+    criteria: list[ScreeningCriterionOut]
     grades: list[GradeOut]
     undecided: int = Field(..., description="待研判案件数")
 
@@ -92,12 +92,12 @@ class RunIn(Schema):
     month: str = Field("", description="YYYY-MM，默认本月")
 
 
-class DecideIn(Schema):
+class TargetDecideIn(Schema):
     choice: str = Field(..., description="target 列为评估对象 / not_target 不列为评估对象")
     reason: str = Field("", max_length=4000, description="理由（不列为评估对象时必填）")
 
 
-class DecisionOut(Schema):
+class TargetDecisionOut(Schema):
     id: int
     run_id: int
     case_id: int
@@ -217,8 +217,8 @@ def list_worklist(request: HttpRequest, run_id: int, filters: Query[WorklistFilt
     return page
 
 
-@router.post("/screening/results/{result_id}/decision", response={201: DecisionOut})
-def decide(request: HttpRequest, result_id: int, payload: DecideIn) -> Any:
+@router.post("/screening/results/{result_id}/decision", response={201: TargetDecisionOut})
+def decide(request: HttpRequest, result_id: int, payload: TargetDecideIn) -> Any:
     """研判结论：target 列为评估对象（开始办案风险评估，已有未化解的评估则沿用），
     not_target 不列为评估对象（须说明理由）。同一次排查对同一案件只能研判一次。"""
     result = access.get_for_user(

@@ -39,7 +39,7 @@ class Totals(Schema):
     petitions_followed: int
 
 
-class OrganOut(Schema):
+class StatsOrganOut(Schema):
     id: int
     name: str
     months: list[MonthCell]
@@ -51,12 +51,12 @@ class MonthlyOut(Schema):
     last: str
     months: list[str]
     figures: list[FigureOut]
-    organs: list[OrganOut]
+    organs: list[StatsOrganOut]
     by_month: list[MonthCell]
     total: Totals
 
 
-class CriterionOut(Schema):
+class StatsCriterionOut(Schema):
     code: str
     label: str
     flagged: int
@@ -76,8 +76,8 @@ class CriteriaOut(Schema):
     runs: list[RunRef]
     window_days: int
     open_runs: int
-    criteria: list[CriterionOut]
-    overall: CriterionOut
+    criteria: list[StatsCriterionOut]
+    overall: StatsCriterionOut
 
 
 class StatisticsOut(Schema):

@@ -64,17 +64,8 @@ def fired_badges(run: ScreeningRun, fired: int) -> Any:
 
 
 def organ_profile(user: Any, department_pk: Any) -> OrganProfile:
-    """The organ's profile by its department's pk (404 outside the user's scope).
-    `queries.organ_for` looks the pk up as the profile's own pk; the organ URLs and the
-    API take the department's."""
-    profile_pk = (
-        OrganProfile.objects.filter(department_id=department_pk)
-        .values_list("pk", flat=True)
-        .first()
-        if str(department_pk).isdigit()
-        else None
-    )
-    return organ_for(user, profile_pk or 0)
+    """The organ's profile by its department's pk (404 outside the user's scope)."""
+    return organ_for(user, department_pk)
 
 
 def _runs(user: Any) -> QuerySet[ScreeningRun]:

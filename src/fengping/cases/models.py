@@ -424,7 +424,11 @@ class ScreeningResult(Scoped):
     the lowest level and has no row)."""
 
     run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="results")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
+    # Indexed by the unique (case, run) below: a run writes up to a million rows, and each
+    # index more is a write more per row.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="screenings", db_index=False
+    )
     score = models.FloatField(_("得分"))
     fired = models.BigIntegerField(default=0)  # bit i: run.criteria[i] fired
     level = models.CharField(_("等级"), max_length=32)
@@ -440,14 +444,16 @@ class ScreeningResult(Scoped):
     class Meta:
         ordering = ["-severity", "-score", "-case_id"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "case"], name="cases_result_run_case")
+            # Serves a case's history and the join on the previous run's result.
+            models.UniqueConstraint(fields=["case", "run"], name="cases_result_case_run")
         ]
         indexes = [
+            # The work list: only the flagged rows (a third of the results) are indexed.
             models.Index(
-                fields=["run", "flagged", "-severity", "-score", "-case"],
+                fields=["run", "-severity", "-score", "-case"],
+                condition=models.Q(flagged=True),
                 name="cases_result_worklist",
             ),
-            models.Index(fields=["case", "run"], name="cases_result_case"),
         ]
 
     def fired_codes(self) -> list[str]:

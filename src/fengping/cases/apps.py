@@ -24,4 +24,7 @@ class CasesConfig(AppConfig):
             if labels:
                 register_labels(labels)
         outputs.register_outputs()
-        from . import home  # noqa: F401 - home cards: cases to analyse, risks not resolved
+        from . import (
+            home,  # noqa: F401 - home cards: cases to analyse, risks not resolved
+            terms,  # noqa: F401 - the daily re-stamping of screening keywords
+        )

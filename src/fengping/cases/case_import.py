@@ -69,6 +69,7 @@ from .models import (
     StageChange,
     StageSource,
 )
+from .terms import vocabulary_for
 
 CASE_SHEET = "案件"
 PETITION_SHEET = "信访记录"
@@ -448,6 +449,7 @@ class CaseImporter(Importer):
         revisions: list[CaseRevision] = []
         stage_changes: list[StageChange] = []
         unchanged = 0
+        vocabulary = vocabulary_for(self.profile)
         for row in case_rows:
             d = row.data
             since = dt.date.fromisoformat(d["stage_since"]) if d.get("stage_since") else today
@@ -456,6 +458,7 @@ class CaseImporter(Importer):
             if case is None:
                 case = Case(organ=self.organ, number=d["number"], stage=d["stage"], **values)
                 case.stage_since = since
+                case.stamp_terms(vocabulary)
                 new.append(case)
                 continue
             changes: dict[str, list[Any]] = {}
@@ -485,6 +488,7 @@ class CaseImporter(Importer):
             if not changes:
                 unchanged += 1
                 continue
+            case.stamp_terms(vocabulary)
             case.version += 1
             case.updated_at = timezone.now()
             updated.append(case)
@@ -510,7 +514,9 @@ class CaseImporter(Importer):
             for c in new
         ]
         Case.objects.bulk_update(
-            updated, [*UPDATED, "stage", "stage_since", "version", "updated_at"], batch_size=CHUNK
+            updated,
+            [*UPDATED, "stage", "stage_since", "version", "updated_at", "facts_terms", "terms_key"],
+            batch_size=CHUNK,
         )
         CaseRevision.objects.bulk_create(revisions, batch_size=CHUNK)
         StageChange.objects.bulk_create(stage_changes, batch_size=CHUNK)

@@ -43,10 +43,16 @@ def _walk(handler: User, leader: User, a: CaseAssessment, today: dt.date) -> Cas
                 item=i,
                 has_issue=d.code == "reasonableness",
                 finding=f"已就“{item}”逐项分析："
-                + ("当事人诉求与裁判结果差距较大，需做好释法明理。" if d.code == "reasonableness" else "未发现问题。"),
+                + (
+                    "当事人诉求与裁判结果差距较大，需做好释法明理。"
+                    if d.code == "reasonableness"
+                    else "未发现问题。"
+                ),
             )
     a = _fresh(a)
-    factors = [f.code for f in scheme.method.factors if f.code in ("prior_petitions", "sharp_conflict")]
+    factors = [
+        f.code for f in scheme.method.factors if f.code in ("prior_petitions", "sharp_conflict")
+    ]
     a = assess.do_save_prediction(
         handler,
         a,
@@ -109,9 +115,7 @@ def load_demo(today: dt.date | None = None) -> int:
     this_month = today.replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     profiles = list(
-        OrganProfile.objects.select_related("department").filter(
-            department__code__in=DEMO_ORGANS
-        )
+        OrganProfile.objects.select_related("department").filter(department__code__in=DEMO_ORGANS)
     )
     runs = 0
     for profile in profiles:

@@ -55,7 +55,13 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengping.schemes.case_rules import CASE_FIELDS, criteria_version, evaluate
+from fengping.schemes.case_rules import (
+    CASE_FIELDS,
+    criteria_version,
+    evaluate,
+    keyword_vocabulary,
+    vocabulary_key,
+)
 
 from .models import (
     Case,
@@ -195,28 +201,40 @@ def _int_compare(field: str, op: str, value: Any) -> Q:
     return Q(**{f"{field}__lte": floor(x)})  # lte
 
 
-def compile_condition(cond: Mapping[str, Any], as_of: dt.date, organ_id: int | None = None) -> Q:
-    """The condition as a Q on `Case` (same truth as `case_rules.evaluate`, NULLs included)."""
+def _any(parts: Sequence[Q]) -> Q:
+    q = parts[0]
+    for p in parts[1:]:
+        q |= p
+    return q
+
+
+def compile_condition(
+    cond: Mapping[str, Any],
+    as_of: dt.date,
+    organ_id: int | None = None,
+    terms_key: str | None = None,
+) -> Q:
+    """The condition as a Q on `Case` (same truth as `case_rules.evaluate`, NULLs included).
+
+    ``terms_key`` names the vocabulary of the criteria being run: a case whose brief-facts
+    keywords were kept under that key (`Case.facts_terms`) is tested on them; any other case
+    has its text searched."""
     if "all" in cond:
         q = Q()
         for sub in cond["all"]:
-            q &= compile_condition(sub, as_of, organ_id)
+            q &= compile_condition(sub, as_of, organ_id, terms_key)
         return q
     if "any" in cond:
-        parts = [compile_condition(sub, as_of, organ_id) for sub in cond["any"]]
-        q = parts[0]
-        for p in parts[1:]:
-            q |= p
-        return q
+        return _any([compile_condition(sub, as_of, organ_id, terms_key) for sub in cond["any"]])
     if "not" in cond:
-        return ~compile_condition(cond["not"], as_of, organ_id)
+        return ~compile_condition(cond["not"], as_of, organ_id, terms_key)
     if "keywords" in cond:
         fld = cond.get("field", "brief_facts")
-        parts = [_has(fld, w) for w in cond["keywords"]]
-        q = parts[0]
-        for p in parts[1:]:
-            q |= p
-        return q
+        searched = _any([_has(fld, w) for w in cond["keywords"]])
+        if fld != "brief_facts" or not terms_key:
+            return searched
+        kept = _any([_has("facts_terms", f",{w},") for w in cond["keywords"]])
+        return (Q(terms_key=terms_key) & kept) | (~Q(terms_key=terms_key) & searched)
     if "petitions" in cond:
         # Correlated on the case (index cases_petition_case_date): the cost follows the
         # organ's cases, not every petition of every organ in the period.
@@ -285,9 +303,10 @@ def bits_query(
     criteria: Sequence[Mapping[str, Any]], as_of: dt.date, organ_id: int
 ) -> QuerySet[Any]:
     """SELECT id, b0, b1, … of the organ's cases: bit i is 1 when criterion i holds."""
+    key = vocabulary_key(keyword_vocabulary(criteria))
     annotations = {
         f"b{i}": CaseWhen(
-            When(compile_condition(c["when"], as_of, organ_id), then=Value(1)),
+            When(compile_condition(c["when"], as_of, organ_id, key), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

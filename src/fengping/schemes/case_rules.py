@@ -422,6 +422,44 @@ def criteria_version(scheme: Scheme) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Keywords kept at arrival
+# ---------------------------------------------------------------------------------------
+
+
+def keyword_vocabulary(criteria: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every keyword the criteria look for in the brief facts (sorted, unique). A case keeps
+    the ones its facts contain when it is written (`terms_in`), so the monthly screening
+    tests a few short codes instead of searching every case's text for every word."""
+    words: set[str] = set()
+
+    def walk(cond: Mapping[str, Any]) -> None:
+        for key in ("all", "any"):
+            for sub in cond.get(key, ()):
+                walk(sub)
+        if "not" in cond:
+            walk(cond["not"])
+        if "keywords" in cond and cond.get("field", "brief_facts") == "brief_facts":
+            words.update(cond["keywords"])
+
+    for criterion in criteria:
+        walk(criterion["when"])
+    return tuple(sorted(words))
+
+
+def vocabulary_key(vocabulary: Iterable[str]) -> str:
+    """Names a vocabulary: terms kept under another key are not trusted (the screening
+    then searches the text itself)."""
+    text = "\n".join(vocabulary)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def terms_in(text: str, vocabulary: Iterable[str]) -> str:
+    """The words of ``vocabulary`` that occur in ``text``, stored as ",w1,w2," ("" if none)."""
+    found = [w for w in vocabulary if w in (text or "")]
+    return f",{','.join(found)}," if found else ""
+
+
+# ---------------------------------------------------------------------------------------
 # Row-by-row evaluation (the reference; explains one case)
 # ---------------------------------------------------------------------------------------
 
@@ -516,9 +554,7 @@ def condition_text(cond: Mapping[str, Any], section: CaseSection) -> str:
     """A condition in Chinese, e.g. “涉案人数 不少于 10”, “简要案情含有：讨薪、欠薪”."""
     labels: dict[str, dict[str, str]] = {
         "category": {c.code: c.label for c in section.categories},
-        "stage": {
-            s.code: s.label for kind in reversed(section.organ_kinds) for s in kind.stages
-        },
+        "stage": {s.code: s.label for kind in reversed(section.organ_kinds) for s in kind.stages},
         "coercive_measures": {m.code: m.label for m in section.coercive_measures},
         "vulnerable_groups": {g.code: g.label for g in section.vulnerable_groups},
     }

@@ -39,6 +39,7 @@ from ..models import (
     decode_codes,
     encode_codes,
 )
+from ..terms import vocabulary_for
 
 LABELS = {
     "cases.organ.save": gettext_lazy("保存政法单位办案风险评估设置"),
@@ -452,6 +453,7 @@ def do_create_case(
         raise ActionError(refusal, field="stage")
     case.stage = stage
     case.stage_since = timezone.localdate()
+    case.stamp_terms(vocabulary_for(profile))
     case.save()
     StageChange.objects.create(
         case=case,
@@ -491,6 +493,7 @@ def do_update_case(
             setattr(case, field, new)
     if not changes:
         return case
+    case.stamp_terms(vocabulary_for(profile))
     CaseRevision.objects.create(case=case, changes=changes, source=source, changed_by=actor)
     save_and_record(actor, "cases.case.update", case, before=before)
     return case

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import random
 import shutil
@@ -104,7 +105,12 @@ from fengping.cases.models import (  # noqa: E402
 from fengping.org import actions as org_actions  # noqa: E402
 from fengping.org.models import Department, DepartmentKind, User  # noqa: E402
 from fengping.schemebook import registry  # noqa: E402
-from fengping.schemes.case_rules import Criterion  # noqa: E402
+from fengping.schemes.case_rules import (  # noqa: E402
+    Criterion,
+    keyword_vocabulary,
+    terms_in,
+    vocabulary_key,
+)
 
 SEED = 2026
 TODAY = timezone.localdate()
@@ -208,7 +214,9 @@ def organs() -> list[tuple[Department, str]]:
     return out
 
 
-def case_rows(rng: random.Random, organ: Department, kind: str, start: int, n: int):
+def case_rows(
+    rng: random.Random, organ: Department, kind: str, start: int, n: int, vocabulary, key
+):
     stages = {
         "court": ["accepted", "trial", "trial", "ruling", "execution", "closed", "closed"],
         "procuratorate": ["accepted", "review", "review", "decision", "closed", "closed"],
@@ -231,6 +239,7 @@ def case_rows(rng: random.Random, organ: Department, kind: str, start: int, n: i
         involved = (
             rng.choice([1, 1, 1, 2, 2, 3, 4, 5]) if rng.random() > 0.03 else rng.randint(10, 80)
         )
+        facts = brief_facts(rng)
         yield (
             organ.pk,
             f"（{accepted.year}）{organ.code}第{start + j}号",
@@ -249,7 +258,10 @@ def case_rows(rng: random.Random, organ: Department, kind: str, start: int, n: i
             rng.random() < 0.015,
             rng.random() < 0.002,
             rng.random() < 0.03,
-            brief_facts(rng),
+            facts,
+            # The keywords kept at arrival, as the import and the actions keep them.
+            terms_in(facts, vocabulary),
+            key,
             False,
             False,
             False,
@@ -279,6 +291,8 @@ CASE_COLUMNS = [
     "officer_misconduct",
     "major_complex",
     "brief_facts",
+    "facts_terms",
+    "terms_key",
     "risk_open",
     "assessed",
     "confirmation_needed",
@@ -326,7 +340,11 @@ def seed(all_organs: list[tuple[Department, str]]) -> None:
     t0 = time.perf_counter()
     with transaction.atomic():
         for organ, kind in all_organs:
-            write(Case._meta.db_table, CASE_COLUMNS, case_rows(rng, organ, kind, 1, per))
+            write(
+                Case._meta.db_table,
+                CASE_COLUMNS,
+                case_rows(rng, organ, kind, 1, per, vocabulary(), vocabulary_key(vocabulary())),
+            )
     ids = list(Case.objects.order_by("id").values_list("id", flat=True))
     now = timezone.now()
 
@@ -408,6 +426,11 @@ def bench_scheme():
     return base.model_copy(update={"cases": section.model_copy(update={"screening": screening})})
 
 
+@functools.cache
+def vocabulary() -> tuple[str, ...]:
+    return keyword_vocabulary(c.model_dump() for c in bench_scheme().cases.screening.criteria)
+
+
 def screen_all(all_organs, month, scheme) -> tuple[float, list[ScreeningRun]]:
     profiles = list(OrganProfile.objects.select_related("department").order_by("department__code"))
     t0 = time.perf_counter()
@@ -426,7 +449,11 @@ def change_some(rng: random.Random) -> int:
                 public_attention=True, socially_sensitive=True
             )
             Case.objects.filter(id__in=chunk[1::3]).update(
-                major_complex=False, public_attention=False, brief_facts="双方达成和解。"
+                major_complex=False,
+                public_attention=False,
+                brief_facts="双方达成和解。",
+                facts_terms=terms_in("双方达成和解。", vocabulary()),
+                terms_key=vocabulary_key(vocabulary()),
             )
             Case.objects.filter(id__in=chunk[2::3]).update(stage="closed")
     return len(picked)

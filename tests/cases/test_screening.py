@@ -42,6 +42,7 @@ from fengping.schemes.case_rules import (
     Criterion,
     check_condition,
     field_choices,
+    keyword_vocabulary,
 )
 
 from .builders import build_courts, make_case
@@ -191,6 +192,19 @@ def test_compiled_screening_equals_the_row_by_row_reference(courts, seed):
     for start in range(0, len(criteria), 63):
         chunk = criteria[start : start + 63]
         scheme = scheme_with(chunk)
+        # The keywords kept at arrival: a third of the cases kept under the run's vocabulary
+        # (tested on them), a third under another key with every word claimed (must not be
+        # trusted: their text is searched), a third with none kept.
+        vocabulary = keyword_vocabulary(chunk)
+        for i, case in enumerate(Case.objects.filter(organ=courts.fy).order_by("pk")):
+            if i % 3 == 0:
+                case.stamp_terms(vocabulary)
+            elif i % 3 == 1:
+                case.facts_terms = f",{','.join(vocabulary)}," if vocabulary else ""
+                case.terms_key = "stale0000000"
+            else:
+                case.facts_terms, case.terms_key = "", ""
+            case.save(update_fields=["facts_terms", "terms_key"])
         run = sc.screen(profile, THIS_MONTH, scheme=scheme)
         grading = sc.grading_of(scheme)
         expected = sc.screen_naive(

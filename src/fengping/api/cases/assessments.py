@@ -77,7 +77,7 @@ class CaseAssessmentOut(Schema):
     response_plan: str
 
 
-class AssessmentDetailOut(CaseAssessmentOut):
+class CaseAssessmentDetailOut(CaseAssessmentOut):
     steps: list[CaseStepOut]
     missing: list[str]
 
@@ -219,7 +219,7 @@ def due(request: HttpRequest, filters: Query[DueFilters]) -> Any:  # type: ignor
     return page
 
 
-@router.get("/assessments/{case_assessment_id}", response=AssessmentDetailOut)
+@router.get("/assessments/{case_assessment_id}", response=CaseAssessmentDetailOut)
 def get_assessment(request: HttpRequest, case_assessment_id: int) -> Any:
     """评估及其程序：每一步的状态、当前步骤和当前步骤尚缺的成果。"""
     a = assessment_for(request.user, case_assessment_id)

@@ -124,7 +124,7 @@ class CaseMeasureIn(Schema):
     due_on: dt.date
 
 
-class MeasureUpdateIn(CaseMeasureIn):
+class CaseMeasureUpdateIn(CaseMeasureIn):
     version: int | None = None
 
 
@@ -329,7 +329,7 @@ def get_measure(request: HttpRequest, case_measure_id: int) -> Any:
 
 
 @router.put("/measures/{case_measure_id}", response=CaseMeasureOut)
-def update_measure(request: HttpRequest, case_measure_id: int, payload: MeasureUpdateIn) -> Any:
+def update_measure(request: HttpRequest, case_measure_id: int, payload: CaseMeasureUpdateIn) -> Any:
     """修改工作措施（送回读到的 version）；化解申请待审批时将其撤回。"""
     m = _measure(request, case_measure_id, "change")
     m = actions.do_update_measure(

@@ -22,7 +22,7 @@ from fengping.procedure import engine
 from . import router
 
 
-class StartIn(Schema):
+class InfosecStartIn(Schema):
     title: str
     scheme: str = "isra"
     calculation: str = ""
@@ -33,12 +33,12 @@ class StepIn(Schema):
     note: str = ""
 
 
-class SendBackIn(Schema):
+class InfosecSendBackIn(Schema):
     to_step: str
     reason: str
 
 
-class StepOut(Schema):
+class InfosecStepOut(Schema):
     code: str
     label: str
     state: str
@@ -48,7 +48,7 @@ class StepOut(Schema):
     sent_back_reason: str = ""
 
 
-class AssessmentOut(Schema):
+class SystemAssessmentOut(Schema):
     id: int
     system_id: int
     title: str
@@ -64,20 +64,20 @@ class AssessmentOut(Schema):
     scenario_count: int
 
 
-class AssessmentDetailOut(AssessmentOut):
-    steps: list[StepOut]
+class AssessmentDetailOut(SystemAssessmentOut):
+    steps: list[InfosecStepOut]
     missing: list[str]
 
 
 def _out(a: SystemAssessment) -> dict[str, Any]:
     return {
-        **{f: getattr(a, f) for f in AssessmentOut.model_fields if f != "risk_current"},
+        **{f: getattr(a, f) for f in SystemAssessmentOut.model_fields if f != "risk_current"},
         "risk_current": a.risk_current(),
     }
 
 
-@router.post("/systems/{system_id}/assessments", response={201: AssessmentOut})
-def start_assessment(request: HttpRequest, system_id: int, payload: StartIn) -> Any:
+@router.post("/systems/{system_id}/assessments", response={201: SystemAssessmentOut})
+def start_assessment(request: HttpRequest, system_id: int, payload: InfosecStartIn) -> Any:
     """开始信息安全风险评估（冻结方案；计算方法须为方案允许的方法，空 = 方案默认）。"""
     system = access.get_for_user(
         request.user, System.objects.select_related("department"), system_id, "change"
@@ -117,15 +117,15 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> Any:
     }
 
 
-@router.post("/assessments/{assessment_id}/complete-step", response=AssessmentOut)
+@router.post("/assessments/{assessment_id}/complete-step", response=SystemAssessmentOut)
 def complete_step(request: HttpRequest, assessment_id: int, payload: StepIn) -> Any:
     """完成当前步骤（须具备本步骤要求的成果）。"""
     a = assessment_for(request.user, assessment_id, "change")
     return _out(do_complete_step(request.user, a, payload.step, payload.note))
 
 
-@router.post("/assessments/{assessment_id}/send-back", response=AssessmentOut)
-def send_back(request: HttpRequest, assessment_id: int, payload: SendBackIn) -> Any:
+@router.post("/assessments/{assessment_id}/send-back", response=SystemAssessmentOut)
+def send_back(request: HttpRequest, assessment_id: int, payload: InfosecSendBackIn) -> Any:
     """退回到之前的步骤（须说明理由）。"""
     a = assessment_for(request.user, assessment_id, "change")
     return _out(do_send_back(request.user, a, payload.to_step, payload.reason))

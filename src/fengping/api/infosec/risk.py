@@ -61,7 +61,7 @@ class CellOut(Schema):
     count: int
 
 
-class SummaryOut(Schema):
+class RiskSummaryOut(Schema):
     id: int | None = None
     code: str = ""
     name: str = ""
@@ -71,7 +71,7 @@ class SummaryOut(Schema):
 
 
 class SummaryPage(Schema):
-    items: list[SummaryOut]
+    items: list[RiskSummaryOut]
     count: int
 
 
@@ -144,7 +144,7 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/assessments/{assessment_id}/risk/system", response=SummaryOut)
+@router.get("/assessments/{assessment_id}/risk/system", response=RiskSummaryOut)
 def risk_of_system(request: HttpRequest, assessment_id: int) -> Any:
     """整个系统的风险：最高风险值、场景数和各等级场景数。"""
     a = assessment_for(request.user, assessment_id)
@@ -152,7 +152,7 @@ def risk_of_system(request: HttpRequest, assessment_id: int) -> Any:
             **_summary(risk_lists.system_summary(a))}  # fmt: skip
 
 
-@router.get("/assessments/{assessment_id}/risk/businesses", response=list[SummaryOut])
+@router.get("/assessments/{assessment_id}/risk/businesses", response=list[RiskSummaryOut])
 def risk_by_business(request: HttpRequest, assessment_id: int) -> Any:
     """按业务汇总的风险（未关联业务的资产 id 为空）。"""
     a = assessment_for(request.user, assessment_id)

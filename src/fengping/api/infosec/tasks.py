@@ -73,7 +73,7 @@ class TextIn(Schema):
     version: int | None = None
 
 
-class VersionIn(Schema):
+class TaskVersionIn(Schema):
     version: int | None = None
 
 
@@ -212,7 +212,7 @@ def update_task(request: HttpRequest, system_id: int, task_id: int, payload: Tas
 
 
 @router.post("/systems/{system_id}/tasks/{task_id}/start", response=TaskOut)
-def start_task(request: HttpRequest, system_id: int, task_id: int, payload: VersionIn) -> Any:
+def start_task(request: HttpRequest, system_id: int, task_id: int, payload: TaskVersionIn) -> Any:
     return _out(
         actions.do_start_task(
             request.user, _task(request, system_id, task_id), version=payload.version

@@ -31,7 +31,7 @@ from fengping.reports.render import DOCX_MIME
 from . import router
 
 
-class DecisionOut(Schema):
+class RiskDecisionOut(Schema):
     id: int
     scenario_id: int
     level: int
@@ -144,7 +144,7 @@ DecisionFilters = listing.api_filters(DECISIONS, "InfosecDecisionFilters")
 
 @router.get(
     "/assessments/{assessment_id}/decisions",
-    response=listing.api_page_schema(DecisionOut, "InfosecDecisionPage"),
+    response=listing.api_page_schema(RiskDecisionOut, "InfosecDecisionPage"),
 )
 def list_decisions(
     request: HttpRequest,
@@ -158,7 +158,7 @@ def list_decisions(
     return page
 
 
-@router.put("/assessments/{assessment_id}/scenarios/{scenario_id}/decision", response=DecisionOut)
+@router.put("/assessments/{assessment_id}/scenarios/{scenario_id}/decision", response=RiskDecisionOut)
 def decide(request: HttpRequest, assessment_id: int, scenario_id: int, payload: DecideIn) -> Any:
     """记录或修改一项风险的处置决策；修改已批准的决策使其重新待批准。"""
     a = assessment_for(request.user, assessment_id)
@@ -203,7 +203,7 @@ def _decision(request: HttpRequest, a: SystemAssessment, decision_id: int) -> Ri
     )
 
 
-@router.post("/assessments/{assessment_id}/decisions/{decision_id}/approve", response=DecisionOut)
+@router.post("/assessments/{assessment_id}/decisions/{decision_id}/approve", response=RiskDecisionOut)
 def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """系统主管部门（或上级）的分管领导、主要负责人批准接受风险；提出人不能批准。"""
     d = _decision(request, assessment_for(request.user, assessment_id), decision_id)
@@ -213,7 +213,7 @@ def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload:
     )
 
 
-@router.post("/assessments/{assessment_id}/decisions/{decision_id}/reject", response=DecisionOut)
+@router.post("/assessments/{assessment_id}/decisions/{decision_id}/reject", response=RiskDecisionOut)
 def reject(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """不批准接受风险（须说明理由）。"""
     d = _decision(request, assessment_for(request.user, assessment_id), decision_id)
@@ -223,14 +223,14 @@ def reject(request: HttpRequest, assessment_id: int, decision_id: int, payload: 
     )
 
 
-@router.get("/approvals", response=list[DecisionOut])
+@router.get("/approvals", response=list[RiskDecisionOut])
 def awaiting(request: HttpRequest) -> Any:
     """等待我批准的风险接受（最多 500 项）。"""
     rows = actions.awaiting(request.user).select_related("scenario", "proposed_by", "approved_by")
     return [_decision_out(d) for d in rows.order_by("-scenario__risk", "id")[:500]]
 
 
-@router.get("/acceptances/due", response=list[DecisionOut])
+@router.get("/acceptances/due", response=list[RiskDecisionOut])
 def due_for_review(request: HttpRequest) -> Any:
     """已批准接受、但有效期已过、待复核的风险（最多 500 项）。"""
     rows = actions.due_for_review(request.user).select_related(

@@ -53,3 +53,23 @@ def test_the_demo_cases_load_once(db, login):
     assert stats.total["petitions"] > 0 and stats.total["adjudicated"] > 0
     page = login(User.objects.get(username="admin")).get("/cases/statistics/")
     assert page.status_code == 200 and "市公安局" in page.content.decode()
+
+
+def test_the_demo_flow_screens_decides_and_resolves_one_case(db):
+    from fengping.cases import demo_flow
+    from fengping.cases.demo import load_demo
+    from fengping.cases.models import AssessmentStatus, CaseAssessment, ScreeningRun
+    from fengping.org.demo import load_demo as load_org
+
+    load_org()
+    today = dt.date(2026, 12, 6)
+    load_demo(today)
+    assert not Case.objects.filter(terms_key="").exists()  # keywords kept, as an import keeps them
+    assert demo_flow.load_demo(today) == 6
+    assert demo_flow.load_demo(today) == 0  # once
+    assert ScreeningRun.objects.filter(month=dt.date(2026, 11, 1)).count() == 3
+    assert ScreeningRun.objects.filter(month=dt.date(2026, 12, 1)).count() == 3
+    resolved = CaseAssessment.objects.get(status=AssessmentStatus.RESOLVED)
+    assert resolved.case.stage == "ruling"  # adjudicated once its risk was resolved
+    still_open = CaseAssessment.objects.get(status=AssessmentStatus.OPEN)
+    assert still_open.case.risk_open

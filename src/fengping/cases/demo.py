@@ -37,6 +37,7 @@ from .models import (
     StageSource,
     encode_codes,
 )
+from .terms import vocabulary_for
 
 ROOT = "SFS"
 CASES_PER_ORGAN = 300
@@ -555,7 +556,11 @@ def load_demo(today: dt.date | None = None) -> int:
         handler = User.objects.get(username=HANDLER[code])
         fresh = _cases(organ, kind, handler, today)
         risks = {r["number"]: r.pop("_risk") for r in fresh}
-        Case.objects.bulk_create([Case(organ=organ, **r) for r in fresh])
+        vocabulary = vocabulary_for(OrganProfile.objects.get(department=organ))
+        rows = [Case(organ=organ, **r) for r in fresh]
+        for case in rows:
+            case.stamp_terms(vocabulary)  # as the import keeps them at arrival
+        Case.objects.bulk_create(rows)
         cases = list(Case.objects.filter(organ=organ, number__in=list(risks)))
         created += len(cases)
         petitions: list[Petition] = []

@@ -434,7 +434,11 @@ def vocabulary() -> tuple[str, ...]:
 def screen_all(all_organs, month, scheme) -> tuple[float, list[ScreeningRun]]:
     profiles = list(OrganProfile.objects.select_related("department").order_by("department__code"))
     t0 = time.perf_counter()
-    runs = [sc.screen(p, month, scheme=scheme, as_of=sc.as_of_for(month)) for p in profiles]
+    # As `fengping tick` and `fengping cases screen` do it (`screen_organs`: several organs
+    # at once on PostgreSQL, one after another on SQLite).
+    runs = sc.screen_organs(
+        profiles, lambda p: sc.screen(p, month, scheme=scheme, as_of=sc.as_of_for(month))
+    )
     return time.perf_counter() - t0, runs
 
 

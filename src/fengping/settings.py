@@ -7,6 +7,7 @@ FENGPING_DEBUG=1, which only `make demo` sets.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -172,6 +173,9 @@ FENGPING_IMPORT_MAX_ERRORS = conf.envint("FENGPING_IMPORT_MAX_ERRORS", 1000)
 # Scanner reports (infosec.scan_import): streamed, so larger than other uploads.
 FENGPING_SCAN_UPLOAD_MAX_BYTES = conf.envint("FENGPING_SCAN_UPLOAD_MAX_MB", 200) * 1024 * 1024
 FENGPING_SCAN_MAX_FINDINGS = conf.envint("FENGPING_SCAN_MAX_FINDINGS", 300_000)
+# The monthly case screening of several organs (`fengping tick`, `fengping cases screen`):
+# on PostgreSQL this many organs are screened at once, each in its own connection.
+FENGPING_SCREEN_WORKERS = conf.envint("FENGPING_SCREEN_WORKERS", min(4, os.cpu_count() or 1))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

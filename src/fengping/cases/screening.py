@@ -28,12 +28,14 @@ import csv
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from math import ceil, floor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import (
@@ -81,6 +83,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # Every character Python's str.strip() removes: "blank" means the same in SQL as in
 # `case_rules.evaluate` (only whitespace, of any kind).
 WHITESPACE = "".join(c for c in map(chr, range(0x3100)) if c.isspace())
+
+
+T = TypeVar("T")
 
 
 class ScreeningError(Exception):
@@ -541,6 +546,28 @@ def screen(
     return run
 
 
+def screen_organs(
+    profiles: Sequence[OrganProfile], run_one: Callable[[OrganProfile], T]
+) -> list[T]:
+    """``run_one`` for every organ, in order of ``profiles``. On PostgreSQL up to
+    `FENGPING_SCREEN_WORKERS` organs at once, each in its own connection (each organ's run
+    is its own transaction; the audit chain serialises only their last write). SQLite has a
+    single writer, and nothing runs in parallel inside an open transaction: one after
+    another."""
+    workers = min(getattr(settings, "FENGPING_SCREEN_WORKERS", 1), len(profiles))
+    if connection.vendor != "postgresql" or workers <= 1 or connection.in_atomic_block:
+        return [run_one(p) for p in profiles]
+
+    def task(profile: OrganProfile) -> T:
+        try:
+            return run_one(profile)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(task, profiles))
+
+
 def work_list(run: ScreeningRun) -> QuerySet[ScreeningResult]:
     """逐案分析研判: the run's flagged results without a decision, most severe first (the
     index `cases_result_worklist` serves the order)."""
@@ -789,10 +816,8 @@ def command(args: Any) -> int:
         profiles = organs_to_screen(user)
         if not profiles:
             raise CommandRefused(_("没有可排查的政法单位"))
-    runs = []
-    for profile in profiles:
-        run = do_run_screening(user, profile, month)
-        runs.append(run)
+    runs = screen_organs(profiles, lambda p: do_run_screening(user, p, month))
+    for profile, run in zip(profiles, runs, strict=True):
         changes = (
             _("新增 %(n)s，升级 %(r)s，降级 %(l)s，退出 %(c)s")
             % {"n": run.new, "r": run.raised, "l": run.lowered, "c": run.cleared}

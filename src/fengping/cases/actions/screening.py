@@ -163,20 +163,31 @@ def monthly_screening() -> str:
     today = timezone.localdate()
     month = today.replace(day=1)
     done = set(ScreeningRun.objects.filter(month=month).values_list("organ_id", flat=True))
-    screened, flagged, failed = 0, 0, []
+    due, unreadable = [], []
     for profile in OrganProfile.objects.select_related("department").order_by("department__path"):
         if profile.department_id in done or not profile.department.is_active:
             continue
         try:
             section = profile.scheme().cases
-            if section is None or today.day < section.screening.day:
-                continue
-            run = do_run_screening(None, profile, month)
-        except Exception as exc:  # noqa: BLE001 - one organ's failure does not stop the others
-            failed.append(f"{profile.department.code}: {type(exc).__name__}: {exc}")
+        except LookupError:
+            unreadable.append(f"{profile.department.code}: 评估方案“{profile.scheme_key}”不存在")
             continue
-        screened += 1
-        flagged += run.flagged
+        if section is None or today.day < section.screening.day:
+            continue
+        due.append(profile)
+
+    def run_one(profile: OrganProfile) -> ScreeningRun | str:
+        try:
+            return do_run_screening(None, profile, month)
+        except Exception as exc:  # noqa: BLE001 - one organ's failure does not stop the others
+            return f"{profile.department.code}: {type(exc).__name__}: {exc}"
+
+    from ..screening import screen_organs
+
+    outcomes = screen_organs(due, run_one)
+    runs = [o for o in outcomes if isinstance(o, ScreeningRun)]
+    failed = [*unreadable, *(o for o in outcomes if isinstance(o, str))]
+    screened, flagged = len(runs), sum(r.flagged for r in runs)
     detail = f"screened {screened} organs, flagged {flagged} cases"
     if failed:
         detail += "; failed " + "; ".join(failed)

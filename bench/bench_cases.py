@@ -108,7 +108,7 @@ from fengping.schemebook import registry  # noqa: E402
 from fengping.schemes.case_rules import (  # noqa: E402
     Criterion,
     keyword_vocabulary,
-    terms_in,
+    terms_mask,
     vocabulary_key,
 )
 
@@ -260,7 +260,7 @@ def case_rows(
             rng.random() < 0.03,
             facts,
             # The keywords kept at arrival, as the import and the actions keep them.
-            terms_in(facts, vocabulary),
+            terms_mask(facts, vocabulary),
             key,
             False,
             False,
@@ -291,7 +291,7 @@ CASE_COLUMNS = [
     "officer_misconduct",
     "major_complex",
     "brief_facts",
-    "facts_terms",
+    "terms_mask",
     "terms_key",
     "risk_open",
     "assessed",
@@ -456,7 +456,7 @@ def change_some(rng: random.Random) -> int:
                 major_complex=False,
                 public_attention=False,
                 brief_facts="双方达成和解。",
-                facts_terms=terms_in("双方达成和解。", vocabulary()),
+                terms_mask=terms_mask("双方达成和解。", vocabulary()),
                 terms_key=vocabulary_key(vocabulary()),
             )
             Case.objects.filter(id__in=chunk[2::3]).update(stage="closed")

@@ -49,8 +49,8 @@ from fengping.org.models import Department, LeaderPosition, Membership, User
 from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
 from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
-from tests.conftest import Org, build_org
 from tests.cases import scoping as cases_scoping
+from tests.conftest import Org, build_org
 from tests.infosec import scoping as infosec_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire

@@ -134,7 +134,7 @@ def test_import_screen_decide_and_the_gate(browser, org, tmp_path):
     page.wait_for_load_state()
     assert Case.objects.filter(organ=courts.fy).count() == 2, body(page)
     case = Case.objects.get(number="（2026）示民初1号")
-    assert case.facts_terms and "讨薪" in case.facts_terms  # kept at arrival
+    assert case.terms_key and case.terms_mask  # the screening keywords, kept at arrival
 
     # 2. Run this month's screening from the page.
     page.goto(browser.base + f"/cases/screening/organs/{courts.fy.pk}/run/")

@@ -11,7 +11,7 @@ from fengping.cases.actions import cases as actions
 from fengping.cases.case_import import CaseImporter
 from fengping.cases.models import Case, OrganProfile
 from fengping.core.imports import run_import
-from fengping.schemes.case_rules import vocabulary_key
+from fengping.schemes.case_rules import terms_words, vocabulary_key
 
 from ..conftest import build_org
 from ..module_db import module_data
@@ -41,6 +41,10 @@ def key(c: Courts) -> str:
     return vocabulary_key(terms.vocabulary_for(profile(c)))
 
 
+def words(c: Courts, case: Case) -> list[str]:
+    return terms_words(case.terms_mask, terms.vocabulary_for(profile(c)))
+
+
 def test_the_vocabulary_is_the_schemes_brief_facts_keywords(c):
     vocabulary = terms.vocabulary_for(profile(c))
     assert {"讨薪", "跳楼", "拆迁", "舆情"} <= set(vocabulary)
@@ -57,29 +61,29 @@ def test_create_and_update_keep_the_keywords(c):
         brief_facts="工人因拖欠工资多次讨薪，扬言跳楼。",
     )
     assert case.terms_key == key(c)
-    assert case.facts_terms == ",拖欠工资,讨薪,跳楼,"
+    assert words(c, case) == ["拖欠工资", "讨薪", "跳楼"]
     case = actions.do_update_case(
         c.fy_handler, case, version=case.version, brief_facts="双方已和解。"
     )
     case.refresh_from_db()
-    assert (case.facts_terms, case.terms_key) == ("", key(c))
+    assert (case.terms_mask, case.terms_key) == (0, key(c))
 
 
 def test_the_import_keeps_the_keywords_of_new_and_changed_cases(c):
     run_import(c.fy_handler, CaseImporter(profile(c)), xlsx([ROW1]))
     case = Case.objects.get(organ=c.fy, number=ROW1[0])
-    assert case.terms_key == key(c) and "讨薪" in case.facts_terms
+    assert case.terms_key == key(c) and "讨薪" in words(c, case)
     changed = [*ROW1[:-1], "当事人聚集围堵法院"]
     run_import(c.fy_handler, CaseImporter(profile(c)), xlsx([changed]))
     case.refresh_from_db()
-    assert case.facts_terms == ",围堵,聚集," and case.terms_key == key(c)
+    assert words(c, case) == ["围堵", "聚集"] and case.terms_key == key(c)
 
 
 def test_the_daily_job_restamps_cases_kept_under_another_key(c):
     stale = make_case(c.fy, "（2026）示刑初901号", brief_facts="有人在网络上曝光此案")
-    Case.objects.filter(pk=stale.pk).update(facts_terms=",自杀,", terms_key="old000000000")
+    Case.objects.filter(pk=stale.pk).update(terms_mask=1, terms_key="old000000000")
     assert stale.pk in set(terms.stale_cases(profile(c)).values_list("pk", flat=True))
     terms.restamp_all()
     stale.refresh_from_db()
-    assert (stale.facts_terms, stale.terms_key) == (",曝光,网络,", key(c))
+    assert (words(c, stale), stale.terms_key) == (["曝光", "网络"], key(c))
     assert not terms.stale_cases(profile(c)).exists()

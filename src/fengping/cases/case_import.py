@@ -515,7 +515,7 @@ class CaseImporter(Importer):
         ]
         Case.objects.bulk_update(
             updated,
-            [*UPDATED, "stage", "stage_since", "version", "updated_at", "facts_terms", "terms_key"],
+            [*UPDATED, "stage", "stage_since", "version", "updated_at", "terms_mask", "terms_key"],
             batch_size=CHUNK,
         )
         CaseRevision.objects.bulk_create(revisions, batch_size=CHUNK)

@@ -139,11 +139,11 @@ class Case(Scoped):
     officer_misconduct = models.BooleanField(_("政法干警违法违纪"), default=False)
     major_complex = models.BooleanField(_("重大、疑难、复杂"), default=False)
     brief_facts = models.TextField(_("简要案情"), blank=True)
-    # The screening keywords the brief facts contain (",w1,w2,"), kept when the case is
-    # written under the vocabulary named by `terms_key` (`stamp_terms`); the monthly
+    # The screening keywords the brief facts contain (bit i: word i of the vocabulary named
+    # by `terms_key`), kept whenever the case is written (`stamp_terms`); the monthly
     # screening trusts them only under the key of the criteria it runs, else it searches
     # the text (docs/architecture.md, "The cases app").
-    facts_terms = models.CharField(max_length=1000, blank=True, editable=False)
+    terms_mask = models.BigIntegerField(default=0, editable=False)
     terms_key = models.CharField(max_length=12, blank=True, editable=False)
 
     # Kept by `refresh_risk` whenever an assessment of the case changes; the gate reads them.
@@ -206,11 +206,10 @@ class Case(Scoped):
     def stamp_terms(self, vocabulary: tuple[str, ...]) -> None:
         """Keep the screening keywords of the brief facts (call before every save or bulk
         write of the brief facts)."""
-        from fengping.schemes.case_rules import terms_in, vocabulary_key
+        from fengping.schemes.case_rules import MAX_TERMS, terms_mask, vocabulary_key
 
-        terms = terms_in(self.brief_facts, vocabulary)
-        fits = len(terms) <= 1000
-        self.facts_terms = terms if fits else ""
+        fits = len(vocabulary) <= MAX_TERMS
+        self.terms_mask = terms_mask(self.brief_facts, vocabulary) if fits else 0
         self.terms_key = vocabulary_key(vocabulary) if fits else ""  # "": search the text
 
     # -- the gate (篇4 二1–3) -------------------------------------------------------------

@@ -59,6 +59,7 @@ from django.utils.translation import gettext as _
 
 from fengping.schemes.case_rules import (
     CASE_FIELDS,
+    MAX_TERMS,
     criteria_version,
     evaluate,
     keyword_vocabulary,
@@ -217,29 +218,31 @@ def compile_condition(
     cond: Mapping[str, Any],
     as_of: dt.date,
     organ_id: int | None = None,
-    terms_key: str | None = None,
+    terms: tuple[str, Sequence[str]] | None = None,
 ) -> Q:
     """The condition as a Q on `Case` (same truth as `case_rules.evaluate`, NULLs included).
 
-    ``terms_key`` names the vocabulary of the criteria being run: a case whose brief-facts
-    keywords were kept under that key (`Case.facts_terms`) is tested on them; any other case
-    has its text searched."""
+    ``terms`` is (key, vocabulary) of the criteria being run: a case whose brief-facts
+    keywords were kept under that key (`Case.terms_mask`) is tested on them, one AND; any
+    other case has its text searched."""
     if "all" in cond:
         q = Q()
         for sub in cond["all"]:
-            q &= compile_condition(sub, as_of, organ_id, terms_key)
+            q &= compile_condition(sub, as_of, organ_id, terms)
         return q
     if "any" in cond:
-        return _any([compile_condition(sub, as_of, organ_id, terms_key) for sub in cond["any"]])
+        return _any([compile_condition(sub, as_of, organ_id, terms) for sub in cond["any"]])
     if "not" in cond:
-        return ~compile_condition(cond["not"], as_of, organ_id, terms_key)
+        return ~compile_condition(cond["not"], as_of, organ_id, terms)
     if "keywords" in cond:
         fld = cond.get("field", "brief_facts")
         searched = _any([_has(fld, w) for w in cond["keywords"]])
-        if fld != "brief_facts" or not terms_key:
+        if fld != "brief_facts" or terms is None:
             return searched
-        kept = _any([_has("facts_terms", f",{w},") for w in cond["keywords"]])
-        return (Q(terms_key=terms_key) & kept) | (~Q(terms_key=terms_key) & searched)
+        key, vocabulary = terms
+        mask = sum(1 << vocabulary.index(w) for w in cond["keywords"])
+        kept = Q(GreaterThan(F("terms_mask").bitand(mask), 0))
+        return (Q(terms_key=key) & kept) | (~Q(terms_key=key) & searched)
     if "petitions" in cond:
         # Correlated on the case (index cases_petition_case_date): the cost follows the
         # organ's cases, not every petition of every organ in the period.
@@ -308,10 +311,11 @@ def bits_query(
     criteria: Sequence[Mapping[str, Any]], as_of: dt.date, organ_id: int
 ) -> QuerySet[Any]:
     """SELECT id, b0, b1, … of the organ's cases: bit i is 1 when criterion i holds."""
-    key = vocabulary_key(keyword_vocabulary(criteria))
+    vocabulary = keyword_vocabulary(criteria)
+    terms = (vocabulary_key(vocabulary), vocabulary) if len(vocabulary) <= MAX_TERMS else None
     annotations = {
         f"b{i}": CaseWhen(
-            When(compile_condition(c["when"], as_of, organ_id, key), then=Value(1)),
+            When(compile_condition(c["when"], as_of, organ_id, terms), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

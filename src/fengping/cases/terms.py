@@ -1,4 +1,4 @@
-"""The screening keywords kept on each case at arrival (`Case.facts_terms`).
+"""The screening keywords kept on each case at arrival (`Case.terms_mask`).
 
 Every write of a case's brief facts (the create and update actions, the import) stamps the
 words of the organ's scheme vocabulary that the facts contain; the monthly screening then
@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from fengping.core.tick import daily, register
-from fengping.schemes.case_rules import keyword_vocabulary, vocabulary_key
+from fengping.schemes.case_rules import MAX_TERMS, keyword_vocabulary, vocabulary_key
 
 from .models import Case, OrganProfile
 
@@ -38,7 +38,8 @@ def vocabulary_for(profile: OrganProfile) -> tuple[str, ...]:
 
 
 def stale_cases(profile: OrganProfile) -> Any:
-    key = vocabulary_key(vocabulary_for(profile))
+    vocabulary = vocabulary_for(profile)
+    key = vocabulary_key(vocabulary) if len(vocabulary) <= MAX_TERMS else ""
     return Case.objects.filter(organ_id=profile.department_id).exclude(terms_key=key)
 
 
@@ -53,7 +54,7 @@ def restamp(profile: OrganProfile, limit: int | None = None) -> int:
             )
             for case in rows:
                 case.stamp_terms(vocabulary)
-            Case.objects.bulk_update(rows, ["facts_terms", "terms_key"])
+            Case.objects.bulk_update(rows, ["terms_mask", "terms_key"])
     return len(ids)
 
 

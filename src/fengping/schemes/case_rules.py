@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -428,7 +428,7 @@ def criteria_version(scheme: Scheme) -> str:
 
 def keyword_vocabulary(criteria: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     """Every keyword the criteria look for in the brief facts (sorted, unique). A case keeps
-    the ones its facts contain when it is written (`terms_in`), so the monthly screening
+    the ones its facts contain when it is written (`terms_mask`), so the monthly screening
     tests a few short codes instead of searching every case's text for every word."""
     words: set[str] = set()
 
@@ -453,10 +453,19 @@ def vocabulary_key(vocabulary: Iterable[str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def terms_in(text: str, vocabulary: Iterable[str]) -> str:
-    """The words of ``vocabulary`` that occur in ``text``, stored as ",w1,w2," ("" if none)."""
-    found = [w for w in vocabulary if w in (text or "")]
-    return f",{','.join(found)}," if found else ""
+# A case keeps its keywords as a bitmask (bit i: vocabulary[i] occurs): one AND per criterion
+# in SQL. A larger vocabulary is not kept (the screening searches the text).
+MAX_TERMS = 62
+
+
+def terms_mask(text: str, vocabulary: Sequence[str]) -> int:
+    """Bit i set when ``vocabulary[i]`` occurs in ``text``."""
+    text = text or ""
+    return sum(1 << i for i, word in enumerate(vocabulary) if word in text)
+
+
+def terms_words(mask: int, vocabulary: Sequence[str]) -> list[str]:
+    return [word for i, word in enumerate(vocabulary) if mask >> i & 1]
 
 
 # ---------------------------------------------------------------------------------------

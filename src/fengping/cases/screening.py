@@ -37,10 +37,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case as CaseWhen
 from django.db.models import (
+    BigIntegerField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -52,6 +53,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as CaseWhen
 from django.db.models.functions import Coalesce, StrIndex
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
@@ -310,22 +312,29 @@ def compile_condition(
 def bits_query(
     criteria: Sequence[Mapping[str, Any]], as_of: dt.date, organ_id: int
 ) -> QuerySet[Any]:
-    """SELECT id, b0, b1, … of the organ's cases: bit i is 1 when criterion i holds."""
+    """SELECT id, fired of the organ's cases: bit i of `fired` is set when criterion i
+    holds (each criterion evaluated once per case)."""
     vocabulary = keyword_vocabulary(criteria)
     terms = (vocabulary_key(vocabulary), vocabulary) if len(vocabulary) <= MAX_TERMS else None
-    annotations = {
-        f"b{i}": CaseWhen(
-            When(compile_condition(c["when"], as_of, organ_id, terms), then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
+    bits = [
+        CaseWhen(
+            When(
+                compile_condition(c["when"], as_of, organ_id, terms),
+                then=Value(1 << i, output_field=BigIntegerField()),
+            ),
+            default=Value(0, output_field=BigIntegerField()),
+            output_field=BigIntegerField(),
         )
         for i, c in enumerate(criteria)
-    }
+    ]
+    fired = bits[0]
+    for bit in bits[1:]:
+        fired = fired + bit
     return (
         Case.objects.filter(organ_id=organ_id)
         .order_by()
-        .annotate(**annotations)
-        .values("id", *annotations)
+        .annotate(fired=ExpressionWrapper(fired, output_field=BigIntegerField()))
+        .values("id", "fired")
     )
 
 
@@ -365,19 +374,17 @@ def _insert_results(
     """The one INSERT … SELECT of the run's results.
 
     Each step is a MATERIALIZED common table expression: the criteria are evaluated once
-    per case (`bits`), the score and the bitmask once per case (`scored`, only the cases a
-    criterion fired on), the severity once per result (`graded`). Left to themselves both
+    per case into its bitmask (`bits`), the score once per case a criterion fired on
+    (`scored`), the severity once per result (`graded`). Left to themselves both
     databases inline the derived tables and repeat every expression wherever its column is
     read (the level, the flag and the change each read the severity, which reads the score
     once per band) — half the statement's time."""
     inner_sql, inner_params = bits_query(criteria, as_of, run.organ_id).query.sql_with_params()
     q = connection.ops.quote_name
     n = len(criteria)
-    score_sql = " + ".join(f"t.b{i} * %s" for i in range(n))
+    # The score only for the cases a criterion fired on, from the bits of `fired`.
+    score_sql = " + ".join(f"((t.fired >> {i}) & 1) * %s" for i in range(n))
     score_params: list[Any] = [float(c["weight"]) for c in criteria]
-    fired_sql = " + ".join(f"t.b{i} * {1 << i}" for i in range(n))
-    if connection.vendor == "postgresql":
-        fired_sql = f"CAST({fired_sql} AS BIGINT)"
     hard_mask = sum(1 << i for i, c in enumerate(criteria) if c.get("hard_trigger"))
 
     band_sql = "CASE"
@@ -399,9 +406,8 @@ def _insert_results(
     # value is a bound parameter.
     ctes = (
         f"WITH bits AS MATERIALIZED ({inner_sql}), "  # noqa: S608
-        f"scored AS MATERIALIZED (SELECT x.id, x.score, x.fired FROM "
-        f"(SELECT t.id AS id, ({score_sql}) AS score, ({fired_sql}) AS fired FROM bits t) x "
-        f"WHERE x.fired <> 0), "
+        f"scored AS MATERIALIZED (SELECT t.id AS id, ({score_sql}) AS score, t.fired AS fired "
+        f"FROM bits t WHERE t.fired <> 0), "
         f"graded AS MATERIALIZED (SELECT v.id, v.score, v.fired, "
         f"CASE WHEN (v.fired & {hard_mask}) <> 0 AND %s > v.bsev THEN %s ELSE v.bsev END AS sev "
         f"FROM (SELECT u.id, u.score, u.fired, {band_sql} AS bsev FROM scored u) v) "

@@ -436,13 +436,24 @@ class Change(models.TextChoices):
 
 class ScreeningResult(Scoped):
     """A case at least one criterion fired on in a run (a case none fired on scored 0 at
-    the lowest level and has no row)."""
+    the lowest level and has no row).
 
-    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="results")
+    Derived data written by one INSERT … SELECT per organ and month: the foreign keys are
+    kept by the application (rows are written only by `cases.screening`, removed with their
+    run or case by Django's cascade), not checked by the database — on PostgreSQL those
+    checks ran at commit, once per row, a quarter of an organ's screening."""
+
+    run = models.ForeignKey(
+        ScreeningRun, on_delete=models.CASCADE, related_name="results", db_constraint=False
+    )
     # Indexed by the unique (case, run) below: a run writes up to a million rows, and each
     # index more is a write more per row.
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="screenings", db_index=False
+        Case,
+        on_delete=models.CASCADE,
+        related_name="screenings",
+        db_index=False,
+        db_constraint=False,
     )
     score = models.FloatField(_("得分"))
     fired = models.BigIntegerField(default=0)  # bit i: run.criteria[i] fired

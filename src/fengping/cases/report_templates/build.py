@@ -13,70 +13,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
-OUT = Path(__file__).resolve().parents[2] / "reports" / "templates_docx"
+from fengping.reports.docx_build import (
+    TEMPLATES_DIR,
+    field_table,
+    loop_table,
+    new_document,
+    p,
+)
+
+OUT = TEMPLATES_DIR
 NAME = "case_report.docx"
-
-
-def _fonts(style, east: str, size: float, bold: bool = False) -> None:
-    style.font.name = "Times New Roman"
-    style.font.size = Pt(size)
-    style.font.bold = bold
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-    fonts.set(qn("w:eastAsia"), east)
-
-
-def _document() -> Any:
-    doc = Document()
-    section = doc.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    section.top_margin = section.bottom_margin = Cm(2.54)
-    section.left_margin = section.right_margin = Cm(2.5)
-    styles = doc.styles
-    _fonts(styles["Normal"], "仿宋", 12)
-    styles["Normal"].paragraph_format.space_after = Pt(4)
-    _fonts(styles["Title"], "宋体", 22, True)
-    _fonts(styles["Heading 1"], "黑体", 16)
-    _fonts(styles["Heading 2"], "楷体", 14, True)
-    for name in ("Title", "Heading 1", "Heading 2"):
-        styles[name].font.color.rgb = None
-    return doc
-
-
-def _borders(table) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), "single")
-        el.set(qn("w:sz"), "4")
-        el.set(qn("w:space"), "0")
-        el.set(qn("w:color"), "000000")
-        borders.append(el)
-    table._tbl.tblPr.append(borders)
-
-
-def _cell(cell, text: str, bold: bool = False) -> None:
-    run = cell.paragraphs[0].add_run(text)
-    run.font.size = Pt(10.5)
-    run.bold = bold
-
-
-def p(doc, text: str, style: str | None = None):
-    return doc.add_paragraph(text, style=style)
 
 
 def lines(doc, key: str) -> None:
@@ -86,29 +35,8 @@ def lines(doc, key: str) -> None:
     p(doc, "{%p endfor %}")
 
 
-def loop_table(doc, headers: list[str], cells: list[str], loop: str) -> None:
-    table = doc.add_table(rows=4, cols=len(headers))
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _borders(table)
-    for i, head in enumerate(headers):
-        _cell(table.rows[0].cells[i], head, bold=True)
-    _cell(table.rows[1].cells[0], f"{{%tr for {loop} %}}")
-    for i, text in enumerate(cells):
-        _cell(table.rows[2].cells[i], text)
-    _cell(table.rows[3].cells[0], "{%tr endfor %}")
-
-
-def field_table(doc, rows: list[tuple[str, str]]) -> None:
-    table = doc.add_table(rows=len(rows), cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _borders(table)
-    for row, (label, value) in zip(table.rows, rows, strict=True):
-        _cell(row.cells[0], label, bold=True)
-        _cell(row.cells[1], value)
-
-
 def build_report(path: Path) -> None:
-    doc = _document()
+    doc = new_document()
     title = p(doc, "{{ title }}", "Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sub = p(doc, "{{ organ }} · {{ stage }} · 生成于{{ generated_on }}")

@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -512,9 +511,9 @@ def assessment_report_docx(request: HttpRequest, pk: int) -> HttpResponse:
 # ------------------------------------------------------------------ the case's tab
 
 
-def case_layout(case: Case) -> Any:
-    """The case page's layout (the registry area's), or a plain frame before it exists."""
-    return select_template(["cases/_case_layout.html", "cases/assessments/_case_frame.html"])
+def case_layout(case: Case) -> str:
+    """The case page's layout (the registry area's)."""
+    return "cases/_case_layout.html"
 
 
 @authenticated

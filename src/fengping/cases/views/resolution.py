@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import select_template
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,10 +53,9 @@ def _measure(request: HttpRequest, pk: int, need: Any = "view") -> Measure:
     )
 
 
-def _layout(host: str) -> Any:
-    """The host page's layout (drawn by the area that owns it), or this area's plain one."""
-    own = "cases/_assessment_layout.html" if host == "assessment" else "cases/_case_layout.html"
-    return select_template([own, "cases/resolution_layout.html"])
+def _layout(host: str) -> str:
+    """The host page's layout (drawn by the area that owns it)."""
+    return "cases/_assessment_layout.html" if host == "assessment" else "cases/_case_layout.html"
 
 
 def _page(

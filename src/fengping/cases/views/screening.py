@@ -11,7 +11,6 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import select_template
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -425,7 +424,7 @@ def case_screening(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     latest_run = actions.latest_run(case.organ_id)
     explained = sc.explain(case, latest_run) if latest_run else []
-    layout = select_template(["cases/_case_layout.html", "cases/_screening_case_fallback.html"])
+    layout = "cases/_case_layout.html"
     return render(
         request,
         "cases/screening_case.html",

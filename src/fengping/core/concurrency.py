@@ -37,7 +37,9 @@ def lock(obj: M, version: int | None = None, *, related: tuple[str, ...] = ()) -
     Call it inside `transaction.atomic()`; `related` names select_related paths the
     action needs on the fresh row."""
     manager = obj._meta.model._default_manager  # works through lazy objects (request.user)
-    query = manager.select_for_update()
+    # Only the row itself is locked: a nullable related row is an outer join, which
+    # PostgreSQL cannot lock.
+    query = manager.select_for_update(of=("self",))
     if related:
         query = query.select_related(*related)
     fresh = query.get(pk=obj.pk)

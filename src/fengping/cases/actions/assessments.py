@@ -512,7 +512,7 @@ def do_decide_level_change(
     access.require(actor, change.assessment, "change")
     a = _lock(change.assessment)
     change = (
-        LevelChange.objects.select_for_update()
+        LevelChange.objects.select_for_update(of=("self",))
         .select_related("proposed_by", "decided_by")
         .get(pk=change.pk)
     )

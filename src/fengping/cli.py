@@ -227,7 +227,9 @@ def _parser() -> argparse.ArgumentParser:
         "/ screen every case by the scheme's criteria and print the counts per organ",
     )
     sc.add_argument("--organ", default="", help="只排查这一个单位（编码） / only this organ (code)")
-    sc.add_argument("--month", default="", help="月份 YYYY-MM（默认本月） / month YYYY-MM (default: this month)")
+    sc.add_argument(
+        "--month", default="", help="月份 YYYY-MM（默认本月） / month YYYY-MM (default: this month)"
+    )
     sc.add_argument(
         "--flagged-csv",
         default="",
@@ -252,7 +254,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that cannot do anything without a working, writable database.
-NEEDS_DATABASE = frozenset({"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec", "cases"})
+NEEDS_DATABASE = frozenset(
+    {"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec", "cases"}
+)
 
 
 def _require_database() -> None:

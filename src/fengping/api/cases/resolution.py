@@ -456,7 +456,9 @@ def propose_resolution(request: HttpRequest, case_assessment_id: int, payload: N
 
 
 @router.post("/assessments/{case_assessment_id}/resolution/decide", response=ResolutionOut)
-def decide_resolution(request: HttpRequest, case_assessment_id: int, payload: ResolutionDecideIn) -> Any:
+def decide_resolution(
+    request: HttpRequest, case_assessment_id: int, payload: ResolutionDecideIn
+) -> Any:
     """领导审批化解申请：approve 批准（风险已化解，案件可进入裁决）或 refuse 不批准（须说明理由）。
     申请人不能审批自己的申请。"""
     a = assessment_for(request.user, case_assessment_id)

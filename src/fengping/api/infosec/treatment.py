@@ -158,7 +158,9 @@ def list_decisions(
     return page
 
 
-@router.put("/assessments/{assessment_id}/scenarios/{scenario_id}/decision", response=RiskDecisionOut)
+@router.put(
+    "/assessments/{assessment_id}/scenarios/{scenario_id}/decision", response=RiskDecisionOut
+)
 def decide(request: HttpRequest, assessment_id: int, scenario_id: int, payload: DecideIn) -> Any:
     """记录或修改一项风险的处置决策；修改已批准的决策使其重新待批准。"""
     a = assessment_for(request.user, assessment_id)
@@ -203,7 +205,9 @@ def _decision(request: HttpRequest, a: SystemAssessment, decision_id: int) -> Ri
     )
 
 
-@router.post("/assessments/{assessment_id}/decisions/{decision_id}/approve", response=RiskDecisionOut)
+@router.post(
+    "/assessments/{assessment_id}/decisions/{decision_id}/approve", response=RiskDecisionOut
+)
 def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """系统主管部门（或上级）的分管领导、主要负责人批准接受风险；提出人不能批准。"""
     d = _decision(request, assessment_for(request.user, assessment_id), decision_id)
@@ -213,7 +217,9 @@ def approve(request: HttpRequest, assessment_id: int, decision_id: int, payload:
     )
 
 
-@router.post("/assessments/{assessment_id}/decisions/{decision_id}/reject", response=RiskDecisionOut)
+@router.post(
+    "/assessments/{assessment_id}/decisions/{decision_id}/reject", response=RiskDecisionOut
+)
 def reject(request: HttpRequest, assessment_id: int, decision_id: int, payload: ApprovalIn) -> Any:
     """不批准接受风险（须说明理由）。"""
     d = _decision(request, assessment_for(request.user, assessment_id), decision_id)

@@ -625,7 +625,9 @@ def do_record_petition(actor: Any, case: Case, **values: Any) -> Petition:
 def do_delete_petition(actor: Any, petition: Petition) -> None:
     access.require(actor, petition, "change")
     petition = (
-        Petition.objects.select_for_update(of=("self",)).select_related("case__organ").get(pk=petition.pk)
+        Petition.objects.select_for_update(of=("self",))
+        .select_related("case__organ")
+        .get(pk=petition.pk)
     )
     before = {"case": petition.case.number, **snapshot(petition, Petition.audit_fields)}
     record(actor, "cases.petition.delete", petition, before=before)

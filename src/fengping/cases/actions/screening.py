@@ -114,7 +114,9 @@ def do_decide_target(
     """逐案分析研判 of a flagged case: 列为评估对象 (an assessment starts, unless one is
     open already) or 不列为评估对象 (with the reason)."""
     access.require(actor, run, "change")
-    run = ScreeningRun.objects.select_for_update(of=("self",)).select_related("organ").get(pk=run.pk)
+    run = (
+        ScreeningRun.objects.select_for_update(of=("self",)).select_related("organ").get(pk=run.pk)
+    )
     reason = (reason or "").strip()
     if choice not in TargetChoice.values:
         raise ActionError(_("请选择研判结论"), field="choice")

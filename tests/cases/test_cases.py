@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from fengping.audit.models import Event
 from fengping.cases.actions import cases as actions
 from fengping.cases.models import Case, CaseRevision, OrganProfile, Petition, StageChange
+from fengping.cases.queries import profile_of
 from fengping.core.concurrency import StaleVersion
 from fengping.core.errors import ActionError
 from fengping.org import actions as org_actions
@@ -218,7 +219,7 @@ def test_moving_the_stage_writes_the_change(c):
 
 def test_stage_options_say_why_a_stage_is_closed(c):
     case = make_case(c.fy, "G1", major_complex=True)
-    options = {o["code"]: o for o in actions.stage_options(actions.organ_profile(case), case)}
+    options = {o["code"]: o for o in actions.stage_options(profile_of(case), case)}
     assert options["accepted"]["current"] and not options["accepted"]["refusal"]
     assert options["trial"]["refusal"] == ""
     assert "未经风险评估不得裁决" in options["ruling"]["refusal"]

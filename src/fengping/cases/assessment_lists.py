@@ -17,18 +17,7 @@ from fengping.core.listing import BooleanFilter, ChoiceFilter, Column, ListSpec,
 from fengping.org import access
 from fengping.schemebook import registry
 
-from .models import AssessmentStatus, Case, CaseAssessment, LevelChange, OrganProfile
-
-
-def level_change_for(user: Any, pk: Any, need: Any = "view") -> LevelChange:
-    """A level change by pk through the one scoping function (404 outside the user's scope,
-    403 to a reader asked to change) — belongs beside `queries.assessment_for`."""
-    return access.get_for_user(
-        user,
-        LevelChange.objects.select_related("assessment__case__organ", "proposed_by", "decided_by"),
-        pk,
-        need,
-    )
+from .models import AssessmentStatus, Case, CaseAssessment, OrganProfile
 
 
 @listing.versioned(registry.version)

@@ -25,8 +25,7 @@ from fengping.org import access
 from fengping.org.models import Department
 from fengping.schemebook import registry
 
-from .models import Case, OrganProfile, Petition, decode_codes
-from .queries import organ_for
+from .models import Case, Petition, decode_codes
 
 DEFAULT_SCHEME = "case-risk"
 
@@ -189,8 +188,3 @@ PETITIONS = ListSpec(
     rows_template="cases/_petition_rows.html",
     export_url=lambda case: reverse("cases:petitions_export", args=[case.pk]),
 )
-
-
-def profile_for(user: Any, department_pk: Any, need: Any = "view") -> OrganProfile:
-    """The organ profile of the department `department_pk` (see `queries.organ_for`)."""
-    return organ_for(user, department_pk, need)

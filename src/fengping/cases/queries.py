@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org.access import Need
 
-from .models import Case, CaseAssessment, OrganProfile, ScreeningRun
+from .models import Case, CaseAssessment, LevelChange, OrganProfile, ScreeningRun
 
 
 def case_for(user: Any, pk: Any, need: Need = "view") -> Case:
@@ -40,5 +43,22 @@ def organ_for(user: Any, pk: Any, need: Need = "view") -> OrganProfile:
 
 
 def profile_of(case: Case) -> OrganProfile:
-    """The organ profile of a case's organ (every organ with cases has one)."""
-    return OrganProfile.objects.select_related("department").get(department_id=case.organ_id)
+    """The organ profile of a case's organ (every organ with cases has one; a refusal
+    otherwise)."""
+    profile = (
+        OrganProfile.objects.select_related("department")
+        .filter(department_id=case.organ_id)
+        .first()
+    )
+    if profile is None:
+        raise ActionError(_("该政法单位尚未设置办案风险评估"))
+    return profile
+
+
+def level_change_for(user: Any, pk: Any, need: Need = "view") -> LevelChange:
+    return access.get_for_user(
+        user,
+        LevelChange.objects.select_related("assessment__case__organ", "proposed_by", "decided_by"),
+        pk,
+        need,
+    )

@@ -14,9 +14,9 @@ from ninja import Query, Schema, Status
 
 from fengping.cases import report
 from fengping.cases.actions import assessments as actions
-from fengping.cases.assessment_lists import DUE, level_change_for, scheme_data, stage_label
+from fengping.cases.assessment_lists import DUE, scheme_data, stage_label
 from fengping.cases.models import CaseAssessment, ChecklistAnswer, LevelChange, StartReason
-from fengping.cases.queries import assessment_for, case_for
+from fengping.cases.queries import assessment_for, case_for, level_change_for
 from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.procedure import engine

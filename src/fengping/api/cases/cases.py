@@ -13,9 +13,9 @@ from ninja.files import UploadedFile
 
 from fengping.cases.actions import cases as actions
 from fengping.cases.case_import import CaseImporter, import_cases
-from fengping.cases.lists import CASES, PETITIONS, profile_for
+from fengping.cases.lists import CASES, PETITIONS
 from fengping.cases.models import Case, OrganProfile, Petition, PetitionKind, StageSource
-from fengping.cases.queries import case_for
+from fengping.cases.queries import case_for, organ_for, profile_of
 from fengping.core import listing
 from fengping.org import access
 from fengping.org.models import Department
@@ -184,7 +184,7 @@ def _case_values(payload: CaseFields) -> dict[str, Any]:
 @router.get("/organs/{organ_id}", response=CaseOrganOut)
 def get_organ(request: HttpRequest, organ_id: int) -> Any:
     """政法单位的办案风险评估设置（organ_id 为部门 id）。"""
-    return profile_for(request.user, organ_id)
+    return organ_for(request.user, organ_id)
 
 
 @router.put("/organs/{organ_id}", response=CaseOrganOut)
@@ -197,7 +197,7 @@ def save_organ(request: HttpRequest, organ_id: int, payload: OrganIn) -> Any:
 @router.put("/organs/{organ_id}/mapping", response=CaseOrganOut)
 def save_mapping(request: HttpRequest, organ_id: int, payload: MappingIn) -> Any:
     """保存导入列对应：本单位办案系统导出文件的列名 → 本系统字段代码。"""
-    profile = profile_for(request.user, organ_id, "change")
+    profile = organ_for(request.user, organ_id, "change")
     return actions.do_save_mapping(
         request.user, profile, mapping=payload.column_mapping, version=payload.version
     )
@@ -211,7 +211,7 @@ def import_case_list(
 ) -> Any:
     """导入案件清单（XLSX 或 CSV，格式同页面模板，经本单位的列对应）：全部成功或全部不导入；
     有错误（含风险评估关口拒绝的阶段变更）时返回 422 和逐行错误。"""
-    profile = profile_for(request.user, organ_id)
+    profile = organ_for(request.user, organ_id)
     record = import_cases(request.user, profile, upload)
     body = {
         "id": record.pk,
@@ -263,7 +263,7 @@ def update_case(request: HttpRequest, case_id: int, payload: CaseUpdateIn) -> An
 def case_stages(request: HttpRequest, case_id: int) -> Any:
     """本单位的办理阶段，以及风险评估关口对每个阶段的判断（refusal 非空即不能进入）。"""
     case = case_for(request.user, case_id)
-    return actions.stage_options(actions.organ_profile(case), case)
+    return actions.stage_options(profile_of(case), case)
 
 
 @router.post("/cases/{case_id}/stage", response=CaseOut)

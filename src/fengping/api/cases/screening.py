@@ -17,8 +17,8 @@ from ninja import Field, Query, Schema, Status
 from fengping.cases import screening as sc
 from fengping.cases.actions import screening as actions
 from fengping.cases.models import ScreeningResult, ScreeningRun
-from fengping.cases.queries import run_for
-from fengping.cases.views.screening import RESULTS, RUNS, WORKLIST, organ_profile
+from fengping.cases.queries import organ_for, run_for
+from fengping.cases.views.screening import RESULTS, RUNS, WORKLIST
 from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.org import access
@@ -176,7 +176,7 @@ def get_run(request: HttpRequest, run_id: int) -> Any:
 @router.post("/screening/organs/{organ_id}/runs", response={201: RunOut})
 def start_run(request: HttpRequest, organ_id: int, payload: RunIn) -> Any:
     """立即排查一个政法单位的全部案件（再次排查同一月份将替换该月结果）。"""
-    profile = organ_profile(request.user, organ_id)
+    profile = organ_for(request.user, organ_id)
     if not actions.may_run(request.user, profile.department):
         raise PermissionDenied(_("您没有对该单位进行月度排查的权限"))
     try:

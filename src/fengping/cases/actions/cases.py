@@ -39,6 +39,7 @@ from ..models import (
     decode_codes,
     encode_codes,
 )
+from ..queries import profile_of
 from ..terms import vocabulary_for
 
 LABELS = {
@@ -401,17 +402,6 @@ def _handler_name(user_id: int | None) -> str | None:
     return User.objects.filter(pk=user_id).values_list("username", flat=True).first()
 
 
-def organ_profile(case: Case) -> OrganProfile:
-    profile = (
-        OrganProfile.objects.select_related("department")
-        .filter(department_id=case.organ_id)
-        .first()
-    )
-    if profile is None:
-        raise ActionError(_("该政法单位尚未设置办案风险评估"))
-    return profile
-
-
 def _unmark_allowed(actor: Any, case: Case, values: Mapping[str, Any]) -> None:
     """Clearing the 重大、疑难、复杂 marker takes the organ's leader: it opens the gate."""
     if (
@@ -480,7 +470,7 @@ def do_update_case(
     {field: [old, new]} of what changed."""
     access.require(actor, case, "change")
     case = lock(case, version, related=("organ", "handler"))
-    profile = organ_profile(case)
+    profile = profile_of(case)
     merged = {f: values[f] if f in values else _current(case, f) for f in CASE_FIELDS}
     clean = check_case_values(profile, merged, case=case)
     _unmark_allowed(actor, case, clean)
@@ -545,7 +535,7 @@ def do_move_stage(
     """Move the case to another stage of its organ, through the gate (篇4 二1–3)."""
     access.require(actor, case, "change")
     case = lock(case, version, related=("organ",))
-    profile = organ_profile(case)
+    profile = profile_of(case)
     kind = profile.kind()
     to_stage = (to_stage or "").strip()
     if source not in StageSource.values:

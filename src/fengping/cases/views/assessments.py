@@ -29,10 +29,10 @@ from fengping.reports.render import DOCX_MIME, template_for
 
 from .. import report
 from ..actions import assessments as actions
-from ..assessment_lists import DUE, level_change_for
+from ..assessment_lists import DUE
 from ..models import AssessmentStatus, Case, CaseAssessment, ChangeState, ChecklistAnswer
 from ..outputs import REPORT_FIELDS
-from ..queries import assessment_for, case_for
+from ..queries import assessment_for, case_for, level_change_for
 from ..roles import holds_role
 from ..tabs import Tab, register, tabs_for
 

@@ -26,9 +26,9 @@ from fengping.schemebook import registry
 
 from ..actions import cases as actions
 from ..case_import import CaseImporter
-from ..lists import CASES, PETITIONS, case_labels, profile_for, set_labels, stage_label
+from ..lists import CASES, PETITIONS, case_labels, set_labels, stage_label
 from ..models import Case, OrganProfile, Petition, PetitionKind, StageSource
-from ..queries import case_for
+from ..queries import case_for, organ_for, profile_of
 from ..tabs import Tab, register, tabs_for
 
 DEFAULT_SCHEME = "case-risk"
@@ -140,7 +140,7 @@ def organ_new(request: HttpRequest) -> HttpResponse:
 def organ_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The organ's settings: its kind (GET shows, POST changes), the column mapping and
     the import."""
-    profile = profile_for(request.user, pk, "change" if request.method == "POST" else "view")
+    profile = organ_for(request.user, pk, "change" if request.method == "POST" else "view")
     can_manage = actions.can_manage_organ(request.user, profile.department)
     form = OrganForm(
         request.POST or None,
@@ -217,7 +217,7 @@ class MappingForm(StyledForm):
 
 @authenticated
 def organ_mapping(request: HttpRequest, pk: int) -> HttpResponse:
-    profile = profile_for(request.user, pk, "change")
+    profile = organ_for(request.user, pk, "change")
     initial: dict[str, Any] = {"version": profile.version}
     for header, key in (profile.column_mapping or {}).items():
         initial[f"m_{key}"] = header
@@ -248,12 +248,12 @@ def organ_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def import_template(request: HttpRequest, pk: int) -> HttpResponse:
-    return template_download(CaseImporter(profile_for(request.user, pk)))
+    return template_download(CaseImporter(organ_for(request.user, pk)))
 
 
 @authenticated
 def case_import(request: HttpRequest, pk: int) -> HttpResponse:
-    profile = profile_for(request.user, pk)
+    profile = organ_for(request.user, pk)
     return import_page(
         request,
         CaseImporter(profile),
@@ -470,7 +470,7 @@ def case_stage(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已变更办理阶段"),
     ):
         return done
-    profile = actions.organ_profile(case)
+    profile = profile_of(case)
     return render(
         request,
         "cases/case_stage.html",

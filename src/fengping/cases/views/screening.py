@@ -62,11 +62,6 @@ def fired_badges(run: ScreeningRun, fired: int) -> Any:
 # ------------------------------------------------------------------ runs
 
 
-def organ_profile(user: Any, department_pk: Any) -> OrganProfile:
-    """The organ's profile by its department's pk (404 outside the user's scope)."""
-    return organ_for(user, department_pk)
-
-
 def _runs(user: Any) -> QuerySet[ScreeningRun]:
     return access.visible(user, ScreeningRun.objects.select_related("organ", "started_by"))
 
@@ -154,7 +149,7 @@ def runs_export(request: HttpRequest) -> HttpResponse:
 @authenticated
 def run_now(request: HttpRequest, pk: int) -> HttpResponse:
     """Run one organ's screening now: a confirmation page, then the POST."""
-    profile = organ_profile(request.user, pk)
+    profile = organ_for(request.user, pk)
     if not actions.may_run(request.user, profile.department):
         from django.core.exceptions import PermissionDenied
 

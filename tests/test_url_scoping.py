@@ -52,6 +52,7 @@ from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, t
 from tests.cases import scoping as cases_scoping
 from tests.conftest import Org, build_org
 from tests.infosec import scoping as infosec_scoping
+from tests.supervision import scoping as supervision_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
 
@@ -96,7 +97,7 @@ def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
         org.rsj_handler, matter, SimpleUploadedFile("a.txt", "说明".encode())
     )
     assessment = assessments.do_start_assessment(org.rsj_handler, matter)
-    return {
+    base = {
         "department": org.rsj.pk,
         "supervising_office": org.wwb.pk,
         "user": org.rsj_handler.pk,
@@ -115,6 +116,9 @@ def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
         **infosec_scoping.objects(org),
         **cases_scoping.objects(org),
     }
+    # The supervision objects may name the ones above (a matter in a plan, a case or a
+    # system linked to an incident): `base` hands them over.
+    return {**base, **supervision_scoping.objects(org, base)}
 
 
 def upload_scheme(org: Org):
@@ -378,6 +382,8 @@ PAGES.update(infosec_scoping.PAGES)
 READERS.update(infosec_scoping.READERS)
 PAGES.update(cases_scoping.PAGES)
 READERS.update(cases_scoping.READERS)
+PAGES.update(supervision_scoping.PAGES)
+READERS.update(supervision_scoping.READERS)
 # Object URLs that are not department-scoped: the audit event (checked in tests/audit)
 # and a user's own API tokens (checked in tests/core/test_pages.py).
 OTHER_OBJECT_URLS = {
@@ -455,6 +461,8 @@ def member_readers(kind: str | None) -> tuple[str, ...]:
     court's own people are tested in tests/cases)."""
     if kind in cases_scoping.KINDS:
         return ("supervisor",)
+    if kind in supervision_scoping.MEMBER_READERS:
+        return tuple(supervision_scoping.MEMBER_READERS[kind])
     return ("rsj_head", "supervisor")
 
 
@@ -559,6 +567,8 @@ API_PARAMETERS.update(infosec_scoping.API_PARAMETERS)
 API_OPERATIONS.update(infosec_scoping.API_OPERATIONS)
 API_PARAMETERS.update(cases_scoping.API_PARAMETERS)
 API_OPERATIONS.update(cases_scoping.API_OPERATIONS)
+API_PARAMETERS.update(supervision_scoping.API_PARAMETERS)
+API_OPERATIONS.update(supervision_scoping.API_OPERATIONS)
 CHANGING_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -837,6 +847,7 @@ LEAD_KINDS = frozenset(PAGES) - {
     "import_record",
     *infosec_scoping.KINDS,  # systems belong to their department; no lead department
     *cases_scoping.KINDS,  # cases belong to their organ; no lead department
+    *supervision_scoping.KINDS,  # plans, reports, incidents: the department's or office's
 }
 # The work the lead and assisting departments share (`org.access` need="work"): the
 # matter's documents, the activities and their attachments, the project file. Scoring is

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fengping.opinions",
     "fengping.infosec",
     "fengping.cases",
+    "fengping.supervision",
     "ninja",
     "fengping.api",
     "fengping.desk",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("assessments/", include("fengping.assessments.urls")),
     path("infosec/", include("fengping.infosec.urls")),
     path("cases/", include("fengping.cases.urls")),
+    path("supervision/", include("fengping.supervision.urls")),
     path("", include("fengping.opinions.urls")),
     path("audit/", include("fengping.desk.audit_urls")),
     path("schemes/", include("fengping.schemebook.urls")),

@@ -185,6 +185,10 @@ from . import cases  # noqa: E402
 
 api.add_router("/cases/", cases.router)
 
+from . import supervision  # noqa: E402
+
+api.add_router("/supervision/", supervision.router)
+
 from . import reports_api  # noqa: E402
 
 api.add_router("/", reports_api.router)

@@ -836,10 +836,33 @@ DeadlineRule = Annotated[
 ]
 
 
+class EscalationStage(_Model):
+    """[D] Who is told once a deadline has passed by `after_days`: the owner of the work,
+    the department's 主要负责人 (head), or the supervising office."""
+
+    after_days: int = Field(ge=0, le=366)
+    to: Literal["owner", "head", "office"]
+
+
+class ReminderPolicy(_Model):
+    """[D] When reminders go out for a deadline: `before` days before it (e.g. 7 and 1),
+    and after it the escalation stages; `on_holiday` moves a due date that falls on a
+    statutory holiday or a weekend to the next working day (the Chinese statutory
+    calendar, with its 调休 working days)."""
+
+    before: list[int] = []
+    escalation: list[EscalationStage] = []
+    on_holiday: Literal["keep", "next_working_day"] = "keep"
+    tag: Tag | None = None
+    note: str | None = None
+
+
 class Deadline(_Model):
     code: Code
     label: Text
     rule: DeadlineRule
+    # Reminders for this deadline; None takes the supervision section's default policy.
+    reminders: ReminderPolicy | None = None
     step: Code | None = None
     recipients: list[Text] = []
     # The kinds of office the recipients are, in the same order; a step producing what
@@ -847,6 +870,49 @@ class Deadline(_Model):
     recipient_kinds: list[SupervisingKind] = []
     quote: Text
     consequence: str | None = None
+    note: str | None = None
+
+
+EvaluationMetric = Literal[
+    "plan_on_time",
+    "rules_on_time",
+    "reports_on_time",
+    "filings_on_time",
+    "measures_on_time",
+    "tasks_on_time",
+    "screening_on_time",
+    "unassessed",
+    "incidents",
+    "accountability",
+]
+
+
+class EvaluationItem(_Model):
+    """[D] One line of the annual evaluation rubric (纳入年度目标考核): a `ratio` item earns
+    `points` × the share of the department's obligations of `metric` done on time; a
+    `deduct` item takes `points` off for each event of `metric` (at most `cap`)."""
+
+    code: Code
+    label: Text
+    metric: EvaluationMetric
+    kind: Literal["ratio", "deduct"]
+    points: float = Field(gt=0, le=100)
+    cap: float | None = Field(default=None, gt=0, le=100)
+    quote: str | None = None
+    tag: Tag | None = None
+    note: str | None = None
+
+
+class SupervisionSection(_Model):
+    """The supervising offices' side of a scheme (篇3 六(一), 七; 篇1 七(二)): which
+    departments owe the annual plan and the monthly report, the default reminder policy
+    for every obligation that names none, and the annual evaluation rubric."""
+
+    obliged_kinds: list[Code] = Field(min_length=1)
+    reminders: ReminderPolicy
+    evaluation: list[EvaluationItem] = Field(min_length=1)
+    quote: str | None = None
+    tag: Tag | None = None
     note: str | None = None
 
 
@@ -1090,6 +1156,7 @@ class Scheme(_Model):
     report: ReportOutline
     infosec: Infosec | None = None
     cases: CaseSection | None = None
+    supervision: SupervisionSection | None = None
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> Scheme:
@@ -1945,6 +2012,37 @@ def _check_deadlines(c: _Checker, scheme: Scheme) -> None:
             )
         if isinstance(rule, AfterEventRule):
             c.known(f"{dp}.rule.event", rule.event, events, "事件（步骤或产出）", "event")
+        if deadline.reminders is not None:
+            _check_reminders(c, f"{dp}.reminders", deadline.reminders)
+    if scheme.supervision is not None:
+        _check_reminders(c, "supervision.reminders", scheme.supervision.reminders)
+        c.unique(
+            "supervision.evaluation",
+            [i.code for i in scheme.supervision.evaluation],
+            "考核项目",
+            "evaluation item",
+        )
+        for i, item in enumerate(scheme.supervision.evaluation):
+            if item.cap is not None and item.kind != "deduct":
+                c.add(
+                    f"supervision.evaluation[{i}].cap",
+                    "只有扣分项可以设扣分上限",
+                    "only a deduct item has a cap",
+                )
+
+
+def _check_reminders(c: _Checker, path: str, policy: ReminderPolicy) -> None:
+    if any(d < 1 or d > 90 for d in policy.before):
+        c.add(f"{path}.before", "提前提醒天数须在 1 到 90 之间", "days before must be 1–90")
+    if len(set(policy.before)) != len(policy.before):
+        c.add(f"{path}.before", "提前提醒天数不能重复", "days before must not repeat")
+    days = [s.after_days for s in policy.escalation]
+    if days != sorted(days) or len(set(days)) != len(days):
+        c.add(
+            f"{path}.escalation",
+            "逾期升级须按天数从小到大排列且不重复",
+            "escalation stages must be in increasing order of days",
+        )
 
 
 def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:

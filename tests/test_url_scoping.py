@@ -52,9 +52,9 @@ from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, t
 from tests.cases import scoping as cases_scoping
 from tests.conftest import Org, build_org
 from tests.infosec import scoping as infosec_scoping
-from tests.supervision import scoping as supervision_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
+from tests.supervision import scoping as supervision_scoping
 
 # ---------------------------------------------------------------- the module's objects
 

@@ -449,6 +449,9 @@ class Reminder(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.stage} {self.channel} {self.recipient_key}"
+
 
 class CalendarFeed(models.Model):
     """A user's private iCalendar feed: the URL carries a random token; only its SHA-256
@@ -458,6 +461,9 @@ class CalendarFeed(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id}"
 
 
 # ---------------------------------------------------------------------------------------

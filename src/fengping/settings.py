@@ -177,6 +177,9 @@ FENGPING_SCAN_MAX_FINDINGS = conf.envint("FENGPING_SCAN_MAX_FINDINGS", 300_000)
 # The monthly case screening of several organs (`fengping tick`, `fengping cases screen`):
 # on PostgreSQL this many organs are screened at once, each in its own connection.
 FENGPING_SCREEN_WORKERS = conf.envint("FENGPING_SCREEN_WORKERS", min(4, os.cpu_count() or 1))
+# The scheme whose deadlines, reminder policy and evaluation rubric the supervising offices
+# work by (its `supervision` section): annual plans, monthly reports, reminders.
+FENGPING_SUPERVISION_SCHEME = conf.envstr("FENGPING_SUPERVISION_SCHEME", "ssra-town")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

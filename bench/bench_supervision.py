@@ -249,7 +249,7 @@ def screen_cases() -> None:
     last = sc.month_start(month - dt.timedelta(days=1))
     for profile in OrganProfile.objects.filter(department__code__startswith="SFS-PL"):
         for m in (last, month):
-            if not ScreeningRun.objects.filter(profile=profile, month=m).exists():
+            if not ScreeningRun.objects.filter(organ=profile.department, month=m).exists():
                 sc.screen(profile, m)
 
 
@@ -466,8 +466,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nfengping tick: {time.perf_counter() - t0:.1f} s")
         for o in outcomes:
             print(f"  {o.job:<40} {o.status:<8} {o.detail[:80]}")
+    call_command("collectstatic", interactive=False, verbosity=0)
     mix = page_mix()
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     from fengping.org.models import User
 
     client.force_login(User.objects.get(username="bench02"))

@@ -359,7 +359,11 @@ def seed_events(target: int) -> None:
     have = Event.objects.count()
     if have >= target:
         return
+    from fengping.org.models import Department
+
     users = [(n, f"bench{n:02d}") for n in range(1, 21)]
+    # Every event names the department its object belongs to, as `record` does.
+    paths = list(Department.objects.values_list("path", flat=True))
     rng = random.Random(f"events-{have}")
     batch = 20_000
     while have < target:
@@ -381,7 +385,7 @@ def seed_events(target: int) -> None:
                     object_type=otype,
                     object_id=str(rng.randint(1, 100_000)),
                     object_repr=f"基准对象{seq}",
-                    scope_path="",
+                    scope_path=rng.choice(paths),
                     before=None,
                     after={"n": seq},
                     prev_hash=prev,

@@ -132,7 +132,9 @@ class Context:
         return [dt.date(self.year, m, 1) for m in range(1, last + 1)]
 
 
-def obliged_departments(org_root: Department, year: int, scheme: Scheme | None = None) -> list[Department]:
+def obliged_departments(
+    org_root: Department, year: int, scheme: Scheme | None = None
+) -> list[Department]:
     """The departments evaluated for `year` in the organisation of `org_root`: those of a
     kind the supervising scheme names (`supervision.obliged_kinds`) and any department
     responsible for a matter of that scheme registered by the end of the year."""
@@ -188,7 +190,9 @@ def plan_on_time(ctx: Context) -> Tallies:
     from .models import PlanFiling
 
     filings = (
-        PlanFiling.objects.filter(ctx.under("plan__department__path"), plan__year=ctx.year, number=1)
+        PlanFiling.objects.filter(
+            ctx.under("plan__department__path"), plan__year=ctx.year, number=1
+        )
         .select_related("plan__department")
         .order_by("plan__department__path")
     )
@@ -221,9 +225,7 @@ def rules_on_time(ctx: Context) -> Tallies:
             text += f"，逾期{days}天" if days else "，逾期报送"
         return Row(text, link("supervision:rules", f.pk), not f.late)
 
-    return _yearly(
-        ctx, "implementation_rules", ((f.department.path, f) for f in filings), describe
-    )
+    return _yearly(ctx, "implementation_rules", ((f.department.path, f) for f in filings), describe)
 
 
 def reports_on_time(ctx: Context) -> Tallies:
@@ -232,7 +234,9 @@ def reports_on_time(ctx: Context) -> Tallies:
     from .models import MonthlyReport, ReportStatus
 
     try:
-        dues = {m: deadlines.monthly_due("monthly_progress", m, ctx.scheme)[1] for m in ctx.months()}
+        dues = {
+            m: deadlines.monthly_due("monthly_progress", m, ctx.scheme)[1] for m in ctx.months()
+        }
     except LookupError:
         return {}
     reports: dict[tuple[int, dt.date], Any] = {}
@@ -255,7 +259,9 @@ def reports_on_time(ctx: Context) -> Tallies:
             label = f"{month.year}年{month.month}月报告"
             url = link("supervision:report", r.pk) if r is not None else ""
             if not submitted:
-                out.setdefault(d.pk, Tally()).unit(False, f"{label}未上报（时限{cn_date(due)}）", url)
+                out.setdefault(d.pk, Tally()).unit(
+                    False, f"{label}未上报（时限{cn_date(due)}）", url
+                )
                 continue
             days = _late_days(local_day(r.submitted_at), r.due_on)
             if r.late:
@@ -350,7 +356,9 @@ def tasks_on_time(ctx: Context) -> Tallies:
     closed = {TaskStatus.DONE, TaskStatus.CLOSED_BY_SCAN}
     out: Tallies = {}
     for t in (
-        RemediationTask.objects.filter(ctx.under("system__department__path"), deadline__year=ctx.year)
+        RemediationTask.objects.filter(
+            ctx.under("system__department__path"), deadline__year=ctx.year
+        )
         .exclude(status=TaskStatus.CANCELLED)
         .select_related("system__department")
         .order_by("deadline", "id")
@@ -465,7 +473,9 @@ def accountability(ctx: Context) -> Tallies:
 
     out: Tallies = {}
     for a in (
-        AccountabilityDecision.objects.filter(ctx.under("department__path"), decided_on__year=ctx.year)
+        AccountabilityDecision.objects.filter(
+            ctx.under("department__path"), decided_on__year=ctx.year
+        )
         .select_related("department")
         .order_by("decided_on", "id")
     ):
@@ -576,7 +586,10 @@ def compute(
             found[item.metric] = METRICS[item.metric](ctx)
     results = []
     for d in departments:
-        items = [score_item(it, found[it.metric].get(d.pk, Tally())) for it in scheme.supervision.evaluation]
+        items = [
+            score_item(it, found[it.metric].get(d.pk, Tally()))
+            for it in scheme.supervision.evaluation
+        ]
         total = sum((Decimal(str(x["earned"])) for x in items), Decimal(0))
         results.append(Result(d, max(Decimal(0), _dec(total)), items))
     return rank(results)
@@ -617,7 +630,11 @@ def ranking_xlsx(run: Any, rows: list[Any]) -> bytes:
     return write_workbook(
         [
             ("排名", head, ranking),
-            ("得分依据", ["被考核单位", "考核项目", "得分", "按时/无扣分", "依据", "链接"], evidence),
+            (
+                "得分依据",
+                ["被考核单位", "考核项目", "得分", "按时/无扣分", "依据", "链接"],
+                evidence,
+            ),
         ]
     )
 
@@ -692,12 +709,23 @@ def sample_context() -> dict[str, Any]:
             }
         ],
         "ranking": [
-            {"rank": 1, "department": "人社局", "score": "100", "items": "年度评估计划表按时备案 15/15"}
+            {
+                "rank": 1,
+                "department": "人社局",
+                "score": "100",
+                "items": "年度评估计划表按时备案 15/15",
+            }
         ],
         "losses": [
             {
                 "department": "住建局",
-                "lines": [{"label": "月度工作进展情况报告表按时上报", "lost": "1.67", "reasons": "2026年5月报告逾期3天"}],
+                "lines": [
+                    {
+                        "label": "月度工作进展情况报告表按时上报",
+                        "lost": "1.67",
+                        "reasons": "2026年5月报告逾期3天",
+                    }
+                ],
             }
         ],
         "count": 1,
@@ -708,13 +736,12 @@ def report_docx(run: Any, rows: list[Any]) -> bytes:
     from fengping.core.errors import ActionError
     from fengping.reports.actions import RENDER_ERRORS
     from fengping.reports.render import render_docx, template_for
+
     path, _origin = template_for(REPORT_KEY)
     try:
         return render_docx(path, report_context(run, rows))
     except RENDER_ERRORS as exc:
-        raise ActionError(
-            f"报告模板无法生成报告（{exc}），请管理员检查或恢复默认模板。"
-        ) from exc
+        raise ActionError(f"报告模板无法生成报告（{exc}），请管理员检查或恢复默认模板。") from exc
 
 
 def file_name(run: Any, ext: str) -> str:

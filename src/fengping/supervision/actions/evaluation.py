@@ -81,4 +81,3 @@ def do_compute_evaluation(actor: Any, office: Department, year: int) -> Evaluati
         },
     )
     return run
-

@@ -83,9 +83,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     # A department's people see their own scores (the office's readers see the runs).
     own = []
     if not all_runs:
-        own = list(
-            visible_rows(request.user).order_by("-run__year", "-run_id", "department__path")
-        )
+        own = list(visible_rows(request.user).order_by("-run__year", "-run_id", "department__path"))
     offices = actions.offices_for(request.user)
     return render(
         request,

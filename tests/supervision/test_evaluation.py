@@ -477,6 +477,7 @@ def test_xlsx_and_docx_contain_the_ranking(org, login):
     )
     assert f"{LAST}年度社会稳定风险评估工作考核情况通报" in text
     assert "人社局" in tables and "住建局" in tables
+    assert "年度评估计划表按时备案 15/15" in tables  # each item's points
     assert "各责任主体要在3月底前" in tables  # the rubric with its quotes
     assert "住建局" in text and "扣" in text  # per-department deductions
 

@@ -659,8 +659,8 @@ def report_context(run: Any, rows: list[Any]) -> dict[str, Any]:
         {
             "rank": e.rank,
             "department": e.department.name,
-            "score": f"{e.score:g}" if isinstance(e.score, float) else str(e.score),
-            "items": "；".join(f"{x['label']} {earned_text(x)}" for x in e.items),
+            "score": format(Decimal(e.score).normalize(), "f"),
+            "detail": "；".join(f"{x['label']} {earned_text(x)}" for x in e.items),
         }
         for e in rows
     ]
@@ -713,7 +713,7 @@ def sample_context() -> dict[str, Any]:
                 "rank": 1,
                 "department": "人社局",
                 "score": "100",
-                "items": "年度评估计划表按时备案 15/15",
+                "detail": "年度评估计划表按时备案 15/15",
             }
         ],
         "losses": [

@@ -43,7 +43,7 @@ def build_report(path: Path) -> None:
     loop_table(
         doc,
         ["名次", "单位", "得分", "分项得分"],
-        ["{{ r.rank }}", "{{ r.department }}", "{{ r.score }}", "{{ r.items }}"],
+        ["{{ r.rank }}", "{{ r.department }}", "{{ r.score }}", "{{ r.detail }}"],
         "r in ranking",
     )
 

@@ -78,7 +78,10 @@ class ComputeForm(StyledForm):
 def runs(request: HttpRequest) -> HttpResponse:
     all_runs = list(visible_runs(request.user).order_by("-year", "-id"))
     years: dict[int, list[EvaluationRun]] = {}
-    for r in all_runs:
+    seen: set[tuple[int, int]] = set()
+    for r in all_runs:  # newest first: the first of an office's year is the one shown
+        r.is_latest = (r.office_id, r.year) not in seen
+        seen.add((r.office_id, r.year))
         years.setdefault(r.year, []).append(r)
     # A department's people see their own scores (the office's readers see the runs).
     own = []

@@ -61,6 +61,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "case_report.docx",
             "fengping.cases.report.sample_context",
         ),
+        ReportKind(
+            "evaluation",
+            "年度社会稳定风险评估工作考核情况通报（evaluation）",
+            DOCX_DIR / "evaluation_report.docx",
+            "fengping.supervision.evaluation.sample_context",
+        ),
     )
 }
 

@@ -792,6 +792,13 @@ class EvaluationRun(Scoped):
         return f"{self.year}年度社会稳定风险评估工作考核"
 
     @property
+    def is_provisional(self) -> bool:
+        """年中: computed before the year was over, so later work may still change it."""
+        from django.utils import timezone
+
+        return timezone.localtime(self.computed_at).year <= self.year
+
+    @property
     def audit_scope_path(self) -> str:
         return self.office.path
 

@@ -7,9 +7,9 @@ class AuditConfig(AppConfig):
     verbose_name = "审计"
 
     def ready(self) -> None:
-        from fengping.core.concurrency import last_change
-
         from django.utils.translation import gettext_lazy as _
+
+        from fengping.core.concurrency import last_change
 
         from . import jobs  # noqa: F401 - registers the daily chain verification
         from .chain import who_changed

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.contrib import messages
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -193,7 +193,9 @@ def events(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     def then(check: Any) -> str:
         if check.ok is None:
-            messages.info(request, _("审计事件较多，校验已交由后台任务执行，完成后刷新本页查看结果"))
+            messages.info(
+                request, _("审计事件较多，校验已交由后台任务执行，完成后刷新本页查看结果")
+            )
         elif check.ok:
             messages.success(request, _("审计链完好：已校验 %(n)s 个事件") % {"n": check.checked})
         else:

@@ -60,6 +60,7 @@ def test_only_expected_views_are_for_org_admins():
         "org/departments/new/",
         "org/import/",
         "org/users/new/",
+        "audit/verify/",
         "reports/template/",
         "schemes/<slug:key>/active/",
         "schemes/upload/",
@@ -72,6 +73,7 @@ def test_only_expected_views_are_for_admins_and_supervisors():
         "audit/",
         "audit/<int:seq>/",
         "audit/export.xlsx",
+        "supervision/dashboard/refresh/",
     ]
 
 

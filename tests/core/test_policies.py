@@ -57,10 +57,10 @@ def routes_with(policy):
 def test_only_expected_views_are_for_org_admins():
     """fengping.org.policy.org_admin: organisation administrators (and superusers)."""
     assert routes_with("org_admin") == [
+        "audit/verify/",
         "org/departments/new/",
         "org/import/",
         "org/users/new/",
-        "audit/verify/",
         "reports/template/",
         "schemes/<slug:key>/active/",
         "schemes/upload/",

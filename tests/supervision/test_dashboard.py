@@ -129,7 +129,10 @@ def test_figures_for_a_supervisor(org, built):
     assert values(chart(data, "year")) == {"2025": 1, "2026": 4}
     assert values(chart(data, "department")) == {"人社局": 4, "住建局": 1}
     assert values(chart(data, "status"))["评估中"] == 1
-    assert values(chart(data, "overdue_kind")) == {"月度工作进展情况报告表": 2, "年度评估计划表备案": 1}
+    assert values(chart(data, "overdue_kind")) == {
+        "月度工作进展情况报告表": 2,
+        "年度评估计划表备案": 1,
+    }
     assert values(chart(data, "overdue_department")) == {"人社局": 2, "住建局": 1}
     screening = chart(data, "screening")
     assert [i["value"] for i in screening["items"]] == [11]

@@ -9,11 +9,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const byKey = {};
   data.charts.forEach((c) => { byKey[c.key] = c; });
   const palette = ["#d63939", "#f76707", "#f59f00", "#2fb344", "#206bc4", "#ae3ec9", "#0ca678", "#4263eb", "#9ba9be"];
-  const riskColours = ["#d63939", "#f76707", "#f59f00", "#74b816", "#2fb344"];
+  // risk level (5 = highest) and remediation state -> colour, whatever slices are empty
+  const riskColours = { 5: "#d63939", 4: "#f76707", 3: "#f59f00", 2: "#74b816", 1: "#2fb344" };
   const progressColours = { done: "#2fb344", open: "#206bc4", overdue: "#d63939" };
 
   const pie = (c) => ({
-    color: c.key === "risk" ? riskColours : palette,
+    color: palette,
     tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
     legend: { bottom: 0, type: "scroll" },
     series: [{
@@ -21,7 +22,8 @@ document.addEventListener("DOMContentLoaded", () => {
       label: { formatter: "{b} {c}" },
       data: c.items.filter((i) => i.value).map((i) => ({
         name: i.label, value: i.value, url: i.url,
-        itemStyle: c.key === "remediation" ? { color: progressColours[i.code] } : undefined,
+        itemStyle: c.key === "remediation" ? { color: progressColours[i.code] }
+          : c.key === "risk" ? { color: riskColours[i.code] } : undefined,
       })),
     }],
   });

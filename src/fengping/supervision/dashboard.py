@@ -125,22 +125,41 @@ def _matters(user: Any, f: Filters, *, year: bool = True) -> QuerySet[Any]:
     return qs.order_by()
 
 
+def _counts(qs: QuerySet[Any], column: str) -> dict[Any, int]:
+    """GROUP BY one indexed column (grade, status, year, department): a covering index
+    scan when the user sees everything."""
+    return dict(qs.values_list(column).annotate(n=Count("id")).order_by())
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for r in rows:
+        out[r[key]] = out.get(r[key], 0) + r["n"]
+    return out
+
+
+def _top(counts: dict[Any, int]) -> list[tuple[Any, str, int]]:
+    """The TOP_DEPARTMENTS largest (department pk, name, count), largest first."""
+    top = sorted(counts.items(), key=lambda kv: -kv[1])[:TOP_DEPARTMENTS]
+    names = dict(Department.objects.filter(pk__in=[pk for pk, _n in top]).values_list("pk", "name"))
+    rows = [(pk, names.get(pk, str(pk)), n) for pk, n in top]
+    return sorted(rows, key=lambda r: (-r[2], r[1]))
+
+
 def matters_by_grade(user: Any, f: Filters) -> Chart:
-    rows = (
-        _matters(user, f)
-        .exclude(grade="")
-        .values("grade")
-        .annotate(n=Count("id"), label=Max("grade_label"))
-        .order_by("grade")
-    )
+    from fengping.schemebook.options import ssra_options
+
+    counts = _counts(_matters(user, f).exclude(grade=""), "grade")
+    known = dict(ssra_options().grades)
+    order = [code for code in known if code in counts] + sorted(set(counts) - set(known))
     items = [
         {
-            "code": r["grade"],
-            "label": r["label"] or r["grade"],
-            "value": r["n"],
-            "url": _url("matters:list", f.query(grade=r["grade"])),
+            "code": grade,
+            "label": str(known.get(grade, grade)),
+            "value": counts[grade],
+            "url": _url("matters:list", f.query(grade=grade)),
         }
-        for r in rows
+        for grade in order
     ]
     return Chart("grade", _("评估事项 · 按风险等级"), "pie", items)
 
@@ -148,7 +167,7 @@ def matters_by_grade(user: Any, f: Filters) -> Chart:
 def matters_by_status(user: Any, f: Filters) -> Chart:
     from fengping.matters.models import MatterStatus
 
-    counts = dict(_matters(user, f).values_list("status").annotate(n=Count("id")))
+    counts = _counts(_matters(user, f), "status")
     items = [
         {
             "code": code,
@@ -162,23 +181,14 @@ def matters_by_status(user: Any, f: Filters) -> Chart:
 
 
 def matters_by_department(user: Any, f: Filters) -> Chart:
-    rows = (
-        _matters(user, f)
-        .values("department_id", "department__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "department__name")[:TOP_DEPARTMENTS]
-    )
     items = [
         {
-            "code": r["department_id"],
-            "label": r["department__name"],
-            "value": r["n"],
-            "url": _url(
-                "matters:list",
-                {**f.query(), "department": r["department_id"]},
-            ),
+            "code": pk,
+            "label": name,
+            "value": n,
+            "url": _url("matters:list", {**f.query(), "department": pk}),
         }
-        for r in rows
+        for pk, name, n in _top(_counts(_matters(user, f), "department_id"))
     ]
     return Chart(
         "department",
@@ -189,15 +199,16 @@ def matters_by_department(user: Any, f: Filters) -> Chart:
 
 
 def matters_by_year(user: Any, f: Filters) -> Chart:
-    rows = _matters(user, f, year=False).values("year").annotate(n=Count("id")).order_by("year")
+    """Every year (the year filter does not apply; the department does)."""
+    counts = _counts(_matters(user, f, year=False), "year")
     items = [
         {
-            "code": r["year"],
-            "label": str(r["year"]),
-            "value": r["n"],
-            "url": _url("matters:list", {**f.query(), "year": r["year"]}),
+            "code": year,
+            "label": str(year),
+            "value": counts[year],
+            "url": _url("matters:list", {**f.query(), "year": year}),
         }
-        for r in rows
+        for year in sorted(counts)
     ]
     return Chart("year", _("评估事项 · 按年度"), "bar", items)
 
@@ -242,8 +253,15 @@ def _todo(**params: Any) -> str:
     return "/supervision/todo/?" + urlencode({"status": "overdue", **params})
 
 
-def overdue_by_kind(user: Any, f: Filters, today: dt.date) -> Chart:
-    counts = dict(_overdue(user, f, today).values_list("kind").annotate(n=Count("id")))
+def overdue_cube(user: Any, f: Filters, today: dt.date) -> list[dict[str, Any]]:
+    """Overdue obligations counted by kind and department in one query."""
+    return list(_overdue(user, f, today).values("kind", "department_id").annotate(n=Count("id")))
+
+
+def overdue_by_kind(
+    user: Any, f: Filters, today: dt.date, cube: list[dict[str, Any]] | None = None
+) -> Chart:
+    counts = _sum(cube if cube is not None else overdue_cube(user, f, today), "kind")
     extra = {"department": f.department.pk} if f.department is not None else {}
     items = [
         {"code": code, "label": str(label), "value": counts[code], "url": _todo(kind=code, **extra)}
@@ -253,21 +271,13 @@ def overdue_by_kind(user: Any, f: Filters, today: dt.date) -> Chart:
     return Chart("overdue_kind", _("逾期未完成事项 · 按类别"), "bar", items)
 
 
-def overdue_by_department(user: Any, f: Filters, today: dt.date) -> Chart:
-    rows = (
-        _overdue(user, f, today)
-        .values("department_id", "department__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "department__name")[:TOP_DEPARTMENTS]
-    )
+def overdue_by_department(
+    user: Any, f: Filters, today: dt.date, cube: list[dict[str, Any]] | None = None
+) -> Chart:
+    counts = _sum(cube if cube is not None else overdue_cube(user, f, today), "department_id")
     items = [
-        {
-            "code": r["department_id"],
-            "label": r["department__name"],
-            "value": r["n"],
-            "url": _todo(department=r["department_id"]),
-        }
-        for r in rows
+        {"code": pk, "label": name, "value": n, "url": _todo(department=pk)}
+        for pk, name, n in _top(counts)
     ]
     return Chart("overdue_department", _("逾期未完成事项 · 按责任单位"), "bar", items)
 
@@ -391,14 +401,15 @@ def remediation_progress(user: Any, f: Filters, today: dt.date) -> Chart:
 
 def _compute(user: Any, f: Filters) -> dict[str, Any]:
     today = timezone.localdate()
+    overdue = overdue_cube(user, f, today)
     charts: list[Callable[[], Chart]] = [
         lambda: matters_by_grade(user, f),
         lambda: matters_by_status(user, f),
         lambda: matters_by_department(user, f),
         lambda: matters_by_year(user, f),
         lambda: decisions_by_kind(user, f),
-        lambda: overdue_by_kind(user, f, today),
-        lambda: overdue_by_department(user, f, today),
+        lambda: overdue_by_kind(user, f, today, overdue),
+        lambda: overdue_by_department(user, f, today, overdue),
         lambda: screening_trend(user, f, today),
         lambda: risk_by_level(user, f),
         lambda: remediation_progress(user, f, today),

@@ -6,6 +6,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("dashboard-data");
   if (!source || !window.echarts) return;
   const data = JSON.parse(source.textContent);
+  // Tooltips are HTML; department names and grade labels come from user data.
+  const esc = (v) => String(v).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const byKey = {};
   data.charts.forEach((c) => { byKey[c.key] = c; });
   const palette = ["#d63939", "#f76707", "#f59f00", "#2fb344", "#206bc4", "#ae3ec9", "#0ca678", "#4263eb", "#9ba9be"];
@@ -15,7 +17,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const pie = (c) => ({
     color: palette,
-    tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+    tooltip: { trigger: "item", formatter: (p) => `${esc(p.name)}：${p.value}（${p.percent}%）` },
     legend: { bottom: 0, type: "scroll" },
     series: [{
       type: "pie", radius: ["35%", "65%"], top: 0, bottom: 32,

@@ -10,7 +10,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const esc = (v) => String(v).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const byKey = {};
   data.charts.forEach((c) => { byKey[c.key] = c; });
-  const palette = ["#d63939", "#f76707", "#f59f00", "#2fb344", "#206bc4", "#ae3ec9", "#0ca678", "#4263eb", "#9ba9be"];
+  // Neutral colours for categories whose order says nothing about severity (a grade
+  // code's severity differs between schemes); red is kept for overdue work and high risk.
+  const palette = ["#206bc4", "#4299e1", "#ae3ec9", "#f59f00", "#0ca678", "#4263eb", "#74b816", "#9ba9be"];
   // risk level (5 = highest) and remediation state -> colour, whatever slices are empty
   const riskColours = { 5: "#d63939", 4: "#f76707", 3: "#f59f00", 2: "#74b816", 1: "#2fb344" };
   const progressColours = { done: "#2fb344", open: "#206bc4", overdue: "#d63939" };

@@ -57,6 +57,7 @@ def routes_with(policy):
 def test_only_expected_views_are_for_org_admins():
     """fengping.org.policy.org_admin: organisation administrators (and superusers)."""
     assert routes_with("org_admin") == [
+        "audit/verify/",
         "org/departments/new/",
         "org/import/",
         "org/users/new/",
@@ -72,6 +73,7 @@ def test_only_expected_views_are_for_admins_and_supervisors():
         "audit/",
         "audit/<int:seq>/",
         "audit/export.xlsx",
+        "supervision/dashboard/refresh/",
     ]
 
 

@@ -192,3 +192,7 @@ api.add_router("/supervision/", supervision.router)
 from . import reports_api  # noqa: E402
 
 api.add_router("/", reports_api.router)
+
+from . import audit_api  # noqa: E402
+
+api.add_router("/", audit_api.router)

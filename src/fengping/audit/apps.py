@@ -7,9 +7,15 @@ class AuditConfig(AppConfig):
     verbose_name = "审计"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from fengping.core.concurrency import last_change
 
         from . import jobs  # noqa: F401 - registers the daily chain verification
         from .chain import who_changed
+        from .labels import register
+
+        # Recorded by desk.audit_actions (the audit app cannot check roles itself).
+        register({"audit.chain.verify": _("手动校验审计链")})
 
         last_change.add(who_changed)  # names who won a concurrent edit

@@ -6,5 +6,6 @@ app_name = "audit"
 urlpatterns = [
     path("", views.events, name="events"),
     path("export.xlsx", views.events_export, name="export"),
+    path("verify/", views.verify, name="verify"),
     path("<int:seq>/", views.event, name="event"),
 ]

@@ -523,3 +523,20 @@ def next_number(plan: AnnualPlan) -> int:
 
 
 matter_panels.add(plan_panel)
+
+
+def plan_matter(actor: Any, matter: Matter, *, reason: str = "") -> Matter:
+    """Put a registered matter into its department's plan for this year (drawn up when
+    missing) and file the plan (a re-filing gives `reason`): the steps a department takes
+    before a matter may be approved, for the demo data and the tests' flows."""
+    year = timezone.localdate(now()).year
+    department = matter.department
+    plan = AnnualPlan.objects.filter(department=department, year=year).first()
+    if plan is None:
+        plan = do_create_plan(actor, department, year)
+    if not plan.entries.filter(matter=matter).exists():
+        do_add_entry(actor, plan, matter=matter)
+    plan.refresh_from_db()
+    if plan.status != PlanStatus.FILED:
+        do_file_plan(actor, plan, reason=reason or _("增补评估事项：%(t)s") % {"t": matter.title})
+    return Matter.objects.get(pk=matter.pk)

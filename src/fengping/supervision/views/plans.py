@@ -215,7 +215,7 @@ def filings_with_changes(plan: AnnualPlan) -> list[dict[str, Any]]:
 
 def category_labels(plan: AnnualPlan) -> dict[str, str]:
     try:
-        return {c.code: c.label for c in registry.get(plan.scheme_key).categories}
+        return {c.code: c.label for c in registry.get(plan.scheme_key).categories()}
     except LookupError:
         return {}
 

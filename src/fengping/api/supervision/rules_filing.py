@@ -97,7 +97,9 @@ def _detail(r: RulesFiling) -> dict[str, Any]:
     return {
         **_out(r),
         "documents": list(r.documents.order_by("pk")),
-        "receipts": [_receipt_out(x) for x in r.receipts.select_related("office", "acknowledged_by")],
+        "receipts": [
+            _receipt_out(x) for x in r.receipts.select_related("office", "acknowledged_by")
+        ],
         "file_refusal": str(actions.file_refusal(r)),
     }
 

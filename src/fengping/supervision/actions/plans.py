@@ -180,7 +180,7 @@ def file_refusal(plan: AnnualPlan) -> str:
         return _("计划表已备案，修改后方可重新备案")
     if refused := window_refusal(plan.year, timezone.localdate(now())):
         return refused
-    if not plan.entries.exists():
+    if not plan.entries.exists() and not plan.filings.exists():
         return _("计划表还没有事项")
     if not offices_for(plan.department).exists():
         return _("本组织没有维稳办，无法备案")
@@ -209,11 +209,7 @@ def matter_refusal(plan: AnnualPlan, matter: Matter) -> str:
             "r": registered,
             "y": plan.year,
         }
-    other = (
-        PlanEntry.objects.filter(matter=matter)
-        .select_related("plan__department")
-        .first()
-    )
+    other = PlanEntry.objects.filter(matter=matter).select_related("plan__department").first()
     if other is not None:
         return _("该事项已列入%(p)s") % {"p": other.plan}
     return ""
@@ -416,7 +412,9 @@ def do_file_plan(
                 When(pk__in=now_in, then=Value(day)), default=None, output_field=DateField()
             ),
             plan_filed_with=Case(
-                When(pk__in=now_in, then=Value(office.pk)), default=None, output_field=IntegerField()
+                When(pk__in=now_in, then=Value(office.pk)),
+                default=None,
+                output_field=IntegerField(),
             ),
         )
     plan.status = PlanStatus.FILED
@@ -461,11 +459,7 @@ def do_acknowledge_plan(actor: Any, filing: PlanFiling) -> PlanFiling:
 def plan_panel(request: Any, matter: Matter) -> dict[str, Any]:
     """年度计划备案 on the matter page: the plan, version, office and date, or 未备案 with a
     link to add the matter to its department's plan."""
-    entry = (
-        PlanEntry.objects.filter(matter=matter)
-        .select_related("plan__department")
-        .first()
-    )
+    entry = PlanEntry.objects.filter(matter=matter).select_related("plan__department").first()
     label = _("年度评估计划备案")
     if entry is not None:
         plan = entry.plan

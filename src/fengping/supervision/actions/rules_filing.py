@@ -144,9 +144,7 @@ def do_register_rules(
     if not title:
         raise ActionError(_("请填写文件标题"), field="title")
     number = (
-        RulesFiling.objects.filter(department=department, year=year).aggregate(n=Max("number"))[
-            "n"
-        ]
+        RulesFiling.objects.filter(department=department, year=year).aggregate(n=Max("number"))["n"]
         or 0
     ) + 1
     _base, due = deadlines.yearly_due(DEADLINE, year)
@@ -160,7 +158,10 @@ def do_register_rules(
         created_by=actor,
     )
     record(
-        actor, "supervision.rules.register", filing, after=snapshot(filing, RulesFiling.audit_fields)
+        actor,
+        "supervision.rules.register",
+        filing,
+        after=snapshot(filing, RulesFiling.audit_fields),
     )
     for upload in uploads or []:
         files.store(actor, RulesDocument, filing, upload, record=record)

@@ -102,16 +102,17 @@ PLANS = ListSpec(
         ),
         Column(gettext_lazy("事项数"), lambda p: p.n_entries),
         Column(
-            gettext_lazy("最新版本"), lambda p: _("第%(n)s版") % {"n": p.last_number} if p.last_number else ""
+            gettext_lazy("最新版本"),
+            lambda p: _("第%(n)s版") % {"n": p.last_number} if p.last_number else "",
         ),
         Column(gettext_lazy("备案机关"), lambda p: p.last_office or ""),
         Column(gettext_lazy("备案时间"), lambda p: p.last_filed_at),
         Column(gettext_lazy("逾期备案"), lambda p: p.last_late if p.last_number else None),
         Column(
             gettext_lazy("签收"),
-            lambda p: (_("已签收") if p.last_acknowledged_at else _("待签收"))
-            if p.last_number
-            else "",
+            lambda p: (
+                (_("已签收") if p.last_acknowledged_at else _("待签收")) if p.last_number else ""
+            ),
         ),
     ),
     empty_title=gettext_lazy("还没有年度评估计划表"),
@@ -269,7 +270,9 @@ def plan_xlsx_bytes(plan: AnnualPlan) -> bytes:
         if last
         else _("未备案")
     )
-    ws.append([safe_cell(_("责任主体：%(d)s") % {"d": plan.department.name}), "", "", safe_cell(state)])
+    ws.append(
+        [safe_cell(_("责任主体：%(d)s") % {"d": plan.department.name}), "", "", safe_cell(state)]
+    )
     header = [_("序号"), _("事项名称"), _("所属领域"), _("计划评估月份"), _("登记状态"), _("备注")]
     ws.append(header)
     for cell in ws[3]:
@@ -421,7 +424,10 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         _("修改计划表事项"),
-        [(_("年度评估计划表"), reverse("supervision:plans")), (str(entry.plan), plan_url(entry.plan))],
+        [
+            (_("年度评估计划表"), reverse("supervision:plans")),
+            (str(entry.plan), plan_url(entry.plan)),
+        ],
         plan_url(entry.plan),
     )
 

@@ -202,7 +202,10 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         _("上传文件"),
-        [(_("具体实施办法和工作方案"), reverse("supervision:rules_list")), (filing.title, rules_url(filing))],
+        [
+            (_("具体实施办法和工作方案"), reverse("supervision:rules_list")),
+            (filing.title, rules_url(filing)),
+        ],
         rules_url(filing),
     )
 

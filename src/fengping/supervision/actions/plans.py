@@ -532,5 +532,7 @@ def plan_matter(actor: Any, matter: Matter, *, reason: str = "") -> Matter:
         do_add_entry(actor, plan, matter=matter)
     plan.refresh_from_db()
     if plan.status != PlanStatus.FILED:
-        do_file_plan(actor, plan, reason=reason or _("增补评估事项：%(t)s") % {"t": matter.title})
+        if plan.filings.exists():
+            reason = reason or _("增补评估事项：%(t)s") % {"t": matter.title}
+        do_file_plan(actor, plan, reason=reason)
     return Matter.objects.get(pk=matter.pk)

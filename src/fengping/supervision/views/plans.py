@@ -221,6 +221,13 @@ def category_labels(plan: AnnualPlan) -> dict[str, str]:
         return {}
 
 
+def entry_category(e: PlanEntry, labels: dict[str, str]) -> str:
+    """A registered matter's own category label (its scheme may not be the plan's)."""
+    if e.matter is not None and e.matter.category_label:
+        return e.matter.category_label
+    return labels.get(e.category_code, e.category_code)
+
+
 @authenticated
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = actions.plan_for(request.user, pk)
@@ -229,7 +236,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     labels = category_labels(plan)
     entries = list(plan.entries.select_related("matter"))
     for e in entries:
-        e.category_text = labels.get(e.category_code, e.category_code)  # type: ignore[attr-defined]
+        e.category_text = entry_category(e, labels)  # type: ignore[attr-defined]
     for row in filings:
         f = row["filing"]
         row["ack_refusal"] = actions.acknowledge_refusal(request.user, f)
@@ -283,7 +290,7 @@ def plan_xlsx_bytes(plan: AnnualPlan) -> bytes:
             [
                 n,
                 safe_cell(e.title),
-                safe_cell(labels.get(e.category_code, e.category_code)),
+                safe_cell(entry_category(e, labels)),
                 _("%(m)s月") % {"m": e.planned_month} if e.planned_month else "",
                 safe_cell(e.matter.get_status_display() if e.matter else _("计划事项（未登记）")),
                 safe_cell(e.note),

@@ -249,6 +249,8 @@ def test_filing_window(org, at):
     at(YEAR + 2, 1, 2)
     with pytest.raises(ActionError, match="已经结束"):
         plans.do_file_plan(org.rsj_handler, AnnualPlan.objects.get(pk=nxt.pk), reason="补")
+    with pytest.raises(ActionError, match="已经结束"):
+        plans.do_add_entry(org.rsj_handler, AnnualPlan.objects.get(pk=nxt.pk), title="过期")
 
 
 def test_an_old_plan_cannot_take_a_newer_matter(org, at):

@@ -238,6 +238,13 @@ def do_create_plan(
     return plan
 
 
+def _open(plan: AnnualPlan) -> None:
+    """A plan changes only while it may still be filed: a change to a past year's plan
+    could never be filed again."""
+    if refused := window_refusal(plan.year, timezone.localdate(now())):
+        raise ActionError(refused)
+
+
 def _changed(actor: Any, plan: AnnualPlan) -> None:
     """An entry changed: a filed plan now needs re-filing."""
     if plan.status == PlanStatus.FILED:
@@ -260,6 +267,7 @@ def do_add_entry(
     """Add a registered matter (its title and category copied) or a planned one by title."""
     access.require(actor, plan, "change")
     plan = lock(plan, version, related=("department",))
+    _open(plan)
     if matter is not None:
         matter = Matter.objects.select_related("department").get(pk=matter.pk)
         if refused := matter_refusal(plan, matter):
@@ -303,6 +311,7 @@ def do_edit_entry(
     for it (whose title and category it then takes)."""
     access.require(actor, entry, "change")
     plan = lock(entry.plan, related=("department",))
+    _open(plan)
     entry = PlanEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     before = snapshot(entry, PlanEntry.audit_fields)
     if matter is not None and matter.pk != entry.matter_id:
@@ -339,6 +348,7 @@ def do_edit_entry(
 def do_remove_entry(actor: Any, entry: PlanEntry) -> AnnualPlan:
     access.require(actor, entry, "change")
     plan = lock(entry.plan, related=("department",))
+    _open(plan)
     if entry.matter_id is not None and entry.matter.status in DECIDED:  # type: ignore[union-attr]
         raise ActionError(_("该事项已作出决定，不能从计划表中移除"))
     before = snapshot(entry, PlanEntry.audit_fields)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Case, DateField, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, DateField, IntegerField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -520,10 +520,6 @@ def plan_panel(request: Any, matter: Matter) -> dict[str, Any]:
 def _ancestor_paths(path: str) -> list[str]:
     parts = [p for p in path.split("/") if p]
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-def next_number(plan: AnnualPlan) -> int:
-    return (plan.filings.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 matter_panels.add(plan_panel)

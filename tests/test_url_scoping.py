@@ -260,7 +260,6 @@ PAGES: dict[str, dict[str, bool]] = {
         "matters:designate": CHANGE,
         "matters:responsibility": CHANGE,
         "matters:consultation": CHANGE,
-        "matters:plan_filing": CHANGE,
         "matters:document_add": CHANGE,
         "assessments:matter_decide": CHANGE,
         "assessments:start": CHANGE,
@@ -554,10 +553,6 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     "POST /api/assessments/{assessment_id}/filings": {
         # The handler looks the office up (404 when it is not one) before the action checks
         # access.
-        "body": lambda o: {"office_id": o["supervising_office"]}
-    },
-    "POST /api/matters/{matter_id}/plan-filing": {
-        # The handler looks the office up among the organisation's supervising offices.
         "body": lambda o: {"office_id": o["supervising_office"]}
     },
     "POST /api/matters/{matter_id}/decision": {

@@ -13,6 +13,7 @@ from fengping.assessments.models import Answer, MemberKind
 from fengping.matters import actions as matter_actions
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Questionnaire
+from fengping.supervision.actions import plans as plan_actions
 
 
 def register(
@@ -29,9 +30,8 @@ def register(
         department=org.rsj,
         deciding_authority="市人民政府常务会议",
     )
-    return matter_actions.do_file_plan(
-        org.rsj_handler, matter, office=org.wwb, filed_on=timezone.localdate()
-    )
+    # 篇3 六(一): the matter goes into 人社局's annual plan, filed with the 维稳办.
+    return plan_actions.plan_matter(org.rsj_handler, matter)
 
 
 def consultation_activity(org, matter, kind="symposium", groups=("直接利益群体",)):

@@ -27,7 +27,6 @@ def _pages(a):
         reverse("matters:detail", args=[m]),
         reverse("matters:designate", args=[m]),
         reverse("matters:consultation", args=[m]),
-        reverse("matters:plan_filing", args=[m]),
         reverse("opinions:matter", args=[m]),
     ]
 

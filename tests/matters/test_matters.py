@@ -12,7 +12,6 @@ from fengping.core.errors import ActionError
 from fengping.matters import actions
 from fengping.matters.models import Matter
 from fengping.org import actions as org_actions
-from fengping.org.models import DepartmentKind
 from tests.dates import YEAR
 
 
@@ -109,15 +108,6 @@ def test_confidential_matter_cannot_be_opened_to_public(org):
         actions.do_set_consultation(
             org.rsj_handler, matter, open=True, summary="s", channels="", until=None
         )
-
-
-def test_plan_filing_only_with_supervising_office(org):
-    matter = register(org)
-    with pytest.raises(ActionError, match="维稳办"):
-        actions.do_file_plan(org.rsj_handler, matter, office=org.zjj, filed_on=dt.date.today())
-    matter = actions.do_file_plan(org.rsj_handler, matter, office=org.wwb, filed_on=dt.date.today())
-    assert matter.plan_filed_with == org.wwb
-    assert org.wwb.kind == DepartmentKind.STABILITY_OFFICE
 
 
 def test_documents_checked_and_hashed(org, login):

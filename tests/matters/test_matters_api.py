@@ -1,6 +1,5 @@
-"""The matter pages' API twins: edit, public consultation, plan filing, documents."""
+"""The matter pages' API twins: edit, public consultation, documents."""
 
-import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -52,29 +51,6 @@ def test_consultation_refused_for_a_confidential_matter(org, api):
         {"open": True, "summary": "面向公众的说明", "until": str(timezone.localdate())},
     )
     assert ok.status_code == 200 and ok.json()["consultation_open"] is True
-
-
-def test_plan_filing(org, api):
-    matter = register(org)
-    future = timezone.localdate() + dt.timedelta(days=1)
-    late = api(
-        "post",
-        f"/api/matters/{matter.pk}/plan-filing",
-        {"office_id": org.wwb.pk, "filed_on": str(future)},
-    )
-    assert late.status_code == 400 and late.json()["detail"] == "备案日期不能晚于今天"
-    not_an_office = api(
-        "post",
-        f"/api/matters/{matter.pk}/plan-filing",
-        {"office_id": org.rsj.pk, "filed_on": str(timezone.localdate())},
-    )
-    assert not_an_office.status_code == 404
-    ok = api(
-        "post",
-        f"/api/matters/{matter.pk}/plan-filing",
-        {"office_id": org.wwb.pk, "filed_on": str(timezone.localdate())},
-    )
-    assert ok.status_code == 200 and ok.json()["plan_filed_on"] == str(timezone.localdate())
 
 
 def test_documents_upload_download_remove(org, api):

@@ -256,21 +256,6 @@ def set_consultation(request: HttpRequest, matter_id: int, payload: Consultation
     )
 
 
-class PlanFilingIn(Schema):
-    office_id: int = Field(..., description="备案机关：本组织的维稳办或联席会议办公室")
-    filed_on: dt.date
-
-
-@router.post("/matters/{matter_id}/plan-filing", response=MatterOut)
-def file_plan(request: HttpRequest, matter_id: int, payload: PlanFilingIn) -> Any:
-    """登记年度评估计划表备案（对未备案的事项，一律不予审批）。"""
-    matter = access.get_for_user(request.user, Matter, matter_id)
-    office = actions.supervising_offices(request.user).filter(pk=payload.office_id).first()
-    if office is None:
-        raise Http404
-    return actions.do_file_plan(request.user, matter, office=office, filed_on=payload.filed_on)
-
-
 class DocumentOut(Schema):
     id: int
     name: str

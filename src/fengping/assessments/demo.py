@@ -25,6 +25,7 @@ from fengping.opinions import keyword_index
 from fengping.opinions.models import Questionnaire
 from fengping.org import actions as org_actions
 from fengping.org.models import Department, Role, User
+from fengping.supervision.actions import plans as plan_actions
 
 from . import actions, rules
 from .models import Answer, Assessment, MemberKind
@@ -246,9 +247,7 @@ def pension(today: dt.date) -> bool:
         planned_decision_date=today,
         description="按照国家统一部署，调整本市企业退休人员基本养老金，采取定额调整、挂钩调整与适当倾斜相结合的办法。",
     )
-    matter_actions.do_file_plan(
-        handler, matter, office=_dept("SFS-WWB"), filed_on=today - dt.timedelta(days=60)
-    )
+    matter = plan_actions.plan_matter(handler, matter)
     matter_actions.do_set_consultation(
         handler,
         matter,
@@ -430,9 +429,7 @@ def expropriation(today: dt.date) -> bool:
         complex_difficult=True,
         contested=True,
     )
-    matter_actions.do_file_plan(
-        handler, matter, office=_dept("SFS-WWB"), filed_on=today - dt.timedelta(days=70)
-    )
+    matter = plan_actions.plan_matter(handler, matter)
     matter_actions.do_set_consultation(
         handler,
         matter,

@@ -342,21 +342,6 @@ def do_set_consultation(
     return matter
 
 
-@transaction.atomic
-def do_file_plan(actor: Any, matter: Matter, *, office: Department, filed_on: dt.date) -> Matter:
-    """篇3 六(一): 年度社会稳定风险评估计划表报镇维稳办备案; 对未备案的事项，一律不予审批."""
-    access.require(actor, matter, "change")
-    if office.kind not in SUPERVISING_KINDS or office.root_path != matter.department.root_path:
-        raise ActionError(_("备案机关应为本组织的维稳办或联席会议办公室"), field="office")
-    if filed_on > timezone.localdate():
-        raise ActionError(_("备案日期不能晚于今天"), field="filed_on")
-    matter = lock(matter)
-    before = snapshot(matter, Matter.audit_fields)
-    matter.plan_filed_on, matter.plan_filed_with = filed_on, office
-    save_and_record(actor, "matters.matter.plan_filed", matter, before=before)
-    return matter
-
-
 def set_status(
     actor: Any, matter: Matter, status: str, *, grade: str = "", grade_label: str = ""
 ) -> None:

@@ -133,15 +133,6 @@ class ConsultationForm(StyledForm):
     )
 
 
-class PlanFilingForm(StyledForm):
-    office = DepartmentChoiceField(label=_("备案机关"), queryset=Department.objects.none())
-    filed_on = forms.DateField(label=_("备案日期"), widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args: Any, offices: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["office"].queryset = offices  # type: ignore[attr-defined]
-
-
 class DocumentForm(StyledForm):
     file = forms.FileField(
         label=_("文件"), help_text=_("PDF、Word、Excel、OFD、图片等，单个文件不超过上传上限")

@@ -13,7 +13,6 @@ urlpatterns = [
     path("<int:pk>/designate/", views.matter_designate, name="designate"),
     path("<int:pk>/responsibility/", views.matter_responsibility, name="responsibility"),
     path("<int:pk>/consultation/", views.matter_consultation, name="consultation"),
-    path("<int:pk>/plan-filing/", views.matter_plan_filing, name="plan_filing"),
     path("<int:pk>/documents/", views.document_add, name="document_add"),
     path("documents/<int:pk>/", views.document_download, name="document"),
     path("documents/<int:pk>/remove/", views.document_remove, name="document_remove"),

@@ -30,7 +30,6 @@ from .forms import (
     DesignateForm,
     DocumentForm,
     MatterForm,
-    PlanFilingForm,
     ResponsibilityForm,
 )
 from .lists import MATTERS
@@ -149,19 +148,17 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lead_department",
             "designated_by",
             "responsibility_designated_by",
-            "plan_filed_with",
             "created_by",
         ),
         pk,
     )
-    proposal_text, proposal_dept, responsibility_refusal, plan_filing_rule = "", None, "", ""
+    proposal_text, proposal_dept, responsibility_refusal = "", None, ""
     try:
         scheme = registry.get(matter.scheme_key)
         proposal_text, proposal_dept = actions.propose_lead(
             scheme, matter.category_code, access.organisation_departments(request.user)
         )
         responsibility_refusal = actions.cross_department_refusal(scheme, matter)
-        plan_filing_rule = cite(scheme, "一律不予审批")
     except LookupError:
         scheme = None
     return render(
@@ -177,7 +174,6 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal_text": proposal_text,
             "proposal_dept": proposal_dept,
             "responsibility_refusal": responsibility_refusal,
-            "plan_filing_rule": plan_filing_rule,
             "document_form": DocumentForm(),
             "extra_panels": matter_panels(request, matter),
         },
@@ -361,27 +357,6 @@ def matter_consultation(request: HttpRequest, pk: int) -> HttpResponse:
         _("公开征求意见"),
         cite(_scheme(matter), "依法向社会公开", "公开征求")
         or _("涉及国家秘密、商业秘密和个人隐私的事项不公开征求意见。"),
-    )
-
-
-@authenticated
-def matter_plan_filing(request: HttpRequest, pk: int) -> HttpResponse:
-    matter = access.get_for_user(request.user, Matter, pk, need="change")
-    form = PlanFilingForm(request.POST or None, offices=actions.supervising_offices(request.user))
-    if done := submit(
-        request,
-        form,
-        lambda data: actions.do_file_plan(request.user, matter, **data),
-        then=reverse("matters:detail", args=[matter.pk]),
-        success=_("已登记年度计划备案"),
-    ):
-        return done
-    return _simple(
-        request,
-        matter,
-        form,
-        _("年度评估计划备案"),
-        cite(_scheme(matter), "计划表报", "一律不予审批"),
     )
 
 

@@ -124,8 +124,9 @@ class PlanEntry(Scoped):
     class Meta:
         ordering = ["plan", "id"]
         constraints = [
+            # A matter is in one plan only (the action checks; this holds under a race).
             models.UniqueConstraint(
-                fields=["plan", "matter"],
+                fields=["matter"],
                 condition=Q(matter__isnull=False),
                 name="sv_plan_entry_unique",
             )

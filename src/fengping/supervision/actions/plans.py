@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, DateField, IntegerField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
@@ -252,6 +252,16 @@ def _changed(actor: Any, plan: AnnualPlan) -> None:
     bump(plan, "status")
 
 
+def _save_entry(entry: PlanEntry) -> None:
+    """A matter is in one plan only: two people putting it into two plans at once meet
+    the unique constraint, and the second is told so."""
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError:
+        raise ActionError(_("该事项已列入其他计划表"), field="matter") from None
+
+
 @transaction.atomic
 def do_add_entry(
     actor: Any,
@@ -278,7 +288,7 @@ def do_add_entry(
         raise ActionError(_("请选择已登记的事项或填写计划评估的事项名称"), field="title")
     if planned_month is not None and not 1 <= planned_month <= 12:
         raise ActionError(_("计划评估月份应为1至12"), field="planned_month")
-    entry = PlanEntry.objects.create(
+    entry = PlanEntry(
         plan=plan,
         matter=matter,
         title=title[:200],
@@ -287,6 +297,7 @@ def do_add_entry(
         note=note.strip(),
         added_by=actor,
     )
+    _save_entry(entry)
     _changed(actor, plan)
     record(
         actor,
@@ -332,7 +343,7 @@ def do_edit_entry(
     entry.title, entry.planned_month, entry.note = title[:200], planned_month, note.strip()
     if snapshot(entry, PlanEntry.audit_fields) == before:
         return entry
-    entry.save()
+    _save_entry(entry)
     _changed(actor, plan)
     record(
         actor,

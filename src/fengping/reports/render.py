@@ -61,6 +61,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "case_report.docx",
             "fengping.cases.report.sample_context",
         ),
+        ReportKind(
+            "sv-monthly",
+            "工作进展情况报告表（月度报告）",
+            DOCX_DIR / "sv_monthly_report.docx",
+            "fengping.supervision.report_templates.monthly.sample_context",
+        ),
     )
 }
 

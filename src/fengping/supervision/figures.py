@@ -203,9 +203,7 @@ def pull(department: Department, month: dt.date, now: dt.datetime | None = None)
                 "pk",
                 filter=Q(due__gte=day_from, due__lte=w.last_day, status=MeasureStatus.DONE),
             ),
-            measures_overdue=Count(
-                "pk", filter=Q(due__lt=w.today) & ~Q(status=MeasureStatus.DONE)
-            ),
+            measures_overdue=Count("pk", filter=Q(due__lt=w.today) & ~Q(status=MeasureStatus.DONE)),
         )
     )
     # 7. filings

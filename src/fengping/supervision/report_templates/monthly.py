@@ -176,7 +176,14 @@ def report_xlsx(report: MonthlyReport) -> bytes:
     rows = figure_rows(report)
     header = [_("类别"), _("数据项"), _("报告数"), _("系统取数"), _("本单位更正"), _("截至")]
     figures = [
-        [r["group"], r["label"], r["value"], r["pulled"], _("是") if r["corrected"] else "", r["as_of"]]
+        [
+            r["group"],
+            r["label"],
+            r["value"],
+            r["pulled"],
+            _("是") if r["corrected"] else "",
+            r["as_of"],
+        ]
         for r in rows
     ]
     info = [

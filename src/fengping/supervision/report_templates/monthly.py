@@ -42,10 +42,15 @@ def cn_month(month: dt.date) -> str:
 
 
 def _as_of(text: str) -> str:
+    """A month's count is as of the next month's first moment: shown as the month's last
+    day; a state's count as the moment it was pulled."""
     try:
-        return cn_datetime(dt.datetime.fromisoformat(text))
+        moment = timezone.localtime(dt.datetime.fromisoformat(text))
     except (TypeError, ValueError):
         return ""
+    if moment.time() == dt.time():
+        return cn_date(moment.date() - dt.timedelta(days=1))
+    return cn_datetime(moment)
 
 
 def _person(user: Any) -> str:

@@ -493,3 +493,37 @@ def test_api_flow_and_refusals(org, api):
     states = {row["department"]: row["state"] for row in ov["rows"]}
     assert states["人社局"] == "late" and states["住建局"] == "overdue"
     assert ov["late"] == 1 and ov["acknowledged"] == 1
+
+
+# ------------------------------------------------------------------ the DOCX template
+
+
+def test_shipped_template_renders_its_sample_and_the_builder_writes_it(tmp_path):
+    from fengping.reports import actions as report_actions
+    from fengping.reports.render import OTHER_KINDS
+    from fengping.supervision.report_templates import build
+
+    kind = OTHER_KINDS["sv-monthly"]
+    assert kind.builtin.name == "sv_monthly_report.docx"
+    report_actions.check_template(kind.builtin.read_bytes(), "sv-monthly")
+    assert build.main([str(tmp_path)]) == 0
+    report_actions.check_template((tmp_path / build.NAME).read_bytes(), "sv-monthly")
+
+
+def test_an_administrator_replaces_the_template(org, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fengping.reports import actions as report_actions
+
+    document = Document()
+    document.add_paragraph("本市格式：{{ department }}{{ month }}")
+    out = io.BytesIO()
+    document.save(out)
+    report_actions.do_upload_template(
+        org.admin, "sv-monthly", SimpleUploadedFile("m.docx", out.getvalue())
+    )
+    r = create(org)
+    resp = login(org.rsj_head).get(reverse("supervision:report_docx", args=[r.pk]))
+    text = "\n".join(p.text for p in Document(io.BytesIO(resp.content)).paragraphs)
+    assert f"本市格式：人社局{last_month().year}年{last_month().month}月" in text
+    report_actions.do_reset_template(org.admin, "sv-monthly")

@@ -21,6 +21,7 @@ from fengping.core.xlsx import open_workbook
 from fengping.supervision import deadlines
 from fengping.supervision.actions import reports as actions
 from fengping.supervision.models import MonthlyReport, ReportStatus
+from fengping.supervision.report_templates import monthly
 
 
 def this_month() -> dt.date:
@@ -64,6 +65,10 @@ def test_create_pulls_figures_and_sets_due_day_and_office(org):
     assert r.figures["matters_month"] == 0
     assert r.figures_pulled["matters_month"]["label"] == "本月登记评估事项"
     assert r.figures_at is not None
+    r.refresh_from_db()  # jsonb keeps no key order; the table's order survives
+    rows = monthly.figure_rows(r)
+    assert [x["key"] for x in rows[:2]] == ["matters_month", "matters_total"]
+    assert rows[-1]["key"] == "tasks_done_month"
     assert Event.objects.filter(action="supervision.report.create", object_id=str(r.pk)).exists()
 
 
@@ -249,7 +254,7 @@ def test_report_page_edit_submit_return_acknowledge(org, login):
     edit = reverse("supervision:report_edit", args=[r.pk])
     form = c.get(edit).content.decode()
     assert "系统取数 0" in form
-    keys = list(r.figures_pulled)
+    keys = [row["key"] for row in monthly.figure_rows(r)]
     data = {"version": r.version, "work_done": "开展评估", "problems": "", "next_steps": ""}
     data.update({f"fig_{i}": 0 for i in range(len(keys))})
     data["fig_0"] = 7

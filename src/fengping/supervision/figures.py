@@ -123,7 +123,8 @@ def grade_label(scheme_key: str, code: str) -> str:
 
 def pull(department: Department, month: dt.date, now: dt.datetime | None = None) -> dict[str, Any]:
     """The figures of `department` and its sub-departments for `month`:
-    {key: {"label", "value", "as_of" (ISO), "group"}} in the order of the report table."""
+    {key: {"label", "value", "as_of" (ISO), "group", "order"}} in the order of the report
+    table ("order" keeps it where the JSON column does not)."""
     from fengping.assessments.models import (
         Assessment,
         AssessmentStatus,
@@ -274,4 +275,12 @@ def pull(department: Department, month: dt.date, now: dt.datetime | None = None)
                     "value": row["n"],
                     "as_of": period,
                 }
+    # jsonb (PostgreSQL) keeps no key order: the table's order travels with each row.
+    for i, row in enumerate(out.values()):
+        row["order"] = i
     return out
+
+
+def ordered(pulled: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The pulled figures of a stored report in the order of the report table."""
+    return sorted(pulled.items(), key=lambda item: item[1].get("order", 0))

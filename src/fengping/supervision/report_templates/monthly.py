@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from fengping.core.errors import ActionError
 from fengping.core.xlsx import write_workbook
 
+from .. import figures as figs
 from ..models import MonthlyReport
 
 REPORT_KEY = "sv-monthly"
@@ -69,7 +70,7 @@ def figure_rows(report: MonthlyReport) -> list[dict[str, Any]]:
     the department corrected it, and the as-of time (Chinese)."""
     rows = []
     current = report.figures or {}
-    for key, row in (report.figures_pulled or {}).items():
+    for key, row in figs.ordered(report.figures_pulled or {}):
         pulled = row.get("value", 0)
         value = current.get(key, pulled)
         rows.append(

@@ -100,7 +100,7 @@ def _breakdown(prefix: str) -> Any:
         pulled = r.figures_pulled or {}
         return "、".join(
             f"{row.get('label', k)} {(r.figures or {}).get(k, row.get('value'))}"
-            for k, row in pulled.items()
+            for k, row in figs.ordered(pulled)
             if k.startswith(prefix)
         )
 

@@ -63,7 +63,7 @@ def build_report(path: Path) -> None:
     p(doc, "")
     sign = p(doc, "填报人：{{ submitted_by }}        {{ department }}")
     sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    day = p(doc, "{{ submitted_at }}")
+    day = p(doc, "{{ signed_on }}")
     day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     doc.save(str(path))
 

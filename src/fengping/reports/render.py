@@ -67,6 +67,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "evaluation_report.docx",
             "fengping.supervision.evaluation.sample_context",
         ),
+        ReportKind(
+            "sv-monthly",
+            "工作进展情况报告表（月度报告）",
+            DOCX_DIR / "sv_monthly_report.docx",
+            "fengping.supervision.report_templates.monthly.sample_context",
+        ),
     )
 }
 

@@ -272,8 +272,11 @@ class MonthlyReport(Scoped):
     status = models.CharField(
         _("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.DRAFT
     )
-    # The figures pre-filled from the data (and edited by the department): key -> number.
+    # The figures as reported: key -> number (the pulled value, or the department's
+    # correction). `figures_pulled` keeps what the data gave, key -> {"label", "group",
+    # "value", "as_of"} (supervision.figures.pull), so a correction shows both.
     figures = models.JSONField(_("数据"), default=dict)
+    figures_pulled = models.JSONField(_("取数结果"), default=dict)
     figures_at = models.DateTimeField(_("数据取数时间"), null=True, blank=True)
     work_done = models.TextField(_("工作开展情况"), blank=True)
     problems = models.TextField(_("存在的问题"), blank=True)

@@ -162,6 +162,7 @@ class Migration(migrations.Migration):
                 ('month', models.DateField(verbose_name='月份')),
                 ('status', models.CharField(choices=[('draft', '草稿'), ('submitted', '已上报'), ('returned', '已退回'), ('acknowledged', '已签收')], default='draft', max_length=16, verbose_name='状态')),
                 ('figures', models.JSONField(default=dict, verbose_name='数据')),
+                ('figures_pulled', models.JSONField(default=dict, verbose_name='取数结果')),
                 ('figures_at', models.DateTimeField(blank=True, null=True, verbose_name='数据取数时间')),
                 ('work_done', models.TextField(blank=True, verbose_name='工作开展情况')),
                 ('problems', models.TextField(blank=True, verbose_name='存在的问题')),

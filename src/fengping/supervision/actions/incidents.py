@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,7 +114,7 @@ def do_record_incident(actor: Any, *, office: Department, **fields: Any) -> Inci
     if office is None or office.kind not in SUPERVISING_KINDS:
         raise ActionError(_("请选择登记机关（维稳办、联席办或监察室）"), field="office")
     if not access.can_change_under(actor, office.path, OFFICE_ROLES):
-        raise ActionError(_("只有%(o)s的人员可以登记该机关的事件") % {"o": office.name}, field="office")
+        raise PermissionDenied(_("只有%(o)s的人员可以登记该机关的事件") % {"o": office.name})
     data = _clean(fields)
     with transaction.atomic():
         incident = Incident.objects.create(office=office, recorded_by=actor, **data)
@@ -140,6 +141,29 @@ def _department_of(obj: Any) -> Department:
     if isinstance(obj, Case):
         return obj.organ
     return obj.department
+
+
+def resolve_target(actor: Any, kind: str, ref: Any) -> Any:
+    """The matter (by number), case (by 案号) or system (by 系统编号) the actor can see;
+    refused on the field `ref` when there is none."""
+    from fengping.cases.models import Case
+    from fengping.infosec.models import System
+    from fengping.matters.models import Matter
+
+    ref = str(ref or "").strip()
+    qs: Any
+    if kind == "matter":
+        qs = Matter.objects.filter(pk=int(ref)) if ref.isdigit() else Matter.objects.none()
+    elif kind == "case":
+        qs = Case.objects.filter(number=ref)
+    elif kind == "system":
+        qs = System.objects.filter(code=ref)
+    else:
+        raise ActionError(_("请选择类别"), field="kind")
+    found = access.visible(actor, qs).first()
+    if found is None:
+        raise ActionError(_("没有找到“%(r)s”，或无权查看") % {"r": ref}, field="ref")
+    return found
 
 
 def do_link(

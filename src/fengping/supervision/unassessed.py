@@ -253,7 +253,7 @@ def count_by_department(year: int) -> dict[int, int]:
         add(pk)
     for pk in cases().filter(adjudicated_on__year=year).values_list("organ_id", flat=True):
         add(pk)
-    for system in systems().only("id", "department_id", "created_at"):
+    for system in systems().select_related(None).only("id", "department_id", "created_at"):
         if lapsed_on(system).year == year:
             add(system.department_id)
     return out

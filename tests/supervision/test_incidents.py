@@ -312,3 +312,17 @@ def test_links_unlinked_before_a_finding(org, api, rushed):
     _incident, link, _m = rushed
     assert api(org.supervisor)("delete", f"/supervision/incident-links/{link.pk}").status_code == 204
     assert not IncidentLink.objects.exists()
+
+
+def test_the_demo_loads_once(db):
+    from fengping.org.demo import load_demo as load_org
+    from fengping.supervision.demos import s50_incidents
+
+    load_org()
+    assert s50_incidents.load() == 1
+    assert s50_incidents.load() == 0
+    link = IncidentLink.objects.get()
+    assert link.proposed == link.finding == Finding.FORMALITY
+    signs = link.compiled["proposal"]["signs"]
+    assert "1 条质疑未答复" in signs and any(s.startswith("评估用时") for s in signs)
+    assert AccountabilityDecision.objects.get().link == link

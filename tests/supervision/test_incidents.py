@@ -73,8 +73,12 @@ def test_only_office_members_record_and_change(org):
         )
     with pytest.raises(ActionError):
         actions.do_record_incident(
-            org.supervisor, office=org.rsj, kind="mass", title="x",
-            occurred_at=timezone.now(), description="x",
+            org.supervisor,
+            office=org.rsj,
+            kind="mass",
+            title="x",
+            occurred_at=timezone.now(),
+            description="x",
         )
     incident = b.incident(org)
     fields = {n: getattr(incident, n) for n in actions.INCIDENT_FIELDS}
@@ -140,9 +144,7 @@ def test_accountability_rules(org, rushed):
         )
     assert exc.value.field == "doc_number"
     with pytest.raises(PermissionDenied):
-        actions.do_record_decision(
-            org.lxb_supervisor, incident, department=org.rsj, **_decision()
-        )
+        actions.do_record_decision(org.lxb_supervisor, incident, department=org.rsj, **_decision())
     d = actions.do_record_decision(
         org.supervisor,
         incident,
@@ -249,7 +251,10 @@ def test_lists_and_exports(org, login, django_assert_max_num_queries):
         incident = b.incident(org, title=f"事件{n}")
         link = actions.do_link(org.supervisor, incident, matter=b.matter(org, title=f"事项{n}"))
         actions.do_record_decision(
-            org.supervisor, incident, department=org.rsj, link=link,
+            org.supervisor,
+            incident,
+            department=org.rsj,
+            link=link,
             **_decision(doc_number=f"示维稳〔2026〕{n}号"),
         )
     client = login(org.supervisor)
@@ -273,7 +278,9 @@ def test_lists_and_exports(org, login, django_assert_max_num_queries):
 def test_api_flow_and_refusals(org, api, rushed):
     incident, link, m = rushed
     call = api(org.supervisor)
-    r = call("post", f"/supervision/incidents/{incident.pk}/links", {"kind": "matter", "ref": str(m.pk)})
+    r = call(
+        "post", f"/supervision/incidents/{incident.pk}/links", {"kind": "matter", "ref": str(m.pk)}
+    )
     assert r.status_code == 400 and "已关联该事件" in r.json()["detail"]
     body = call("get", f"/supervision/incident-links/{link.pk}").json()
     assert body["proposed"] == "formality" and "1 条质疑未答复" in body["signs"]
@@ -281,8 +288,12 @@ def test_api_flow_and_refusals(org, api, rushed):
     assert r.status_code == 400
     r = call("post", f"/supervision/incident-links/{link.pk}/finding", {"finding": "formality"})
     assert r.status_code == 200 and r.json()["finding"] == "formality"
-    decision = {**_decision(), "decided_on": "2026-12-01", "department_id": org.rsj.pk,
-                "link_id": link.pk}
+    decision = {
+        **_decision(),
+        "decided_on": "2026-12-01",
+        "department_id": org.rsj.pk,
+        "link_id": link.pk,
+    }
     path = f"/supervision/incidents/{incident.pk}/accountability"
     assert call("post", path, {**decision, "mitigated": True}).status_code == 400
     assert call("post", path, {**decision, "discipline": "warning"}).status_code == 400
@@ -296,21 +307,36 @@ def test_api_flow_and_refusals(org, api, rushed):
     r = call(
         "post",
         "/supervision/incidents",
-        {"office_id": org.wwb.pk, "kind": "infosec", "title": "网站被篡改",
-         "occurred_at": timezone.now().isoformat(), "description": "首页被篡改"},
+        {
+            "office_id": org.wwb.pk,
+            "kind": "infosec",
+            "title": "网站被篡改",
+            "occurred_at": timezone.now().isoformat(),
+            "description": "首页被篡改",
+        },
     )
     assert r.status_code == 201
-    assert api(org.lxb_supervisor)(
-        "post",
-        "/supervision/incidents",
-        {"office_id": org.wwb.pk, "kind": "infosec", "title": "x",
-         "occurred_at": timezone.now().isoformat(), "description": "x"},
-    ).status_code == 403
+    assert (
+        api(org.lxb_supervisor)(
+            "post",
+            "/supervision/incidents",
+            {
+                "office_id": org.wwb.pk,
+                "kind": "infosec",
+                "title": "x",
+                "occurred_at": timezone.now().isoformat(),
+                "description": "x",
+            },
+        ).status_code
+        == 403
+    )
 
 
 def test_links_unlinked_before_a_finding(org, api, rushed):
     _incident, link, _m = rushed
-    assert api(org.supervisor)("delete", f"/supervision/incident-links/{link.pk}").status_code == 204
+    assert (
+        api(org.supervisor)("delete", f"/supervision/incident-links/{link.pk}").status_code == 204
+    )
     assert not IncidentLink.objects.exists()
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from fengping.assessments.models import FollowUpMeasure
 from fengping.cases.models import AssessmentStatus as CaseStatus
 from fengping.cases.models import CaseAssessment, Measure
 from fengping.infosec.models import AssessmentStatus as SystemStatus
@@ -168,9 +169,7 @@ def test_history_is_live_until_a_finding_is_adopted_then_stored(org):
         "finding": Finding.MITIGATED,
         "signs": link.compiled["proposal"]["signs"],
     }
-    b.assessed  # later data does not change the stored record
-    from fengping.assessments.models import FollowUpMeasure
-
+    # Later data does not change the stored record; the live compilation sees it.
     FollowUpMeasure.objects.update(due=timezone.localdate() - dt.timedelta(days=9))
     assert investigation.history_of(link)["measures"]["overdue"] == 0
     assert investigation.compile(link)["measures"]["overdue"] == 1

@@ -125,8 +125,13 @@ def test_count_by_department(org):
     courts = build_courts(org)
     for n, on in enumerate((dt.date(2025, 6, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1))):
         b.decide_without(org, b.matter(org, title=f"事项{n}"), on=on)
-    make_case(courts.fy, "（2026）示刑初9号", major_complex=True, stage="ruling",
-              stage_since=dt.date(2026, 5, 1))
+    make_case(
+        courts.fy,
+        "（2026）示刑初9号",
+        major_complex=True,
+        stage="ruling",
+        stage_since=dt.date(2026, 5, 1),
+    )
     make_system(org, "NEW")
     this_year = timezone.localdate().year
     counts = unassessed.count_by_department(2026)
@@ -165,6 +170,8 @@ def test_page_tabs_export_and_api(org, login, api, django_assert_max_num_queries
 def test_only_supervising_offices_and_supervisors(org, login, api):
     b.decide_without(org, b.matter(org))
     assert login(org.rsj_head).get(reverse("supervision:unassessed_matters")).status_code == 403
-    assert login(org.rsj_head).get(reverse("supervision:unassessed_cases_export")).status_code == 403
+    assert (
+        login(org.rsj_head).get(reverse("supervision:unassessed_cases_export")).status_code == 403
+    )
     assert api(org.zjj_handler)("get", "/supervision/unassessed/matters").status_code == 403
     assert login(org.admin).get(reverse("supervision:unassessed_matters")).status_code == 200

@@ -85,9 +85,11 @@ INCIDENTS = ListSpec(
         Column(
             _("调查"),
             lambda i: str(_("已终结")) if i.closed_at else str(_("调查中")),
-            html=lambda i: listing.badge(_("已终结"), "bg-green-lt")
-            if i.closed_at
-            else listing.badge(_("调查中"), "bg-orange-lt"),
+            html=lambda i: (
+                listing.badge(_("已终结"), "bg-green-lt")
+                if i.closed_at
+                else listing.badge(_("调查中"), "bg-orange-lt")
+            ),
         ),
         Column(_("事件经过"), lambda i: i.description, page=False),
         Column(_("原因"), lambda i: i.cause, page=False),
@@ -99,7 +101,9 @@ INCIDENTS = ListSpec(
 )
 
 
-def visible_decisions(user: Any, incident: Incident | None = None) -> QuerySet[AccountabilityDecision]:
+def visible_decisions(
+    user: Any, incident: Incident | None = None
+) -> QuerySet[AccountabilityDecision]:
     qs = AccountabilityDecision.objects.select_related(
         "incident", "department", "link__matter", "link__case", "link__system"
     )
@@ -118,7 +122,9 @@ ACCOUNTABILITY = ListSpec(
     queryset=visible_decisions,
     order=("-decided_on", "-id"),
     filters=(
-        SearchFilter("q", _("搜索"), ("doc_number", "person_name"), placeholder=_("按文号或姓名搜索")),
+        SearchFilter(
+            "q", _("搜索"), ("doc_number", "person_name"), placeholder=_("按文号或姓名搜索")
+        ),
         DepartmentFilter("department", _("被追究单位"), _departments),
         ChoiceFilter("measure", _("追究方式"), AccountabilityMeasure.choices),
         YearFilter("year", _("年度"), "decided_on__year"),
@@ -204,7 +210,9 @@ UNASSESSED_CASES = ListSpec(
         Column(
             _("案件"),
             lambda c: f"{c.number} {c.title}",
-            html=lambda c: listing.link(reverse("cases:case", args=[c.pk]), f"{c.number} {c.title}"),
+            html=lambda c: listing.link(
+                reverse("cases:case", args=[c.pk]), f"{c.number} {c.title}"
+            ),
         ),
         Column(_("政法单位"), lambda c: c.organ.name),
         Column(_("责任人"), lambda c: _people(c.handler, c.head_name)),

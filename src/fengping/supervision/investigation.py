@@ -115,9 +115,7 @@ def _matter(matter: Any, today: dt.date) -> dict[str, Any]:
     run = next((r for r in runs if r.pk in decided_ids), None)
     run = run or next((r for r in runs if r.status != AssessmentStatus.IN_PROGRESS), None)
     run = run or (runs[0] if runs else None)
-    done = run is not None and (
-        run.pk in decided_ids or run.status != AssessmentStatus.IN_PROGRESS
-    )
+    done = run is not None and (run.pk in decided_ids or run.status != AssessmentStatus.IN_PROGRESS)
     history["done"] = done
     if run is None:
         history["assessment"] = None
@@ -181,9 +179,7 @@ def _matter(matter: Any, today: dt.date) -> dict[str, Any]:
         )
     responses = Response.objects.filter(questionnaire__matter=matter)
     response_count = responses.count()
-    response_channels = sorted(
-        set(responses.values_list("channel", flat=True).distinct())
-    )
+    response_channels = sorted(set(responses.values_list("channel", flat=True).distinct()))
     activities = list(Activity.objects.filter(matter=matter))
     comments = list(Comment.objects.filter(matter=matter).order_by("created_at", "id"))
     channels: list[str] = []
@@ -352,9 +348,7 @@ def _system(system: Any, today: dt.date) -> dict[str, Any]:
             status=AssessmentStatus.FINISHED, finished_at__isnull=False
         ).order_by("-finished_at")
     )
-    current = [
-        a for a in finished if (today - timezone.localdate(a.finished_at)).days <= valid
-    ]
+    current = [a for a in finished if (today - timezone.localdate(a.finished_at)).days <= valid]
     history["done"] = bool(current)
     run = current[0] if current else (finished[0] if finished else system.assessments.first())
     if run is None:

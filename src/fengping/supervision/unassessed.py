@@ -153,12 +153,10 @@ def _adjudicated_q() -> Q:
 def cases() -> QuerySet[Case]:
     """Every case adjudicated that required an assessment and has no resolved one."""
     targeted = TargetDecision.objects.filter(case=OuterRef("pk"), choice=TargetChoice.TARGET)
-    resolved = CaseAssessment.objects.filter(
-        case=OuterRef("pk"), status=CaseStatus.RESOLVED
+    resolved = CaseAssessment.objects.filter(case=OuterRef("pk"), status=CaseStatus.RESOLVED)
+    first = StageChange.objects.filter(case=OuterRef("pk"), gate__in=ADJUDICATED_GATES).order_by(
+        "changed_at", "id"
     )
-    first = StageChange.objects.filter(
-        case=OuterRef("pk"), gate__in=ADJUDICATED_GATES
-    ).order_by("changed_at", "id")
     return (
         Case.objects.filter(_adjudicated_q())
         .filter(Q(major_complex=True) | Exists(targeted))
@@ -167,7 +165,9 @@ def cases() -> QuerySet[Case]:
         .annotate(
             adjudicated_on=Coalesce(
                 Cast(
-                    TruncDate(Subquery(first.values("changed_at")[:1], output_field=DateTimeField())),
+                    TruncDate(
+                        Subquery(first.values("changed_at")[:1], output_field=DateTimeField())
+                    ),
                     DateField(),
                 ),
                 F("stage_since"),

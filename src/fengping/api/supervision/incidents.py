@@ -31,7 +31,8 @@ from . import router
 
 class SvIncidentIn(Schema):
     kind: Literal["unstable", "mass", "petition", "infosec"] = Field(
-        ..., description="unstable 不稳定事件 / mass 群体性事件 / petition 大规模集体上访 / infosec 信息安全事件"
+        ...,
+        description="unstable 不稳定事件 / mass 群体性事件 / petition 大规模集体上访 / infosec 信息安全事件",
     )
     title: str
     occurred_at: dt.datetime
@@ -93,9 +94,7 @@ class SvLinkOut(Schema):
 
 
 class SvFindingIn(Schema):
-    finding: Literal[
-        "not_assessed", "formality", "not_implemented", "mitigated", "not_required"
-    ]
+    finding: Literal["not_assessed", "formality", "not_implemented", "mitigated", "not_required"]
     note: str = ""
     version: int | None = None
 
@@ -234,7 +233,9 @@ def record_incident(request: HttpRequest, payload: SvIncidentCreateIn) -> Any:
     """登记事件（登记机关的人员）。"""
     office = access.get_for_user(request.user, Department, payload.office_id)
     data = payload.model_dump(exclude={"office_id"})
-    return Status(201, _incident_out(actions.do_record_incident(request.user, office=office, **data)))
+    return Status(
+        201, _incident_out(actions.do_record_incident(request.user, office=office, **data))
+    )
 
 
 @router.get("/incidents/{incident_id}", response=SvIncidentOut)
@@ -318,8 +319,11 @@ def record_decision(request: HttpRequest, incident_id: int, payload: SvDecisionI
     person = None
     if payload.person_username:
         person = access.get_for_user(
-            request.user, User, User.objects.filter(username=payload.person_username)
-            .values_list("pk", flat=True).first()
+            request.user,
+            User,
+            User.objects.filter(username=payload.person_username)
+            .values_list("pk", flat=True)
+            .first(),
         )
     data = payload.model_dump(exclude={"department_id", "link_id", "person_username"})
     decision = actions.do_record_decision(

@@ -1,7 +1,6 @@
 """应评未评 through the API: the three lists of the page (`supervision.unassessed`), each
 row with the department, the responsible people and the date decided (adjudicated, lapsed)."""
 
-
 import datetime as dt
 from typing import Any
 
@@ -32,9 +31,19 @@ def _row(kind: str, obj: Any) -> dict[str, Any]:
     if kind == "matters":
         title, dept, handler, date = obj.title, obj.department, obj.created_by, obj.decided_on
     elif kind == "cases":
-        title, dept, handler, date = f"{obj.number} {obj.title}", obj.organ, obj.handler, obj.adjudicated_on
+        title, dept, handler, date = (
+            f"{obj.number} {obj.title}",
+            obj.organ,
+            obj.handler,
+            obj.adjudicated_on,
+        )
     else:
-        title, dept, handler, date = obj.name, obj.department, obj.created_by, unassessed.lapsed_on(obj)
+        title, dept, handler, date = (
+            obj.name,
+            obj.department,
+            obj.created_by,
+            unassessed.lapsed_on(obj),
+        )
     return {
         "kind": kind,
         "id": obj.pk,

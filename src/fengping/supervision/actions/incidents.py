@@ -118,11 +118,18 @@ def do_record_incident(actor: Any, *, office: Department, **fields: Any) -> Inci
     data = _clean(fields)
     with transaction.atomic():
         incident = Incident.objects.create(office=office, recorded_by=actor, **data)
-        record(actor, "supervision.incident.record", incident, after=snapshot(incident, Incident.audit_fields))
+        record(
+            actor,
+            "supervision.incident.record",
+            incident,
+            after=snapshot(incident, Incident.audit_fields),
+        )
     return incident
 
 
-def do_update_incident(actor: Any, incident: Incident, *, version: int | None, **fields: Any) -> Incident:
+def do_update_incident(
+    actor: Any, incident: Incident, *, version: int | None, **fields: Any
+) -> Incident:
     data = _clean(fields)
     with transaction.atomic():
         incident = lock(incident, version, related=("office",))
@@ -176,7 +183,9 @@ def do_link(
 ) -> IncidentLink:
     """Link the incident to one matter, case or system (fetched for the actor by the caller
     or here: an object the actor cannot see is refused as missing)."""
-    given = [(n, o) for n, o in (("matter", matter), ("case", case), ("system", system)) if o is not None]
+    given = [
+        (n, o) for n, o in (("matter", matter), ("case", case), ("system", system)) if o is not None
+    ]
     if len(given) != 1:
         raise ActionError(_("请选择一项事项、案件或信息系统"), field="target")
     name, obj = given[0]
@@ -246,8 +255,7 @@ def do_adopt_finding(
         proposed, signs = investigation.propose(history)
         if finding != proposed and not note:
             raise ActionError(
-                _("认定与建议认定（%(p)s）不同，须写明认定意见")
-                % {"p": Finding(proposed).label},
+                _("认定与建议认定（%(p)s）不同，须写明认定意见") % {"p": Finding(proposed).label},
                 field="note",
             )
         if link.finding and finding != link.finding and not note:

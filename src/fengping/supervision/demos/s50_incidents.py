@@ -33,7 +33,9 @@ def load() -> int:
     if Incident.objects.filter(title=TITLE).exists():
         return 0
     users = {u.username: u for u in User.objects.filter(username__in=["chenjing", "sunli"])}
-    depts = {d.code: d for d in Department.objects.filter(code__in=["SFS-RSJ", "SFS-RSJ-YL", "SFS-WWB"])}
+    depts = {
+        d.code: d for d in Department.objects.filter(code__in=["SFS-RSJ", "SFS-RSJ-YL", "SFS-WWB"])
+    }
     if len(users) < 2 or len(depts) < 3:
         return 0  # the organisation demo has not run
     handler, supervisor = users["chenjing"], users["sunli"]
@@ -49,7 +51,9 @@ def load() -> int:
             deciding_authority="市人力资源和社会保障局局务会议",
             description="调整本市失业保险金发放标准。",
         )
-        qn = opinion_actions.do_create_questionnaire(handler, matter, title="失业保险金标准调整意见征询")
+        qn = opinion_actions.do_create_questionnaire(
+            handler, matter, title="失业保险金标准调整意见征询"
+        )
         for n in range(3):
             Response.objects.create(
                 questionnaire=qn, group=qn.groups[0], channel="paper", browser_key=f"demo-{n}"

@@ -108,7 +108,9 @@ class DecisionForm(StyledForm):
     decided_on = forms.DateField(
         label=gettext_lazy("决定日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reason = forms.CharField(label=gettext_lazy("追究事由"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=gettext_lazy("追究事由"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 # ------------------------------------------------------------------ helpers

@@ -60,7 +60,7 @@ def test_a_changed_grade_is_a_sign_with_who_changed_it(org):
     _history, finding, signs = _propose(org, matter=m)
     assert finding == Finding.FORMALITY
     assert any(
-        s.startswith("风险等级被改动（level2→level3，rsj_handler提出，rsj_head批准") for s in signs
+        s.startswith("风险等级被改动（二级→三级，rsj_handler提出，rsj_head批准") for s in signs
     ), signs
 
 

@@ -128,21 +128,22 @@ def _matter(matter: Any, today: dt.date) -> dict[str, Any]:
         ]
         completed: Any = max((s.done_at for s in steps if s.done_at), default=None)
         decision = next((d for d in decisions if d.assessment_id == run.pk), None)
+        label = _grade_labels(run)
         if completed is None and decision is not None:
             completed = decision.decided_on
         history["assessment"] = {
             "id": run.pk,
             "status": run.get_status_display(),
-            "grade": run.grade,
-            "computed_grade": run.computed_grade,
+            "grade": label(run.grade),
+            "computed_grade": label(run.computed_grade),
             "started": _d(run.started_at),
             "completed": _d(completed) if done else None,
             "days": _days(run.started_at, completed) if done else None,
         }
         history["overrides"] = [
             {
-                "from": o.computed_grade,
-                "to": o.proposed_grade,
+                "from": label(o.computed_grade),
+                "to": label(o.proposed_grade),
                 "reason": o.reason,
                 "by": _name(o.proposed_by),
                 "approved_by": _name(o.decided_by),
@@ -205,6 +206,15 @@ def _matter(matter: Any, today: dt.date) -> dict[str, Any]:
         "unanswered_items": [c.content[:80] for c in unanswered],
     }
     return history
+
+
+def _grade_labels(run: Any) -> Any:
+    """code -> the frozen scheme's label of the grade (the code when it has none)."""
+    try:
+        labels = {g.code: g.label for g in run.scheme.grades}
+    except Exception:  # noqa: BLE001 - an unreadable snapshot: show the codes
+        labels = {}
+    return lambda code: labels.get(code, code) if code else code
 
 
 def _measures(rows: list[tuple[str, Any, bool, Any]], today: dt.date) -> dict[str, Any]:

@@ -211,6 +211,15 @@ def test_pages_flow(org, login, rushed):
     assert r.status_code == 200 and "须写明认定意见" in r.content.decode()
     r = client.post(url, {"finding": "formality", "note": "", "version": link.version})
     assert r.status_code == 302
+    # Changing the adopted finding without a reason.
+    link.refresh_from_db()
+    r = client.post(url, {"finding": "not_implemented", "note": "", "version": link.version})
+    assert r.status_code == 200 and "须写明认定意见" in r.content.decode()
+    # A stale version: the conflict is on the form, nothing is overwritten.
+    r = client.post(url, {"finding": "formality", "note": "再认定", "version": 1})
+    assert r.status_code == 200
+    link.refresh_from_db()
+    assert link.finding == Finding.FORMALITY and link.finding_note == ""
     # Mitigated on a link not found mitigated; discipline without the measure.
     new = reverse("supervision:incident_accountability_new", args=[incident.pk])
     form = {**_decision(), "department": org.rsj.pk, "link": link.pk, "decided_on": "2026-12-01"}
@@ -288,6 +297,11 @@ def test_api_flow_and_refusals(org, api, rushed):
     assert r.status_code == 400
     r = call("post", f"/supervision/incident-links/{link.pk}/finding", {"finding": "formality"})
     assert r.status_code == 200 and r.json()["finding"] == "formality"
+    assert r.json()["history"]["opinions"]["unanswered"] == 1
+    finding = f"/supervision/incident-links/{link.pk}/finding"
+    r = call("post", finding, {"finding": "not_implemented"})
+    assert r.status_code == 400 and "须写明认定意见" in r.json()["detail"]
+    assert call("post", finding, {"finding": "formality", "version": 1}).status_code == 409
     decision = {
         **_decision(),
         "decided_on": "2026-12-01",

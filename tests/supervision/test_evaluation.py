@@ -219,13 +219,25 @@ def test_screening_on_time(org):
     assert sum(not r["ok"] for r in x["evidence"]) == 2
 
 
-def test_unassessed_not_connected_yet_counts_nothing(org):
+def test_unassessed_matter_of_a_unit_is_deducted_from_its_department(org):
+    """A must-assess matter of 养老保险科 decided last year without an assessment costs
+    人社局 (the obliged department above it) the item's points, with the matter named."""
+    from fengping.matters.actions import do_register_matter
+    from fengping.matters.models import Matter
+
+    matter = do_register_matter(
+        org.rsj_handler,
+        title="未评估即决定的事项",
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=org.rsj_unit,
+    )
+    Matter.objects.filter(pk=matter.pk).update(status="decided", year=LAST)
     x = item(compute(org), org.rsj, "unassessed")
-    try:
-        import fengping.supervision.unassessed  # noqa: F401
-    except ImportError:
-        assert x["earned"] == 0 and x["note"] == ev.NOT_CONNECTED
-        assert x["evidence"][0]["text"] == ev.NOT_CONNECTED
+    assert x["earned"] == -10  # ssra-town: 10 points for each, at most 30
+    assert "未评估即决定的事项" in x["evidence"][0]["text"]
+    assert x["evidence"][0]["url"] == f"/matters/{matter.pk}/"
+    assert item(compute(org), org.zjj, "unassessed")["earned"] == 0
 
 
 def _incident(org, serious, day, title="讨薪聚集"):

@@ -32,7 +32,6 @@ from fengping.schemes.model import EvaluationItem, Scheme
 from . import deadlines
 
 NOTHING_DUE = "本年度无此项任务"
-NOT_CONNECTED = "未接入"
 CENT = Decimal("0.01")
 
 
@@ -424,18 +423,15 @@ def screening_on_time(ctx: Context) -> Tallies:
 
 
 def unassessed(ctx: Context) -> Tallies:
-    """应评估而未评估: counted by `supervision.unassessed` (matters decided without an
-    assessment the scheme required)."""
-    try:
-        from fengping.supervision.unassessed import count_by_department
-    except ImportError:
-        return {d.pk: Tally(note=NOT_CONNECTED) for d in ctx.departments}
-    counts = count_by_department(ctx.year)
+    """应评估而未评估: matters decided, cases adjudicated and systems left without a
+    current assessment in the year (`supervision.unassessed.decided_in`), one event each."""
+    from .unassessed import decided_in
+
     out: Tallies = {}
-    for d in ctx.departments:
-        tally = out.setdefault(d.pk, Tally())
-        for n in range(int(counts.get(d.pk, 0))):
-            tally.event(f"应评估而未评估事项（第{n + 1}项）", link("supervision:unassessed"))
+    for miss in decided_in(ctx.year):
+        pk = ctx.owner(miss.department_path)
+        if pk is not None:
+            out.setdefault(pk, Tally()).event(miss.text, miss.url)
     return out
 
 
@@ -485,7 +481,7 @@ def accountability(ctx: Context) -> Tallies:
         who = f"（{a.person_name}）" if a.person_name else ""
         out.setdefault(pk, Tally()).event(
             f"{cn_date(a.decided_on)} {a.doc_number} {a.get_measure_display()}{who}",
-            link("supervision:accountability", a.pk),
+            link("supervision:incident", a.incident_id),
         )
     return out
 

@@ -28,6 +28,7 @@ registrant, the case's 承办人, the system's registrant) and the department's 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
@@ -43,7 +44,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fengping.assessments.models import Assessment, AssessmentStatus, Decision
 from fengping.cases.models import AssessmentStatus as CaseStatus
@@ -235,27 +238,58 @@ def visible(user: Any, kind: str) -> QuerySet[Any]:
     raise ValueError(kind)
 
 
-def count_by_department(year: int) -> dict[int, int]:
-    """department pk -> how many 应评未评 objects were decided (adjudicated, lapsed) in
-    `year`: matters by the first decision's date (the matter's year when only its status
-    says decided), cases by the adjudication date, systems by the day their assessment
-    lapsed (or, never assessed, the day they were registered). Three queries."""
-    out: dict[int, int] = {}
+@dataclass(frozen=True)
+class Miss:
+    """One 应评未评 object of a year, as the annual evaluation lists it."""
 
-    def add(pk: int) -> None:
-        out[pk] = out.get(pk, 0) + 1
+    department_id: int
+    department_path: str
+    text: str
+    url: str
 
-    for pk in (
-        matters()
-        .filter(Q(decided_on__year=year) | Q(decided_on__isnull=True, year=year))
-        .values_list("department_id", flat=True)
-    ):
-        add(pk)
-    for pk in cases().filter(adjudicated_on__year=year).values_list("organ_id", flat=True):
-        add(pk)
-    for system in systems().select_related(None).only("id", "department_id", "created_at"):
+
+def decided_in(year: int) -> list[Miss]:
+    """The 应评未评 objects decided (adjudicated, lapsed) in `year`: matters by the first
+    decision's date (the matter's year when only its status says decided), cases by the
+    adjudication date, systems by the day their assessment lapsed (or, never assessed,
+    the day they were registered). Three queries."""
+    out: list[Miss] = []
+    for m in matters().filter(Q(decided_on__year=year) | Q(decided_on__isnull=True, year=year)):
+        out.append(
+            Miss(
+                m.department_id,
+                m.department.path,
+                _("事项“%(t)s”未经评估作出决定") % {"t": m.title},
+                reverse("matters:detail", args=[m.pk]),
+            )
+        )
+    for c in cases().filter(adjudicated_on__year=year):
+        out.append(
+            Miss(
+                c.organ_id,
+                c.organ.path,
+                _("案件%(n)s未经风险评估进入裁决") % {"n": c.number},
+                reverse("cases:case", args=[c.pk]),
+            )
+        )
+    for system in systems():
         if lapsed_on(system).year == year:
-            add(system.department_id)
+            out.append(
+                Miss(
+                    system.department_id,
+                    system.department.path,
+                    _("信息系统“%(n)s”无有效风险评估") % {"n": system.name},
+                    reverse("infosec:system", args=[system.pk]),
+                )
+            )
+    return out
+
+
+def count_by_department(year: int) -> dict[int, int]:
+    """department pk -> how many 应评未评 objects were decided in `year` (`decided_in`)."""
+    out: dict[int, int] = {}
+    for miss in decided_in(year):
+        out[miss.department_id] = out.get(miss.department_id, 0) + 1
     return out
 
 

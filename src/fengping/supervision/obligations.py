@@ -69,7 +69,7 @@ class Context:
     scheme: Scheme
     offices: dict[str, dict[str, int]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
-    _obliged: dict[int, dt.date] | None = None
+    _obliged: dict[int, tuple[dt.date, str, str]] | None = None
 
     @property
     def policy(self) -> ReminderPolicy:
@@ -128,6 +128,8 @@ def obliged_departments(ctx: Context) -> dict[int, tuple[dt.date, str, str]]:
     for a matter of the scheme (since its first such matter)."""
     from fengping.matters.models import Matter
 
+    if ctx._obliged is not None:
+        return ctx._obliged
     assert ctx.scheme.supervision is not None
     out: dict[int, tuple[dt.date, str, str]] = {}
     for pk, path, name, created in Department.objects.filter(
@@ -145,6 +147,7 @@ def obliged_departments(ctx: Context) -> dict[int, tuple[dt.date, str, str]]:
         pk = row["department_id"]
         if pk not in out or since < out[pk][0]:
             out[pk] = (since, row["department__path"], row["department__name"])
+    ctx._obliged = out
     return out
 
 
@@ -268,7 +271,9 @@ def monthly_reports(ctx: Context) -> Iterator[Due]:
             )
 
 
-def _filing_rules(hashes: Iterable[str]) -> dict[str, tuple[Deadline | None, list[tuple[str, str]]]]:
+def _filing_rules(
+    hashes: Iterable[str],
+) -> dict[str, tuple[Deadline | None, list[tuple[str, str]]]]:
     """scheme hash -> (its filing deadline, its recipients (kind, name)), read from one
     assessment's frozen scheme per version (one small query per scheme version)."""
     from fengping.assessments.models import Assessment
@@ -333,7 +338,9 @@ def filings(ctx: Context) -> Iterator[Due]:
         base = r["decided_on"] + dt.timedelta(days=days)
         path = r["matter__department__path"]
         for kind, name in owed:
-            office = ctx.office(path, DepartmentKind.STABILITY_OFFICE if kind == ANY_OFFICE else kind)
+            office = ctx.office(
+                path, DepartmentKind.STABILITY_OFFICE if kind == ANY_OFFICE else kind
+            )
             yield Due(
                 kind=ObligationKind.FILING,
                 key=f"filing:{aid}:{kind}",
@@ -437,9 +444,7 @@ def case_screenings(ctx: Context) -> Iterator[Due]:
     run of the month has finished."""
     from fengping.cases.models import OrganProfile, RunStatus, ScreeningRun
 
-    done = set(
-        ScreeningRun.objects.filter(status=RunStatus.DONE).values_list("organ_id", "month")
-    )
+    done = set(ScreeningRun.objects.filter(status=RunStatus.DONE).values_list("organ_id", "month"))
     days: dict[str, int | None] = {}
     url = _url("cases:screening_runs")
     profiles = OrganProfile.objects.filter(department__is_active=True).values_list(

@@ -36,7 +36,9 @@ def shift_month(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def month_grid(month: dt.date, today: dt.date, by_day: dict[dt.date, list[Any]]) -> list[list[dict]]:
+def month_grid(
+    month: dt.date, today: dt.date, by_day: dict[dt.date, list[Any]]
+) -> list[list[dict]]:
     """Weeks (Monday first) of day cells: date, in this month, today, a working day, a
     day off that is a weekday (法定节假日), a weekend working day (调休上班), obligations."""
     weeks = []

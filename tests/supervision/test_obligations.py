@@ -358,6 +358,10 @@ def test_list_query_count_is_constant(org, login, django_assert_max_num_queries)
     with django_assert_max_num_queries(12):
         r = client.get(reverse("supervision:todo"), {"status": "all"})
     assert r.status_code == 200
+    # Filtering by htmx swaps only the rows.
+    part = client.get(reverse("supervision:todo"), {"kind": "measure"}, HTTP_HX_REQUEST="true")
+    body = part.content.decode()
+    assert "措施4" in body and "<html" not in body and "年度社会稳定风险评估计划表" not in body
 
 
 def test_api_list_with_filters_and_scope(org, api):

@@ -399,6 +399,8 @@ OTHER_OBJECT_URLS = {
     # Public questionnaire links: the unguessable token is the access (tests/opinions/test_public.py).
     "opinions:public_form",
     "opinions:public_thanks",
+    # A user's calendar feed: the token is the access (tests/supervision/test_calendar_feed.py).
+    "supervision:feed",
 }
 
 # url name -> (object kind, whether a POST changes something)
@@ -730,7 +732,12 @@ def test_api_reader_gets_403_on_change(op, world, objects, client):
 def test_api_own_account_only(world, org, client):
     """The operations on one's own account take no user id: they change the caller only."""
     own = sorted(op.key for op in OPERATIONS if op.row.get("own"))
-    assert own == ["POST /api/me/password", "PUT /api/me"]
+    assert own == [
+        "DELETE /api/supervision/calendar-feed",
+        "POST /api/me/password",
+        "POST /api/supervision/calendar-feed",
+        "PUT /api/me",
+    ]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['zjj_handler']}"}
     others = dict(User.objects.exclude(username="zjj_handler").values_list("pk", "real_name"))
     response = client.put(

@@ -45,6 +45,8 @@ def test_only_expected_views_are_public():
         "public/decisions/",
         "q/<str:token>/",
         "q/<str:token>/thanks/",
+        # A user's private calendar feed: the token is the access (tests/supervision/test_calendar_feed.py)
+        "supervision/feed/<str:token>.ics",
     ]
 
 

@@ -395,6 +395,18 @@ class Obligation(Scoped):
     def audit_scope_path(self) -> str:
         return self.department.path
 
+    def days_overdue(self, today: Any = None) -> int:
+        """Days past the due date while open (0 when done or not yet due)."""
+        if self.done_at is not None:
+            return 0
+        from django.utils import timezone
+
+        return max(0, ((today or timezone.localdate()) - self.due_on).days)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_overdue() > 0
+
 
 class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("到期提醒")

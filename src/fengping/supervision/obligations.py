@@ -213,7 +213,7 @@ def implementation_rules(ctx: Context) -> Iterator[Due]:
         .values_list("department_id", "year")
         .distinct()
     )
-    url = _url("supervision:rules", fallback="/supervision/rules/")
+    url = _url("supervision:rules_list", fallback="/supervision/rules/")
     for dept, (since, path, name) in obliged_departments(ctx).items():
         for year in _years(since, ctx.today):
             if (dept, year) in filed:

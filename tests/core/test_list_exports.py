@@ -83,11 +83,13 @@ def test_departments_export(org, login):
 
 
 def test_audit_export_is_for_readers_and_filters(org, login):
-    table = rows(login(org.admin).get("/audit/export.xlsx?action=org.user"))
-    assert table[0][:5] == ["序号", "时间", "操作人", "操作", "操作代码"]
-    assert table[1:] and all(r[4].startswith("org.user") for r in table[1:])
+    table = rows(login(org.admin).get("/audit/export.xlsx?action=org.user.create"))
+    head = table[0]
+    assert head[:6] == ["序号", "时间", "操作人", "操作人用户名", "操作", "操作代码"]
+    code, label = head.index("操作代码"), head.index("操作")
+    assert table[1:] and all(r[code] == "org.user.create" for r in table[1:])
     # people read the action's label; the code stays beside it for machines
-    assert {r[3] for r in table[1:] if r[4] == "org.user.create"} == {"新建用户"}
+    assert {r[label] for r in table[1:]} == {"新建用户"}
     assert login(org.rsj_handler).get("/audit/export.xlsx").status_code == 403
 
 

@@ -61,6 +61,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "case_report.docx",
             "fengping.cases.report.sample_context",
         ),
+        ReportKind(
+            "supervision-notice",
+            "督办通知（supervision-notice）",
+            DOCX_DIR / "supervision_notice.docx",
+            "fengping.supervision.notice_docx.sample_context",
+        ),
     )
 }
 

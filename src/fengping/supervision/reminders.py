@@ -234,7 +234,10 @@ def send(now: dt.datetime | None = None) -> RunCounts:
         outbox = _stage(obligation, stage, today, counts)
         _deliver(outbox, counts)
     counts.stale_pending = Reminder.objects.filter(
-        ok=False, detail=PENDING, sent_at__lt=now - dt.timedelta(hours=1)
+        # The ledger's clock, not the day the run is for.
+        ok=False,
+        detail=PENDING,
+        sent_at__lt=timezone.now() - dt.timedelta(hours=1),
     ).count()
     return counts
 

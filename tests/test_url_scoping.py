@@ -733,7 +733,13 @@ def test_api_reader_gets_403_on_change(op, world, objects, client):
 def test_api_own_account_only(world, org, client):
     """The operations on one's own account take no user id: they change the caller only."""
     own = sorted(op.key for op in OPERATIONS if op.row.get("own"))
-    assert own == ["POST /api/me/password", "PUT /api/me"]
+    assert own == [
+        "POST /api/me/password",
+        # One's own notifications (tests/supervision/test_reminders.py).
+        "POST /api/supervision/notifications/read-all",
+        "POST /api/supervision/notifications/{notification_id}/read",
+        "PUT /api/me",
+    ]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['zjj_handler']}"}
     others = dict(User.objects.exclude(username="zjj_handler").values_list("pk", "real_name"))
     response = client.put(

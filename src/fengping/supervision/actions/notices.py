@@ -59,14 +59,17 @@ def acts_for(actor: Any, office: Department) -> bool:
 
 
 def owes(actor: Any, obligation: Obligation) -> bool:
-    """Is the actor a member of the department that owes the obligation (or one above it
-    that is not also above the office)? Such a person never supervises their own work."""
+    """Is the actor a member of the department that owes the obligation, of a unit in it,
+    or of one above it that is not also above the office? Such a person never supervises
+    their own work."""
     if actor.is_superuser:
         return False
     dept_path = obligation.department.path
     office_path = obligation.office.path if obligation.office_id else ""
     for path in Membership.objects.filter(user=actor).values_list("department__path", flat=True):
-        if dept_path.startswith(path) and not office_path.startswith(path):
+        within = path.startswith(dept_path)  # the department or one of its units
+        above = dept_path.startswith(path) and not office_path.startswith(path)
+        if within or above:
             return True
     return False
 
@@ -125,6 +128,8 @@ def do_issue_notice(
     actor: Any, obligation: Obligation, *, title: str, body: str, reply_by: dt.date | None
 ) -> SupervisionNotice:
     """Issue a 督办通知 for an overdue, open obligation, as a member of its office."""
+    if obligation.office_id is None:
+        raise ActionError(_("该事项没有督办机关，不能下发督办通知"))
     if not may_issue(actor, obligation):
         raise PermissionDenied(_("只有督办机关的工作人员可以下发督办通知，且不能督办本单位的事项"))
     title, body = (title or "").strip(), (body or "").strip()

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -180,7 +181,7 @@ def notice_issue(request: HttpRequest, pk: int) -> HttpResponse:
         return done
     refusal = actions.issue_refusal(ob)
     if refusal and request.method != "POST":
-        form.add_error(None, refusal)
+        messages.warning(request, refusal)
     register = DocumentRegister.objects.filter(
         office=ob.office, year=timezone.localdate().year
     ).first()

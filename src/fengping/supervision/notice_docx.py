@@ -69,7 +69,6 @@ def sample_context() -> dict[str, Any]:
         "title": "关于督促办理“年度评估计划表备案”的通知",
         "department": "人社局",
         "paragraphs": [
-            "人社局：",
             "你单位“年度评估计划表备案”应于2026年3月31日前完成，截至目前仍未完成。",
         ],
         "obligation": "年度评估计划表备案",

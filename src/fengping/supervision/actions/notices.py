@@ -117,7 +117,6 @@ def default_title(obligation: Obligation) -> str:
 def default_body(obligation: Obligation) -> str:
     due = obligation.due_on
     return (
-        f"{obligation.department.name}：\n"
         f"你单位“{obligation.title}”应于{due.year}年{due.month}月{due.day}日前完成，"
         "截至目前仍未完成。根据社会稳定风险评估工作督促检查的有关规定，"
         "请你单位高度重视，抓紧办理，并于限期内将办理情况书面报送我办。"
@@ -142,7 +141,7 @@ def do_issue_notice(
         raise ActionError(_("限期办结日期不能早于今天"), field="reply_by")
     with transaction.atomic():
         locked = (
-            Obligation.objects.select_for_update()
+            Obligation.objects.select_for_update(of=("self",))
             .select_related("department", "office", "owner")
             .get(pk=obligation.pk)
         )

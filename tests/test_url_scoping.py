@@ -736,6 +736,9 @@ def test_api_own_account_only(world, org, client):
         "DELETE /api/supervision/calendar-feed",
         "POST /api/me/password",
         "POST /api/supervision/calendar-feed",
+        # One's own notifications (tests/supervision/test_reminders.py).
+        "POST /api/supervision/notifications/read-all",
+        "POST /api/supervision/notifications/{notification_id}/read",
         "PUT /api/me",
     ]
     auth = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['zjj_handler']}"}

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fengping.supervision.context.notifications",
                 "fengping.desk.context.shell",
             ],
         },
@@ -225,6 +226,16 @@ else:
     # Without a mail server, messages go to the log so nothing is silently lost.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = conf.envstr("FENGPING_EMAIL_FROM", "fengping@localhost")
+# Group robots (DingTalk / WeCom) per department code for reminders, as JSON; see
+# fengping.supervision.webhooks.
+try:
+    from fengping.supervision.webhooks import parse_setting as _parse_webhooks
+
+    FENGPING_WEBHOOKS = _parse_webhooks(conf.envstr("FENGPING_WEBHOOKS"))
+except ValueError as _exc:
+    raise conf.ConfigError(
+        f"FENGPING_WEBHOOKS 格式错误：{_exc} / FENGPING_WEBHOOKS is wrong: {_exc}"
+    ) from None
 
 NINJA_PAGINATION_PER_PAGE = 50
 FENGPING_PAGE_SIZE = 50

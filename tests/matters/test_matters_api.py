@@ -1,6 +1,5 @@
 """The matter pages' API twins: edit, public consultation, documents."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone

@@ -73,6 +73,12 @@ OTHER_KINDS: dict[str, ReportKind] = {
             DOCX_DIR / "sv_monthly_report.docx",
             "fengping.supervision.report_templates.monthly.sample_context",
         ),
+        ReportKind(
+            "supervision-notice",
+            "督办通知（supervision-notice）",
+            DOCX_DIR / "supervision_notice.docx",
+            "fengping.supervision.notice_docx.sample_context",
+        ),
     )
 }
 

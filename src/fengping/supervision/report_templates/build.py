@@ -1,5 +1,6 @@
-"""Write the default DOCX template of the 工作进展情况报告表 (篇3 六(一)), with docxtpl
-(Jinja) tags over the keys of `supervision.report_templates.monthly`.
+"""Write the default DOCX templates of the supervision documents: the 工作进展情况报告表
+(篇3 六(一)), with docxtpl (Jinja) tags over the keys of
+`supervision.report_templates.monthly`, and the 督办通知 (`notice.py`).
 
     PYTHONPATH=src .venv/bin/python -m fengping.supervision.report_templates.build
 
@@ -18,6 +19,8 @@ from pathlib import Path
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from fengping.reports.docx_build import TEMPLATES_DIR, field_table, loop_table, new_document, p
+
+from . import notice
 
 OUT = TEMPLATES_DIR
 NAME = "sv_monthly_report.docx"
@@ -72,7 +75,9 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else OUT
     out.mkdir(parents=True, exist_ok=True)
     build_report(out / NAME)
+    notice.build(out / notice.NAME)
     print(out / NAME)
+    print(out / notice.NAME)
     return 0
 
 

@@ -56,6 +56,17 @@ def obligation(org, *, owner="handler", due=DUE, office=True, **extra) -> Obliga
     )
 
 
+@pytest.fixture(autouse=True)
+def rows_as_built(monkeypatch):
+    """The tests below build their obligations by hand: the tick's sync, which would close
+    those rows and open the organisation's real ones, is left out here — and tested with
+    the reminders at the end of the module."""
+    from fengping.supervision import obligations
+
+    monkeypatch.setattr(obligations, "sync", lambda now=None, kinds=None: {})
+    return monkeypatch
+
+
 @pytest.fixture
 def people(org):
     for i, user in enumerate((org.rsj_handler, org.rsj_head, org.supervisor)):
@@ -379,3 +390,38 @@ def test_ones_memberships_do_not_matter_to_the_bell(org, login):
     page = client.get(reverse("supervision:notifications")).content.decode()
     assert "仍然可见" in page
     assert Role.HANDLER  # the persona kept its account
+
+
+# ------------------------------------------------------------------ with the real sync
+
+
+def test_the_tick_syncs_first_so_work_done_is_never_reminded(people, rows_as_built):
+    """The tick brings the obligations up to date before it sends: 人社局's report for
+    next month is reminded 7 days before it is due; once submitted, its 1-day reminder
+    never goes out and the obligation is closed."""
+    from fengping.supervision import obligations
+    from fengping.supervision.models import MonthlyReport, ReportStatus
+
+    rows_as_built.undo()
+    today = timezone.localdate()
+    month = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)  # next month
+    obligations.sync(at(month.replace(day=13)))
+    ob = Obligation.objects.get(
+        kind=ObligationKind.MONTHLY_REPORT, department=people.rsj, due_on__month=month.month
+    )
+    actions.run_reminders(at(ob.due_on - dt.timedelta(days=7)))
+    stages = set(Reminder.objects.filter(obligation=ob).values_list("stage", flat=True))
+    assert stages == {"before:7"}
+    MonthlyReport.objects.create(
+        department=people.rsj,
+        month=month,
+        status=ReportStatus.SUBMITTED,
+        due_on=ob.due_on,
+        submitted_at=timezone.now(),
+        created_by=people.rsj_handler,
+    )
+    actions.run_reminders(at(ob.due_on - dt.timedelta(days=1)))
+    ob.refresh_from_db()
+    assert ob.done_at is not None
+    stages = set(Reminder.objects.filter(obligation=ob).values_list("stage", flat=True))
+    assert stages == {"before:7"}  # no "before:1" for work already done

@@ -356,6 +356,23 @@ def seed_events(target: int) -> None:
     from fengping.audit import chain
     from fengping.audit.models import ChainHead, Event
 
+    from django.db import connection
+
+    # Events seeded by an earlier version of this script named no department: drop them
+    # (raw: the log is append-only for the application) and move the head back.
+    with connection.cursor() as c:
+        c.execute(
+            f"DELETE FROM {Event._meta.db_table} WHERE object_repr LIKE %s AND scope_path = ''",
+            ["基准对象%"],
+        )
+    last = Event.objects.order_by("-seq").first()
+    ChainHead.objects.update_or_create(
+        pk=1,
+        defaults={
+            "last_seq": last.seq if last else 0,
+            "last_hash": last.hash if last else "0" * 64,
+        },
+    )
     have = Event.objects.count()
     if have >= target:
         return
@@ -418,16 +435,36 @@ def timed_get(client: Any, path: str, repeat: int) -> tuple[float, int, int]:
 
 def page_mix() -> list[tuple[str, str]]:
     """The dashboard and every list page a supervising office opens."""
+    from fengping.cases.models import ScreeningRun
     from fengping.infosec.models import SystemAssessment
 
     risk = SystemAssessment.objects.filter(system__code="BENCH-RISK").first()
+    run = ScreeningRun.objects.filter(organ__code__startswith="SFS-PL").order_by("-id").first()
     mix = [
         ("dashboard", "/supervision/dashboard/"),
+        ("todo (all)", "/supervision/todo/all/"),
+        ("todo overdue", "/supervision/todo/all/?status=overdue"),
+        ("calendar", "/supervision/calendar/?scope=all"),
+        ("plans", "/supervision/plans/"),
+        ("rules", "/supervision/rules/"),
+        ("reports", "/supervision/reports/"),
+        ("reports overview", "/supervision/reports/overview/"),
+        ("unassessed matters", "/supervision/unassessed/"),
+        ("unassessed cases", "/supervision/unassessed/cases/"),
+        ("unassessed systems", "/supervision/unassessed/systems/"),
+        ("incidents", "/supervision/incidents/"),
+        ("accountability", "/supervision/accountability/"),
+        ("notices", "/supervision/notices/"),
+        ("notifications", "/supervision/notifications/"),
+        ("evaluation", "/supervision/evaluation/"),
         ("matters list", "/matters/"),
         ("assessments list", "/assessments/"),
         ("cases list", "/cases/"),
         ("audit log", "/audit/"),
+        ("audit log, one action", "/audit/?action=cases.case.update"),
     ]
+    if run is not None:
+        mix.append(("screening work list", f"/cases/screening/runs/{run.pk}/worklist/"))
     if risk is not None:
         mix.append(("risk register", f"/infosec/assessments/{risk.pk}/risk/"))
     return mix

@@ -350,13 +350,11 @@ ACTIONS = [
 def seed_events(target: int) -> None:
     """Events appended to the chain as `audit.chain.record` would, hashes and all, in
     batches (one transaction each, the chain head moved at the end of each)."""
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from fengping.audit import chain
     from fengping.audit.models import ChainHead, Event
-
-    from django.db import connection
 
     # Events seeded by an earlier version of this script named no department: drop them
     # (raw: the log is append-only for the application) and move the head back.

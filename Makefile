@@ -37,8 +37,10 @@ demo: $(STAMP) static messages
 	PORT=$(PORT) $(BIN)/fengping demo
 	$(BIN)/fengping serve --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: $(STAMP) static messages
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,6 +5,13 @@ import os
 import tempfile
 
 os.environ.setdefault("FENGPING_DATA_DIR", tempfile.mkdtemp(prefix="fengping-test-"))
+# Under pytest-xdist each worker keeps its files (uploads, replaced report templates) in
+# a directory of its own: a template one worker's test replaces must not reach another's.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _base = os.environ["FENGPING_DATA_DIR"]
+    if not _base.endswith(_worker):
+        os.environ["FENGPING_DATA_DIR"] = os.path.join(_base, _worker)
+        os.makedirs(os.environ["FENGPING_DATA_DIR"], exist_ok=True)
 os.environ.pop("FENGPING_DEBUG", None)
 
 from fengping.settings import *  # noqa: E402, F403

@@ -30,6 +30,7 @@ from fengping.org.models import Department
 from fengping.schemes.model import EvaluationItem, Scheme
 
 from . import deadlines
+from .obliged import obliged_by
 
 NOTHING_DUE = "本年度无此项任务"
 CENT = Decimal("0.01")
@@ -134,24 +135,10 @@ class Context:
 def obliged_departments(
     org_root: Department, year: int, scheme: Scheme | None = None
 ) -> list[Department]:
-    """The departments evaluated for `year` in the organisation of `org_root`: those of a
-    kind the supervising scheme names (`supervision.obliged_kinds`) and any department
-    responsible for a matter of that scheme registered by the end of the year."""
-    from fengping.matters.models import Matter
-
-    scheme = scheme or deadlines.supervising_scheme()
-    assert scheme.supervision is not None
-    root = org_root.root_path
-    responsible = Matter.objects.filter(
-        scheme_key=scheme.key,
-        department__path__startswith=root,
-        created_at__date__lte=dt.date(year, 12, 31),
-    ).values("department_id")
-    return list(
-        Department.objects.filter(path__startswith=root, is_active=True)
-        .filter(Q(kind__in=scheme.supervision.obliged_kinds) | Q(pk__in=responsible))
-        .order_by("path")
-    )
+    """The departments evaluated for `year` in the organisation of `org_root`: those
+    obliged by the end of the year (`obliged.obliged_by`)."""
+    pks = obliged_by(dt.date(year, 12, 31), scheme, root=org_root.root_path)
+    return list(Department.objects.filter(pk__in=pks).order_by("path"))
 
 
 # -- the metrics --------------------------------------------------------------------------

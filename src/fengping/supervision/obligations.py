@@ -25,14 +25,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from fengping.org.models import Department, DepartmentKind
 from fengping.schemes.model import Deadline, ReminderPolicy, Scheme
 
-from . import deadlines
+from . import deadlines, obliged
 from .models import Obligation, ObligationKind
 
 CHUNK = 1000
@@ -123,32 +123,12 @@ def _local_day(value: dt.datetime | None, default: dt.date) -> dt.date:
 
 
 def obliged_departments(ctx: Context) -> dict[int, tuple[dt.date, str, str]]:
-    """Department id -> (the day it became obliged, its path, its name): the departments
-    of the supervising scheme's `obliged_kinds`, and every other department responsible
-    for a matter of the scheme (since its first such matter)."""
-    from fengping.matters.models import Matter
-
-    if ctx._obliged is not None:
-        return ctx._obliged
-    assert ctx.scheme.supervision is not None
-    out: dict[int, tuple[dt.date, str, str]] = {}
-    for pk, path, name, created in Department.objects.filter(
-        is_active=True, kind__in=ctx.scheme.supervision.obliged_kinds
-    ).values_list("pk", "path", "name", "created_at"):
-        out[pk] = (_local_day(created, ctx.today), path, name)
-    first = (
-        Matter.objects.filter(scheme_key=ctx.scheme.key, department__is_active=True)
-        .values("department_id", "department__path", "department__name")
-        .annotate(first=Min("created_at"))
-        .order_by()
-    )
-    for row in first:
-        since = _local_day(row["first"], ctx.today)
-        pk = row["department_id"]
-        if pk not in out or since < out[pk][0]:
-            out[pk] = (since, row["department__path"], row["department__name"])
-    ctx._obliged = out
-    return out
+    """Department id -> (the day it became obliged, its path, its name): `obliged.obliged`."""
+    if ctx._obliged is None:
+        ctx._obliged = {
+            pk: (o.since, o.path, o.name) for pk, o in obliged.obliged(ctx.scheme).items()
+        }
+    return ctx._obliged
 
 
 def _years(since: dt.date, today: dt.date) -> range:

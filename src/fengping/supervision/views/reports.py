@@ -31,10 +31,10 @@ from fengping.core.xlsx import XLSX_MIME
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department
 
-from .. import deadlines
 from .. import figures as figs
 from ..actions import reports as actions
 from ..models import MonthlyReport, ReportStatus
+from ..obliged import obliged_by
 from ..report_templates import monthly
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -461,18 +461,10 @@ def report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def overview(user: Any, month: dt.date) -> dict[str, Any]:
-    """The obliged departments the user sees and their report of `month`: the scheme's
-    obliged kinds (`supervision.obliged_kinds`) and every department responsible for a
-    matter of the supervising scheme. Three queries whatever the organisation's size."""
-    from fengping.matters.models import Matter
-
-    scheme = deadlines.supervising_scheme()
-    assert scheme.supervision is not None
-    kinds = list(scheme.supervision.obliged_kinds)
-    responsible = Matter.objects.filter(scheme_key=scheme.key).values("department_id")
-    depts = list(
-        _departments(user).filter(Q(kind__in=kinds) | Q(pk__in=responsible)).order_by("path")
-    )
+    """The obliged departments the user sees (`obliged.obliged_by` the month's end) and
+    their report of `month`: a fixed number of queries whatever the organisation's size."""
+    month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    depts = list(_departments(user).filter(pk__in=obliged_by(month_end)).order_by("path"))
     reports = {
         r.department_id: r
         for r in MonthlyReport.objects.filter(month=month, department__in=[d.pk for d in depts])

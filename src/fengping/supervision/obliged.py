@@ -1,0 +1,74 @@
+"""Who owes the annual plan, the implementation rules and the monthly report (篇3 六(一),
+七(一): 各责任主体): the departments of a kind the supervising scheme names
+(`supervision.obliged_kinds`), and every other department responsible for a matter of
+that scheme. The obligations, the month's report overview and the annual evaluation all
+ask this one function.
+
+A department owes from the day it became obliged: the day it was created (an obliged
+kind), or the day its first matter of the scheme was registered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Min
+from django.utils import timezone
+
+from fengping.org.models import Department
+from fengping.schemes.model import Scheme
+
+from . import deadlines
+
+
+@dataclass(frozen=True)
+class Obliged:
+    pk: int
+    path: str
+    name: str
+    since: dt.date
+    # Obliged by its kind (not only by a matter it is responsible for).
+    by_kind: bool
+
+
+def _day(value: dt.datetime) -> dt.date:
+    return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+
+
+def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Obliged]:
+    """Department pk -> Obliged, for the active departments under `root` (a path; ""
+    for every organisation). Two queries."""
+    from fengping.matters.models import Matter
+
+    scheme = scheme or deadlines.supervising_scheme()
+    assert scheme.supervision is not None
+    out: dict[int, Obliged] = {}
+    for pk, path, name, created in Department.objects.filter(
+        is_active=True, kind__in=scheme.supervision.obliged_kinds, path__startswith=root
+    ).values_list("pk", "path", "name", "created_at"):
+        out[pk] = Obliged(pk, path, name, _day(created), True)
+    first = (
+        Matter.objects.filter(
+            scheme_key=scheme.key,
+            department__is_active=True,
+            department__path__startswith=root,
+        )
+        .values("department_id", "department__path", "department__name")
+        .annotate(first=Min("created_at"))
+        .order_by()
+    )
+    for row in first:
+        since, pk = _day(row["first"]), row["department_id"]
+        if pk not in out:
+            out[pk] = Obliged(pk, row["department__path"], row["department__name"], since, False)
+        elif since < out[pk].since:
+            out[pk] = Obliged(pk, out[pk].path, out[pk].name, since, True)
+    return out
+
+
+def obliged_by(day: dt.date, scheme: Scheme | None = None, *, root: str = "") -> list[int]:
+    """The pks of the departments that owe for the period ending `day`, in path order:
+    every department of an obliged kind (it existed before it was entered here), and a
+    department responsible for a matter registered by then."""
+    rows = [o for o in obliged(scheme, root=root).values() if o.by_kind or o.since <= day]
+    return [o.pk for o in sorted(rows, key=lambda o: o.path)]

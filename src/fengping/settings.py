@@ -181,6 +181,9 @@ FENGPING_SCREEN_WORKERS = conf.envint("FENGPING_SCREEN_WORKERS", min(4, os.cpu_c
 # The scheme whose deadlines, reminder policy and evaluation rubric the supervising offices
 # work by (its `supervision` section): annual plans, monthly reports, reminders.
 FENGPING_SUPERVISION_SCHEME = conf.envstr("FENGPING_SUPERVISION_SCHEME", "ssra-town")
+# The audit chain is verified in the request (立即校验) or the tick up to this many events;
+# a longer log by the job worker.
+FENGPING_AUDIT_VERIFY_INLINE = conf.envint("FENGPING_AUDIT_VERIFY_INLINE", 50_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

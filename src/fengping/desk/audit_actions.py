@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengping.audit import checks
 from fengping.audit.chain import head, record
+from fengping.audit.jobs import inline_limit
 from fengping.audit.models import ChainCheck, CheckTrigger
 from fengping.core.errors import ActionError
 from fengping.org import access
-
-
-def inline_limit() -> int:
-    """Up to this many events the chain is verified inside the request (well under a
-    second); a longer log is verified by the job worker."""
-    return int(getattr(settings, "FENGPING_AUDIT_VERIFY_INLINE", 50_000))
 
 
 def do_verify_chain(actor: Any) -> ChainCheck:

@@ -15,8 +15,8 @@ from django.views.i18n import set_language as django_set_language
 
 from fengping.api import tokens
 from fengping.api.models import ApiToken
+from fengping.audit import checks
 from fengping.core import listing
-from fengping.core.models import TickRun
 from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated, public
 from fengping.core.registry import home_cards
@@ -51,7 +51,8 @@ def home(request: HttpRequest) -> HttpResponse:
             visible_events(user), EVENT_COUNT_BOUND
         )
         context["recent_events"] = visible_events(user)[:8]
-        context["last_verify"] = TickRun.objects.filter(job="audit_verify").first()
+        # The newest finished verification, daily (tick or job worker) or by hand.
+        context["last_verify"] = checks.last_check()
     return render(request, "desk/home.html", context)
 
 

@@ -497,14 +497,26 @@ def main(argv: list[str] | None = None) -> None:
         step("planner statistics", bl.refresh_statistics)
     if not args.no_tick:
         from fengping.core.models import TickRun
-        from fengping.core.tick import tick
+        from fengping.core.tick import JOBS, tick
 
         TickRun.objects.all().delete()
-        t0 = time.perf_counter()
-        outcomes = tick()
-        print(f"\nfengping tick: {time.perf_counter() - t0:.1f} s")
-        for o in outcomes:
-            print(f"  {o.job:<40} {o.status:<8} {o.detail[:80]}")
+        print("\nfengping tick, every job due:")
+        total = 0.0
+        for name in list(JOBS):
+            only = {name: JOBS[name]}
+            saved = dict(JOBS)
+            JOBS.clear()
+            JOBS.update(only)
+            try:
+                t0 = time.perf_counter()
+                (o,) = tick()
+                spent = time.perf_counter() - t0
+            finally:
+                JOBS.clear()
+                JOBS.update(saved)
+            total += spent
+            print(f"  {o.job:<34} {spent:6.2f} s  {o.status:<7} {o.detail[:70]}")
+        print(f"  {'total':<34} {total:6.2f} s")
     call_command("collectstatic", interactive=False, verbosity=0)
     mix = page_mix()
     client = Client(HTTP_HOST="127.0.0.1")

@@ -201,6 +201,12 @@ class Matter(Scoped):
             # The list's order (newest first), so a page is read off the index.
             models.Index(fields=["-created_at", "-id"], name="matter_newest_idx"),
             models.Index(fields=["category_code", "year"], name="matter_category_year_idx"),
+            # Who owes plans and reports (`supervision.obliged`): each department's first
+            # matter of a scheme, read off the index alone.
+            models.Index(
+                fields=["scheme_key", "department", "created_at"],
+                name="matter_scheme_dept_first_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -37,7 +37,7 @@ def _day(value: dt.datetime) -> dt.date:
 
 def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Obliged]:
     """Department pk -> Obliged, for the active departments under `root` (a path; ""
-    for every organisation). Two queries."""
+    for every organisation). Three queries."""
     from fengping.matters.models import Matter
 
     scheme = scheme or deadlines.supervising_scheme()
@@ -47,22 +47,23 @@ def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Oblige
         is_active=True, kind__in=scheme.supervision.obliged_kinds, path__startswith=root
     ).values_list("pk", "path", "name", "created_at"):
         out[pk] = Obliged(pk, path, name, _day(created), True)
-    first = (
-        Matter.objects.filter(
-            scheme_key=scheme.key,
-            department__is_active=True,
-            department__path__startswith=root,
-        )
-        .values("department_id", "department__path", "department__name")
+    # The first matter of each department (one index-only GROUP BY), then those
+    # departments' names and paths.
+    first = dict(
+        Matter.objects.filter(scheme_key=scheme.key)
+        .values("department_id")
         .annotate(first=Min("created_at"))
         .order_by()
+        .values_list("department_id", "first")
     )
-    for row in first:
-        since, pk = _day(row["first"]), row["department_id"]
+    for pk, path, name in Department.objects.filter(
+        pk__in=list(first), is_active=True, path__startswith=root
+    ).values_list("pk", "path", "name"):
+        since = _day(first[pk])
         if pk not in out:
-            out[pk] = Obliged(pk, row["department__path"], row["department__name"], since, False)
+            out[pk] = Obliged(pk, path, name, since, False)
         elif since < out[pk].since:
-            out[pk] = Obliged(pk, out[pk].path, out[pk].name, since, True)
+            out[pk] = Obliged(pk, path, name, since, True)
     return out
 
 

@@ -392,3 +392,20 @@ def test_calendar_month_grid(org, login):
     assert a.pk  # the filing is on its day
     other = login(org.zjj_handler).get(reverse("supervision:calendar")).content.decode()
     assert "评估报告及审定意见报" not in other
+
+
+def test_a_case_measure_is_owed_by_its_unit_until_done(org):
+    """篇4 四4: the measures of a case's 防范和处置预案, owed by their 责任单位 and owned by
+    their 责任人 until 已落实."""
+    from tests.cases.builders import build_courts
+    from tests.cases.test_resolution import done, planned
+
+    courts = build_courts(org)
+    _a, m = planned(courts)
+    ob.sync()
+    o = row(f"case-measure:{m.pk}")
+    assert o.done_at is None and o.kind == "measure"
+    assert (o.department_id, o.owner_id) == (courts.fy_trial.pk, courts.fy_handler2.pk)
+    done(courts, m)
+    ob.sync()
+    assert not is_open(f"case-measure:{m.pk}")

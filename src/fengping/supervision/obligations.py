@@ -371,6 +371,42 @@ def measures(ctx: Context) -> Iterator[Due]:
             base_due_on=r["due"],
             due_on=_shift(r["due"], None, ctx),
         )
+    yield from case_measures(ctx)
+
+
+def case_measures(ctx: Context) -> Iterator[Due]:
+    """The measures of a case's 防范和处置预案 (篇4 四4) until 已落实: owed by the measure's
+    责任单位, its 责任人 owning it."""
+    from fengping.cases.models import Measure, MeasureStatus
+
+    rows = (
+        Measure.objects.exclude(status=MeasureStatus.DONE)
+        .values(
+            "pk",
+            "title",
+            "due_on",
+            "responsible_unit_id",
+            "responsible_unit__path",
+            "responsible_person_id",
+            "assessment__case__number",
+        )
+        .order_by()
+    )
+    for r in rows.iterator(chunk_size=2000):
+        yield Due(
+            kind=ObligationKind.MEASURE,
+            key=f"case-measure:{r['pk']}",
+            department_id=r["responsible_unit_id"],
+            owner_id=r["responsible_person_id"],
+            office_id=ctx.office(r["responsible_unit__path"]),
+            title=f"{r['assessment__case__number']}：{r['title']}",
+            url=_url("cases:resolution_measure", r["pk"]),
+            scheme_key="case-risk",
+            object_type="cases.measure",
+            object_id=str(r["pk"]),
+            base_due_on=r["due_on"],
+            due_on=_shift(r["due_on"], None, ctx),
+        )
 
 
 def remediation(ctx: Context) -> Iterator[Due]:

@@ -494,18 +494,19 @@ def evaluate(
         return any(word in text for word in cond["keywords"])
     if "petitions" in cond:
         spec = cond["petitions"]
-        return petitions(spec["within_days"], spec.get("min_persons")) >= spec["at_least"]
-    field, op, value = cond["field"], cond["op"], cond.get("value")
+        return bool(petitions(spec["within_days"], spec.get("min_persons")) >= spec["at_least"])
+    field, op = cond["field"], str(cond["op"])
+    value: Any = cond.get("value")
     v = case.get(field)
     ftype = CASE_FIELDS[field][0]
     if ftype == "bool":
-        return bool(v) if op == "is_true" else not v
+        return bool(v) == (op == "is_true")
     if ftype in ("int", "number"):
         if v is None:
             return op == "ne"
         x = Decimal(str(v))
         if op == "between":
-            return Decimal(str(value[0])) <= x <= Decimal(str(value[1]))
+            return bool(Decimal(str(value[0])) <= x <= Decimal(str(value[1])))
         y = Decimal(str(value))
         return {
             "eq": x == y,
@@ -516,12 +517,14 @@ def evaluate(
             "lte": x <= y,
         }[op]
     if ftype == "choice":
-        return {
-            "eq": v == value,
-            "ne": v != value,
-            "in": v in value,
-            "not_in": v not in value,
-        }[op]
+        return bool(
+            {
+                "eq": v == value,
+                "ne": v != value,
+                "in": v in value,
+                "not_in": v not in value,
+            }[op]
+        )
     if ftype == "set":
         have = set(v or ())
         return {
@@ -535,7 +538,7 @@ def evaluate(
         if v is None:
             return False
         days = (as_of - v).days
-        return days > value if op == "older_than_days" else 0 <= days <= value
+        return bool(days > value if op == "older_than_days" else 0 <= days <= value)
     # text
     return (not (v or "").strip()) if op == "blank" else bool((v or "").strip())
 
@@ -580,7 +583,8 @@ def condition_text(cond: Mapping[str, Any], section: CaseSection) -> str:
         spec = cond["petitions"]
         who = f"（每次 {spec['min_persons']} 人以上）" if spec.get("min_persons") else ""
         return f"{spec['within_days']} 天内信访{who}不少于 {spec['at_least']} 次"
-    field, op, value = cond["field"], cond["op"], cond.get("value")
+    field, op = cond["field"], cond["op"]
+    value: Any = cond.get("value")
     name = CASE_FIELDS[field][1]
     names = labels.get(field, {})
     if op == "is_true":

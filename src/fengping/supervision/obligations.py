@@ -149,27 +149,31 @@ def _months(since: dt.date, today: dt.date) -> Iterator[dt.date]:
 # ------------------------------------------------------------------ providers
 
 
-def annual_plans(ctx: Context) -> Iterator[Due]:
-    """年度评估计划表: owed by each obliged department for each year until a version of the
-    plan is filed (`PlanFiling`)."""
-    from .models import PlanFiling
-
-    dl = deadlines.deadline("annual_plan", ctx.scheme)
+def _yearly(
+    ctx: Context,
+    kind: str,
+    code: str,
+    filed: set[tuple[int, int]],
+    url: str,
+    title: str,
+) -> Iterator[Due]:
+    """A yearly filing owed by each obliged department for each year from the one it
+    became obliged in, until (department, year) is in `filed`; `title` takes the
+    department's name and the year."""
+    dl = deadlines.deadline(code, ctx.scheme)
     if dl is None or dl.rule.kind != "yearly":
         return
-    filed = set(PlanFiling.objects.values_list("plan__department_id", "plan__year").distinct())
-    url = _url("supervision:plans", fallback="/supervision/plans/")
     for dept, (since, path, name) in obliged_departments(ctx).items():
         for year in _years(since, ctx.today):
             if (dept, year) in filed:
                 continue
             base = dt.date(year, dl.rule.month, dl.rule.day)
             yield Due(
-                kind=ObligationKind.ANNUAL_PLAN,
-                key=f"annual_plan:{dept}:{year}",
+                kind=kind,
+                key=f"{kind}:{dept}:{year}",
                 department_id=dept,
                 office_id=ctx.office(path),
-                title=f"{name}{year}年度社会稳定风险评估计划表备案",
+                title=title % {"name": name, "year": year},
                 url=url,
                 scheme_key=ctx.scheme.key,
                 deadline_code=dl.code,
@@ -178,6 +182,22 @@ def annual_plans(ctx: Context) -> Iterator[Due]:
                 base_due_on=base,
                 due_on=_shift(base, dl, ctx),
             )
+
+
+def annual_plans(ctx: Context) -> Iterator[Due]:
+    """年度评估计划表: owed by each obliged department for each year until a version of the
+    plan is filed (`PlanFiling`)."""
+    from .models import PlanFiling
+
+    filed = set(PlanFiling.objects.values_list("plan__department_id", "plan__year").distinct())
+    yield from _yearly(
+        ctx,
+        ObligationKind.ANNUAL_PLAN,
+        "annual_plan",
+        filed,
+        _url("supervision:plans", fallback="/supervision/plans/"),
+        "%(name)s%(year)s年度社会稳定风险评估计划表备案",
+    )
 
 
 def implementation_rules(ctx: Context) -> Iterator[Due]:
@@ -185,34 +205,19 @@ def implementation_rules(ctx: Context) -> Iterator[Due]:
     `RulesFiling` of the year is filed."""
     from .models import RulesFiling
 
-    dl = deadlines.deadline("implementation_rules", ctx.scheme)
-    if dl is None or dl.rule.kind != "yearly":
-        return
     filed = set(
         RulesFiling.objects.filter(filed_at__isnull=False)
         .values_list("department_id", "year")
         .distinct()
     )
-    url = _url("supervision:rules_list", fallback="/supervision/rules/")
-    for dept, (since, path, name) in obliged_departments(ctx).items():
-        for year in _years(since, ctx.today):
-            if (dept, year) in filed:
-                continue
-            base = dt.date(year, dl.rule.month, dl.rule.day)
-            yield Due(
-                kind=ObligationKind.IMPLEMENTATION_RULES,
-                key=f"implementation_rules:{dept}:{year}",
-                department_id=dept,
-                office_id=ctx.office(path),
-                title=f"{name}{year}年度具体实施办法和工作方案报送",
-                url=url,
-                scheme_key=ctx.scheme.key,
-                deadline_code=dl.code,
-                object_type="org.department",
-                object_id=str(dept),
-                base_due_on=base,
-                due_on=_shift(base, dl, ctx),
-            )
+    yield from _yearly(
+        ctx,
+        ObligationKind.IMPLEMENTATION_RULES,
+        "implementation_rules",
+        filed,
+        _url("supervision:rules_list", fallback="/supervision/rules/"),
+        "%(name)s%(year)s年度具体实施办法和工作方案报送",
+    )
 
 
 def monthly_reports(ctx: Context) -> Iterator[Due]:

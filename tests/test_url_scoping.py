@@ -562,11 +562,15 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
         "body": lambda o: {"outcome": "reject"}
     },
 }
-API_PARAMETERS.update(infosec_scoping.API_PARAMETERS)
+# A domain app's path parameters hold only under its own prefix: /api/infosec/incidents/
+# {incident_id} and /api/supervision/incidents/{incident_id} name different objects.
+API_PARAMETERS_UNDER: dict[str, dict[str, str]] = {
+    "/api/infosec/": infosec_scoping.API_PARAMETERS,
+    "/api/cases/": cases_scoping.API_PARAMETERS,
+    "/api/supervision/": supervision_scoping.API_PARAMETERS,
+}
 API_OPERATIONS.update(infosec_scoping.API_OPERATIONS)
-API_PARAMETERS.update(cases_scoping.API_PARAMETERS)
 API_OPERATIONS.update(cases_scoping.API_OPERATIONS)
-API_PARAMETERS.update(supervision_scoping.API_PARAMETERS)
 API_OPERATIONS.update(supervision_scoping.API_OPERATIONS)
 CHANGING_METHODS = frozenset({"post", "put", "patch", "delete"})
 
@@ -590,7 +594,11 @@ class Operation:
         return API_OPERATIONS.get(self.key, {})
 
     def parameter_kinds(self) -> dict[str, str]:
-        return {**API_PARAMETERS, **self.row.get("params", {})}
+        under = next(
+            (table for prefix, table in API_PARAMETERS_UNDER.items() if self.path.startswith(prefix)),
+            {},
+        )
+        return {**API_PARAMETERS, **under, **self.row.get("params", {})}
 
     def missing_row(self) -> str:
         """What to add before this operation can be tested, or ""."""

@@ -822,6 +822,8 @@ def start_server(workers: int) -> Server:
         str(port),
         "--workers",
         str(workers),
+        "--threads",
+        os.environ.get("FENGPING_BENCH_THREADS", "4"),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603

@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)"
     )
+    s.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="每个工作进程的线程数 / threads per worker process (default 4)",
+    )
     s.add_argument("--no-migrate", action="store_true", help="不执行迁移 / skip migrations")
     s.add_argument(
         "--no-worker",
@@ -316,13 +322,14 @@ def _serve(args: Any) -> int:
     # Only now: whitenoise indexes the collected files when the application is built.
     from fengping.wsgi import application
 
+    _warm_up()
     connections.close_all()  # never share a database connection across the fork
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", args.threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
             # Each server its own control socket (gunicornc): by default every gunicorn of
@@ -354,6 +361,34 @@ def _serve(args: Any) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _warm_up() -> None:
+    """What each worker would otherwise build on its first requests, built once before
+    they fork and shared by them: the URL conf with every view module (2 s), the built-in
+    schemes (0.4 s), both languages' catalogues and every compiled template. None of it
+    touches the database."""
+    from django.conf import settings
+    from django.template import TemplateSyntaxError, engines
+    from django.urls import reverse
+    from django.utils import translation
+
+    from fengping.schemebook import registry
+
+    reverse("home")
+    registry.builtin_keys()  # parses the built-in schemes into the loader's cache
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("风评")
+    engine = engines["django"].engine
+    for loader in engine.template_loaders:
+        for inner in getattr(loader, "loaders", [loader]):
+            for folder in inner.get_dirs():
+                for path in Path(folder).rglob("*.html"):
+                    try:
+                        engine.get_template(path.relative_to(folder).as_posix())
+                    except (TemplateSyntaxError, UnicodeDecodeError):
+                        continue  # a page that fails to compile fails on its own request
 
 
 def _demo(args: Any) -> int:

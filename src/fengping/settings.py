@@ -242,6 +242,8 @@ except ValueError as _exc:
 
 NINJA_PAGINATION_PER_PAGE = 50
 FENGPING_PAGE_SIZE = 50
+# How long a list remembers that it is past its bounded count (core.listing.bounded_count).
+FENGPING_CAPPED_COUNT_SECONDS = conf.envint("FENGPING_CAPPED_COUNT_SECONDS", 60)
 # The home page's counts of matters by state are recounted at most this often per worker.
 FENGPING_HOME_COUNTS_SECONDS = conf.envint("FENGPING_HOME_COUNTS_SECONDS", 60)
 # A list export holds at most this many rows; a longer list is cut with a note saying so.

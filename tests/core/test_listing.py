@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zoneinfo
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -170,6 +171,32 @@ def test_keyset_page_never_counts_the_whole_table(org, matters, monkeypatch):
     assert page.total == 3 and page.total_capped
     counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
+
+
+def test_a_capped_count_is_remembered_and_an_exact_one_is_not(org, matters, monkeypatch, settings):
+    """Past the bound the answer is remembered for FENGPING_CAPPED_COUNT_SECONDS per query;
+    under it the list counts again on every view (a new row shows at once)."""
+    settings.FENGPING_CAPPED_COUNT_SECONDS = 60
+    monkeypatch.setattr(listing, "_CAPPED", {})
+    qs = listing.filtered(SPEC, org.admin, {}).queryset
+
+    def counts(q: Any) -> tuple[tuple[int, bool], int]:
+        with CaptureQueriesContext(connection) as ctx:
+            answer = listing.bounded_count(q, bound=3)
+        return answer, len([x for x in ctx.captured_queries if "COUNT(" in x["sql"].upper()])
+
+    assert counts(qs) == ((3, True), 1)
+    assert counts(qs) == ((3, True), 0)  # remembered
+    # Another scope or filter is another query: counted.
+    narrower = listing.filtered(SPEC, org.admin, {"q": "养老"}).queryset
+    assert counts(narrower) == ((2, False), 1)
+    assert counts(narrower) == ((2, False), 1)  # exact counts are never remembered
+    # Expired: counted again.
+    for key in listing._CAPPED:
+        listing._CAPPED[key] = 0.0
+    assert counts(qs) == ((3, True), 1)
+    settings.FENGPING_CAPPED_COUNT_SECONDS = 0
+    assert counts(qs) == ((3, True), 1)
 
 
 def test_a_page_that_ends_the_list_is_its_own_count(org, matters):

@@ -8,12 +8,16 @@ from django.http import HttpRequest
 
 from fengping.org import access
 
+from .nav import Sidebar
+
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    is_admin, is_supervisor = access.is_org_admin(user), access.is_supervisor(user)
     return {
-        "nav_is_admin": access.is_org_admin(user),
-        "nav_is_supervisor": access.is_supervisor(user),
+        "nav_is_admin": is_admin,
+        "nav_is_supervisor": is_supervisor,
+        "nav_sidebar": Sidebar(request.path, is_admin, is_supervisor),
     }

@@ -200,10 +200,6 @@ def test_accepted_risk_review_due_on_expiry(org):
     assert o.done_at is not None
 
 
-def test_reassessment_has_no_provider():
-    assert ObligationKind.REASSESSMENT not in ob.PROVIDERS
-
-
 # ------------------------------------------------------------------ sync
 
 

@@ -303,6 +303,9 @@ class MeasureOut(Schema):
     due: dt.date | None
     status: str
     evidence: str
+    completed_at: dt.datetime | None = Field(
+        None, description="标记“已落实”的时间（只读；重新打开时清空）"
+    )
     version: int
 
 

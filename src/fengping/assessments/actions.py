@@ -1820,6 +1820,8 @@ def do_update_measure(
     evidence: str,
     version: int | None = None,
 ) -> FollowUpMeasure:
+    """落实情况: the measure's status and its 佐证. The completion time is the moment it
+    became 已落实 (the evaluation and the investigation judge 按期 by it)."""
     access.require(actor, measure, "change")
     if status not in MeasureStatus.values:
         raise ActionError(_("请选择状态"), field="status")
@@ -1829,6 +1831,11 @@ def do_update_measure(
     if not measure.assessment.is_open():
         raise ActionError(_("评估已办结，措施的落实情况不能再修改"))
     before = snapshot(measure, FollowUpMeasure.audit_fields)
+    if status != MeasureStatus.DONE:
+        measure.completed_at = None  # reopened (or never done): not carried out yet
+    elif measure.status != MeasureStatus.DONE:
+        measure.completed_at = timezone.now()  # the day it was carried out
+    # Done before and still done (the 佐证 corrected): the completion time stays.
     measure.status, measure.evidence = status, evidence.strip()
     save_and_record(
         actor,
@@ -1836,6 +1843,7 @@ def do_update_measure(
         measure,
         "status",
         "evidence",
+        "completed_at",
         "updated_at",
         before=before,
     )

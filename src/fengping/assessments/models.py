@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengping.core.files import StoredFile, stored_file_path
@@ -967,6 +968,11 @@ class FollowUpMeasure(Scoped):
         db_index=True,
     )
     evidence = models.TextField(_("落实情况与佐证"), blank=True)
+    # When it was marked 已落实: set by do_update_measure when the status becomes done,
+    # kept while it stays done (a corrected 佐证 does not move it), cleared when it is
+    # reopened. updated_at is not the day the work was done once anything else touches
+    # the row.
+    completed_at = models.DateTimeField(_("落实时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -974,13 +980,22 @@ class FollowUpMeasure(Scoped):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     scope_path_lookup = ASSESSMENT_PATH
-    audit_fields: ClassVar[tuple[str, ...]] = ("status", "evidence")
+    audit_fields: ClassVar[tuple[str, ...]] = ("status", "evidence", "completed_at")
 
     class Meta:
         ordering = ["due", "id"]
 
     def __str__(self) -> str:
         return self.title
+
+    def done_on(self) -> dt.date | None:
+        """The local day it was carried out, None while it is not 已落实. A row marked
+        已落实 other than by `do_update_measure` (written directly by an import or a
+        fixture) has no completion time; the time of its last change stands for it, as
+        it did before the time was kept."""
+        if self.status != MeasureStatus.DONE:
+            return None
+        return timezone.localdate(self.completed_at or self.updated_at)
 
     @property
     def audit_scope_path(self) -> str:

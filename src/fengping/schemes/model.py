@@ -903,14 +903,28 @@ class EvaluationItem(_Model):
     note: str | None = None
 
 
+class PostponedReassessment(_Model):
+    """[D] A matter decided with one of `outcomes` (暂缓实施) owes a re-assessment within
+    `within_days` of the decision (篇1 六(二): 对经评估决定暂缓实施的事项，要及时研究对策，
+    待化解矛盾、时机成熟后再行实施). The source sets no deadline; the days are ours."""
+
+    outcomes: list[Code] = Field(min_length=1)
+    within_days: int = Field(ge=1, le=1096)
+    quote: str | None = None
+    tag: Tag | None = None
+    note: str | None = None
+
+
 class SupervisionSection(_Model):
     """The supervising offices' side of a scheme (篇3 六(一), 七; 篇1 七(二)): which
     departments owe the annual plan and the monthly report, the default reminder policy
-    for every obligation that names none, and the annual evaluation rubric."""
+    for every obligation that names none, the annual evaluation rubric, and when a
+    postponed matter owes its re-assessment (none when absent)."""
 
     obliged_kinds: list[Code] = Field(min_length=1)
     reminders: ReminderPolicy
     evaluation: list[EvaluationItem] = Field(min_length=1)
+    reassess_postponed: PostponedReassessment | None = None
     quote: str | None = None
     tag: Tag | None = None
     note: str | None = None
@@ -2028,6 +2042,17 @@ def _check_deadlines(c: _Checker, scheme: Scheme) -> None:
                     f"supervision.evaluation[{i}].cap",
                     "只有扣分项可以设扣分上限",
                     "only a deduct item has a cap",
+                )
+        postponed = scheme.supervision.reassess_postponed
+        if postponed is not None:
+            outcomes = [d.code for d in scheme.decisions]
+            for i, code in enumerate(postponed.outcomes):
+                c.known(
+                    f"supervision.reassess_postponed.outcomes[{i}]",
+                    code,
+                    outcomes,
+                    "决定",
+                    "decision",
                 )
 
 

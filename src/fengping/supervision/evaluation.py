@@ -304,9 +304,8 @@ def filings_on_time(ctx: Context) -> Tallies:
 
 
 def measures_on_time(ctx: Context) -> Tallies:
-    """One unit per 应对措施 due in the year (once due, or done): done by its due date.
-    The measure keeps no completion date; the time of its last change stands for it
-    (a measure is not edited once 已落实 unless its evidence is corrected)."""
+    """One unit per 应对措施 due in the year (once due, or done): done by its due date,
+    the day it was marked 已落实 (`FollowUpMeasure.done_on`, from `completed_at`)."""
     from fengping.assessments.models import FollowUpMeasure, MeasureStatus
 
     out: Tallies = {}
@@ -321,7 +320,7 @@ def measures_on_time(ctx: Context) -> Tallies:
         done = m.status == MeasureStatus.DONE
         if pk is None or (not done and not ctx.due_passed(m.due)):
             continue
-        finished = local_day(m.updated_at) if done else None
+        finished = m.done_on()
         ok = done and finished is not None and finished <= m.due
         head = f"措施“{m.title}”（《{m.assessment.matter.title}》，时限{cn_date(m.due)}）"
         if ok:

@@ -194,7 +194,11 @@ def pull(department: Department, month: dt.date, now: dt.datetime | None = None)
         .annotate(n=Count("pk"))
         .order_by("outcome", "outcome_label")
     )
-    # 6. follow-up measures
+    # 6. follow-up measures; "done" as of the window: marked 已落实 before its end (a row
+    # marked done without a completion time, written outside the action, by its status)
+    done_by_then = Q(status=MeasureStatus.DONE) & (
+        Q(completed_at__lt=w.until) | Q(completed_at__isnull=True)
+    )
     values.update(
         FollowUpMeasure.objects.filter(
             assessment__matter__department__path__startswith=path
@@ -202,7 +206,7 @@ def pull(department: Department, month: dt.date, now: dt.datetime | None = None)
             measures_due_month=Count("pk", filter=Q(due__gte=day_from, due__lte=w.last_day)),
             measures_done_month=Count(
                 "pk",
-                filter=Q(due__gte=day_from, due__lte=w.last_day, status=MeasureStatus.DONE),
+                filter=Q(due__gte=day_from, due__lte=w.last_day) & done_by_then,
             ),
             measures_overdue=Count("pk", filter=Q(due__lt=w.today) & ~Q(status=MeasureStatus.DONE)),
         )

@@ -172,7 +172,7 @@ def _matter(matter: Any, today: dt.date) -> dict[str, Any]:
                     m.title,
                     m.due,
                     m.status == MeasureStatus.DONE,
-                    timezone.localdate(m.updated_at) if m.status == MeasureStatus.DONE else None,
+                    m.done_on(),
                 )
                 for m in measures
             ],

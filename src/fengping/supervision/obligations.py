@@ -10,10 +10,11 @@ row opened again when its work is owed again. Running it twice changes nothing.
 `fengping tick` runs it every hour (`supervision.actions.obligations`); an action that
 wants its list current at once calls `sync_for(kinds)`. The reminders read the rows.
 
-Kinds without a provider: `reassessment` — no app models a re-assessment that falls due
-on a date. An assessment reopened after an incident (assessments `IncidentAction.REOPEN`)
-is closed and the matter goes back to 已登记, with no deadline for the new assessment in
-any scheme; the cases and infosec apps keep no re-assessment date either.
+Re-assessments (`reassessment`, `reassessments`) come from two sources: an information
+system in service whose last assessment stops being current (`unassessed.lapsed_on`),
+and a matter decided 暂缓实施 (the supervising scheme's `supervision.reassess_postponed`,
+[D]). An assessment reopened after an incident (assessments `IncidentAction.REOPEN`) owes
+none: the matter goes back to 已登记 and no scheme gives the new assessment a deadline.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -537,6 +538,114 @@ def risk_reviews(ctx: Context) -> Iterator[Due]:
         )
 
 
+def reassessments(ctx: Context) -> Iterator[Due]:
+    """重新评估: of an information system whose assessment lapses, and of a matter
+    decided 暂缓实施."""
+    yield from system_reassessments(ctx)
+    yield from postponed_reassessments(ctx)
+
+
+def system_reassessments(ctx: Context) -> Iterator[Due]:
+    """A system in service owes a new assessment on the day its last finished one stops
+    being current (`unassessed.lapsed_on`: the isra scheme's valid days after it
+    finished, [D]); its registrant owns it, as the 应评未评 list names them. The key
+    carries that assessment: finishing a new one closes this obligation and opens the
+    next. A system never assessed owes a first assessment, not a re-assessment (应评未评
+    lists it)."""
+    from . import unassessed
+
+    rows = (
+        unassessed.in_service()
+        .filter(last_finished__isnull=False)
+        .select_related("department")
+        .only("name", "created_at", "created_by", "department", "department__path")
+        .order_by()
+    )
+    for system in rows.iterator(chunk_size=2000):
+        base = unassessed.lapsed_on(system)
+        yield Due(
+            kind=ObligationKind.REASSESSMENT,
+            key=f"reassessment:system:{system.pk}:{system.last_assessment_id}",
+            department_id=system.department_id,
+            owner_id=system.created_by_id,
+            office_id=ctx.office(system.department.path),
+            title=f"{system.name}：信息安全风险评估有效期届满，重新评估",
+            url=_url("infosec:system", system.pk),
+            object_type="infosec.system",
+            object_id=str(system.pk),
+            base_due_on=base,
+            due_on=_shift(base, None, ctx),
+        )
+
+
+def postponed_reassessments(ctx: Context) -> Iterator[Due]:
+    """篇1 六(二) 对经评估决定暂缓实施的事项 … 待化解矛盾、时机成熟后再行实施: an assessed
+    matter whose decision in force has one of the outcomes of the supervising scheme's
+    `reassess_postponed` owes a re-assessment within its days of the decision ([D]: the
+    source sets none), owed by the matter's department. Done when that decision is
+    superseded (a later decision on the assessment, `do_redecide`) or a later assessment
+    of the matter has reached a decision. Two queries."""
+    from fengping.assessments.models import Decision, LaterDecision
+
+    section = ctx.scheme.supervision
+    rule = section.reassess_postponed if section is not None else None
+    if rule is None:
+        return
+    outcomes = list(rule.outcomes)
+
+    def columns(matter: str) -> dict[str, F]:
+        return {
+            "matter_pk": F(f"{matter}_id"),
+            "matter_title": F(f"{matter}__title"),
+            "department": F(f"{matter}__department_id"),
+            "path": F(f"{matter}__department__path"),
+            "scheme": F("assessment__scheme_key"),
+        }
+
+    def later_assessment_decided(matter: str) -> Exists:
+        return Exists(
+            Decision.objects.filter(
+                matter=OuterRef(matter),
+                assessment__started_at__gt=OuterRef("assessment__started_at"),
+            )
+        )
+
+    first = (
+        Decision.objects.filter(assessment__isnull=False, outcome__in=outcomes)
+        .exclude(Exists(LaterDecision.objects.filter(assessment=OuterRef("assessment_id"))))
+        .exclude(later_assessment_decided("matter_id"))
+        .values("pk", "outcome_label", "decided_on", **columns("matter"))
+        .order_by()
+    )
+    newer = LaterDecision.objects.filter(assessment=OuterRef("assessment_id")).filter(
+        Q(recorded_at__gt=OuterRef("recorded_at"))
+        | Q(recorded_at=OuterRef("recorded_at"), pk__gt=OuterRef("pk"))
+    )
+    later = (
+        LaterDecision.objects.filter(outcome__in=outcomes)
+        .exclude(Exists(newer))
+        .exclude(later_assessment_decided("assessment__matter_id"))
+        .values("pk", "outcome_label", "decided_on", **columns("assessment__matter"))
+        .order_by()
+    )
+    for prefix, rows in (("decision", first), ("later", later)):
+        for r in rows.iterator(chunk_size=2000):
+            base = r["decided_on"] + dt.timedelta(days=rule.within_days)
+            yield Due(
+                kind=ObligationKind.REASSESSMENT,
+                key=f"reassessment:{prefix}:{r['pk']}",
+                department_id=r["department"],
+                office_id=ctx.office(r["path"]),
+                title=f"{r['matter_title']}：{r['outcome_label']}事项重新评估",
+                url=_url("matters:detail", r["matter_pk"]),
+                scheme_key=r["scheme"],
+                object_type="matters.matter",
+                object_id=str(r["matter_pk"]),
+                base_due_on=base,
+                due_on=_shift(base, None, ctx),
+            )
+
+
 PROVIDERS: dict[str, Callable[[Context], Iterable[Due]]] = {
     ObligationKind.ANNUAL_PLAN: annual_plans,
     ObligationKind.IMPLEMENTATION_RULES: implementation_rules,
@@ -546,7 +655,7 @@ PROVIDERS: dict[str, Callable[[Context], Iterable[Due]]] = {
     ObligationKind.REMEDIATION: remediation,
     ObligationKind.CASE_SCREENING: case_screenings,
     ObligationKind.RISK_REVIEW: risk_reviews,
-    # ObligationKind.REASSESSMENT: no app models a re-assessment due on a date (see above).
+    ObligationKind.REASSESSMENT: reassessments,
 }
 
 

@@ -195,29 +195,42 @@ def system_valid_days() -> int:
     return acceptance.valid_days if acceptance is not None else DEFAULT_SYSTEM_VALID_DAYS
 
 
+def _finished_runs() -> QuerySet[SystemAssessment]:
+    """The finished assessments of the outer system."""
+    return SystemAssessment.objects.filter(
+        system=OuterRef("pk"), status=SystemStatus.FINISHED, finished_at__isnull=False
+    )
+
+
+def in_service(days: int | None = None) -> QuerySet[System]:
+    """Every system in service with what `lapsed_on` reads: `last_finished` (when its
+    last finished assessment finished, None if it never had one), `last_assessment_id`
+    (that assessment) and `valid_days`. One query whatever the number of systems."""
+    days = system_valid_days() if days is None else days
+    last = _finished_runs().order_by("-finished_at", "-id")
+    return System.objects.filter(is_active=True).annotate(
+        last_finished=Subquery(last.values("finished_at")[:1], output_field=DateTimeField()),
+        last_assessment_id=Subquery(last.values("pk")[:1], output_field=IntegerField()),
+        valid_days=Value(days, output_field=IntegerField()),
+    )
+
+
 def systems(now: dt.datetime | None = None) -> QuerySet[System]:
     """Every system in service without a finished assessment in the last valid_days."""
     now = now or timezone.now()
     days = system_valid_days()
     since = now - dt.timedelta(days=days)
-    finished = SystemAssessment.objects.filter(
-        system=OuterRef("pk"), status=SystemStatus.FINISHED, finished_at__isnull=False
-    )
-    last = finished.order_by("-finished_at").values("finished_at")[:1]
     return (
-        System.objects.filter(is_active=True)
-        .exclude(Exists(finished.filter(finished_at__gte=since)))
+        in_service(days)
+        .exclude(Exists(_finished_runs().filter(finished_at__gte=since)))
         .select_related("department", "created_by")
-        .annotate(
-            last_finished=Subquery(last, output_field=DateTimeField()),
-            head_name=_head("department"),
-            valid_days=Value(days, output_field=IntegerField()),
-        )
+        .annotate(head_name=_head("department"))
     )
 
 
 def lapsed_on(system: System) -> dt.date:
-    """When the system's last assessment stopped being current (or when it was registered)."""
+    """When the system's last assessment stopped being current (or when it was registered):
+    `system` comes from `in_service` or `systems`."""
     last = getattr(system, "last_finished", None)
     if last is None:
         return timezone.localdate(system.created_at)

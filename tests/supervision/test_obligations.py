@@ -18,7 +18,9 @@ from fengping.cases.actions import screening as screening_actions
 from fengping.core import tick
 from fengping.infosec.actions import tasks as task_actions
 from fengping.infosec.actions import treatment as treatment_actions
-from fengping.supervision import deadlines
+from fengping.matters.actions import do_register_matter
+from fengping.matters.models import Matter
+from fengping.supervision import deadlines, obliged
 from fengping.supervision import obligations as ob
 from fengping.supervision.actions import obligations as actions
 from fengping.supervision.models import (
@@ -69,6 +71,31 @@ def test_annual_plan_opens_until_filed_and_reopens(org):
     filing.delete()
     counts = ob.sync()
     assert counts["reopened"] == 1 and is_open(key)
+
+
+def test_a_department_obliged_by_a_later_matter_owes_the_plan_after_it(org):
+    """A unit first responsible for a matter in July could not have filed by 3月底: it owes
+    the year's plan `joined_late_days` (30) after; a department of an obliged kind keeps
+    the date, and the filing action counts late by the same date."""
+    year = TODAY().year - 1
+    matter = do_register_matter(
+        org.rsj_unit_assessor,
+        title="养老保险经办流程调整",
+        scheme_key="ssra-town",
+        category_code="focus_social_security",
+        department=org.rsj_unit,
+    )
+    at = timezone.make_aware(dt.datetime(year, 7, 10, 9))
+    Matter.objects.filter(pk=matter.pk).update(created_at=at)
+    ob.sync()
+    owed = dt.date(year, 8, 9)
+    assert row(f"annual_plan:{org.rsj_unit.pk}:{year}").base_due_on == owed
+    assert row(f"implementation_rules:{org.rsj_unit.pk}:{year}").base_due_on == owed
+    assert row(f"annual_plan:{org.rsj.pk}:{year + 1}").base_due_on == dt.date(year + 1, 3, 31)
+    assert obliged.joined_on(org.rsj_unit) == dt.date(year, 7, 10)
+    assert obliged.joined_on(org.rsj) is None
+    base, _due = deadlines.yearly_due("annual_plan", year, since=obliged.joined_on(org.rsj_unit))
+    assert base == owed
 
 
 def test_next_years_plan_is_owed_from_october(org):

@@ -925,6 +925,11 @@ class SupervisionSection(_Model):
     reminders: ReminderPolicy
     evaluation: list[EvaluationItem] = Field(min_length=1)
     reassess_postponed: PostponedReassessment | None = None
+    # A department obliged only by its matters whose first matter of the year came after a
+    # yearly deadline owes that year's filing this many days after it, not since the
+    # deadline it could not have known of. (A department of an obliged kind owed it
+    # whenever it was entered here.)
+    joined_late_days: int = Field(default=30, ge=0, le=366)
     quote: str | None = None
     tag: Tag | None = None
     note: str | None = None

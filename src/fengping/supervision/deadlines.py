@@ -87,14 +87,26 @@ def shifted(day: dt.date, pol: ReminderPolicy) -> dt.date:
 # -- the dates a deadline gives -----------------------------------------------------------
 
 
-def yearly_due(code: str, year: int, scheme: Scheme | None = None) -> tuple[dt.date, dt.date]:
-    """(the date the rule gives, the date that counts) for a yearly deadline in `year`."""
+def yearly_due(
+    code: str, year: int, scheme: Scheme | None = None, *, since: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """(the date the rule gives, the date that counts) for a yearly deadline in `year`,
+    for a department obliged only by its matters since that day (`obliged.joined_on`;
+    None: a department of an obliged kind, held to the rule's date)."""
     scheme = scheme or supervising_scheme()
     dl = deadline(code, scheme)
     if dl is None or dl.rule.kind != "yearly":
         raise LookupError(f"{scheme.key} has no yearly deadline {code}")
-    base = dt.date(year, dl.rule.month, dl.rule.day)
+    base = joined_late(dt.date(year, dl.rule.month, dl.rule.day), since, scheme)
     return base, shifted(base, policy(dl, scheme))
+
+
+def joined_late(base: dt.date, since: dt.date | None, scheme: Scheme) -> dt.date:
+    """A yearly deadline for a department obliged only after it: `joined_late_days` after
+    the department became obliged (scheme `supervision.joined_late_days`)."""
+    if since is None or since <= base or scheme.supervision is None:
+        return base
+    return since + dt.timedelta(days=scheme.supervision.joined_late_days)
 
 
 def monthly_due(code: str, month: dt.date, scheme: Scheme | None = None) -> tuple[dt.date, dt.date]:

@@ -30,7 +30,7 @@ from fengping.org.models import Department
 from fengping.schemes.model import EvaluationItem, Scheme
 
 from . import deadlines
-from .obliged import obliged_by
+from .obliged import obliged, obliged_by
 
 NOTHING_DUE = "本年度无此项任务"
 CENT = Decimal("0.01")
@@ -127,6 +127,15 @@ class Context:
     def due_passed(self, day: dt.date) -> bool:
         return day < self.today
 
+    def since(self, pk: int) -> dt.date | None:
+        """`Obliged.joined_on` of department `pk` (`obliged.obliged`, once per run)."""
+        if not hasattr(self, "_since"):
+            self._since: dict[int, dt.date] = {}
+            for root in self.root_paths:
+                found = obliged(self.scheme, root=root)
+                self._since.update({k: o.joined_on for k, o in found.items() if o.joined_on})
+        return self._since.get(pk)
+
     def months(self) -> list[dt.date]:
         last = 12 if self.today.year > self.year else self.today.month
         return [dt.date(self.year, m, 1) for m in range(1, last + 1)]
@@ -153,7 +162,7 @@ def _yearly(
 ) -> Tallies:
     """A yearly filing (plan, rules): one unit per department once due or filed."""
     try:
-        _base, due = deadlines.yearly_due(code, ctx.year, ctx.scheme)
+        deadlines.yearly_due(code, ctx.year, ctx.scheme)
     except LookupError:
         return {}
     out: Tallies = {}
@@ -165,10 +174,12 @@ def _yearly(
         filed.add(pk)
         row = describe(obj)
         out.setdefault(pk, Tally()).unit(row.ok, row.text, row.url)
-    if ctx.due_passed(due):
-        for d in ctx.departments:
-            if d.pk not in filed:
-                out.setdefault(d.pk, Tally()).unit(False, f"未按时报送（时限{cn_date(due)}）")
+    for d in ctx.departments:
+        if d.pk in filed:
+            continue
+        _base, due = deadlines.yearly_due(code, ctx.year, ctx.scheme, since=ctx.since(d.pk))
+        if ctx.due_passed(due):
+            out.setdefault(d.pk, Tally()).unit(False, f"未按时报送（时限{cn_date(due)}）")
     return out
 
 

@@ -70,7 +70,7 @@ class Context:
     scheme: Scheme
     offices: dict[str, dict[str, int]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
-    _obliged: dict[int, tuple[dt.date, str, str]] | None = None
+    _obliged: dict[int, obliged.Obliged] | None = None
 
     @property
     def policy(self) -> ReminderPolicy:
@@ -123,12 +123,10 @@ def _local_day(value: dt.datetime | None, default: dt.date) -> dt.date:
 # ------------------------------------------------------------------ who owes what
 
 
-def obliged_departments(ctx: Context) -> dict[int, tuple[dt.date, str, str]]:
-    """Department id -> (the day it became obliged, its path, its name): `obliged.obliged`."""
+def obliged_departments(ctx: Context) -> dict[int, obliged.Obliged]:
+    """Department id -> who it is and since when it owes: `obliged.obliged`."""
     if ctx._obliged is None:
-        ctx._obliged = {
-            pk: (o.since, o.path, o.name) for pk, o in obliged.obliged(ctx.scheme).items()
-        }
+        ctx._obliged = obliged.obliged(ctx.scheme)
     return ctx._obliged
 
 
@@ -164,11 +162,14 @@ def _yearly(
     dl = deadlines.deadline(code, ctx.scheme)
     if dl is None or dl.rule.kind != "yearly":
         return
-    for dept, (since, path, name) in obliged_departments(ctx).items():
-        for year in _years(since, ctx.today):
+    for dept, o in obliged_departments(ctx).items():
+        path, name = o.path, o.name
+        for year in _years(o.since, ctx.today):
             if (dept, year) in filed:
                 continue
-            base = dt.date(year, dl.rule.month, dl.rule.day)
+            base = deadlines.joined_late(
+                dt.date(year, dl.rule.month, dl.rule.day), o.joined_on, ctx.scheme
+            )
             yield Due(
                 kind=kind,
                 key=f"{kind}:{dept}:{year}",
@@ -235,8 +236,9 @@ def monthly_reports(ctx: Context) -> Iterator[Due]:
         ).values_list("department_id", "month")
     )
     url = _url("supervision:reports", fallback="/supervision/reports/")
-    for dept, (since, path, name) in obliged_departments(ctx).items():
-        for month in _months(since, ctx.today):
+    for dept, o in obliged_departments(ctx).items():
+        path, name = o.path, o.name
+        for month in _months(o.since, ctx.today):
             if (dept, month) in done:
                 continue
             last = calendar.monthrange(month.year, month.month)[1]

@@ -30,6 +30,12 @@ class Obliged:
     # Obliged by its kind (not only by a matter it is responsible for).
     by_kind: bool
 
+    @property
+    def joined_on(self) -> dt.date | None:
+        """`since` for a department obliged only by its matters (it could not have met a
+        deadline before its first matter); None for one of an obliged kind."""
+        return None if self.by_kind else self.since
+
 
 def _day(value: dt.datetime) -> dt.date:
     return timezone.localdate(value) if timezone.is_aware(value) else value.date()
@@ -65,6 +71,15 @@ def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Oblige
         elif since < out[pk].since:
             out[pk] = Obliged(pk, path, name, since, True)
     return out
+
+
+def joined_on(department: Department, scheme: Scheme | None = None) -> dt.date | None:
+    """The day a department obliged only by its matters became obliged (its first matter
+    of the scheme), for `deadlines.yearly_due`'s `since`; None for a department of an
+    obliged kind, which owed the year's filings whenever it was entered here (three
+    queries)."""
+    found = obliged(scheme, root=department.path).get(department.pk)
+    return found.joined_on if found is not None else None
 
 
 def obliged_by(day: dt.date, scheme: Scheme | None = None, *, root: str = "") -> list[int]:

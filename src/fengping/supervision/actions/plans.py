@@ -32,7 +32,7 @@ from fengping.matters.models import Matter, MatterStatus
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind, Membership
 
-from .. import deadlines
+from .. import deadlines, obliged
 from ..models import OFFICE_ROLES, AnnualPlan, PlanEntry, PlanFiling, PlanStatus
 
 LABELS = {
@@ -407,7 +407,7 @@ def do_file_plan(
     if previous is not None and not reason:
         raise ActionError(_("重新备案须说明修改原因"), field="reason")
     at = now()
-    base, due = deadlines.yearly_due(DEADLINE, plan.year)
+    base, due = deadlines.yearly_due(DEADLINE, plan.year, since=obliged.joined_on(plan.department))
     entries = [entry_row(e) for e in plan.entries.order_by("id")]
     filing = PlanFiling.objects.create(
         plan=plan,

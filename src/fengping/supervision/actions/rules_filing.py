@@ -24,7 +24,7 @@ from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org.models import WORK_ROLES, Department, DepartmentKind
 
-from .. import deadlines
+from .. import deadlines, obliged
 from ..models import RulesDocument, RulesFiling, RulesReceipt
 from . import plans
 from .plans import member_office_paths, office_member, offices_for, window_refusal
@@ -155,7 +155,7 @@ def do_register_rules(
         RulesFiling.objects.filter(department=department, year=year).aggregate(n=Max("number"))["n"]
         or 0
     ) + 1
-    _base, due = deadlines.yearly_due(DEADLINE, year)
+    _base, due = deadlines.yearly_due(DEADLINE, year, since=obliged.joined_on(department))
     filing = RulesFiling.objects.create(
         department=department,
         year=year,
@@ -203,7 +203,9 @@ def do_file_rules(actor: Any, filing: RulesFiling, *, version: int | None = None
     if refused := file_refusal(filing):
         raise ActionError(refused)
     at = now()
-    _base, due = deadlines.yearly_due(DEADLINE, filing.year)
+    _base, due = deadlines.yearly_due(
+        DEADLINE, filing.year, since=obliged.joined_on(filing.department)
+    )
     offices = recipients(filing.department)
     filing.filed_at, filing.filed_by, filing.due_on = at, actor, due
     filing.late = timezone.localdate(at) > due

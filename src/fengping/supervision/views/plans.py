@@ -30,6 +30,7 @@ from fengping.org.models import WORK_ROLES, Department
 from fengping.schemebook import registry
 from fengping.schemes.cite import cite
 
+from .. import obliged
 from ..actions import plans as actions
 from ..models import AnnualPlan, PlanEntry, PlanFiling, PlanStatus
 
@@ -252,7 +253,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": can_change,
             "file_refusal": actions.file_refusal(plan),
             "rule": _plan_rule(),
-            "due": actions.deadlines.yearly_due(actions.DEADLINE, plan.year)[1],
+            "due": actions.deadlines.yearly_due(
+                actions.DEADLINE, plan.year, since=obliged.joined_on(plan.department)
+            )[1],
         },
     )
 
@@ -486,7 +489,9 @@ def plan_file(request: HttpRequest, pk: int) -> HttpResponse:
         success=lambda f: _("已报%(o)s备案（第%(n)s版）") % {"o": f.office.name, "n": f.number},
     ):
         return done
-    due = actions.deadlines.yearly_due(actions.DEADLINE, plan.year)[1]
+    due = actions.deadlines.yearly_due(
+        actions.DEADLINE, plan.year, since=obliged.joined_on(plan.department)
+    )[1]
     intro = _("备案时间以系统时间为准；本年度备案时限：%(d)s。") % {"d": date_text(due)}
     if refused := actions.file_refusal(plan):
         intro = f"{intro} {refused}"

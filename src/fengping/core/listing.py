@@ -747,6 +747,21 @@ class Listing:
         return SafeString("".join(parts))
 
 
+def _with_options_html(widget: dict[str, Any]) -> dict[str, Any]:
+    """A select's <option>s joined here (a department filter lists every department)."""
+    if "options" in widget:
+        value = widget.get("value")
+        widget["options_html"] = SafeString(
+            "".join(
+                format_html(
+                    '<option value="{}"{}>{}</option>', v, " selected" if v == value else "", label
+                )
+                for v, label in widget["options"]
+            )
+        )
+    return widget
+
+
 def build(request: HttpRequest, spec: ListSpec, *parents: Any) -> Listing:
     with _building(Context(request.user, parents)) as ctx:
         return _build(request, spec, ctx, *parents)
@@ -760,7 +775,7 @@ def _build(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) ->
     return Listing(
         spec=spec,
         page=page,
-        filters=[f.widget(request.GET, ctx) for f in spec.filters],
+        filters=[_with_options_html(f.widget(request.GET, ctx)) for f in spec.filters],
         columns=columns,
         rows=[(obj, [(c.css, c.cell(obj)) for c in columns]) for obj in page.object_list],
         messages=[*result.messages, *page.messages],

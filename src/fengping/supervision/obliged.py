@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Min
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from fengping.org.models import Department
@@ -43,7 +43,7 @@ def _day(value: dt.datetime) -> dt.date:
 
 def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Obliged]:
     """Department pk -> Obliged, for the active departments under `root` (a path; ""
-    for every organisation). Three queries."""
+    for every organisation). Two queries."""
     from fengping.matters.models import Matter
 
     scheme = scheme or deadlines.supervising_scheme()
@@ -53,19 +53,28 @@ def obliged(scheme: Scheme | None = None, *, root: str = "") -> dict[int, Oblige
         is_active=True, kind__in=scheme.supervision.obliged_kinds, path__startswith=root
     ).values_list("pk", "path", "name", "created_at"):
         out[pk] = Obliged(pk, path, name, _day(created), True)
-    # The first matter of each department (one index-only GROUP BY), then those
-    # departments' names and paths.
-    first = dict(
-        Matter.objects.filter(scheme_key=scheme.key)
-        .values("department_id")
-        .annotate(first=Min("created_at"))
-        .order_by()
-        .values_list("department_id", "first")
+    # Each department's first matter of the scheme: one probe of the (scheme_key,
+    # department, created_at) index per department, not a GROUP BY over every matter
+    # (PostgreSQL scanned the 100,000 matters for it: 54 ms on every report overview).
+    # The department is bounded on both sides rather than `=`, and the order names it:
+    # with `=` PostgreSQL dropped it from the order and walked the created_at index
+    # instead, filtering (700 ms); only the composite index gives this order.
+    first = (
+        Matter.objects.filter(
+            scheme_key=scheme.key,
+            department_id__gte=OuterRef("pk"),
+            department_id__lte=OuterRef("pk"),
+        )
+        .order_by("department_id", "created_at")
+        .values("created_at")[:1]
     )
-    for pk, path, name in Department.objects.filter(
-        pk__in=list(first), is_active=True, path__startswith=root
-    ).values_list("pk", "path", "name"):
-        since = _day(first[pk])
+    for pk, path, name, first_at in (
+        Department.objects.filter(is_active=True, path__startswith=root)
+        .annotate(first=Subquery(first))
+        .filter(first__isnull=False)
+        .values_list("pk", "path", "name", "first")
+    ):
+        since = _day(first_at)
         if pk not in out:
             out[pk] = Obliged(pk, path, name, since, False)
         elif since < out[pk].since:

@@ -9,6 +9,7 @@ An app declares, once:
   materialised `path`), `SearchFilter`, `YearFilter`, `DateRangeFilter`, `BooleanFilter`,
 * its columns — one `Column` per column, read by the page and the export alike,
 * the default order, whose last term must be unique (the primary key or a unique field),
+  and the other orders a user may choose (`sorts`, the `sort` parameter),
 * whether it pages by key (`keyset=True`, for tables that grow without bound).
 
 Every filter parses leniently: a value it cannot use (`²` as a year, a department that is
@@ -63,6 +64,8 @@ COUNT_BOUND = 1000
 # OFFSET, so it is bounded — beyond this, next/previous links page by key.
 MAX_OFFSET_PAGE = 1000
 SEARCH_MAX = 100
+# The parameter naming one of a spec's `sorts`.
+SORT_PARAM = "sort"
 
 Options = Sequence[tuple[Any, Any]]
 Apply = Callable[[QuerySet[Any], Any, Mapping[str, Any]], QuerySet[Any]]
@@ -213,9 +216,11 @@ class DepartmentFilter(Filter):
         *,
         path_field: str = "department__path",
         apply: Apply | None = None,
+        all_label: Any = None,
     ) -> None:
         super().__init__(name, label, path_field, apply)
         self.departments = departments
+        self.all_label = all_label  # two department filters on a page need their own
 
     def parse(self, params: Mapping[str, Any], ctx: Context) -> tuple[Any, str | None]:
         raw = _raw(params, self.name)
@@ -241,7 +246,7 @@ class DepartmentFilter(Filter):
                 .order_by("path")
                 .values_list("pk", "name")
             ],  # fmt: skip
-            "all_label": _("全部部门"),
+            "all_label": self.all_label or _("全部部门"),
         }
 
 
@@ -432,8 +437,21 @@ def badge(text: Any, css: str = "bg-blue-lt") -> SafeString:
 
 
 @dataclass(frozen=True)
+class Sort:
+    """An order a user may choose for a list (`?sort=<key>`; the API's `sort`). As for the
+    spec's own order, the last term must be unique; on a keyset list every term must be a
+    field of the model itself, because the cursor carries their values."""
+
+    key: str
+    label: Any
+    order: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ListSpec:
-    """A list, declared once. `queryset(user, *parents)` must scope through org.access."""
+    """A list, declared once. `queryset(user, *parents)` must scope through org.access.
+    `order` is the default order (`order_label` names it in the sort select); `sorts` are
+    the others a user may choose."""
 
     name: str
     title: Any
@@ -448,12 +466,38 @@ class ListSpec:
     empty_title: Any = gettext_lazy("没有符合条件的记录")
     empty_hint: Any = ""
     export_url: Callable[..., str] | None = None
+    sorts: tuple[Sort, ...] = ()
+    order_label: Any = gettext_lazy("默认排序")
 
     def base(self, user: Any, *parents: Any) -> QuerySet[Any]:
         return self.queryset(user, *parents)
 
     def params(self) -> list[str]:
-        return [p for f in self.filters for p in f.params()]
+        names = [p for f in self.filters for p in f.params()]
+        return [*names, SORT_PARAM] if self.sorts else names
+
+    def sort_for(self, params: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+        """(the order asked for, or the default; a message when the value was ignored)."""
+        raw = _raw(params, SORT_PARAM)
+        if not raw or not self.sorts:
+            return self.order, None
+        for sort in self.sorts:
+            if sort.key == raw:
+                return sort.order, None
+        return self.order, _ignored(_("排序"))
+
+    def sort_widget(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The sort select, drawn by the page like a filter's select."""
+        raw = _raw(params, SORT_PARAM)
+        keys = {s.key for s in self.sorts}
+        return {
+            "kind": "select",
+            "name": SORT_PARAM,
+            "label": _("排序"),
+            "value": raw if raw in keys else "",
+            "options": [(s.key, s.label) for s in self.sorts],
+            "all_label": self.order_label,
+        }
 
 
 @dataclass
@@ -462,6 +506,7 @@ class Filtered:
     values: dict[str, Any]
     messages: list[str]
     query: str  # the filters as a query string (no paging), for links and the export
+    order: tuple[str, ...] = ()  # the order applied (the spec's, or the chosen sort's)
 
 
 def filtered(
@@ -485,12 +530,15 @@ def filtered(
     for f in spec.filters:
         if f.name in values:
             qs = f.apply(qs, values[f.name], values)
+    order, note = spec.sort_for(params)
+    if note:
+        notes.append(note)
     keep = QueryDict(mutable=True)
     for name in spec.params():
         raw = _raw(params, name)
-        if raw:
+        if raw and not (name == SORT_PARAM and note):
             keep[name] = raw
-    return Filtered(qs.order_by(*spec.order), values, notes, keep.urlencode())
+    return Filtered(qs.order_by(*order), values, notes, keep.urlencode(), tuple(order))
 
 
 # ------------------------------------------------------------------------------ paging
@@ -659,7 +707,7 @@ def _counted_page(result: Filtered, params: Mapping[str, Any], size: int) -> Pag
 
 
 def _keyset_page(spec: ListSpec, result: Filtered, params: Mapping[str, Any], size: int) -> Page:
-    qs, order, base = result.queryset, spec.order, result.query
+    qs, order, base = result.queryset, result.order or spec.order, result.query
     model = qs.model
     notes: list[str] = []
     after_raw, before_raw = _raw(params, "after"), _raw(params, "before")
@@ -772,10 +820,13 @@ def _build(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) ->
     page = paginate(spec, result, request.GET)
     columns = [c for c in spec.columns if c.page]
     export = spec.export_url(*parents) if spec.export_url else ""
+    widgets = [f.widget(request.GET, ctx) for f in spec.filters]
+    if spec.sorts:
+        widgets.append(spec.sort_widget(request.GET))
     return Listing(
         spec=spec,
         page=page,
-        filters=[_with_options_html(f.widget(request.GET, ctx)) for f in spec.filters],
+        filters=[_with_options_html(w) for w in widgets],
         columns=columns,
         rows=[(obj, [(c.css, c.cell(obj)) for c in columns]) for obj in page.object_list],
         messages=[*result.messages, *page.messages],
@@ -866,6 +917,13 @@ def api_filters(spec: ListSpec, model_name: str) -> Any:
         for f in spec.filters
         for name in f.params()
     }
+    if spec.sorts:
+        choices = "；".join(f"{s.key}：{s.label}" for s in spec.sorts)
+        text = _("排序（不填为%(default)s）：%(choices)s")
+        fields[SORT_PARAM] = (
+            str,
+            Field("", description=text % {"default": spec.order_label, "choices": choices}),
+        )
     fields["page"] = (str, Field("", description=_("页码（按键翻页的列表最多第 1000 页）")))
     if spec.keyset:
         fields["after"] = (str, Field("", description=_("上一页返回的 next，取其后一页")))
@@ -904,11 +962,12 @@ def api_page(
         result = filtered(spec, user, params, *parents, ctx=ctx)
         page = paginate(spec, result, params, per_page or settings.NINJA_PAGINATION_PER_PAGE)
     next_cursor = previous_cursor = None
+    order = result.order or spec.order
     if spec.keyset and page.object_list:
         if page.has_next:
-            next_cursor = _cursor(page.object_list[-1], spec.order)
+            next_cursor = _cursor(page.object_list[-1], order)
         if page.has_previous:
-            previous_cursor = _cursor(page.object_list[0], spec.order)
+            previous_cursor = _cursor(page.object_list[0], order)
     return {
         "items": page.object_list,
         "count": page.total,

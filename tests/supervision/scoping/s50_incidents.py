@@ -36,6 +36,8 @@ PAGES = {
         "supervision:incident_link": CHANGE,
         "supervision:incident_close": CHANGE,
         "supervision:incident_accountability_new": CHANGE,
+        # The people picker of the decision form: only for whoever may record a decision.
+        "supervision:incident_accountability_people": CHANGE,
     },
     "incident_link": {
         "supervision:incident_link_detail": READ,

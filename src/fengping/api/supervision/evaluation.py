@@ -1,6 +1,7 @@
-"""年度考核 through the API: the runs an office's readers see, computing a year (the same
-action as the page), one run's ranking, a department's own scores and one score with
-the evidence behind every point."""
+"""年度考核 through the API: the runs an office's readers see (the page's list: the same
+filters, sorts and paging, `supervision.evaluation_lists.RUNS`), computing a year (the
+same action as the page), one run's ranking, a department's own scores (the filters of
+`SCORES`) and one score with the evidence behind every point."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Schema, Status
+from ninja import Field, Query, Schema, Status
 
+from fengping.core import listing
 from fengping.org import access
 from fengping.org.models import Department
 from fengping.supervision.actions import evaluation as actions
+from fengping.supervision.evaluation_lists import RUNS, SCORES, visible_rows
 from fengping.supervision.models import Evaluation, EvaluationRun
-from fengping.supervision.views.evaluation import run_for, visible_rows, visible_runs
+from fengping.supervision.views.evaluation import run_for
 
 from . import router
 
@@ -50,6 +53,11 @@ class SvEvaluationRunOut(Schema):
     computed_by: str
     computed_at: dt.datetime
     provisional: bool = Field(..., description="年中：本年度尚未结束时计算")
+
+
+class SvEvaluationRunListOut(SvEvaluationRunOut):
+    latest: bool = Field(..., description="该考核机关该年度最近一次计算（否则为历史结果）")
+    departments: int = Field(..., description="被考核单位数")
 
 
 class SvEvaluationOut(Schema):
@@ -99,13 +107,21 @@ def _score_out(e: Evaluation, year: int) -> dict[str, Any]:
     }
 
 
-@router.get("/evaluation/runs", response=list[SvEvaluationRunOut])
-def list_evaluation_runs(request: HttpRequest, year: int | None = None) -> Any:
-    """考核机关及督查可见的年度考核计算记录（最新在前）。"""
-    runs = visible_runs(request.user).order_by("-year", "-id")
-    if year is not None:
-        runs = runs.filter(year=year)
-    return [_run_out(r) for r in runs[:500]]
+SvEvaluationRunFilters = listing.api_filters(RUNS, "SvEvaluationRunFilters")
+
+
+@router.get(
+    "/evaluation/runs",
+    response=listing.api_page_schema(SvEvaluationRunListOut, "SvEvaluationRunPage"),
+)
+def list_evaluation_runs(request: HttpRequest, filters: Query[SvEvaluationRunFilters]) -> Any:  # type: ignore[valid-type]
+    """考核机关及督查可见的年度考核计算记录（默认年度新者在前），与页面同样的筛选、排序与分页。"""
+    page = listing.api_page(RUNS, request.user, filters.model_dump())  # type: ignore[attr-defined]
+    items = [
+        {**_run_out(r), "latest": not r.superseded, "departments": r.n_departments or 0}
+        for r in page["items"]
+    ]
+    return {**page, "items": items}
 
 
 @router.post("/evaluation/runs", response={201: SvEvaluationRunOut})
@@ -125,13 +141,17 @@ def get_evaluation_run(request: HttpRequest, evaluation_run_id: int) -> Any:
     return {**_run_out(run), "scores": [_score_out(e, run.year) for e in rows]}
 
 
+SvEvaluationScoreFilters = listing.api_filters(SCORES, "SvEvaluationScoreFilters")
+SCORES_MAX = 1000
+
+
 @router.get("/evaluation/scores", response=list[SvEvaluationOut])
-def list_evaluation_scores(request: HttpRequest, year: int | None = None) -> Any:
-    """可见的考核得分：部门只见本单位，督查机关见全部。"""
-    rows = visible_rows(request.user).order_by("-run__year", "-run_id", "rank")
-    if year is not None:
-        rows = rows.filter(run__year=year)
-    return [_score_out(e, e.run.year) for e in rows[:1000]]
+def list_evaluation_scores(request: HttpRequest, filters: Query[SvEvaluationScoreFilters]) -> Any:  # type: ignore[valid-type]
+    """可见的考核得分：部门只见本单位，督查机关见全部。筛选与排序同“年度考核得分”页面；
+    返回列表，每页 1000 条（page 取其后各页）。"""
+    params = filters.model_dump()  # type: ignore[attr-defined]
+    page = listing.api_page(SCORES, request.user, params, per_page=SCORES_MAX)
+    return [_score_out(e, e.run.year) for e in page["items"]]
 
 
 @router.get("/evaluation/scores/{evaluation_id}", response=SvEvaluationOut)

@@ -9,9 +9,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema, Status
 
 from fengping.core import listing
+from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org.models import Department, User
 from fengping.supervision import investigation
@@ -100,7 +102,7 @@ class SvFindingIn(Schema):
 
 
 class SvDecisionIn(Schema):
-    department_id: int
+    department_id: int = Field(..., description="被追究单位：登记机关可以查看的部门")
     person_role: Literal["unit", "main", "direct", "leader"]
     measure: Literal[
         "criticism", "admonition", "self_criticism", "organisational", "discipline", "evaluation"
@@ -109,8 +111,13 @@ class SvDecisionIn(Schema):
     decided_on: dt.date
     reason: str
     link_id: int | None = None
-    person_username: str | None = None
-    person_name: str = ""
+    user_id: int | None = Field(
+        None, description="被追究人（本系统用户）：须在被追究单位任职；对单位的追究不填"
+    )
+    person_username: str | None = Field(None, description="被追究人的用户名（同 user_id，二选一）")
+    person_name: str = Field(
+        "", description="被追究人姓名：只在被追究人不是本系统用户时填写（填 user_id 时不填）"
+    )
     discipline: Literal[
         "", "warning", "demerit", "major_demerit", "demotion", "dismissal_from_post", "expulsion"
     ] = ""
@@ -123,6 +130,7 @@ class SvDecisionOut(Schema):
     link_id: int | None
     department_id: int
     department: str
+    user_id: int | None = Field(..., description="被追究人为本系统用户时的用户 id")
     person_name: str
     person_role: str
     measure: str
@@ -190,6 +198,7 @@ def _decision_out(d: AccountabilityDecision) -> dict[str, Any]:
         "link_id": d.link_id,
         "department_id": d.department_id,
         "department": d.department.name,
+        "user_id": d.person_id,
         "person_name": d.person_name,
         "person_role": d.person_role,
         "measure": d.measure,
@@ -310,22 +319,28 @@ def incident_decisions(request: HttpRequest, incident_id: int) -> Any:
 @router.post("/incidents/{incident_id}/accountability", response={201: SvDecisionOut})
 def record_decision(request: HttpRequest, incident_id: int, payload: SvDecisionIn) -> Any:
     """登记责任追究决定：须有决定文号；纪律处分只在追究方式为 discipline 时填写；
-    酌情减轻只用于认定为 mitigated 的关联。"""
+    酌情减轻只用于认定为 mitigated 的关联。被追究单位须是登记机关可以查看的部门；
+    被追究人为本系统用户的填 user_id（须在被追究单位任职），不是的只填 person_name。"""
     incident = _incident(request, incident_id, "change")
     department = access.get_for_user(request.user, Department, payload.department_id)
     link = None
     if payload.link_id is not None:
         link = _link(request, payload.link_id)
     person = None
+    if payload.user_id is not None:
+        person = access.get_for_user(request.user, User, payload.user_id)
     if payload.person_username:
-        person = access.get_for_user(
+        named = access.get_for_user(
             request.user,
             User,
             User.objects.filter(username=payload.person_username)
             .values_list("pk", flat=True)
             .first(),
         )
-    data = payload.model_dump(exclude={"department_id", "link_id", "person_username"})
+        if person is not None and named.pk != person.pk:
+            raise ActionError(_("user_id 与 person_username 不是同一人"), field="person")
+        person = named
+    data = payload.model_dump(exclude={"department_id", "link_id", "user_id", "person_username"})
     decision = actions.do_record_decision(
         request.user, incident, department=department, link=link, person=person, **data
     )

@@ -9,6 +9,9 @@ recorded the incident (`OFFICE_ROLES` under its path); the rules:
   needs a written reason (认定意见);
 - an accountability decision has a document number; a 纪律处分 only with the measure
   纪律处分 (and that measure needs one); 酌情减轻 only on a link found 已评估并落实措施;
+  it names a department the office may see (`decision_departments`) and, for a person
+  who is a fengping user, one holding a role in that department (`decision_people`);
+  the free-text name is for a person who is not a user;
 - an investigation is closed when every link has a finding; a closed one changes no more.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,8 +30,9 @@ from django.utils.translation import gettext_lazy
 from fengping.audit.chain import record, save_and_record, snapshot
 from fengping.core.concurrency import lock
 from fengping.core.errors import ActionError
+from fengping.core.xlsx import ILLEGAL_CHARACTERS_RE
 from fengping.org import access
-from fengping.org.models import Department
+from fengping.org.models import Department, Membership, User
 
 from .. import investigation
 from ..models import (
@@ -290,6 +295,69 @@ def do_adopt_finding(
     return link
 
 
+def decision_departments(actor: Any, incident: Incident) -> QuerySet[Department]:
+    """The departments a decision on `incident` may hold accountable: the active
+    departments of the recording office's organisation, as far as the actor sees them
+    through org.access (an office's 督查 sees the whole organisation; its other members
+    their own subtree). The department select, the people picker and the action read it."""
+    root = incident.office.path.split("/", 1)[0] + "/"
+    return access.visible(
+        actor, Department.objects.filter(is_active=True, path__startswith=root)
+    ).order_by("path")
+
+
+def decision_people(actor: Any, incident: Incident, department: Department) -> QuerySet[User]:
+    """The fengping users a decision may name in `department`: those holding a role in it
+    (a Membership there, not only in a unit below it), when the department is one of
+    `decision_departments` — none otherwise, so the picker never lists another
+    department's people."""
+    if not decision_departments(actor, incident).filter(pk=department.pk).exists():
+        return User.objects.none()
+    members = Membership.objects.filter(department=department).values("user_id")
+    return access.visible(actor, User.objects.filter(pk__in=members)).order_by(
+        "-is_active", "real_name", "username"
+    )
+
+
+def search_people(people: QuerySet[User], text: str) -> QuerySet[User]:
+    """The people whose name, user name or position contains `text` (control characters,
+    which no name holds and PostgreSQL refuses in a literal, dropped)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text or "").strip()[:60]
+    if not text:
+        return people
+    return people.filter(
+        Q(real_name__icontains=text) | Q(username__icontains=text) | Q(position__icontains=text)
+    )
+
+
+def person_label(user: User) -> str:
+    """How the picker and the decision name a user: 姓名（用户名）, marked when deactivated."""
+    label = f"{user.real_name}（{user.username}）" if user.real_name else user.username
+    return label if user.is_active else _("%(label)s（已停用）") % {"label": label}
+
+
+def _check_person(
+    actor: Any, incident: Incident, department: Department, person: User | None
+) -> None:
+    if not decision_departments(actor, incident).filter(pk=department.pk).exists():
+        raise ActionError(
+            _("被追究单位须是%(o)s可以查看的部门") % {"o": incident.office.name},
+            field="department",
+        )
+    if (
+        person is not None
+        and not decision_people(actor, incident, department).filter(pk=person.pk).exists()
+    ):
+        raise ActionError(
+            _(
+                "被追究人须是被追究单位（%(d)s）的人员：请从该单位的人员中选择；"
+                "不是本系统用户的，只填写姓名"
+            )
+            % {"d": department.name},
+            field="person",
+        )
+
+
 def do_record_decision(
     actor: Any,
     incident: Incident,
@@ -334,15 +402,25 @@ def do_record_decision(
     if measure == AccountabilityMeasure.DISCIPLINE and not discipline:
         raise ActionError(_("追究方式为“纪律处分”时须选择处分种类"), field="discipline")
     if person_role != PersonRole.UNIT and person is None and not person_name:
-        raise ActionError(_("请填写被追究人"), field="person_name")
+        raise ActionError(_("请选择被追究人；不是本系统用户的，填写被追究人姓名"), field="person")
     if person_role == PersonRole.UNIT and (person is not None or person_name):
         raise ActionError(_("对单位的追究不填写被追究人"), field="person_name")
-    if person is not None and not person_name:
-        person_name = person.real_name or person.username
+    if person is not None:
+        # The name of a user is the user's: the free-text name is for a person who is
+        # not a fengping user, never a second, differing name of one who is.
+        own = person.real_name or person.username
+        if person_name and person_name not in (own, person.username):
+            raise ActionError(
+                _("已选择本系统用户“%(u)s”，姓名不另填写；不是本系统用户的，只填写姓名")
+                % {"u": own},
+                field="person_name",
+            )
+        person_name = own
     with transaction.atomic():
         incident = lock(incident, related=("office",))
         access.require(actor, incident, "change")
         _require_open(incident)
+        _check_person(actor, incident, department, person)
         if link is not None:
             link = IncidentLink.objects.select_for_update(of=("self",)).get(pk=link.pk)
             if link.incident_id != incident.pk:

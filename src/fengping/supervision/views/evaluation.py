@@ -1,14 +1,14 @@
-"""年度考核 pages: the runs per year (and, for a supervising office, the form that computes
-a year), the ranking of a run with each item's points, a department's evidence page, the
-ranking as XLSX and the 考核情况通报 as DOCX. A supervising office sees every department;
-a department sees only its own rows and evidence."""
+"""年度考核 pages: the list of runs (and, for a supervising office, the form that computes
+a year), the list of scores, the ranking of a run with each item's points, a department's
+evidence page, the ranking as XLSX and the 考核情况通报 as DOCX. A supervising office sees
+every department; a department sees only its own rows and evidence. The two lists are
+declared once in `supervision.evaluation_lists` (page, htmx partial, export, API)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengping.core import listing
 from fengping.core.errors import ActionError
 from fengping.core.forms import StyledForm
 from fengping.core.pages import submit
@@ -28,17 +29,12 @@ from fengping.reports.render import DOCX_MIME
 
 from .. import evaluation as ev
 from ..actions import evaluation as actions
+from ..evaluation_lists import RUNS, SCORES, visible_rows, visible_runs
 from ..models import Evaluation, EvaluationRun
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def visible_runs(user: Any) -> QuerySet[EvaluationRun]:
-    return access.visible(user, EvaluationRun.objects.select_related("office", "computed_by"))
-
-
-def visible_rows(user: Any) -> QuerySet[Evaluation]:
-    return access.visible(user, Evaluation.objects.select_related("department", "run__office"))
+__all__ = ["run_for", "visible_rows", "visible_runs"]
 
 
 def run_for(user: Any, pk: int) -> tuple[EvaluationRun, list[Evaluation]]:
@@ -74,29 +70,33 @@ class ComputeForm(StyledForm):
         self.fields["year"].initial = timezone.localdate().year
 
 
+def _runs_page(request: HttpRequest, form: ComputeForm | None) -> HttpResponse:
+    """The runs for the office's readers; for anyone who reads none, their own scores (a
+    department's people see their scores, never the ranking) — with the form that
+    computes a year for whoever may."""
+    spec = RUNS if visible_runs(request.user).exists() else SCORES
+    return listing.render_list(request, spec, context={"form": form, "own": spec is SCORES})
+
+
 @authenticated
 def runs(request: HttpRequest) -> HttpResponse:
-    all_runs = list(visible_runs(request.user).order_by("-year", "-id"))
-    years: dict[int, list[EvaluationRun]] = {}
-    seen: set[tuple[int, int]] = set()
-    for r in all_runs:  # newest first: the first of an office's year is the one shown
-        r.is_latest = (r.office_id, r.year) not in seen
-        seen.add((r.office_id, r.year))
-        years.setdefault(r.year, []).append(r)
-    # A department's people see their own scores (the office's readers see the runs).
-    own = []
-    if not all_runs:
-        own = list(visible_rows(request.user).order_by("-run__year", "-run_id", "department__path"))
     offices = actions.offices_for(request.user)
-    return render(
-        request,
-        "supervision/evaluation/runs.html",
-        {
-            "years": sorted(years.items(), reverse=True),
-            "own": own,
-            "form": ComputeForm(user=request.user) if offices else None,
-        },
-    )
+    return _runs_page(request, ComputeForm(user=request.user) if offices else None)
+
+
+@authenticated
+def runs_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, RUNS)
+
+
+@authenticated
+def scores(request: HttpRequest) -> HttpResponse:
+    return listing.render_list(request, SCORES)
+
+
+@authenticated
+def scores_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, SCORES)
 
 
 @authenticated
@@ -112,12 +112,9 @@ def compute(request: HttpRequest) -> HttpResponse:
     )
     if done:
         return done
-    return render(
-        request,
-        "supervision/evaluation/runs.html",
-        {"years": [], "own": [], "form": form},
-        status=400,
-    )
+    response = _runs_page(request, form)
+    response.status_code = 400
+    return response
 
 
 @authenticated
@@ -178,6 +175,9 @@ def run_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("evaluation/", runs, name="evaluation_runs"),
+    path("evaluation/export.xlsx", runs_export, name="evaluation_export"),
+    path("evaluation/scores/", scores, name="evaluation_scores"),
+    path("evaluation/scores/export.xlsx", scores_export, name="evaluation_scores_export"),
     path("evaluation/compute/", compute, name="evaluation_compute"),
     path("evaluation/runs/<int:pk>/", run_page, name="evaluation_run"),
     path("evaluation/runs/<int:pk>/ranking.xlsx", run_xlsx, name="evaluation_run_xlsx"),

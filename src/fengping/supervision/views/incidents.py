@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -20,7 +21,8 @@ from fengping.core.forms import StyledForm
 from fengping.core.pages import form_page, run_action, submit
 from fengping.core.policy import authenticated
 from fengping.org import access
-from fengping.org.models import Department
+from fengping.org.forms import DepartmentChoiceField
+from fengping.org.models import Department, User
 
 from .. import investigation
 from ..actions import incidents as actions
@@ -86,17 +88,45 @@ class FindingForm(StyledForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return actions.person_label(obj)
+
+
+def _offer(field: forms.ModelChoiceField, offered: QuerySet[Any]) -> None:
+    """Show only `offered` in the field's select while it still reads any value of its
+    own queryset: a value outside what is offered (a direct POST) reaches the action,
+    which refuses it with its message — the rule is the action's, not the form's."""
+    reading = field.queryset
+    field.queryset = offered
+    shown = field.widget.choices  # a ModelChoiceIterator over `offered`
+    field.queryset = reading
+    field.widget.choices = shown
+
+
 class DecisionForm(StyledForm):
     link = forms.ModelChoiceField(
         queryset=IncidentLink.objects.none(),
         label=gettext_lazy("涉及事项/案件/系统"),
         required=False,
     )
-    department = forms.ModelChoiceField(
+    department = DepartmentChoiceField(
         queryset=Department.objects.none(), label=gettext_lazy("被追究单位")
     )
     person_role = forms.ChoiceField(label=gettext_lazy("责任类别"), choices=PersonRole.choices)
-    person_name = forms.CharField(label=gettext_lazy("被追究人姓名"), max_length=60, required=False)
+    person = PersonChoiceField(
+        queryset=User.objects.none(),
+        label=gettext_lazy("被追究人"),
+        required=False,
+        empty_label=gettext_lazy("（未选择）"),
+        help_text=gettext_lazy("从被追究单位的人员中选择，可输入姓名查找；对单位的追究不选择"),
+    )
+    person_name = forms.CharField(
+        label=gettext_lazy("被追究人姓名（非本系统用户）"),
+        max_length=60,
+        required=False,
+        help_text=gettext_lazy("只在被追究人不是本系统用户时填写"),
+    )
     measure = forms.ChoiceField(
         label=gettext_lazy("追究方式"), choices=AccountabilityMeasure.choices
     )
@@ -111,6 +141,45 @@ class DecisionForm(StyledForm):
     reason = forms.CharField(
         label=gettext_lazy("追究事由"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args: Any, user: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["link"].queryset = incident.links.select_related(  # type: ignore[attr-defined]
+            "matter", "case", "system"
+        )
+        departments = actions.decision_departments(user, incident)
+        department = self.fields["department"]
+        department.queryset = Department.objects.all()  # type: ignore[attr-defined]
+        _offer(department, departments)  # type: ignore[arg-type]
+        # The people of the department chosen (the picker fills the select as one is
+        # chosen; without JavaScript the page shows them after submitting the department).
+        chosen = departments.filter(pk=_pk(self.data.get("department"))).first()
+        people = actions.decision_people(user, incident, chosen) if chosen else User.objects.none()
+        person = self.fields["person"]
+        person.queryset = access.visible(user, User.objects.all())  # type: ignore[attr-defined]
+        _offer(person, people)  # type: ignore[arg-type]
+        person.widget.attrs.update(
+            {
+                "data-picker-url": reverse(
+                    "supervision:incident_accountability_people", args=[incident.pk]
+                ),
+                "data-picker-depends": "#id_department",
+                "data-picker-exclusive": "#id_person_name",
+                "data-picker-placeholder": _("输入姓名、用户名或职务查找"),
+                "data-picker-choose": _("请先选择被追究单位"),
+                "data-picker-none": _("该单位没有符合条件的系统用户"),
+                "data-picker-more": _("只列出前 %(n)s 人，请输入姓名缩小范围")
+                % {"n": PICKER_LIMIT},
+            }
+        )
+
+
+def _pk(raw: Any) -> int | None:
+    raw = str(raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
+PICKER_LIMIT = 50
 
 
 # ------------------------------------------------------------------ helpers
@@ -210,7 +279,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "matter__department", "case__organ", "system__department", "department", "found_by"
         )
     )
-    decisions = list(visible_decisions(request.user, incident))
+    decisions = list(visible_decisions(request.user, incident).select_related("person"))
     return render(
         request,
         "supervision/incidents/incident.html",
@@ -344,11 +413,7 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def accountability_new(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident(request, pk, "change")
-    form = DecisionForm(request.POST or None)
-    form.fields["link"].queryset = incident.links.select_related("matter", "case", "system")
-    form.fields["department"].queryset = access.visible(
-        request.user, Department.objects.filter(is_active=True)
-    ).order_by("path")
+    form = DecisionForm(request.POST or None, user=request.user, incident=incident)
     if done := submit(
         request,
         form,
@@ -357,16 +422,47 @@ def accountability_new(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("已登记责任追究决定"),
     ):
         return done
-    return form_page(
+    return render(
         request,
-        form,
-        _("登记责任追究决定"),
-        _crumbs(incident),
-        reverse("supervision:incident", args=[incident.pk]),
-        intro=_(
-            "对应评估而未评估，或评估流于形式、弄虚作假，或防范化解工作不落实、不到位的，"
-            "对有关单位及其主要责任人和直接责任人进行责任追究；构成违纪的，依照有关规定给予纪律处分。"
-        ),
+        "supervision/incidents/decision.html",
+        {
+            "form": form,
+            "title": _("登记责任追究决定"),
+            "crumbs": _crumbs(incident),
+            "cancel_url": reverse("supervision:incident", args=[incident.pk]),
+            "intro": _(
+                "对应评估而未评估，或评估流于形式、弄虚作假，或防范化解工作不落实、不到位的，"
+                "对有关单位及其主要责任人和直接责任人进行责任追究；构成违纪的，依照有关规定给予纪律处分。"
+            ),
+        },
+    )
+
+
+@authenticated
+def accountability_people(request: HttpRequest, pk: int) -> HttpResponse:
+    """The people picker of the decision form (JSON): the fengping users holding a role in
+    the department asked for (`?department=`), found by name (`?q=`). Only for whoever may
+    record a decision on the incident (404 outside it, 403 for its readers), and only for a
+    department the office may see (404 otherwise): nobody enumerates another
+    department's people through it."""
+    incident = _incident(request, pk, "change")
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    raw = request.GET.get("department", "")
+    if not raw:
+        return JsonResponse({"results": [], "more": False})
+    department = access.get_for_user(
+        request.user, actions.decision_departments(request.user, incident), _pk(raw)
+    )
+    people = actions.search_people(
+        actions.decision_people(request.user, incident, department), request.GET.get("q", "")
+    )
+    rows = list(people[: PICKER_LIMIT + 1])
+    return JsonResponse(
+        {
+            "results": [{"id": u.pk, "text": actions.person_label(u)} for u in rows[:PICKER_LIMIT]],
+            "more": len(rows) > PICKER_LIMIT,
+        }
     )
 
 
@@ -392,6 +488,11 @@ urlpatterns = [
         "incidents/<int:pk>/accountability/new/",
         accountability_new,
         name="incident_accountability_new",
+    ),
+    path(
+        "incidents/<int:pk>/accountability/people/",
+        accountability_people,
+        name="incident_accountability_people",
     ),
     path("incidents/links/<int:pk>/", link_detail, name="incident_link_detail"),
     path("incidents/links/<int:pk>/find/", link_find, name="incident_link_find"),

@@ -104,10 +104,10 @@ def load() -> int:
     actions.do_record_decision(
         supervisor,
         incident,
-        department=depts["SFS-RSJ"],
+        department=depts["SFS-RSJ-YL"],
         link=link,
         person_role=PersonRole.DIRECT,
-        person_name="陈静",
+        person=handler,
         measure=AccountabilityMeasure.ADMONITION,
         doc_number=f"示维稳〔{today.year}〕5号",
         decided_on=today,

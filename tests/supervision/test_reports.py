@@ -532,3 +532,31 @@ def test_an_administrator_replaces_the_template(org, login):
     text = "\n".join(p.text for p in Document(io.BytesIO(resp.content)).paragraphs)
     assert f"本市格式：人社局{last_month().year}年{last_month().month}月" in text
     report_actions.do_reset_template(org.admin, "sv-monthly")
+
+
+def test_an_office_clerk_reads_and_signs_what_was_sent_to_the_office(org, login, api):
+    """A 维稳办 handler who is not a 督查 sees no department's reports by role, yet signs
+    the ones submitted to the office: they open them (page, list, API) once submitted,
+    never a draft, and change nothing of the department's."""
+    from fengping.org.models import Role
+    from tests.conftest import _user
+
+    clerk = _user(org.admin, "wwb_clerk", org.wwb, Role.HANDLER)
+    r = submitted(org)
+    draft = create(org, month=this_month())
+    page = login(clerk)
+    assert page.get(reverse("supervision:report", args=[r.pk])).status_code == 200
+    assert page.get(reverse("supervision:report", args=[draft.pk])).status_code == 404
+    listed = page.get(reverse("supervision:reports")).content.decode()
+    assert str(r.department) in listed
+    assert api(clerk)("get", f"/supervision/reports/{r.pk}").status_code == 200
+    assert api(clerk)("get", f"/supervision/reports/{draft.pk}").status_code == 404
+    assert page.get(reverse("supervision:report_edit", args=[r.pk])).status_code == 403
+    response = page.post(
+        reverse("supervision:report_acknowledge", args=[r.pk]), {"version": r.version}
+    )
+    assert response.status_code == 302
+    assert MonthlyReport.objects.get(pk=r.pk).status == ReportStatus.ACKNOWLEDGED
+    # An outsider still sees neither.
+    outsider = login(org.zjj_handler)
+    assert outsider.get(reverse("supervision:report", args=[r.pk])).status_code == 404

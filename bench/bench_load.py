@@ -808,7 +808,7 @@ class Server:
             self.proc.wait()
 
 
-def start_server(workers: int) -> Server:
+def start_server(workers: int, threads: int = 4) -> Server:
     import requests
 
     port = free_port()
@@ -823,7 +823,7 @@ def start_server(workers: int) -> Server:
         "--workers",
         str(workers),
         "--threads",
-        os.environ.get("FENGPING_BENCH_THREADS", "4"),
+        str(threads),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -68,7 +69,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--clients", type=int, default=20)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--workers", type=int, default=(os.cpu_count() or 1) + 1, help="as `fengping serve`"
+    )
+    p.add_argument("--threads", type=int, default=2, help="as `fengping serve`")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--no-seed", action="store_true")
@@ -553,7 +557,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_load:
         return
     connections.close_all()
-    server = bl.start_server(args.workers)
+    server = bl.start_server(args.workers, args.threads)
     try:
         samples, elapsed = bl.run_load(server, mix, args.clients, args.duration, args.timeout)
         bl.report(samples, mix, elapsed)

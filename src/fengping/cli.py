@@ -48,13 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--port", type=int, default=8000, help="端口 / port (default 8000)")
     s.add_argument(
-        "--workers", type=int, default=2, help="工作进程数 / worker processes (default 2)"
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="工作进程数 / worker processes (default: CPU cores + 1)",
     )
     s.add_argument(
         "--threads",
         type=int,
-        default=4,
-        help="每个工作进程的线程数 / threads per worker process (default 4)",
+        default=2,
+        help="每个工作进程的线程数 / threads per worker process (default 2)",
     )
     s.add_argument("--no-migrate", action="store_true", help="不执行迁移 / skip migrations")
     s.add_argument(

@@ -214,3 +214,5 @@ def test_list_query_count_constant(org, login, django_assert_max_num_queries):
         assert client.get("/matters/").status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get("/matters/?page=2&status=registered").status_code == 200
+    with django_assert_max_num_queries(14):  # the 决定 filter is a subquery, not a query
+        assert client.get("/matters/?decision=implement&grade=level1").status_code == 200

@@ -883,6 +883,11 @@ class Decision(Scoped):
 
     class Meta:
         ordering = ["-decided_on"]
+        indexes = [
+            # The matters list's 决定 filter (matters.lists): the matters of one outcome,
+            # read off the index alone.
+            models.Index(fields=["outcome", "matter"], name="decision_outcome_matter_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.outcome_label} {self.doc_no}"

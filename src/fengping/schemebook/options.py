@@ -1,5 +1,5 @@
 """What lists and filters read from the social-stability schemes — scheme names,
-categories, steps, grades — gathered in one pass over the registry and kept until the
+categories, steps, grades, decisions — gathered in one pass over the registry and kept until the
 registry's version changes (see core.listing.versioned), instead of each page scanning
 every scheme on every request."""
 
@@ -18,6 +18,7 @@ class SchemeOptions:
     categories: list[tuple[str, str]] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)
     grades: list[tuple[str, str]] = field(default_factory=list)
+    decisions: list[tuple[str, str]] = field(default_factory=list)
     # (kind, scheme key, code) -> label, kind being "step" or "grade"
     labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
@@ -36,6 +37,7 @@ def ssra_options() -> SchemeOptions:
     categories: dict[str, str] = {}
     steps: dict[str, str] = {}
     grades: dict[str, str] = {}
+    decisions: dict[str, str] = {}
     labels: dict[tuple[str, str, str], str] = {}
     for entry in registry.entries():
         scheme = entry.scheme
@@ -51,10 +53,13 @@ def ssra_options() -> SchemeOptions:
         for g in scheme.grades:
             grades.setdefault(g.code, g.label)
             labels["grade", scheme.key, g.code] = g.label
+        for d in scheme.decisions:
+            decisions.setdefault(d.code, d.label)
     return SchemeOptions(
         schemes=list(schemes.items()),
         categories=list(categories.items()),
         steps=list(steps.items()),
         grades=list(grades.items()),
+        decisions=list(decisions.items()),
         labels=labels,
     )

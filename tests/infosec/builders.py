@@ -1,5 +1,5 @@
 """Builders shared by the infosec tests: a system with assets and addresses, an
-assessment of it. Rows are written directly where the test is not about how they are
+assessment of it, an assessment with risk scenarios of given levels. Rows are written directly where the test is not about how they are
 made; the actions are tested in their own modules."""
 
 from __future__ import annotations
@@ -7,12 +7,19 @@ from __future__ import annotations
 from fengping.infosec.actions.assessments import do_start_assessment
 from fengping.infosec.models import (
     AddressKind,
+    Aspect,
+    AssessmentStatus,
     Asset,
     AssetAddress,
     AssetLayer,
     BusinessAsset,
+    Scenario,
     System,
     SystemAssessment,
+    ThreatOrigin,
+    ThreatRating,
+    Vulnerability,
+    VulnSource,
 )
 from fengping.org import actions as org_actions
 from fengping.org.models import Role, User
@@ -94,3 +101,53 @@ def add_assets(system: System, n: int = 4, *, business: BusinessAsset | None = N
 
 def start(org: Org, system: System, title: str = "2026年度风险评估", **kw) -> SystemAssessment:
     return do_start_assessment(org.rsj_handler, system, title=title, **kw)
+
+
+def assess_risks(
+    user, system: System, levels: list[int], *, title="评估", vulnerability="弱口令"
+) -> list[Scenario]:
+    """A new assessment of `system` (the previous one finished) with one scenario per
+    level: the system's first component asset and a vulnerability, one threat each."""
+    SystemAssessment.objects.filter(system=system).update(status=AssessmentStatus.FINISHED)
+    a = do_start_assessment(user, system, title=title)
+    asset = system.assets.filter(layer="component").order_by("id").first()
+    vuln, _new = Vulnerability.objects.get_or_create(
+        system=system,
+        key=f"{system.code}:v",
+        defaults={
+            "source": VulnSource.SCAN,
+            "aspect": Aspect.TECHNICAL,
+            "title": vulnerability,
+            "grade": "high",
+            "severity": 4,
+        },
+    )
+    rows = []
+    for n, level in enumerate(levels):
+        threat = ThreatRating.objects.create(
+            assessment=a,
+            code=f"T{n:03d}",
+            threat_class="network_attack",
+            name=f"{system.code}攻击{n}",
+            origin=ThreatOrigin.HUMAN_MALICIOUS,
+            frequency=3,
+        )
+        risk = level * 5 - n % 3  # ties on level, risk apart (ties on both by n % 3)
+        rows.append(
+            Scenario(
+                assessment=a,
+                asset=asset,
+                threat=threat,
+                vulnerability=vuln,
+                asset_value=4,
+                frequency=3,
+                severity=4,
+                likelihood=3,
+                loss=level,
+                risk=risk,
+                level=level,
+                residual_risk=risk,
+                residual_level=level,
+            )
+        )
+    return Scenario.objects.bulk_create(rows)

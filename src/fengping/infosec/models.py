@@ -649,6 +649,9 @@ class Scenario(Scoped):
             models.Index(fields=["assessment", "level", "-risk", "id"], name="infosec_scen_level"),
             models.Index(fields=["assessment", "likelihood", "loss"], name="infosec_scen_heat"),
             models.Index(fields=["assessment", "asset", "-risk"], name="infosec_scen_asset"),
+            # The estate-wide list (风险清单（全部系统）) in its order, across assessments: a
+            # page walks it and keeps the rows of each system's latest assessment.
+            models.Index(fields=["-level", "-risk", "id"], name="infosec_scen_estate"),
         ]
 
     @property

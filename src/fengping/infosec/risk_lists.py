@@ -1,16 +1,18 @@
-"""The risk register of an assessment as a list (page, htmx partial, XLSX, API), and the
-summaries around it: the heat map cells, risk per asset / business / system, and the
-comparison of two assessments of one system.
+"""The risk register of an assessment as a list (page, htmx partial, XLSX, API), the
+estate-wide list of the risks of every system's latest assessment (`ESTATE`, with the
+same scenario columns), and the summaries around the register: the heat map cells, risk
+per asset / business / system, and the comparison of two assessments of one system.
 
-Every query here starts from an assessment the caller already fetched through
-`org.access.get_for_user`, so the scenarios are in the user's scope by construction.
-The register pages by key on (-risk, id), the index `infosec_scen_register`: a page costs
-the same at 500,000 scenarios as at 50."""
+Every query of one assessment starts from an assessment the caller already fetched
+through `org.access.get_for_user`, so its scenarios are in the user's scope by
+construction; the estate list scopes through `org.access.visible`. The register pages by
+key on (-risk, id), the index `infosec_scen_register`: a page costs the same at 500,000
+scenarios as at 50."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
@@ -20,10 +22,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengping.core import listing
-from fengping.core.listing import ChoiceFilter, Column, Context, Filter, ListSpec, SearchFilter
+from fengping.core.listing import (
+    ChoiceFilter,
+    Column,
+    Context,
+    DepartmentFilter,
+    Filter,
+    ListSpec,
+    SearchFilter,
+)
+from fengping.org import access
 from fengping.schemes.methods import isra_bands
 
-from .models import Asset, Scenario, SystemAssessment
+from .lists import system_options, visible_departments
+from .models import ApprovalState, Asset, RiskDecision, Scenario, SystemAssessment, ThreatRating
+from .queries import later_assessment
 
 if TYPE_CHECKING:  # numpy loads on first use: a web worker starts without it
     import numpy as np
@@ -115,6 +128,44 @@ def _vuln_html(s: Scenario) -> Any:
     )
 
 
+# The columns of a risk scenario, shared by the register of one assessment and the
+# estate-wide list: a scenario reads the same in both, and in both exports. A queryset
+# they read selects the asset, threat and vulnerability and annotates `level_label`.
+ASSET = Column(gettext_lazy("资产"), lambda s: f"{s.asset.code} {s.asset.name}", html=_asset_html)
+BUSINESS = Column(gettext_lazy("业务"), lambda s: s.business.name if s.business else "")
+THREAT = Column(gettext_lazy("威胁"), lambda s: f"{s.threat.code} {s.threat.name}")
+VULNERABILITY = Column(gettext_lazy("脆弱性"), lambda s: s.vulnerability.title, html=_vuln_html)
+VULNERABILITY_KEY = Column(gettext_lazy("脆弱性标识"), lambda s: s.vulnerability.key, page=False)
+FREQUENCY = Column("T", lambda s: s.frequency, css="text-end")
+SEVERITY = Column("V", lambda s: s.severity, css="text-end")
+ASSET_VALUE = Column("Ia", lambda s: s.asset_value, css="text-end")
+LIKELIHOOD_STEPS = Column(gettext_lazy("预防性措施降级"), lambda s: s.likelihood_steps, page=False)
+LOSS_STEPS = Column(gettext_lazy("保护性措施降级"), lambda s: s.loss_steps, page=False)
+LIKELIHOOD = Column("L", lambda s: s.likelihood, css="text-end")
+LOSS = Column("F", lambda s: s.loss, css="text-end")
+RISK = Column("R", lambda s: s.risk, css="text-end fw-bold")
+LEVEL = Column(gettext_lazy("风险等级"), lambda s: s.level_label, html=_level_html)
+RESIDUAL = Column(gettext_lazy("剩余风险"), _residual, css="text-end")
+
+# The scenario's own columns (after who it belongs to), as the register shows them.
+SCENARIO_COLUMNS = (
+    ASSET,
+    BUSINESS,
+    THREAT,
+    VULNERABILITY,
+    VULNERABILITY_KEY,
+    FREQUENCY,
+    SEVERITY,
+    ASSET_VALUE,
+    LIKELIHOOD_STEPS,
+    LOSS_STEPS,
+    LIKELIHOOD,
+    LOSS,
+    RISK,
+    LEVEL,
+    RESIDUAL,
+)
+
 REGISTER = ListSpec(
     name="infosec-risk-register",
     title=gettext_lazy("风险清单"),
@@ -149,26 +200,212 @@ REGISTER = ListSpec(
         ChoiceFilter("loss", gettext_lazy("损失"), [(n, n) for n in LEVELS]),
         AssetFilter("asset", gettext_lazy("资产 ID")),
     ),
-    columns=(
-        Column(gettext_lazy("资产"), lambda s: f"{s.asset.code} {s.asset.name}", html=_asset_html),
-        Column(gettext_lazy("业务"), lambda s: s.business.name if s.business else ""),
-        Column(gettext_lazy("威胁"), lambda s: f"{s.threat.code} {s.threat.name}"),
-        Column(gettext_lazy("脆弱性"), lambda s: s.vulnerability.title, html=_vuln_html),
-        Column(gettext_lazy("脆弱性标识"), lambda s: s.vulnerability.key, page=False),
-        Column("T", lambda s: s.frequency, css="text-end"),
-        Column("V", lambda s: s.severity, css="text-end"),
-        Column("Ia", lambda s: s.asset_value, css="text-end"),
-        Column(gettext_lazy("预防性措施降级"), lambda s: s.likelihood_steps, page=False),
-        Column(gettext_lazy("保护性措施降级"), lambda s: s.loss_steps, page=False),
-        Column("L", lambda s: s.likelihood, css="text-end"),
-        Column("F", lambda s: s.loss, css="text-end"),
-        Column("R", lambda s: s.risk, css="text-end fw-bold"),
-        Column(gettext_lazy("风险等级"), lambda s: s.level_label, html=_level_html),
-        Column(gettext_lazy("剩余风险"), _residual, css="text-end"),
-    ),
+    columns=SCENARIO_COLUMNS,
     empty_title=gettext_lazy("没有符合条件的风险场景"),
     page_template="infosec/risk/register.html",
     export_url=lambda a: reverse("infosec:risk_export", args=[a.pk]),
+)
+
+
+# ------------------------------------------------------------------ the estate
+
+# The five bands of GB/T 20984, level 1 first, as every system's risk is named side by
+# side (each assessment's frozen scheme may name its own; the estate needs one name per
+# level). The supervision dashboard's risk chart reads them too.
+LEVEL_NAMES = {
+    1: gettext_lazy("很低"),
+    2: gettext_lazy("低"),
+    3: gettext_lazy("中"),
+    4: gettext_lazy("高"),
+    5: gettext_lazy("很高"),
+}
+
+
+def _sees_organisations(user: Any) -> bool:
+    """Whether the user reads whole organisations (superusers, supervisors, those who
+    hold a role at an organisation's root) rather than some departments."""
+    scope = access.scope_of(user)
+    return scope.everything or bool(
+        scope.view_paths and all(p.count("/") == 1 for p in scope.view_paths)
+    )
+
+
+def _of_assessments(qs: QuerySet[Scenario], assessments: QuerySet[Any]) -> QuerySet[Scenario]:
+    return qs.filter(assessment_id__in=assessments.order_by().values("id"))
+
+
+def estate_scenarios(user: Any) -> QuerySet[Scenario]:
+    """The scenarios of each system's latest assessment, of every system the user may see.
+
+    The list is read in the order (-level, -risk, id). Over a whole organisation a page
+    walks the index `infosec_scen_estate` in that order and keeps the rows of latest
+    assessments (`~later_assessment()`, one index probe per row), so page 1 and page
+    10,000 cost the same at 500,000 scenarios. A narrower set — a department's user, or
+    the department or system filter — is named by its assessments as well
+    (`assessment_id IN …`): the rows are then read from those assessments' index and
+    sorted, which costs what the set holds, where walking the whole estate's index for a
+    few matches would cost what the estate holds. PostgreSQL chooses between the two by
+    its statistics either way; SQLite takes the IN list whenever there is one, hence the
+    two forms (bench/bench_infosec_estate.py)."""
+    qs = access.visible(user, Scenario.objects.filter(~later_assessment()))
+    if not _sees_organisations(user):
+        qs = _of_assessments(qs, access.visible(user, SystemAssessment.objects.all()))
+    return (
+        qs.select_related(
+            "asset", "threat", "vulnerability", "assessment__system__department", "decision"
+        )
+        .only(
+            *(f.name for f in Scenario._meta.concrete_fields),
+            "asset__code",
+            "asset__name",
+            "threat__code",
+            "threat__name",
+            "threat__threat_class",
+            "vulnerability__key",
+            "vulnerability__title",
+            "assessment__title",
+            "assessment__system__code",
+            "assessment__system__name",
+            "assessment__system__department__name",
+            "decision__id",
+            "decision__treatment",
+            "decision__approval",
+        )
+        .annotate(
+            level_label=Case(
+                *(When(level=n, then=Value(str(label))) for n, label in LEVEL_NAMES.items()),
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _in_department(qs: QuerySet[Scenario], path: str, values: Any) -> QuerySet[Scenario]:
+    qs = qs.filter(assessment__system__department__path__startswith=path)
+    return _of_assessments(
+        qs, SystemAssessment.objects.filter(system__department__path__startswith=path)
+    )
+
+
+def _of_system(qs: QuerySet[Scenario], pk: str, values: Any) -> QuerySet[Scenario]:
+    return _of_assessments(qs, SystemAssessment.objects.filter(system_id=pk))
+
+
+class NameSearch(SearchFilter):
+    """Text in the asset's code or name or the threat's name, found in those tables and
+    matched by id: a rare word does not walk every scenario of the estate."""
+
+    def narrow(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        assets = Asset.objects.filter(Q(code__icontains=value) | Q(name__icontains=value))
+        threats = ThreatRating.objects.filter(name__icontains=value)
+        return qs.filter(
+            Q(asset_id__in=assets.order_by().values("id"))
+            | Q(threat_id__in=threats.order_by().values("id"))
+        )
+
+
+def decision_of(s: Scenario) -> RiskDecision | None:
+    try:
+        return s.decision  # type: ignore[no-any-return]
+    except RiskDecision.DoesNotExist:
+        return None
+
+
+def treatment_text(s: Scenario) -> str:
+    """处置 as it stands: the treatment decided, with its approval when one is needed."""
+    d = decision_of(s)
+    if d is None:
+        return str(_("未决策"))
+    if d.approval == ApprovalState.NOT_NEEDED:
+        return str(d.get_treatment_display())
+    return f"{d.get_treatment_display()}（{d.get_approval_display()}）"
+
+
+def _treatment_html(s: Scenario) -> Any:
+    d = decision_of(s)
+    if d is None:
+        return listing.badge(_("未决策"), "bg-secondary-lt")
+    css = {
+        ApprovalState.PENDING: "bg-yellow-lt",
+        ApprovalState.REJECTED: "bg-red-lt",
+    }.get(d.approval, "bg-green-lt")
+    return listing.badge(treatment_text(s), css)
+
+
+def _system_html(s: Scenario) -> Any:
+    system = s.assessment.system
+    return format_html(
+        '<a class="text-nowrap" href="{}">{}</a><div class="small text-secondary">{}</div>',
+        reverse("infosec:risk", args=[s.assessment_id]),
+        system.name,
+        system.code,
+    )
+
+
+def _export_only(column: Column) -> Column:
+    return replace(column, page=False)
+
+
+ESTATE = ListSpec(
+    name="infosec-all-risks",
+    title=gettext_lazy("风险清单（全部系统）"),
+    queryset=estate_scenarios,
+    order=("-level", "-risk", "id"),
+    keyset=True,
+    filters=(
+        NameSearch(
+            "q",
+            gettext_lazy("搜索"),
+            ("asset__code", "asset__name", "threat__name"),
+            placeholder=gettext_lazy("按资产或威胁名称搜索"),
+        ),
+        ChoiceFilter(
+            "level",
+            gettext_lazy("风险等级"),
+            sorted(LEVEL_NAMES.items(), reverse=True),
+            all_label=gettext_lazy("全部等级"),
+        ),
+        DepartmentFilter(
+            "department",
+            gettext_lazy("主管部门"),
+            visible_departments,
+            path_field="assessment__system__department__path",
+            apply=_in_department,
+        ),
+        ChoiceFilter("system", gettext_lazy("系统"), system_options, apply=_of_system),
+    ),
+    columns=(
+        Column(
+            gettext_lazy("系统"),
+            lambda s: f"{s.assessment.system.code} {s.assessment.system.name}",
+            html=_system_html,
+        ),
+        Column(
+            gettext_lazy("主管部门"),
+            lambda s: s.assessment.system.department.name,
+            css="text-nowrap",
+        ),
+        Column(gettext_lazy("评估"), lambda s: s.assessment.title, page=False),
+        ASSET,
+        THREAT,
+        VULNERABILITY,
+        VULNERABILITY_KEY,
+        *(
+            _export_only(c)
+            for c in (FREQUENCY, SEVERITY, ASSET_VALUE, LIKELIHOOD_STEPS, LOSS_STEPS)
+        ),
+        LIKELIHOOD,
+        LOSS,
+        RISK,
+        LEVEL,
+        RESIDUAL,
+        Column(gettext_lazy("处置"), treatment_text, html=_treatment_html),
+    ),
+    empty_title=gettext_lazy("没有符合条件的风险场景"),
+    empty_hint=gettext_lazy("各系统最近一次评估计算出的风险场景列在这里。"),
+    page_template="infosec/risk/all.html",
+    export_url=lambda: reverse("infosec:all_risks_export"),
 )
 
 

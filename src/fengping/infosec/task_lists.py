@@ -19,6 +19,7 @@ from fengping.core.memo import Memo
 from fengping.core.registry import home_cards
 from fengping.org import access
 
+from .lists import system_options
 from .models import (
     OPEN_TASK_STATUSES,
     ApprovalState,
@@ -157,13 +158,6 @@ def _all_tasks(user: Any) -> QuerySet[RemediationTask]:
     )
 
 
-def _systems(ctx: listing.Context) -> list[tuple[int, str]]:
-    rows = access.visible(ctx.user, System.objects.all()).order_by("code")
-    return [
-        (pk, f"{code} {name}") for pk, code, name in rows.values_list("pk", "code", "name")[:500]
-    ]
-
-
 ALL_TASKS = ListSpec(
     name="infosec-all-tasks",
     title=gettext_lazy("整改任务（全部系统）"),
@@ -174,7 +168,7 @@ ALL_TASKS = ListSpec(
         SearchFilter(
             "q", gettext_lazy("搜索"), ("title",), placeholder=gettext_lazy("按整改事项搜索")
         ),
-        ChoiceFilter("system", gettext_lazy("系统"), _systems, field="system_id"),
+        ChoiceFilter("system", gettext_lazy("系统"), system_options, field="system_id"),
         ChoiceFilter(
             "status",
             gettext_lazy("状态"),

@@ -55,6 +55,20 @@ class ScenarioOut(Schema):
     residual_level: int
 
 
+class EstateScenarioOut(ScenarioOut):
+    assessment_id: int
+    assessment_title: str
+    system_id: int
+    system_code: str
+    system_name: str
+    department_id: int
+    department_name: str
+    threat_name: str
+    vulnerability_title: str
+    treatment: str | None = None
+    treatment_label: str = ""
+
+
 class CellOut(Schema):
     likelihood: int
     loss: int
@@ -127,6 +141,40 @@ def list_scenarios(
     a = assessment_for(request.user, assessment_id)
     page = listing.api_page(risk_lists.REGISTER, request.user, filters.model_dump(), a)  # type: ignore[attr-defined]
     page["items"] = [_scenario(s) for s in page["items"]]
+    return page
+
+
+EstateFilters = listing.api_filters(risk_lists.ESTATE, "EstateRiskFilters")
+
+
+def _estate_scenario(s: Any) -> dict[str, Any]:
+    system = s.assessment.system
+    decision = risk_lists.decision_of(s)
+    return {
+        **_scenario(s),
+        "assessment_id": s.assessment_id,
+        "assessment_title": s.assessment.title,
+        "system_id": system.pk,
+        "system_code": system.code,
+        "system_name": system.name,
+        "department_id": system.department_id,
+        "department_name": system.department.name,
+        "threat_name": s.threat.name,
+        "vulnerability_title": s.vulnerability.title,
+        "treatment": decision.treatment if decision is not None else None,
+        "treatment_label": risk_lists.treatment_text(s),
+    }
+
+
+@router.get("/risks", response=listing.api_page_schema(EstateScenarioOut, "EstateRiskPage"))
+def list_all_risks(
+    request: HttpRequest,
+    filters: Query[EstateFilters],  # type: ignore[valid-type]
+) -> Any:
+    """风险清单（全部系统）：可见的每个信息系统最近一次评估的风险场景，按风险等级、风险值从高到低，
+    可按风险等级（1–5）、主管部门（含下级）、系统和资产或威胁名称筛选；按键翻页（next/after）。"""
+    page = listing.api_page(risk_lists.ESTATE, request.user, filters.model_dump())  # type: ignore[attr-defined]
+    page["items"] = [_estate_scenario(s) for s in page["items"]]
     return page
 
 

@@ -1,6 +1,7 @@
 """The 风险分析 tab of an assessment: compute, the register (filters, XLSX), the heat
 map, risk per asset / business / system, and the comparison with another assessment of
-the same system."""
+the same system; and the estate-wide 风险清单（全部系统）, the risks of every visible
+system's latest assessment."""
 
 from __future__ import annotations
 
@@ -70,6 +71,16 @@ def risk_register(request: HttpRequest, pk: int) -> HttpResponse:
 @authenticated
 def risk_export(request: HttpRequest, pk: int) -> HttpResponse:
     return listing.export(request, risk_lists.REGISTER, assessment_for(request.user, pk))
+
+
+@authenticated
+def all_risks(request: HttpRequest) -> HttpResponse:
+    return listing.render_list(request, risk_lists.ESTATE)
+
+
+@authenticated
+def all_risks_export(request: HttpRequest) -> HttpResponse:
+    return listing.export(request, risk_lists.ESTATE)
 
 
 @authenticated
@@ -294,6 +305,8 @@ def risk_compare_export(request: HttpRequest, pk: int) -> HttpResponse:
 register("assessment", Tab(TAB, gettext_lazy("风险分析"), "infosec:risk", 50))
 
 urlpatterns = [
+    path("risks/", all_risks, name="all_risks"),
+    path("risks/export.xlsx", all_risks_export, name="all_risks_export"),
     path("assessments/<int:pk>/risk/", risk_register, name="risk"),
     path("assessments/<int:pk>/risk/export.xlsx", risk_export, name="risk_export"),
     path("assessments/<int:pk>/risk/compute/", risk_compute, name="risk_compute"),

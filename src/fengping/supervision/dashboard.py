@@ -24,9 +24,9 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from fengping.core.memo import Memo
+from fengping.infosec.risk_lists import LEVEL_NAMES
 from fengping.org import access
 from fengping.org.models import Department
 
@@ -214,7 +214,11 @@ def matters_by_year(user: Any, f: Filters) -> Chart:
 
 
 def decisions_by_kind(user: Any, f: Filters) -> Chart:
+    """Decided matters by the outcome of their decision: each slice opens the matters list
+    filtered by that outcome (its 决定 filter), so the slice counts matters — a matter
+    decided twice alike is one — and the list behind it shows that many."""
     from fengping.assessments.models import Decision
+    from fengping.schemebook.options import ssra_options
 
     qs = access.visible(user, Decision.objects.all())
     if f.year:
@@ -224,13 +228,24 @@ def decisions_by_kind(user: Any, f: Filters) -> Chart:
     rows = (
         qs.order_by()
         .values("outcome")
-        .annotate(n=Count("id"), label=Max("outcome_label"))
+        .annotate(n=Count("matter", distinct=True), label=Max("outcome_label"))
         .order_by("-n", "outcome")
     )
-    # The matters list has no filter by decision; the bar opens the decided matters.
-    url = _url("matters:list", f.query(status="decided"))
+    known = dict(ssra_options().decisions)
     items = [
-        {"code": r["outcome"], "label": r["label"] or r["outcome"], "value": r["n"], "url": url}
+        {
+            "code": r["outcome"],
+            "label": r["label"] or str(known.get(r["outcome"], r["outcome"])),
+            "value": r["n"],
+            # An outcome no scheme offers any more is not a choice of the filter: its
+            # slice opens the decided matters.
+            "url": _url(
+                "matters:list",
+                f.query(decision=r["outcome"])
+                if r["outcome"] in known
+                else f.query(status="decided"),
+            ),
+        }
         for r in rows
     ]
     return Chart("decisions", _("评估决定 · 按决定类型"), "pie", items)
@@ -326,33 +341,29 @@ def screening_trend(user: Any, f: Filters, today: dt.date) -> Chart:
 
 # ----------------------------------------------------------------------------- infosec
 
-# The five bands of GB/T 20984 as the builtin isra scheme names them, level 1 first.
-LEVEL_LABELS = (
-    gettext_lazy("很低"),
-    gettext_lazy("低"),
-    gettext_lazy("中"),
-    gettext_lazy("高"),
-    gettext_lazy("很高"),
-)
+# The five bands of GB/T 20984, level 1 first: the names the estate-wide risk list gives
+# them (one definition, so a slice is named as the list it opens names its level).
+LEVEL_LABELS = tuple(LEVEL_NAMES[n] for n in sorted(LEVEL_NAMES))
 
 
 def risk_by_level(user: Any, f: Filters) -> Chart:
-    """Risk scenarios of each system's latest assessment, by level."""
-    from fengping.infosec.models import Scenario, SystemAssessment
+    """Risk scenarios of each system's latest assessment, by level: each slice opens the
+    风险清单（全部系统） (the same scenarios: `infosec.queries.latest_assessment_ids`)
+    filtered by that level and the department."""
+    from fengping.infosec.models import Scenario
+    from fengping.infosec.queries import latest_assessment_ids
 
-    latest = SystemAssessment.objects.values("system").annotate(last=Max("id")).values("last")
-    qs = access.visible(user, Scenario.objects.filter(assessment_id__in=latest))
+    qs = access.visible(user, Scenario.objects.filter(assessment_id__in=latest_assessment_ids()))
     if f.path:
         qs = qs.filter(assessment__system__department__path__startswith=f.path)
     counts = dict(qs.order_by().values_list("level").annotate(n=Count("id")))
     params = {"department": f.department.pk} if f.department is not None else {}
-    url = _url("infosec:systems", params)
     items = [
         {
             "code": level,
             "label": str(LEVEL_LABELS[level - 1]),
             "value": counts.get(level, 0),
-            "url": url,
+            "url": _url("infosec:all_risks", {"level": level, **params}),
         }
         for level in range(5, 0, -1)
     ]

@@ -96,6 +96,18 @@ def test_rows_come_highest_level_first_then_risk(org, login, estate):
     assert [s.level for s in rows][:3] == [5, 5, 4]
 
 
+def test_the_level_sort_turns_the_order_round(org, login, api, estate):
+    response = login(org.supervisor).get(f"{URL}?sort=level")
+    widget = next(w for w in response.context["listing"].filters if w["name"] == "sort")
+    assert dict(widget["options"]) == {"level": "风险等级从低到高"}
+    assert widget["all_label"] == "风险等级从高到低"
+    rows = response.context["listing"].page.object_list
+    keys = [(s.level, s.risk, -s.pk) for s in rows]
+    assert keys == sorted(keys) and rows[0].level == 1
+    items = api(org.supervisor)("get", "/infosec/risks?sort=level&level=4").json()["items"]
+    assert [i["risk"] for i in items] == sorted(i["risk"] for i in items)
+
+
 @pytest.mark.parametrize(
     "query,expected",
     [
@@ -134,10 +146,12 @@ def test_values_it_cannot_use_are_ignored_and_said(org, login, estate):
         assert len(ids(response)) == 8
 
 
+@pytest.mark.parametrize("sort", ["", "level"])
 @pytest.mark.parametrize("who", ["supervisor", "rsj_handler"])
-def test_paging_by_key_walks_every_row_once(org, login, estate, settings, who):
+def test_paging_by_key_walks_every_row_once(org, login, estate, settings, who, sort):
     """Both ways of reading the list (a whole organisation, some departments: see
-    risk_lists.estate_scenarios), forward to the end and back to the start."""
+    risk_lists.estate_scenarios) in both orders, forward to the end and back to the
+    start."""
     settings.FENGPING_PAGE_SIZE = 3
     oa = estate["oa"]
     more = assess_risks(org.rsj_handler, oa, [4] * 7 + [3] * 5, title="第三次评估")  # ties
@@ -145,7 +159,7 @@ def test_paging_by_key_walks_every_row_once(org, login, estate, settings, who):
     expected = pks(more) | pks(estate["unit"])
     if who == "supervisor":
         expected |= pks(estate["zjj"])
-    seen, pages, query = [], [], ""
+    seen, pages, query = [], [], f"sort={sort}" if sort else ""
     while True:
         listing = client.get(f"{URL}?{query}").context["listing"]
         pages.append(ids_of(listing))
@@ -156,7 +170,7 @@ def test_paging_by_key_walks_every_row_once(org, login, estate, settings, who):
     assert len(seen) == len(set(seen)) and set(seen) == expected
     rows = Scenario.objects.in_bulk(seen)
     keys = [(-rows[pk].level, -rows[pk].risk, pk) for pk in seen]
-    assert keys == sorted(keys)
+    assert keys == (sorted(keys, reverse=True) if sort else sorted(keys))
     assert all(len(p) == 3 for p in pages[:-1])
     # back from the last page, page by page
     back = []

@@ -8,6 +8,7 @@ a wrong configuration stops with one line (Chinese / English) and exit status 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import os
 import subprocess
@@ -327,6 +328,11 @@ def _serve(args: Any) -> int:
 
     _warm_up()
     connections.close_all()  # never share a database connection across the fork
+    # What the workers inherit is never garbage: out of the collector's sight, a full
+    # collection in a worker walks only what its requests made (and the shared pages are
+    # not written to by it, so they stay shared).
+    gc.collect()
+    gc.freeze()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

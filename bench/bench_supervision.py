@@ -16,27 +16,33 @@
 3. Times the server side of the dashboard and every list page: the Django test client in
    this process, signed in as a 督查 (bench02) — median of 7 after one warm-up — with
    the query count.
-4. Starts `fengping serve` in production mode and runs 20 concurrent clients for 60 s over
-   the same URLs (`bench_load.run_load`): median, p95, p99, errors, requests/s.
+4. Starts `fengping serve` in production mode (its defaults: CPU cores + 1 workers of 2
+   threads) and runs 20 concurrent clients for 60 s over the same URLs
+   (`bench_load.run_load`): median, p95, p99, errors, requests/s.
 
 Measured 2026-12-06 on the shared 2-core machine (the load generator on the same cores),
 100,000 matters, 5,000 assessments, 1,000,000 cases, 500,000 scenarios, 1,000,000 events:
 
 | | SQLite | PostgreSQL 15 |
 |---|---|---|
-| `fengping tick`, every job due | 2.8 s | 2.6 s |
-| slowest page, server time (median of 7) | 114 ms (应评未评 cases) | 106 ms (应评未评 cases) |
-| dashboard, cached / first in a worker | 15 ms / 2.4 s (with the schemes' first load) | 21 ms / 578 ms |
-| other lists (matters, cases, audit log, risk register …) | 13–55 ms | 18–67 ms |
-| 20 clients × 60 s, 23 URLs: requests/s | 24.3 | 32.3 |
-| … median / p95 / p99 | 921 / 1,817 / 4,086 ms | 569 / 1,117 / 1,774 ms |
+| `fengping tick`, every job due | 2.6 s | 1.9 s |
+| slowest page, server time (median of 7) | 25 ms (assessments list) | 27 ms (应评未评 matters, matters list) |
+| dashboard, cached / first in a worker | 6 ms / 687 ms | 11 ms / 400 ms |
+| other lists (matters, cases, audit log, risk register …) | 7–25 ms | 8–27 ms |
+| 20 clients × 60 s, 23 URLs: requests/s | 97.3 | 84.9 |
+| … median / p95 / p99 | 194 / 319 / 390 ms | 187 / 474 / 579 ms |
 | errors | 0 | 0 |
 
-Every page is under the 150 ms server-time target; the p95 under 20 clients is not under
-500 ms (the two cores serve ≈ 30 requests a second of these pages). The daily audit-chain
+Every page is under the 150 ms server-time target, and the p95 under 20 clients is under
+500 ms on both databases. What it took (the same session measured 24–32 requests/s and a
+p95 of 1.1–1.8 s before): list rows and the sidebar joined in Python instead of by the
+template engine, capped counts remembered for a minute, SQLite connections kept, workers
+of 2 threads instead of 4 (4 contended for the GIL), and workers forked warm with what the
+master loaded frozen out of the garbage collector's sight (a quarter of a worker's CPU went
+to collections walking the URL conf, the schemes and the templates). The daily audit-chain
 verification of 1,000,000 events runs in the job worker, not in the tick. Against CISO
-Assistant's 4.5 requests/s and p95 4.5 s at 10,000 scenarios: 7.2× the throughput and a
-4× lower p95 on PostgreSQL (5.4× and 2.5× on SQLite), at 50× the scenarios.
+Assistant's 4.5 requests/s and p95 4.5 s at 10,000 scenarios: 19× the throughput and a
+9.5× lower p95 on PostgreSQL (22× and 14× on SQLite), at 50× the scenarios.
 """
 
 from __future__ import annotations

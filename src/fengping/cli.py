@@ -1,5 +1,5 @@
 """The `fengping` command: serve, demo, createadmin, tick, audit verify, check, worker,
-scheme check|list|show, score isra.
+scheme check|list|show, score isra, backup, restore.
 
 Arguments are parsed before Django starts, so `--help` works without any configuration;
 a wrong configuration stops with one line (Chinese / English) and exit status 2.
@@ -117,6 +117,40 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SEQ:HASH",
         help="报告或档案目录上打印的锚点，可重复 / an anchor printed on a report or archive index (repeatable)",
+    )
+
+    bk = sub.add_parser(
+        "backup",
+        help="备份数据库和上传的文件 / back up the database and the uploaded files",
+        description=(
+            "备份数据库（SQLite 在线备份或 pg_dump）和数据目录中的文件，写出带 SHA-256 和审计链锚点的"
+            "清单 manifest.json；服务运行时也可执行 / back up the database (SQLite online backup or "
+            "pg_dump) and the data directory's files with a manifest.json of SHA-256 sums and the "
+            "audit chain head; safe while the server runs"
+        ),
+    )
+    bk.add_argument(
+        "--to",
+        default="",
+        metavar="DIR",
+        help="备份写入 DIR/<时间>/（默认数据目录下 backups/） / write the backup into "
+        "DIR/<timestamp>/ (default: backups/ in the data directory)",
+    )
+    rs = sub.add_parser(
+        "restore",
+        help="从备份恢复数据库和文件 / restore the database and files from a backup",
+        description=(
+            "先核对清单中每个文件的大小和 SHA-256，有缺失或改动即拒绝；目标数据库已有数据时拒绝，"
+            "除非加 --force；恢复后校验审计链 / check every file's size and SHA-256 against the "
+            "manifest and refuse a damaged backup; refuse a target database that holds data "
+            "unless --force; verify the audit chain afterwards"
+        ),
+    )
+    rs.add_argument("backup_dir", metavar="BACKUP_DIR", help="备份目录 / backup directory")
+    rs.add_argument(
+        "--force",
+        action="store_true",
+        help="覆盖已有数据的数据库 / overwrite a database that already holds data",
     )
 
     sub.add_parser(
@@ -265,7 +299,18 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that cannot do anything without a working, writable database.
 NEEDS_DATABASE = frozenset(
-    {"serve", "demo", "createadmin", "tick", "audit", "worker", "infosec", "cases"}
+    {
+        "serve",
+        "demo",
+        "createadmin",
+        "tick",
+        "audit",
+        "worker",
+        "infosec",
+        "cases",
+        "backup",
+        "restore",
+    }
 )
 
 
@@ -299,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tick": _tick,
         "audit": _audit,
         "check": _check,
+        "backup": _backup,
+        "restore": _restore,
         "worker": _worker,
         "scheme": _scheme,
         "score": _score,
@@ -513,6 +560,67 @@ def _audit(args: Any) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _backup(args: Any) -> int:
+    from fengping.audit.backup import BackupError, create_backup
+
+    try:
+        result = create_backup(Path(args.to) if args.to else None)
+    except BackupError as exc:
+        print(f"备份失败 / backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"备份已写入 / backup written: {result.path}")
+    print(
+        f"  {result.files} 个文件，共 {result.bytes} 字节；审计链锚点 #{result.head_seq}:"
+        f"{result.head_hash} / {result.files} files, {result.bytes} bytes; "
+        f"audit chain head #{result.head_seq}"
+    )
+    return 0
+
+
+def _restore(args: Any) -> int:
+    import fengping
+    from fengping.audit.backup import BackupError, restore_backup
+
+    try:
+        result = restore_backup(Path(args.backup_dir), force=args.force)
+    except BackupError as exc:
+        print(f"拒绝恢复 / restore refused: {exc}", file=sys.stderr)
+        return 1
+    manifest = result.manifest
+    print(
+        f"已恢复 {manifest['created_at']} 的备份：数据库（{manifest['database']}）和 {result.files} "
+        f"个文件 / restored the backup of {manifest['created_at']}: the database and "
+        f"{result.files} files"
+    )
+    if manifest.get("fengping_version") != fengping.__version__:
+        print(
+            f"备份来自版本 {manifest.get('fengping_version')}，当前为 {fengping.__version__}："
+            "请运行 fengping manage migrate / the backup is from another version: run "
+            "`fengping manage migrate`"
+        )
+    check = result.verification
+    seq = manifest["audit_head"]["seq"]
+    if not check.ok:
+        print(
+            f"审计链在事件 #{check.broken_seq} 处断裂 / audit chain broken at event "
+            f"#{check.broken_seq}: {check.reason}",
+            file=sys.stderr,
+        )
+        return 1
+    if not result.head_found:
+        print(
+            f"恢复后的审计链不含清单记录的锚点 #{seq} / the restored chain does not carry the "
+            f"manifest's head #{seq}",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"审计链完好：{check.checked} 条事件，含清单锚点 #{seq} / audit chain intact: "
+        f"{check.checked} events, including the manifest's head #{seq}"
+    )
+    return 0
 
 
 def _check(args: Any) -> int:

@@ -15,7 +15,12 @@ class AuditConfig(AppConfig):
         from .chain import who_changed
         from .labels import register
 
-        # Recorded by desk.audit_actions (the audit app cannot check roles itself).
-        register({"audit.chain.verify": _("手动校验审计链")})
+        register(
+            {
+                # Recorded by desk.audit_actions (the audit app cannot check roles itself).
+                "audit.chain.verify": _("手动校验审计链"),
+                "audit.backup.create": _("备份数据"),  # `fengping backup` (audit.backup)
+            }
+        )
 
         last_change.add(who_changed)  # names who won a concurrent edit

@@ -300,3 +300,10 @@ def test_a_database_with_data_is_not_overwritten_without_force(source, new_site)
     assert forced.returncode == 0, forced.stderr
     assert "审计链完好" in forced.stdout
     assert site.tables() == before
+
+
+@pytest.mark.parametrize("cmd", ["backup", "restore"])
+def test_help_is_bilingual(cmd, tmp_path):
+    done = Site(tmp_path, "sqlite:///unused").run(cmd, "--help")
+    assert done.returncode == 0 and "SHA-256" in done.stdout
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout)

@@ -199,7 +199,13 @@ def test_serve_in_production_mode_serves_static_files(tmp_path):
         commands = [Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0") for c in children]
         assert [b"-m", b"fengping.cli", b"worker"] in [c[1:4] for c in commands]
         # Its own gunicorn control socket, in its data directory (not one per host account).
-        assert (tmp_path / f"gunicorn-{port}.ctl").exists()
+        # (the master binds it from a background thread: give a busy machine a moment)
+        control = tmp_path / f"gunicorn-{port}.ctl"
+        for _ in range(60):
+            if control.exists():
+                break
+            time.sleep(0.25)
+        assert control.exists()
     finally:
         server.terminate()
         server.wait(timeout=20)

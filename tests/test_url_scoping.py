@@ -595,7 +595,11 @@ class Operation:
 
     def parameter_kinds(self) -> dict[str, str]:
         under = next(
-            (table for prefix, table in API_PARAMETERS_UNDER.items() if self.path.startswith(prefix)),
+            (
+                table
+                for prefix, table in API_PARAMETERS_UNDER.items()
+                if self.path.startswith(prefix)
+            ),
             {},
         )
         return {**API_PARAMETERS, **under, **self.row.get("params", {})}

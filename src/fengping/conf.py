@@ -7,6 +7,7 @@ variable, so a wrong setting stops start-up with an explanation instead of a tra
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -57,6 +58,20 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of addresses or networks (`10.0.0.5,10.1.0.0/16`)."""
+    out = []
+    for item in envlist(name, []):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} 中的 {item!r} 不是 IP 地址或网段 / {item!r} in {name} is not an IP"
+                " address or network"
+            ) from None
+    return tuple(out)
 
 
 def data_dir(name: str = "FENGPING_DATA_DIR", default: str = "./var") -> Path:

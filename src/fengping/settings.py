@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fengping.core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "fengping.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -241,6 +242,10 @@ except ValueError as _exc:
     ) from None
 
 NINJA_PAGINATION_PER_PAGE = 50
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client: the login
+# throttle and the public questionnaire's throttle count by that address. From no other
+# peer is the header believed (anyone can send one).
+FENGPING_TRUSTED_PROXIES = conf.networks("FENGPING_TRUSTED_PROXIES")
 FENGPING_PAGE_SIZE = 50
 # How long a list remembers that it is past its bounded count (core.listing.bounded_count).
 FENGPING_CAPPED_COUNT_SECONDS = conf.envint("FENGPING_CAPPED_COUNT_SECONDS", 60)

@@ -3,6 +3,7 @@ fengping's own origin (users sit on intranets; nothing comes from outside)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -23,6 +24,53 @@ POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def client_address(
+    peer: str, forwarded: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> str:
+    """The client's address: the peer's, unless the peer is a trusted proxy; then the
+    right-most address of X-Forwarded-For that is not a trusted proxy (each proxy appends
+    the address it received from, so addresses left of an untrusted one may be forged).
+    A malformed entry ends the walk at the last address known good."""
+
+    def is_trusted(addr: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    if not trusted or not forwarded or not is_trusted(peer):
+        return peer
+    client = peer
+    for item in reversed([part.strip() for part in forwarded.split(",")]):
+        try:
+            ipaddress.ip_address(item)
+        except ValueError:
+            break
+        client = item
+        if not is_trusted(item):
+            break
+    return client
+
+
+class ClientAddressMiddleware:
+    """REMOTE_ADDR is the client's address behind FENGPING_TRUSTED_PROXIES (`client_address`);
+    the proxy's is kept in FENGPING_PEER_ADDR."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        trusted = settings.FENGPING_TRUSTED_PROXIES
+        if trusted:
+            peer = request.META.get("REMOTE_ADDR", "")
+            client = client_address(peer, request.META.get("HTTP_X_FORWARDED_FOR", ""), trusted)
+            if client != peer:
+                request.META["FENGPING_PEER_ADDR"] = peer
+                request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -671,7 +671,8 @@ THROTTLE_WINDOW = 600
 
 def _ip_hash(request: HttpRequest) -> str:
     # Keyed with the secret so the stored value cannot be reversed by hashing every IPv4
-    # address. REMOTE_ADDR: behind a proxy this is the proxy (set it to pass the client).
+    # address. REMOTE_ADDR is the client's behind FENGPING_TRUSTED_PROXIES
+    # (core.middleware.ClientAddressMiddleware), the proxy's without the setting.
     address = request.META.get("REMOTE_ADDR", "")
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 

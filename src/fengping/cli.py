@@ -660,6 +660,24 @@ def _check(args: Any) -> int:
         line(True, "Django 系统检查 / system checks")
     except SystemCheckError as exc:
         line(False, f"Django 系统检查 / system checks: {exc}")
+    from django.core.cache import caches
+
+    shared = caches["default"]
+    if hasattr(shared, "ping"):  # FENGPING_CACHE_URL: Redis, with a per-process fallback
+        reachable = shared.ping()
+        line(
+            reachable,
+            f"共享缓存 / shared cache: Redis {shared.server} "
+            + (
+                "可连接 / reachable"
+                if reachable
+                else "不可连接，各进程改用自己的缓存，问卷限流按进程计数 / unreachable: each"
+                f" process uses its own cache, the questionnaire throttle counts per process"
+                f" ({shared.status()['error']})"
+            ),
+        )
+    else:
+        line(True, "缓存 / cache: 数据库 / database (fengping_cache)")
     if not settings.DEBUG:
         manifest = settings.STATIC_ROOT / "staticfiles.json"
         line(manifest.exists(), f"静态文件已收集 / static files collected: {manifest}")

@@ -74,6 +74,17 @@ def networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
     return tuple(out)
 
 
+def cache_url(name: str) -> str:
+    """A Redis URL, or "" (the database cache)."""
+    raw = envstr(name).strip()
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{name} 应以 redis://、rediss:// 或 unix:// 开头"
+            f" / {name} must start with redis://, rediss:// or unix://"
+        )
+    return raw
+
+
 def data_dir(name: str = "FENGPING_DATA_DIR", default: str = "./var") -> Path:
     """The data directory (SQLite file, uploads, generated secret key); created if missing."""
     path = Path(os.environ.get(name) or default).expanduser().resolve()

@@ -210,6 +210,17 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
+# Several app processes or hosts may share Redis instead (`redis://host:6379/0`); while it
+# cannot be reached each process falls back to its own memory (core/cache.py).
+FENGPING_CACHE_URL = conf.cache_url("FENGPING_CACHE_URL")
+if FENGPING_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "fengping.core.cache.FallbackRedisCache",
+            "LOCATION": FENGPING_CACHE_URL,
+            "KEY_PREFIX": "fengping",
+        }
+    }
 # At most this many questionnaire submissions per address in ten minutes.
 FENGPING_PUBLIC_SUBMIT_LIMIT = conf.envint("FENGPING_PUBLIC_SUBMIT_LIMIT", 20)
 

@@ -11,8 +11,10 @@ from django.utils import timezone
 from fengping.org import actions as org_actions
 from fengping.supervision.actions import incidents as actions
 from fengping.supervision.models import AccountabilityDecision
+from tests.conftest import PASSWORD
 
-from .test_supervision_flow import HAVE_CHROMIUM, PASSWORD, browser, log_in  # noqa: F401
+from .conftest import log_in
+from .test_login_flow import HAVE_CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +26,7 @@ pytestmark = [
 
 
 @pytest.mark.django_db(transaction=True)
-def test_choose_the_person_held_accountable(browser, org):  # noqa: F811
+def test_choose_the_person_held_accountable(browser, org):
     zhang, _ = org_actions.do_create_user(
         org.superuser,
         username="zhangwei",

@@ -22,7 +22,7 @@ from fengping.opinions import actions as opinion_actions
 from tests.assessments import flow
 from tests.dates import YEAR
 
-from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
+from .test_login_flow import HAVE_CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,27 +32,6 @@ pytestmark = [
     ),
 ]
 PASSWORD = "Test-password-2026"
-
-
-@pytest.fixture
-def browser(live_server):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        b.base = live_server.url
-        yield b
-        b.close()
 
 
 def submit(page, text):

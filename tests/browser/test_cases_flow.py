@@ -7,8 +7,6 @@ out (its content by the same actions the pages call, to keep the test short) she
 the risk to be confirmed resolved, cannot approve her own request, the 分管领导 approves it
 on the page, and only then can the case be moved to 裁决."""
 
-import os
-
 import pytest
 
 from fengping.cases.actions import assessments as assess
@@ -16,7 +14,8 @@ from fengping.cases.actions import resolution
 from fengping.cases.models import AssessmentStatus, Case, CaseAssessment, Measure
 
 from ..cases.builders import build_courts
-from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
+from .conftest import body, log_in
+from .test_login_flow import HAVE_CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,50 +24,12 @@ pytestmark = [
         reason="需要 Chromium / needs Chromium: apt-get install chromium fonts-noto-cjk",
     ),
 ]
-PASSWORD = "Test-password-2026"
 
 CASES_CSV = """\
 案号,案件名称,案件类别,办理阶段,承办人,受理日期,涉案金额,涉案人数,弱势群体,查封、扣押、冻结措施,群众关注,社会敏感,简要案情
 （2026）示民初1号,李某等 12 人追索劳动报酬纠纷,民商事,审理,fy_handler,2026-09-01,1200000,12,农民工,,是,否,某公司拖欠工资，工人多次讨薪并扬言跳楼。
 （2026）示刑初2号,王某盗窃案,刑事,审理,fy_handler,2026-10-01,,1,,,否,否,被告人盗窃手机一部。
 """
-
-
-@pytest.fixture
-def browser(live_server):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        b.base = live_server.url
-        yield b
-        b.close()
-
-
-def log_in(browser, username, errors):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(browser.base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(browser.base + "/")
-    return page
-
-
-def body(page):
-    return page.locator(".page-body").inner_text()
 
 
 def carry_out(handler, a):

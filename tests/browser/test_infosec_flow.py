@@ -6,8 +6,6 @@ to accept the highest risk; she cannot approve her own proposal (refused with th
 a 分管领导 of 人社局 approves it on the page. The bulky parts (every other checklist item)
 go through the same action functions the pages call, to keep the test short."""
 
-import os
-
 import pytest
 
 from fengping.infosec.actions.assessments import do_complete_step
@@ -25,7 +23,8 @@ from fengping.infosec.models import (
 )
 from fengping.org.actions import do_create_user
 
-from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
+from .conftest import body, log_in
+from .test_login_flow import HAVE_CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,41 +86,6 @@ NESSUS = """\
 """
 
 
-@pytest.fixture
-def browser(live_server):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        b.base = live_server.url
-        yield b
-        b.close()
-
-
-def log_in(browser, username, errors):
-    """A fresh browser context (its own cookies) logged in as `username`; console
-    errors go to `errors`."""
-    page = browser.new_context().new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(browser.base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(browser.base + "/")
-    return page
-
-
 def submit(page, text):
     page.locator(f".page-body form button:not([type=button]):has-text('{text}')").first.click()
     page.wait_for_load_state()
@@ -135,10 +99,6 @@ def grid(locator):
         .strip()
         for item in locator.locator(".datagrid-item").all()
     }
-
-
-def body(page):
-    return page.locator(".page-body").inner_text()
 
 
 def answer_all_but(actor, a, catalogue, checklists, skip=()):

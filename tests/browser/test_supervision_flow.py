@@ -5,15 +5,14 @@ offered 签收 and a forced POST by her is refused; the 维稳办's supervisor s
 month's 工作进展情况报告表 is drawn up, filled in and submitted, and the supervisor signs
 it. 我的待办 and the calendar answer, with the notification bell in the top bar."""
 
-import os
-
 import pytest
 from django.utils import timezone
 
 from fengping.matters.actions import do_register_matter
 from fengping.supervision.models import AnnualPlan, MonthlyReport, PlanFiling, ReportStatus
 
-from .test_login_flow import CHROMIUM, HAVE_CHROMIUM
+from .conftest import body, log_in
+from .test_login_flow import HAVE_CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,44 +21,6 @@ pytestmark = [
         reason="需要 Chromium / needs Chromium: apt-get install chromium fonts-noto-cjk",
     ),
 ]
-PASSWORD = "Test-password-2026"
-
-
-@pytest.fixture
-def browser(live_server):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        b.base = live_server.url
-        yield b
-        b.close()
-
-
-def log_in(browser, username, errors):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(browser.base + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(browser.base + "/")
-    return page
-
-
-def body(page):
-    return page.locator(".page-body").inner_text()
 
 
 def csrf(page):

@@ -27,7 +27,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import WORK_ROLES, Membership, Role, User
+from .models import THREE_ADMIN_ROLES, WORK_ROLES, Membership, Role, User
 
 Need = Literal["view", "work", "change"]
 M = TypeVar("M", bound=models.Model)
@@ -233,6 +233,25 @@ def can_change_under(user: Any, path: str, roles: frozenset[str]) -> bool:
 def is_org_admin(user: Any) -> bool:
     scope = scope_of(user)
     return scope.everything or bool(scope.role_paths.get(Role.ADMIN))
+
+
+def is_security_admin(user: Any) -> bool:
+    """安全管理员: roles and memberships, password and lockout policy, token revocation."""
+    scope = scope_of(user)
+    return scope.everything or bool(scope.role_paths.get(Role.SECURITY_ADMIN))
+
+
+def is_audit_admin(user: Any) -> bool:
+    """审计管理员: reads and exports the audit log and its verification status."""
+    scope = scope_of(user)
+    return scope.everything or bool(scope.role_paths.get(Role.AUDIT_ADMIN))
+
+
+def is_administrator(user: Any) -> bool:
+    """Holds one of the three administrator roles (or is a superuser): the accounts that
+    must use a second factor."""
+    scope = scope_of(user)
+    return scope.everything or any(scope.role_paths.get(role) for role in THREE_ADMIN_ROLES)
 
 
 def is_supervisor(user: Any) -> bool:

@@ -34,12 +34,18 @@ class Role(models.TextChoices):
     HEAD = "head", _("主要负责人（第一责任人）")
     SUPERVISOR = "supervisor", _("督查")
     ADMIN = "admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 # Roles that may change the domain objects of their department (matters, assessments…).
 WORK_ROLES = frozenset({Role.HANDLER, Role.ASSESSOR, Role.LEADER, Role.HEAD, Role.ADMIN})
 # Organisation data (departments, users, memberships) is changed by administrators only.
 ADMIN_ROLES = frozenset({Role.ADMIN})
+# 三员分立 (GB/T 22239-2019 8.1.4.2, 8.1.5.1–8.1.5.3): the system administrator, the security
+# administrator and the audit administrator. No one holds two of them; none of them is a
+# work role, and the security and audit administrators see no business data.
+THREE_ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 class Scoped(models.Model):

@@ -98,6 +98,7 @@ def build_objects(org: Org, lead: Department | None = None) -> dict[str, Any]:
     )
     assessment = assessments.do_start_assessment(org.rsj_handler, matter)
     base = {
+        "api_token": do_create_token(org.rsj_handler, "scoping-object")[0].pk,
         "department": org.rsj.pk,
         "supervising_office": org.wwb.pk,
         "user": org.rsj_handler.pk,
@@ -376,6 +377,8 @@ READERS: dict[str, tuple[str, ...]] = {
     # A filing with 联席办 is acknowledged (签收) by 联席办's members only: the matter's
     # head and the 维稳办's supervisor read it and are refused.
     "filing": ("supervisor", "rsj_head"),
+    # Only a 安全管理员 revokes another's API token; a colleague and the 督查 see its holder.
+    "api_token": ("supervisor", "rsj_head"),
 }
 PAGES.update(infosec_scoping.PAGES)
 READERS.update(infosec_scoping.READERS)
@@ -388,6 +391,9 @@ READERS.update(supervision_scoping.READERS)
 OTHER_OBJECT_URLS = {
     "audit:event",
     "token_revoke",
+    # A 安全管理员 revoking another's token: outsider 404, colleague 403, and the other
+    # administrators 403 (tests/api/test_tokens.py).
+    "security_token_revoke",
     # Schemes are organisation-wide reference data, readable by every logged-in user;
     # changing them is for administrators (tests/schemebook).
     "schemebook:scheme",
@@ -502,6 +508,7 @@ API_PARAMETERS: dict[str, str] = {
     "code": "condition_code",
     "member_id": "assessment_member",
     "document_id": "archive_document",
+    "token_id": "api_token",
 }
 # "METHOD /api/path" (as in the OpenAPI schema) -> what the defaults do not say; see the
 # module docstring. A body function returns fields that must name real objects or values
@@ -524,6 +531,9 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     # else's (there is no reader to refuse; test_api_own_account_only checks them).
     "PUT /api/me": {"own": True},
     "POST /api/me/password": {"own": True},
+    # One's own API tokens (tests/api/test_tokens.py): someone else's token id is 404.
+    "POST /api/me/tokens": {"own": True},
+    "POST /api/me/tokens/{token_id}/revoke": {"own": True},
     "POST /api/users": {
         "kind": "department",
         "body": lambda o: {"department_id": o["department"], "role": "handler"},
@@ -747,6 +757,8 @@ def test_api_own_account_only(world, org, client):
     assert own == [
         "DELETE /api/supervision/calendar-feed",
         "POST /api/me/password",
+        "POST /api/me/tokens",
+        "POST /api/me/tokens/{token_id}/revoke",
         "POST /api/supervision/calendar-feed",
         # One's own notifications (tests/supervision/test_reminders.py).
         "POST /api/supervision/notifications/read-all",

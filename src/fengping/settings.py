@@ -260,6 +260,12 @@ FENGPING_TRUSTED_PROXIES = conf.networks("FENGPING_TRUSTED_PROXIES")
 FENGPING_PAGE_SIZE = 50
 # How long a list remembers that it is past its bounded count (core.listing.bounded_count).
 FENGPING_CAPPED_COUNT_SECONDS = conf.envint("FENGPING_CAPPED_COUNT_SECONDS", 60)
+# The longest life of a personal API token, in days (GB/T 22239-2019 8.1.4.1).
+FENGPING_API_TOKEN_MAX_DAYS = conf.envint("FENGPING_API_TOKEN_MAX_DAYS", 90)
+if not 1 <= FENGPING_API_TOKEN_MAX_DAYS <= 366:
+    raise conf.ConfigError(
+        "FENGPING_API_TOKEN_MAX_DAYS 须在 1 到 366 之间 / must be between 1 and 366"
+    )
 # The home page's counts of matters by state are recounted at most this often per worker.
 FENGPING_HOME_COUNTS_SECONDS = conf.envint("FENGPING_HOME_COUNTS_SECONDS", 60)
 # A list export holds at most this many rows; a longer list is cut with a note saying so.

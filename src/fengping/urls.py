@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from fengping.api.main import api
-from fengping.desk import import_views
+from fengping.desk import import_views, token_admin
 from fengping.desk import views as desk
 
 urlpatterns = [
@@ -12,6 +12,17 @@ urlpatterns = [
     path("me/password/", desk.password_change, name="password_change"),
     path("me/tokens/", desk.token_create, name="token_create"),
     path("me/tokens/<int:token_id>/revoke/", desk.token_revoke, name="token_revoke"),
+    path("security/tokens/", token_admin.token_list, name="security_tokens"),
+    path(
+        "security/tokens/export.xlsx",
+        token_admin.token_list_export,
+        name="security_tokens_export",
+    ),
+    path(
+        "security/tokens/<int:token_id>/revoke/",
+        token_admin.token_revoke,
+        name="security_token_revoke",
+    ),
     path("imports/", import_views.records, name="import_records"),
     path("imports/export.xlsx", import_views.records_export, name="import_records_export"),
     path("imports/<int:pk>/", import_views.record, name="import_record"),

@@ -79,8 +79,16 @@ def test_only_expected_views_are_for_admins_and_supervisors():
     ]
 
 
+def test_only_expected_views_are_for_the_security_admin():
+    """The 安全管理员's pages (三员分立)."""
+    assert routes_with("security_admin") == [
+        "security/tokens/",
+        "security/tokens/export.xlsx",
+    ]
+
+
 def test_every_policy_is_known():
-    known = {"public", "authenticated", "org_admin", "admin_or_supervisor"}
+    known = {"public", "authenticated", "org_admin", "admin_or_supervisor", "security_admin"}
     policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
     assert policies <= known
 

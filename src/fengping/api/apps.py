@@ -20,5 +20,6 @@ class ApiConfig(AppConfig):
             {
                 "api.token.create": _("创建 API 令牌"),
                 "api.token.revoke": _("撤销 API 令牌"),
+                "api.token.revoke_by_admin": _("安全管理员撤销他人的 API 令牌"),
             }
         )

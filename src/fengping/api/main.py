@@ -23,18 +23,20 @@ from fengping.core.dbcheck import database_problem
 from fengping.core.errors import ActionError
 
 from .errors import StrictParser, logger, refused_cause, validation_message
-from .tokens import user_for_token
+from .tokens import TokenRefused, user_for_token
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
+        user = user_for_token(token, request.method or "GET")
         if user is not None and getattr(user, "must_change_password", False):
             # The same rule as the pages (org.middleware): whoever holds a password an
             # administrator set uses nothing, by page or by token, until they choose their own.
             raise PermissionDenied(_("管理员为您设置了临时密码，请先登录网页修改密码"))
         if user is not None:
             request.user = user
+            # Which door the request came in by: a token may not make another token.
+            request.fengping_api_token = token  # type: ignore[attr-defined]
         return user
 
 
@@ -60,6 +62,14 @@ def on_404(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def on_403(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 403, str(exc) or _("您没有执行此操作的权限"), "forbidden")
+
+
+@api.exception_handler(TokenRefused)
+def on_token_refused(request: HttpRequest, exc: TokenRefused) -> HttpResponse:
+    # An expired or revoked token authenticates nobody (401); a read-only token is a
+    # known user refused a change (403).
+    status = 403 if exc.code == "token_read_only" else 401
+    return _error(request, status, exc.message, exc.code)
 
 
 @api.exception_handler(AuthenticationError)
@@ -196,3 +206,7 @@ api.add_router("/", reports_api.router)
 from . import audit_api  # noqa: E402
 
 api.add_router("/", audit_api.router)
+
+from . import tokens_api  # noqa: E402
+
+api.add_router("/", tokens_api.router)

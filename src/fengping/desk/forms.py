@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fengping.api.models import TokenScope
+from fengping.api.tokens import lifetime_choices
 from fengping.core.forms import StyledForm
 
 
@@ -42,3 +44,25 @@ class PasswordForm(StyledForm):
 
 class TokenForm(StyledForm):
     name = forms.CharField(label=_("令牌名称"), max_length=80)
+    scope = forms.ChoiceField(
+        label=_("权限范围"),
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        required=False,
+        help_text=_("只读令牌只能查询；需要通过接口提交或修改数据时才选读写"),
+    )
+    days = forms.TypedChoiceField(label=_("有效期"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = lifetime_choices()
+        self.fields["days"].choices = [(d, _("%(n)d 天") % {"n": d}) for d in choices]
+        self.fields["days"].initial = choices[-1]
+
+    def clean(self) -> dict[str, Any]:
+        # A form without the two selects (an older page, a script) gets the defaults:
+        # read-only, the longest life allowed.
+        data = super().clean()
+        data["scope"] = data.get("scope") or TokenScope.READ
+        data["days"] = data.get("days") or self.fields["days"].initial
+        return data

@@ -9,6 +9,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -41,7 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "department_count": access.visible(user, Department.objects.filter(is_active=True)).count(),
         "user_count": access.visible(user, User.objects.filter(is_active=True)).count(),
         "memberships": memberships,
-        "token_count": ApiToken.objects.filter(user=user, revoked_at__isnull=True).count(),
+        "token_count": ApiToken.objects.filter(
+            user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).count(),
     }
     if access.is_org_admin(user) or access.is_supervisor(user):
         from .audit_views import visible_events
@@ -82,7 +85,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "token_form": TokenForm(),
+            "token_max_days": tokens.max_days(),
             "tokens": ApiToken.objects.filter(user=user),
+            "now": timezone.now(),
             "memberships": Membership.objects.filter(user=user).select_related("department"),
             "new_token": request.session.pop("new_token", None),
         },
@@ -107,11 +112,15 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请为令牌起一个名称"))
+        problems = "；".join(str(e) for errors in form.errors.values() for e in errors)
+        messages.error(request, _("令牌未创建：%(p)s") % {"p": problems})
         return redirect("profile")
 
     def create() -> None:
-        _row, token = tokens.do_create_token(request.user, form.cleaned_data["name"])
+        data = form.cleaned_data
+        _row, token = tokens.do_create_token(
+            request.user, data["name"], scope=data["scope"], days=data["days"]
+        )
         # Shown once on the next page, then gone: only its hash is stored.
         request.session["new_token"] = token
 

@@ -89,7 +89,7 @@ class Slapd:
                 root_pw=ROOT_PW,
             )
         )
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - the system slapadd, our own arguments
             [SLAPADD, "-f", str(self.conf), "-l", str(HERE / "seed.ldif")],
             check=True,
             capture_output=True,
@@ -102,7 +102,7 @@ class Slapd:
         import ldap
 
         # -d keeps slapd in the foreground, so the test owns the process and stops it.
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - the system slapd, our own arguments
             [SLAPD, "-f", str(self.conf), "-h", f"{self.uri}/", "-d", "0"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -232,3 +232,31 @@ def test_unreachable_port_is_bounded_by_the_timeout(org, settings, client, tmp_p
     response = post_login(client, "zhangsan", "zhangsan-pw-2026")
     assert time.monotonic() - started < 8
     assert DOWN_MESSAGE in response.content.decode()
+
+
+def test_fengping_check_lines_both_ways(org, ldap_directory, slapd, capsys):
+    from fengping.cli import _check
+
+    _check(None)
+    out = capsys.readouterr().out
+    assert f"✓ LDAP 可连接，绑定成功 / LDAP reachable, bind OK: {slapd.uri}" in out
+    assert "! 目录配置 groups[2].department：部门编码 NOPE 不存在" in out
+    slapd.stop()
+    try:
+        assert _check(None) == 1
+        out = capsys.readouterr().out
+        assert (
+            f"✗ LDAP 目录不可用 / LDAP directory unusable: {slapd.uri}: Can't contact LDAP server"
+            in out
+        )
+    finally:
+        slapd.start()
+
+
+def test_fengping_check_wrong_bind_password(org, ldap_directory, slapd, settings, capsys):
+    from dataclasses import replace
+
+    from fengping.directory.health import ldap_line
+
+    status, text = ldap_line(replace(settings.FENGPING_DIRECTORY.ldap, bind_password="wrong"))
+    assert status == "fail" and "Invalid credentials" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone

@@ -179,6 +179,19 @@ class DirectoryOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc,vali
             return None  # only the callback view authenticates through here
         return super().authenticate(request, **kwargs)
 
+    def verify_token(self, token: str, **kwargs: Any) -> Any:
+        """The library checks the signature, the expiry and the nonce; the audience and the
+        issuer are checked here (it leaves both out)."""
+        payload = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.OIDC_RP_CLIENT_ID not in audiences:
+            raise SuspiciousOperation("the id_token is for another client")
+        issuer = settings.FENGPING_OIDC_ISSUER
+        if issuer and str(payload.get("iss", "")).rstrip("/") != issuer:
+            raise SuspiciousOperation("the id_token names another issuer")
+        return payload
+
     def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
         claims = dict(payload)  # the verified id_token's claims …
         if self.OIDC_OP_USER_ENDPOINT:  # … completed by the userinfo endpoint

@@ -199,3 +199,13 @@ def test_fengping_check_line(org, oidc, capsys, settings):
     settings.FENGPING_OIDC_ISSUER = "http://127.0.0.1:9"
     status, text = oidc_line()
     assert status == "fail" and "统一身份认证不可用" in text
+
+
+def test_same_subject_under_another_user_name_is_refused(org, oidc, client):
+    assert finish(client, start(client)).status_code == 302
+    client.logout()
+    oidc.claims = {**ZHAO, "preferred_username": "zhao6"}
+    response = finish(client, start(client))
+    assert response["Location"] == "/accounts/login/"
+    assert "已关联到用户“zhaoliu”" in client.get("/accounts/login/").content.decode()
+    assert not User.objects.filter(username="zhao6").exists()

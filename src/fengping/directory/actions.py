@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,12 +49,33 @@ def _claim(identity: DirectoryIdentity, adopt_local: bool) -> tuple[User, bool, 
     """The user the identity logs in as: (user, created, adopted). Refuses a local account
     of the same name unless adoption is on and it is no administrator's: a directory entry
     named like a local administrator must never become that administrator."""
+    linked = (
+        DirectoryAccount.objects.filter(source=identity.source, external_id=identity.external_id)
+        .exclude(user__username__iexact=identity.username)
+        .select_related("user")
+        .first()
+    )
+    if linked is not None:
+        # The same directory identity under a new user name: never a second account.
+        logger.warning(
+            "directory login refused: %s is already linked to %s",
+            identity.external_id,
+            linked.user.username,
+        )
+        raise ActionError(
+            _("该目录账户已关联到用户“%(u)s”，用户名不一致，请联系安全管理员")
+            % {"u": linked.user.username}
+        )
     user = User.objects.select_for_update().filter(username__iexact=identity.username).first()
     if user is None:
-        user = User(username=identity.username)
-        user.set_unusable_password()
-        user.save()
-        return user, True, False
+        try:
+            with transaction.atomic():  # two first logins at once: one creates, one waits
+                user = User(username=identity.username)
+                user.set_unusable_password()
+                user.save()
+                return user, True, False
+        except IntegrityError:
+            user = User.objects.select_for_update().get(username__iexact=identity.username)
     account = DirectoryAccount.objects.filter(user=user).first()
     if account is None:
         if _is_local_administrator(user):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 
 # (status, text): "ok", "fail" or "warn" (a warning does not fail the check).
 Line = tuple[str, str]
@@ -84,7 +85,12 @@ def oidc_line() -> Line:
         response = requests.get(jwks, timeout=settings.OIDC_TIMEOUT)
         response.raise_for_status()
         keys = response.json().get("keys", [])
-    except (requests.RequestException, ValueError) as exc:
+    except (
+        requests.RequestException,
+        ValueError,
+        SuspiciousOperation,
+        ImproperlyConfigured,
+    ) as exc:
         return ("fail", f"统一身份认证不可用 / OIDC provider unusable: {exc}")
     return (
         "ok",

@@ -678,6 +678,13 @@ def _check(args: Any) -> int:
         )
     else:
         line(True, "缓存 / cache: 数据库 / database (fengping_cache)")
+    from fengping.directory.health import check_lines
+
+    for status, text in check_lines():
+        if status == "warn":
+            print("! " + text)
+        else:
+            line(status == "ok", text)
     if not settings.DEBUG:
         manifest = settings.STATIC_ROOT / "staticfiles.json"
         line(manifest.exists(), f"静态文件已收集 / static files collected: {manifest}")

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fengping.infosec",
     "fengping.cases",
     "fengping.supervision",
+    "fengping.directory",
     "ninja",
     "fengping.api",
     "fengping.desk",
@@ -99,10 +100,16 @@ DATABASES = {"default": conf.database(DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Directory login (LDAP / OIDC) from the settings file FENGPING_DIRECTORY_FILE, validated
+# here (the role names when the directory app is ready); see docs/security.md.
+from fengping.directory import config as _directory  # noqa: E402
+
+FENGPING_DIRECTORY_FILE = conf.envstr("FENGPING_DIRECTORY_FILE")
+_directory_cfg = _directory.load(FENGPING_DIRECTORY_FILE) if FENGPING_DIRECTORY_FILE else None
+globals().update(_directory.django_settings(_directory_cfg))
+# Axes first, then local accounts (administrators log in even with the directory down),
+# then the directory's backends.
+AUTHENTICATION_BACKENDS = _directory.authentication_backends(_directory_cfg)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

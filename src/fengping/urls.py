@@ -8,6 +8,7 @@ urlpatterns = [
     path("", desk.home, name="home"),
     path("accounts/login/", desk.login, name="login"),
     path("accounts/logout/", desk.logout, name="logout"),
+    path("accounts/oidc/", include("fengping.directory.urls")),
     path("me/", desk.profile, name="profile"),
     path("me/password/", desk.password_change, name="password_change"),
     path("me/tokens/", desk.token_create, name="token_create"),

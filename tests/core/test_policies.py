@@ -38,6 +38,10 @@ def test_only_expected_views_are_public():
     assert public == [
         "accounts/login/",
         "accounts/logout/",
+        # OIDC login (tests/directory/test_oidc_login.py); 404 while OIDC is not configured
+        "accounts/oidc/authenticate/",
+        "accounts/oidc/callback/",
+        "accounts/oidc/logout/",
         "i18n/setlang/",
         # 征求意见: the public consultation list and questionnaire (tests/opinions/test_public.py)
         "public/",

@@ -79,8 +79,13 @@ def test_only_expected_views_are_for_admins_and_supervisors():
     ]
 
 
+def test_only_expected_views_are_for_audit_admins():
+    """desk.audit_bundle.audit_admin (org.access.is_audit_admin): the signed bundle."""
+    assert routes_with("audit_admin") == ["audit/bundle/"]
+
+
 def test_every_policy_is_known():
-    known = {"public", "authenticated", "org_admin", "admin_or_supervisor"}
+    known = {"public", "authenticated", "org_admin", "admin_or_supervisor", "audit_admin"}
     policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
     assert policies <= known
 

@@ -139,3 +139,13 @@ def test_pages_not_refused_cost_no_query_and_write_nothing(org, login, url, sett
         assert client.get(url).status_code == 200
     assert len(with_trail) == len(bare)
     assert Event.objects.count() == before
+
+
+def test_an_anonymous_csrf_refusal_is_recorded(org):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x"})
+    assert response.status_code == 403
+    event = last("access.denied")
+    assert event.actor_id is None and event.actor_name == "anonymous"
+    assert event.after["path"] == "/accounts/login/" and event.scope_path == ""

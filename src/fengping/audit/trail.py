@@ -55,6 +55,10 @@ def address(request: HttpRequest | None) -> str:
     return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
+# The actor of a refusal or download without a signed-in user.
+ANONYMOUS = SimpleNamespace(pk=None, username="anonymous")
+
+
 def _user_of(request: HttpRequest) -> Any:
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
@@ -161,7 +165,7 @@ def _query(request: HttpRequest) -> dict[str, Any]:
 def record_refusal(request: HttpRequest, response: HttpResponse) -> None:
     user = _user_of(request)
     record(
-        user,
+        user or ANONYMOUS,
         "access.denied",
         object_type="http.request",
         object_repr=f"{request.method} {request.path}"[:300],
@@ -194,7 +198,7 @@ def record_export(request: HttpRequest, response: HttpResponse) -> None:
     # What the producer knows (core.listing: the list, its rows, whether it was cut).
     facts.update(getattr(response, "audit_export", None) or {})
     record(
-        user,
+        user or ANONYMOUS,
         export_action(name),
         object_type="http.download",
         object_repr=(name or request.path)[:300],

@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from fengping import conf
+from fengping.audit import checks
 from fengping.audit.chain import record, verify
-from fengping.audit.models import BundleExport, Checkpoint, Event
+from fengping.audit.models import BundleExport, Checkpoint, CheckTrigger, Event
 from fengping.audit.retention import PurgeRefused, latest_purge_date, purge
 from fengping.cli import main
 
@@ -110,7 +111,11 @@ def test_purge_after_export_keeps_a_checkpoint_and_verifies(aged, tmp_path, caps
     assert event.after["events"] == 5
     result = verify()
     assert result.ok, result.reason
+    assert result.checked == Event.objects.count()
     assert main(["audit", "verify"]) == 0
+    # The daily tick's and the audit page's verification start from the checkpoint too.
+    check = checks.run_check(checks.start_check(CheckTrigger.MANUAL))
+    assert check.ok and check.checked == Event.objects.count()
     # Nothing more to purge; the append-only queryset still refuses everywhere else.
     with pytest.raises(PurgeRefused, match="没有可清理的事件"):
         purge(CUT)

@@ -527,6 +527,8 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     "DELETE /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
     # Verifying the audit chain: administrators only (tests/audit/test_audit_browser.py).
     "POST /api/audit/chain/verify": {"kind": "department", "readers": ADMIN_ONLY},
+    # The signed audit bundle: 审计管理员 only (tests/audit/test_bundle.py).
+    "POST /api/audit/bundle": {"kind": "department", "readers": ADMIN_ONLY},
     # One's own profile and password: every logged-in user changes their own and nobody
     # else's (there is no reader to refuse; test_api_own_account_only checks them).
     "PUT /api/me": {"own": True},

@@ -1,5 +1,5 @@
-"""The `fengping` command: serve, demo, createadmin, tick, audit verify, check, worker,
-scheme check|list|show, score isra, backup, restore.
+"""The `fengping` command: serve, demo, createadmin, tick, audit verify|export|purge|key,
+check, worker, scheme check|list|show, score isra, backup, restore.
 
 Arguments are parsed before Django starts, so `--help` works without any configuration;
 a wrong configuration stops with one line (Chinese / English) and exit status 2.
@@ -117,6 +117,63 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SEQ:HASH",
         help="报告或档案目录上打印的锚点，可重复 / an anchor printed on a report or archive index (repeatable)",
+    )
+    verify.add_argument(
+        "--bundle",
+        default="",
+        metavar="FILE",
+        help="改为校验导出的审计包（不需要数据库，可在另一台机器上执行） / verify an exported "
+        "bundle instead (needs no database: runs on another machine)",
+    )
+    verify.add_argument(
+        "--key",
+        default="",
+        metavar="FINGERPRINT",
+        help="审计包应由此指纹的密钥签名（见 fengping audit key） / the fingerprint of the key "
+        "the bundle must be signed with (see `fengping audit key`)",
+    )
+    ex = au_sub.add_parser(
+        "export",
+        help="导出签名的审计包 / export a signed audit bundle",
+        description=(
+            "把起止日期（本地时区，含两端）内的审计事件连同前序哈希、链头和清单写成用本机密钥签名的"
+            " .zip 审计包 / write the events from --from to --to (local dates, both included) with"
+            " the previous hash, the chain head and a manifest into a .zip signed with this"
+            " installation's key"
+        ),
+    )
+    ex.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    ex.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    ex.add_argument(
+        "--out",
+        default="",
+        metavar="FILE",
+        help="输出文件（默认 fengping-audit-<起>-<止>.zip） / output file (default "
+        "fengping-audit-<from>-<to>.zip)",
+    )
+    pg = au_sub.add_parser(
+        "purge",
+        help="清理超过留存期的审计事件 / purge audit events past the retention",
+        description=(
+            "删除 DATE 之前的审计事件；DATE 不得晚于今天减去留存天数（FENGPING_AUDIT_RETENTION_DAYS，"
+            "至少 180），且这些事件须已完整导出 / delete the events before DATE; DATE must not be later"
+            " than today minus FENGPING_AUDIT_RETENTION_DAYS (at least 180) and the events must"
+            " have been exported in full"
+        ),
+    )
+    pg.add_argument("--before", required=True, metavar="YYYY-MM-DD")
+    pg.add_argument(
+        "--bundle",
+        default="",
+        metavar="FILE",
+        help="覆盖待清理事件的审计包（否则须有导出记录） / a bundle covering the events (else a "
+        "recorded export must cover them)",
+    )
+    au_sub.add_parser(
+        "key",
+        help="显示审计包签名密钥的指纹 / show the fingerprint of the bundle signing key",
+        description="首次使用时在数据目录生成 Ed25519 密钥 / the Ed25519 key is generated in "
+        "the data directory on first use",
     )
 
     bk = sub.add_parser(
@@ -334,8 +391,13 @@ def _require_database() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "audit" and args.audit_command == "verify" and args.bundle:
+        # On the auditor's machine: no configuration, no database, only the file.
+        return _verify_bundle(args)
     _setup()
-    if args.command in NEEDS_DATABASE:
+    if args.command in NEEDS_DATABASE and not (
+        args.command == "audit" and args.audit_command == "key"
+    ):
         _require_database()
     handler = {
         "serve": _serve,
@@ -532,7 +594,110 @@ def _tick(args: Any) -> int:
     return 1 if failed else 0
 
 
+def _date(text: str, option: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        print(
+            f"{option} {text!r} 不是日期（应为 YYYY-MM-DD） / {option} {text!r} is not a date"
+            " (use YYYY-MM-DD)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
+def _verify_bundle(args: Any) -> int:
+    from fengping.audit.bundle_verify import verify_bundle
+
+    verdict = verify_bundle(args.bundle, key=args.key)
+    if not verdict.ok:
+        print(f"审计包校验失败 / bundle REFUSED: {verdict.problem}", file=sys.stderr)
+        return 1
+    m = verdict.manifest
+    print(
+        f"审计包完好：事件 #{m['first_seq']}–#{m['last_seq']} 共 {verdict.events} 条"
+        f"（{m['range']['from']} 至 {m['range']['to']}，{m['range']['time_zone']}），"
+        f"其中 {verdict.withheld} 条仅含哈希；哈希链、清单与签名均相符 / bundle intact:"
+        f" {verdict.events} events #{m['first_seq']}–#{m['last_seq']} ({verdict.withheld}"
+        " withheld); the hash chain, the manifest and the signature match"
+    )
+    print(f"  审计包哈希 / bundle hash: {m['bundle_hash']}")
+    print(
+        f"  导出时链头 / chain head at export: #{m['chain_head']['seq']}:{m['chain_head']['hash']}"
+    )
+    print(f"  签名密钥指纹 / signing key fingerprint: {verdict.fingerprint}")
+    if not args.key:
+        print(
+            "  未指定 --key：请与被审单位另行提供的指纹核对 / no --key given: compare the"
+            " fingerprint with the one the installation gave you separately"
+        )
+    return 0
+
+
 def _audit(args: Any) -> int:
+    return {
+        "verify": _audit_verify,
+        "export": _audit_export,
+        "purge": _audit_purge,
+        "key": _audit_key,
+    }[args.audit_command](args)
+
+
+def _audit_key(args: Any) -> int:
+    from fengping.audit.bundle import grouped, key_file, key_fingerprint
+
+    fingerprint = key_fingerprint()
+    print(f"审计包签名密钥 / bundle signing key: {key_file()}")
+    print(f"指纹 / fingerprint (SHA-256): {fingerprint}")
+    print(f"  {grouped(fingerprint)}")
+    return 0
+
+
+def _audit_export(args: Any) -> int:
+    from fengping.audit.bundle import BundleError, export_bundle
+
+    date_from = _date(args.date_from, "--from")
+    date_to = _date(args.date_to, "--to")
+    out = Path(args.out or f"fengping-audit-{date_from}-{date_to}.zip")
+    if out.exists():
+        print(f"{out} 已存在，不覆盖 / {out} exists and is not overwritten", file=sys.stderr)
+        return 1
+    try:
+        with open(out, "xb") as handle:
+            written = export_bundle(None, handle, date_from, date_to)
+    except BundleError as exc:
+        out.unlink(missing_ok=True)
+        print(f"无法导出 / cannot export: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"审计包已写入 / bundle written: {out}（事件 #{written.first_seq}–#{written.last_seq}，"
+        f"{written.events} 条 / {written.events} events）"
+    )
+    print(f"  审计包哈希 / bundle hash: {written.bundle_hash}")
+    print(f"  签名密钥指纹 / signing key fingerprint: {written.fingerprint}")
+    return 0
+
+
+def _audit_purge(args: Any) -> int:
+    from fengping.audit.retention import PurgeRefused, purge
+
+    before = _date(args.before, "--before")
+    try:
+        done = purge(before, bundle=Path(args.bundle) if args.bundle else None)
+    except PurgeRefused as exc:
+        print(f"拒绝清理 / purge refused: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"已清理事件 #{done.first_seq}–#{done.last_seq}（{done.events} 条），检查点"
+        f" #{done.last_seq}:{done.last_hash} / purged events #{done.first_seq}–#{done.last_seq}"
+        f" ({done.events}); checkpoint #{done.last_seq}"
+    )
+    return 0
+
+
+def _audit_verify(args: Any) -> int:
     from fengping.audit.chain import check_anchor, verify
 
     bad_anchors = []

@@ -145,3 +145,36 @@ def database(data: Path, name: str = "DATABASE_URL") -> dict[str, Any]:
         # every request cost a tenth of a page's time under load (bench_supervision.py).
         config["CONN_MAX_AGE"] = 60
     return config
+
+
+def audit_hash(name: str = "FENGPING_AUDIT_HASH") -> str:
+    """The audit chain's hash for new events: sha256 (default) or sm3, which this machine
+    must be able to compute (hashlib's OpenSSL or the cryptography package)."""
+    from fengping.audit.hashing import ALGORITHMS, DEFAULT, available
+
+    raw = envstr(name, DEFAULT).strip().lower() or DEFAULT
+    if raw not in ALGORITHMS:
+        raise ConfigError(
+            f"{name}={raw!r} 应为 sha256 或 sm3 / {name}={raw!r} must be sha256 or sm3"
+        )
+    if not available(raw):
+        raise ConfigError(
+            f"{name}=sm3，但本机的 OpenSSL 与 cryptography 均不提供 SM3"
+            f" / {name}=sm3 but neither OpenSSL nor the cryptography package provides SM3"
+        )
+    return raw
+
+
+# 网络安全法 第二十一条: network logs are kept for no less than six months.
+MIN_AUDIT_RETENTION_DAYS = 180
+
+
+def audit_retention_days(name: str = "FENGPING_AUDIT_RETENTION_DAYS") -> int:
+    days = envint(name, MIN_AUDIT_RETENTION_DAYS)
+    if days < MIN_AUDIT_RETENTION_DAYS:
+        raise ConfigError(
+            f"{name}={days} 少于 {MIN_AUDIT_RETENTION_DAYS} 天：网络安全法第二十一条要求网络日志留存"
+            f"不少于六个月 / {name}={days} is below {MIN_AUDIT_RETENTION_DAYS} days: the"
+            " Cybersecurity Law (art. 21) requires network logs to be kept at least six months"
+        )
+    return days

@@ -67,6 +67,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records every refusal (403) and every download (export) as an audit event; costs
+    # nothing on other responses.
+    "fengping.audit.trail.AuditTrailMiddleware",
     "fengping.core.middleware.NoStoreForUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "fengping.org.middleware.PasswordChangeRequiredMiddleware",
@@ -192,6 +195,15 @@ FENGPING_SUPERVISION_SCHEME = conf.envstr("FENGPING_SUPERVISION_SCHEME", "ssra-t
 # The audit chain is verified in the request (立即校验) or the tick up to this many events;
 # a longer log by the job worker.
 FENGPING_AUDIT_VERIFY_INLINE = conf.envint("FENGPING_AUDIT_VERIFY_INLINE", 50_000)
+# The hash of new audit events: sha256 or sm3 (GB/T 32905); each event records its own.
+FENGPING_AUDIT_HASH = conf.audit_hash()
+# Days an audit event is kept at least; `fengping audit purge` removes nothing younger.
+FENGPING_AUDIT_RETENTION_DAYS = conf.audit_retention_days()
+# The Ed25519 key that signs exported audit bundles (generated on first use, mode 0600).
+# Several app servers share one: copy the file or point each at the same path.
+FENGPING_AUDIT_KEY_FILE = Path(
+    conf.envstr("FENGPING_AUDIT_KEY_FILE") or DATA_DIR / "audit-signing-key.pem"
+).expanduser()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -91,8 +91,20 @@ def test_only_expected_views_are_for_the_security_admin():
     ]
 
 
+def test_only_expected_views_are_for_audit_admins():
+    """desk.audit_bundle.audit_admin (org.access.is_audit_admin): the signed bundle."""
+    assert routes_with("audit_admin") == ["audit/bundle/"]
+
+
 def test_every_policy_is_known():
-    known = {"public", "authenticated", "org_admin", "admin_or_supervisor", "security_admin"}
+    known = {
+        "public",
+        "authenticated",
+        "org_admin",
+        "admin_or_supervisor",
+        "security_admin",
+        "audit_admin",
+    }
     policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
     assert policies <= known
 

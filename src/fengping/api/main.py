@@ -210,3 +210,7 @@ api.add_router("/", audit_api.router)
 from . import tokens_api  # noqa: E402
 
 api.add_router("/", tokens_api.router)
+
+from . import audit_bundle_api  # noqa: E402
+
+api.add_router("/", audit_bundle_api.router)

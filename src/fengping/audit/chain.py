@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
 from fengping.core.concurrency import bump
 
-from .models import ChainHead, Event
+from . import hashing
+from .models import ChainHead, Checkpoint, Event
 
-GENESIS = "0" * 64
+GENESIS = hashing.GENESIS
 
 
 def jsonable(value: Any) -> Any:
@@ -36,55 +37,36 @@ def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str
     return jsonable(data)  # type: ignore[no-any-return]
 
 
-def _canonical(
-    *,
-    seq: int,
-    at: datetime,
-    actor_id: int | None,
-    actor_name: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    object_repr: str,
-    scope_path: str,
-    before: Any,
-    after: Any,
-    prev_hash: str,
-) -> bytes:
-    payload = [
-        seq,
-        at.astimezone(UTC).isoformat(timespec="microseconds"),
-        actor_id,
-        actor_name,
-        action,
-        object_type,
-        object_id,
-        object_repr,
-        scope_path,
-        before,
-        after,
-        prev_hash,
-    ]
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+def at_text(at: datetime) -> str:
+    """An event's time as the canonical form (and the exported bundle) writes it."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def fields_of(event: Event) -> dict[str, Any]:
+    """The hashed fields of `event`, as hashing.canonical takes them."""
+    return {
+        "seq": event.seq,
+        "at": at_text(event.at),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "scope_path": event.scope_path,
+        "before": event.before,
+        "after": event.after,
+        "prev_hash": event.prev_hash,
+    }
 
 
 def _event_hash(event: Event) -> str:
-    return hashlib.sha256(
-        _canonical(
-            seq=event.seq,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            object_repr=event.object_repr,
-            scope_path=event.scope_path,
-            before=event.before,
-            after=event.after,
-            prev_hash=event.prev_hash,
-        )
-    ).hexdigest()
+    return hashing.event_hash(fields_of(event), event.algorithm)
+
+
+def configured_algorithm() -> str:
+    """FENGPING_AUDIT_HASH (checked at start-up by fengping.conf.audit_hash)."""
+    return str(getattr(settings, "FENGPING_AUDIT_HASH", hashing.DEFAULT))
 
 
 def record(
@@ -127,6 +109,7 @@ def record(
             before=jsonable(before),
             after=jsonable(after),
             prev_hash=head.last_hash,
+            algorithm=configured_algorithm(),
         )
         event.hash = _event_hash(event)
         event.save()
@@ -175,12 +158,20 @@ class Verification:
     reason: str = ""
 
 
+def start() -> tuple[int, str]:
+    """Where the chain starts: the genesis, or the checkpoint a purge left (the last
+    purged event's sequence number and hash)."""
+    point = Checkpoint.objects.filter(pk=1).first()
+    return (point.last_seq, point.last_hash) if point is not None else (0, GENESIS)
+
+
 def verify() -> Verification:
-    """Recompute the chain from the first event; stop at the first break."""
-    expected_seq = 1
-    prev = GENESIS
+    """Recompute the chain from its start (the genesis or the purge checkpoint); stop at
+    the first break. Each event is hashed with its own algorithm."""
+    start_seq, prev = start()
+    expected_seq = start_seq + 1
     checked = 0
-    for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
+    for event in Event.objects.filter(seq__gt=start_seq).order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return Verification(
                 False,
@@ -195,7 +186,13 @@ def verify() -> Verification:
                 event.seq,
                 f"事件 #{event.seq} 的前序哈希不符 / event #{event.seq} does not link to its predecessor",
             )
-        if _event_hash(event) != event.hash:
+        try:
+            digest = _event_hash(event)
+        except hashing.UnknownAlgorithm as exc:
+            return Verification(
+                False, checked, event.seq, f"事件 #{event.seq} 无法校验 / event #{event.seq}: {exc}"
+            )
+        if digest != event.hash:
             return Verification(
                 False,
                 checked,

@@ -39,6 +39,9 @@ class Event(models.Model):
     after = models.JSONField(_("变更后"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The hash function of this event (hashing.ALGORITHMS): FENGPING_AUDIT_HASH when it
+    # was written. Verification uses each event's own, so the setting can change.
+    algorithm = models.CharField(_("哈希算法"), max_length=16, default="sha256")
 
     objects: ClassVar[AppendOnlyQuerySet] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -94,6 +97,51 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.last_seq} {self.last_hash[:12]}"
+
+
+class Checkpoint(models.Model):
+    """One row once events were purged (`fengping audit purge`): the last purged event's
+    sequence number and hash. Verification starts from here instead of the genesis, so
+    the remaining chain still proves itself; any event after it that is deleted or
+    altered breaks the chain as before."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    purged_at = models.DateTimeField(null=True, blank=True)
+    # The SHA-256 of the bundle manifest that covered the purged events.
+    bundle_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("审计链检查点")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"
+
+
+class BundleExport(models.Model):
+    """An exported, signed bundle of events (`fengping audit export`, the audit page):
+    which sequence numbers it carries in full, so a purge can prove the events it removes
+    were exported first."""
+
+    created_at = models.DateTimeField(_("导出时间"))
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(_("导出人"), max_length=150, blank=True)
+    date_from = models.DateField(_("起始日期"))
+    date_to = models.DateField(_("截止日期"))
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    # False when some events were withheld (only their hashes exported): such a bundle
+    # does not preserve their content and cannot justify a purge.
+    complete = models.BooleanField(default=True)
+    bundle_hash = models.CharField(max_length=64)
+    key_fingerprint = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("审计导出包")
+
+    def __str__(self) -> str:
+        return f"#{self.first_seq}–#{self.last_seq} {self.bundle_hash[:12]}"
 
 
 class CheckTrigger(models.TextChoices):

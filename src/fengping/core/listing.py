@@ -891,9 +891,15 @@ def _export(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -
     result = filtered(spec, request.user, request.GET, *parents, ctx=ctx)
     rows, was_cut = export_rows(spec, result.queryset, cap)
     header = [str(c.label) for c in spec.columns if c.export]
+    written = {"rows": 0}
+
+    def counted() -> Iterator[list[Any]]:
+        for row in rows:
+            written["rows"] += 1
+            yield row
 
     def sheets() -> Iterator[tuple[str, list[str], Iterable[list[Any]]]]:
-        yield str(spec.title), header, rows
+        yield str(spec.title), header, counted()
         # The first sheet has been written by now, so whether it was cut is known; the
         # 说明 sheet appears only when there is something to say.
         notes = [[message] for message in result.messages]
@@ -905,6 +911,13 @@ def _export(request: HttpRequest, spec: ListSpec, ctx: Context, *parents: Any) -
 
     response = HttpResponse(write_workbook(sheets()), content_type=XLSX_MIME)
     response["Content-Disposition"] = f'attachment; filename="fengping-{spec.name}.xlsx"'
+    # Read by the audit trail (audit.trail.record_export): what was exported, how much.
+    response.audit_export = {  # type: ignore[attr-defined]
+        "list": spec.name,
+        "title": str(spec.title),
+        "rows": written["rows"],
+        "cut": was_cut(),
+    }
     return response
 
 

@@ -184,7 +184,11 @@ def chain_status() -> dict[str, Any]:
 
 @reader
 def events(request: HttpRequest) -> HttpResponse:
-    context = {"chain": chain_status(), "can_verify": access.is_org_admin(request.user)}
+    context = {
+        "chain": chain_status(),
+        "can_verify": access.is_org_admin(request.user),
+        "can_bundle": access.is_audit_admin(request.user),
+    }
     return listing.render_list(request, EVENTS, context=context)
 
 

@@ -184,11 +184,14 @@ def test_an_unknown_token_is_401_unauthenticated(client):
 def test_a_read_only_token_reads_but_changes_nothing(org, client, method, path, body):
     _, token = tokens.do_create_token(org.rsj_handler, "只读", scope=TokenScope.READ)
     assert client.get("/api/matters", **bearer(token)).status_code == 200
-    before = Event.objects.count()
+    before = Event.objects.order_by("-seq").first().seq
     response = client.generic(method, path, body, content_type="application/json", **bearer(token))
     assert response.status_code == 403, response.content
     assert response.json()["code"] == "token_read_only"
-    assert Event.objects.count() == before
+    # Nothing changed: the only event is the refusal itself.
+    assert list(Event.objects.filter(seq__gt=before).values_list("action", flat=True)) == [
+        "access.denied"
+    ]
     org.rsj_handler.refresh_from_db()
     assert org.rsj_handler.real_name != "改名"
 

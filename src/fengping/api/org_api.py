@@ -268,7 +268,9 @@ def reset_password(request: HttpRequest, user_id: int) -> Any:
 
 @router.post("/users/{user_id}/memberships", response={201: MembershipCreated})
 def add_membership(request: HttpRequest, user_id: int, payload: MembershipIn) -> Any:
-    target = access.get_for_user(request.user, User, user_id, need="change")
+    """分配角色：安全管理员（本组织尚无安全管理员时为系统管理员）；三员不得兼任。"""
+    # The action decides who grants (access.membership_refusal), as on the page.
+    target = access.get_for_user(request.user, _users(request), user_id)
     department = access.get_for_user(request.user, Department, payload.department_id)
     membership = actions.do_add_membership(request.user, target, department, payload.role)
     return Status(201, membership)

@@ -81,7 +81,10 @@ def load_demo() -> int:
             username="admin",
             password=DEMO_PASSWORD,
             real_name="系统管理员",
-            org_name="",
+            # Creates the city (code SFS) with admin as its 系统管理员: nobody grants
+            # themselves a role afterwards (三员分立).
+            org_name=DEPARTMENTS[0][1],
+            org_code=DEPARTMENTS[0][0],
         )
         created += 1
     by_code = {d.code: d for d in Department.objects.filter(code__in=[d[0] for d in DEPARTMENTS])}

@@ -247,9 +247,18 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
 
 
+def _account(request: HttpRequest, pk: int) -> User:
+    """A user whose account the requester manages: 404 out of sight, else 403 with the
+    reason (`access.account_refusal`, e.g. 三员分立)."""
+    target = access.get_for_user(request.user, _visible_users(request.user), pk)
+    if refusal := access.account_refusal(request.user, target):
+        raise PermissionDenied(refusal)
+    return target
+
+
 @authenticated
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk, need="change")
+    target = _account(request, pk)
     form = UserEditForm(
         request.POST or None,
         initial={
@@ -280,7 +289,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk, need="change")
+    target = _account(request, pk)
     if request.method == "POST":
 
         def reset() -> None:

@@ -112,6 +112,17 @@ def build_org() -> Org:
     )
 
 
+def audit_admin(org: Org, username: str = "auditor") -> User:
+    """The 审计管理员 of the organisation (三员分立): reads the audit log, changes nothing."""
+    return _user(org.superuser, username, org.root, Role.AUDIT_ADMIN)
+
+
+def security_admin(org: Org, username: str = "security") -> User:
+    """The 安全管理员 of the organisation: grants roles; the first one ends the transition
+    in which the 系统管理员 still grants them."""
+    return _user(org.superuser, username, org.root, Role.SECURITY_ADMIN)
+
+
 @pytest.fixture
 def login(client):
     def as_user(user: User):

@@ -112,18 +112,21 @@ def test_demo_is_idempotent(db, capsys):
     assert Filing.objects.count() >= 3 and not Filing.objects.filter(acknowledged_by=None).exists()
 
 
-def test_createadmin(db, monkeypatch, capsys):
+def test_createadmin_single(db, monkeypatch, capsys):
+    """--single: today's one superuser, with the warning that it is not 三员分立."""
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Admin-pass-2026\n"))
-    assert (
-        main(["createadmin", "--username", "boss", "--org", "某市人民政府", "--password-stdin"])
-        == 0
-    )
+    argv = ["createadmin", "--single", "--username", "boss", "--org", "某市人民政府"]
+    assert main([*argv, "--password-stdin"]) == 0
     user = User.objects.get(username="boss")
     assert user.is_superuser and user.memberships.get().department.name == "某市人民政府"
+    out = capsys.readouterr().out
+    assert "三员未分立" in out and "does not meet MLPS 2.0 level 3" in out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert main(["createadmin", "--username", "boss2", "--password-stdin"]) == 1
+    assert main(["createadmin", "--single", "--username", "boss2", "--password-stdin"]) == 1
+    # Without --single a user name is refused: the three are named --system/--security/--audit.
+    assert main(["createadmin", "--username", "boss3"]) == 1
 
 
 def test_tick_is_idempotent(db):

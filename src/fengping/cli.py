@@ -76,12 +76,34 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser(
         "createadmin",
-        help="创建系统管理员 / create an administrator",
-        description="创建一个超级管理员，并在顶级组织担任系统管理员 / create a superuser who is 系统管理员 of a top-level organisation",
+        help="创建三员（系统、安全、审计管理员） / create the three administrators",
+        description=(
+            "默认创建三个账号：系统管理员、安全管理员和审计管理员（三员分立，等保三级），各有一次性"
+            "密码（只显示一次，首次登录须修改），在顶级组织任职；--single 只创建一个兼任全部权限的"
+            "超级管理员（不满足等保三级） / by default create three accounts: the system, security "
+            "and audit administrators (separation of duties, MLPS level 3), each with a one-time "
+            "password shown once and changed at the first login, members of the top-level "
+            "organisation; --single creates one superuser holding every power (does not meet "
+            "MLPS level 3)"
+        ),
     )
-    a.add_argument("--username", required=True, help="用户名 / user name")
-    a.add_argument("--real-name", default="", help="姓名 / real name")
-    a.add_argument("--email", default="", help="电子邮箱 / email")
+    a.add_argument(
+        "--system", default="", help="系统管理员用户名（默认 sysadmin） / system administrator"
+    )
+    a.add_argument(
+        "--security", default="", help="安全管理员用户名（默认 secadmin） / security administrator"
+    )
+    a.add_argument(
+        "--audit", default="", help="审计管理员用户名（默认 auditadmin） / audit administrator"
+    )
+    a.add_argument(
+        "--single",
+        action="store_true",
+        help="只创建一个超级管理员（小单位；三员未分立） / one superuser only (small office; no separation)",
+    )
+    a.add_argument("--username", default="", help="--single 的用户名 / user name with --single")
+    a.add_argument("--real-name", default="", help="姓名（--single） / real name (--single)")
+    a.add_argument("--email", default="", help="电子邮箱（--single） / email (--single)")
     a.add_argument(
         "--org",
         default="",
@@ -93,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--password-stdin",
         action="store_true",
-        help="从标准输入读取密码 / read the password from standard input",
+        help="从标准输入读取密码（--single） / read the password from standard input (--single)",
     )
 
     sub.add_parser(
@@ -543,6 +565,14 @@ def _demo(args: Any) -> int:
         f"  用户名 / user: admin      密码 / password: {DEMO_PASSWORD}   （系统管理员 / administrator）"
     )
     print(
+        f"  用户名 / user: secadmin   密码 / password: {DEMO_PASSWORD}   （安全管理员 / security"
+        " administrator: roles and memberships）"
+    )
+    print(
+        f"  用户名 / user: auditadmin 密码 / password: {DEMO_PASSWORD}   （审计管理员 / audit"
+        " administrator: the audit log）"
+    )
+    print(
         "  其他演示用户（同一密码） / other demo users (same password): chenjing 承办人, lihua 评估人员, "
         "liusuixian 分管领导, zhouguangyao 主要负责人, zhaoqiang 住建局承办人, qianwei 住建局分管领导, "
         "wujianguo 副市长, zhengmin 市长, sunli 维稳办督查, zhoumin 联席办督查; "
@@ -552,10 +582,54 @@ def _demo(args: Any) -> int:
     return 0
 
 
+SINGLE_ADMIN_WARNING = (
+    "警告：只有一个超级管理员，系统管理员、安全管理员和审计管理员三员未分立，不满足等保三级"
+    "（GB/T 22239-2019 8.1.4.2、8.1.5）；fengping check 会一直报告此项。 / WARNING: one "
+    "superuser holds the system, security and audit administrator powers; without this "
+    "separation of duties the installation does not meet MLPS 2.0 level 3, and "
+    "`fengping check` reports it."
+)
+
+
 def _createadmin(args: Any) -> int:
     from fengping.core.errors import ActionError
-    from fengping.org.actions import do_create_superuser
+    from fengping.org.actions import do_create_superuser, do_create_three_admins
+    from fengping.org.models import Role
 
+    if not args.single:
+        if args.username or args.password_stdin:
+            print(
+                "--username 和 --password-stdin 只用于 --single；三员的密码自动生成 / "
+                "--username and --password-stdin go with --single; the three passwords are generated",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            created = do_create_three_admins(
+                usernames={
+                    Role.ADMIN: args.system,
+                    Role.SECURITY_ADMIN: args.security,
+                    Role.AUDIT_ADMIN: args.audit,
+                },
+                org_name=args.org,
+                org_code=args.org_code,
+            )
+        except ActionError as exc:
+            print(f"无法创建 / cannot create: {exc.message}", file=sys.stderr)
+            return 1
+        print("已创建三员账号（三员分立） / the three administrators were created:")
+        for user, role, password in created:
+            print(
+                f"  {Role(role).label:8} {role:15} 用户名 / user: {user.username:16} 密码 / password: {password}"
+            )
+        print(
+            "密码只显示这一次，请分别当面交给三人；首次登录须修改密码。 / The passwords are shown "
+            "only now: hand each to its holder in person; each must be changed at the first login."
+        )
+        return 0
+    if not args.username:
+        print("--single 须同时给出 --username / --single needs --username", file=sys.stderr)
+        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -575,7 +649,8 @@ def _createadmin(args: Any) -> int:
     except ActionError as exc:
         print(f"无法创建 / cannot create: {exc.message}", file=sys.stderr)
         return 1
-    print(f"已创建系统管理员 {user.username} / administrator {user.username} created")
+    print(f"已创建超级管理员 {user.username} / superuser {user.username} created")
+    print(SINGLE_ADMIN_WARNING)
     return 0
 
 
@@ -825,6 +900,21 @@ def _check(args: Any) -> int:
         line(True, "Django 系统检查 / system checks")
     except SystemCheckError as exc:
         line(False, f"Django 系统检查 / system checks: {exc}")
+    try:
+        from fengping.org import separation
+
+        found = separation.problems()
+        line(
+            not found,
+            "三员分立 / three administrators separated"
+            if not found
+            else "三员未分立 / three administrators not separated: " + "；".join(found),
+        )
+    except Exception as exc:  # noqa: BLE001 - the database line above already says why
+        line(
+            False,
+            f"三员未分立：无法检查 / separation of administrators unchecked: {first_line(exc)}",
+        )
     from django.core.cache import caches
 
     shared = caches["default"]

@@ -1,6 +1,7 @@
 """The audit log page: filters by action label, object type and id, actor (username or
 real name) and dates; actors shown by real name; the chain's verification status at the
-top, verified now by an administrator (intact, then broken after a row is tampered)."""
+top, verified now by the 审计管理员 (intact, then broken after a row is tampered). The
+审计管理员 reads the log, here the 系统管理员's changes (三员分立)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fengping.audit.jobs import audit_verify
 from fengping.audit.models import ChainCheck, Event
 from fengping.desk import audit_views
 from fengping.org import actions
+from tests.conftest import audit_admin
 
 URL = "/audit/"
 
@@ -22,6 +24,7 @@ URL = "/audit/"
 @pytest.fixture
 def chain(org):
     rename(org, "人力资源和社会保障局", 1)
+    org.auditor = audit_admin(org)
     return org
 
 
@@ -44,7 +47,7 @@ def rows(html):
 
 
 def test_every_action_shows_its_chinese_label_and_the_actor_by_name(chain, login):
-    html = login(chain.admin).get(URL).content.decode()
+    html = login(chain.auditor).get(URL).content.decode()
     for event in Event.objects.all():
         assert labels.label(event.action) != event.action, event.action  # a label exists
     assert "修改部门" in html or labels.label("org.department.update") in html
@@ -57,14 +60,14 @@ def test_the_action_filter_lists_every_label_with_its_code(chain, login):
         f"{labels.label('org.department.update')} (org.department.update)"
     )
     assert set(options) == set(labels.known())
-    client = login(chain.admin)
+    client = login(chain.auditor)
     html = client.get(URL + "?action=org.department.update").content.decode()
     assert rows(html) == Event.objects.filter(action="org.department.update").count() == 1
     assert "人力资源和社会保障局" in html
 
 
 def test_filter_by_object_type_and_id(chain, login):
-    client = login(chain.admin)
+    client = login(chain.auditor)
     html = client.get(f"{URL}?type=org.department&object_id={chain.rsj.pk}").content.decode()
     expected = Event.objects.filter(object_type="org.department", object_id=str(chain.rsj.pk))
     assert rows(html) == expected.count() >= 2
@@ -74,7 +77,7 @@ def test_filter_by_object_type_and_id(chain, login):
 
 
 def test_filter_by_actor_username_or_real_name(chain, login):
-    client = login(chain.admin)
+    client = login(chain.auditor)
     by_name = client.get(URL + "?actor=" + chain.admin.real_name).content.decode()
     by_username = client.get(URL + "?actor=admin").content.decode()
     expected = Event.objects.filter(actor_id=chain.admin.pk).count()
@@ -83,23 +86,23 @@ def test_filter_by_actor_username_or_real_name(chain, login):
 
 
 def test_filter_by_dates(chain, login):
-    client = login(chain.admin)
+    client = login(chain.auditor)
     today = timezone.localdate()
     inside = client.get(f"{URL}?at_from={today}&at_to={today}").content.decode()
-    assert rows(inside) == audit_views.visible_events(chain.admin).count() > 5
+    assert rows(inside) == audit_views.visible_events(chain.auditor).count() > 5
     later = today + dt.timedelta(days=2)
     assert rows(client.get(f"{URL}?at_from={later}").content.decode()) == 0
 
 
 def test_verification_status_intact_then_broken(chain, login):
-    client = login(chain.admin)
+    client = login(chain.auditor)
     html = client.get(URL).content.decode()
     assert "尚未校验" in html and 'id="chain-verify"' in html
     response = client.post(URL + "verify/")
     assert response.status_code == 302
     check = ChainCheck.objects.get()
     assert check.ok and check.checked == Event.objects.count()
-    assert Event.objects.filter(action="audit.chain.verify", actor_id=chain.admin.pk).exists()
+    assert Event.objects.filter(action="audit.chain.verify", actor_id=chain.auditor.pk).exists()
     html = client.get(URL).content.decode()
     assert "审计链完好" in html
     with connection.cursor() as c:
@@ -133,13 +136,17 @@ def test_the_daily_job_hands_a_long_log_to_the_job_worker(chain, settings):
     assert check.ok is True and check.checked == Event.objects.count()
 
 
-def test_only_administrators_verify(chain, login, api):
+def test_only_the_audit_admin_verifies(chain, login, api):
     html = login(chain.supervisor).get(URL).content.decode()
     assert "审计链" in html and 'id="chain-verify"' not in html
     assert login(chain.supervisor).post(URL + "verify/").status_code == 403
     assert api(chain.supervisor)("post", "/audit/chain/verify").status_code == 403
+    # 三员分立: the 系统管理员 neither reads nor verifies the log.
+    assert login(chain.admin).post(URL + "verify/").status_code == 403
+    assert api(chain.admin)("post", "/audit/chain/verify").status_code == 403
+    assert api(chain.admin)("get", "/audit/chain").status_code == 403
     assert not ChainCheck.objects.exists()
-    response = api(chain.admin)("post", "/audit/chain/verify")
+    response = api(chain.auditor)("post", "/audit/chain/verify")
     assert response.status_code == 200 and response.json()["ok"] is True
     state = api(chain.supervisor)("get", "/audit/chain").json()
     assert state["last"]["ok"] is True and state["head_seq"] == Event.objects.count()
@@ -148,7 +155,7 @@ def test_only_administrators_verify(chain, login, api):
 
 def test_a_long_log_is_verified_by_the_worker(chain, login, settings):
     settings.FENGPING_AUDIT_VERIFY_INLINE = 1
-    client = login(chain.admin)
+    client = login(chain.auditor)
     response = client.post(URL + "verify/", follow=True)
     assert "后台任务" in response.content.decode()
     # the tests run jobs immediately (or leave them queued): either way a result or a
@@ -160,7 +167,7 @@ def test_a_long_log_is_verified_by_the_worker(chain, login, settings):
 
 
 def test_the_list_query_count_is_constant(chain, login, django_assert_max_num_queries):
-    client = login(chain.admin)
+    client = login(chain.auditor)
     client.get(URL)
     for n in range(30):
         rename(chain, f"人社局{n}", n + 2)

@@ -114,7 +114,10 @@ def test_event_rolls_back_with_its_change(org):
 
 
 def test_audit_pages_scoped(chain, login):
-    assert login(chain.admin).get("/audit/").status_code == 200
+    from tests.conftest import audit_admin
+
+    assert login(audit_admin(chain)).get("/audit/").status_code == 200
+    assert login(chain.admin).get("/audit/").status_code == 403  # 三员分立
     assert login(chain.supervisor).get("/audit/").status_code == 200
     assert login(chain.rsj_handler).get("/audit/").status_code == 403
     seq = Event.objects.filter(action="org.department.update").get().seq

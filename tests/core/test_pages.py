@@ -13,20 +13,26 @@ def test_home_shows_real_counts(org, login):
     assert "承办人" in html
 
 
-def test_home_for_admin_shows_audit_state(org, login):
+def test_home_for_the_audit_admin_shows_audit_state(org, login):
+    from tests.conftest import audit_admin
+
     tick()
-    html = login(org.admin).get("/").content.decode()
+    html = login(audit_admin(org)).get("/").content.decode()
     assert "审计链校验" in html and "完好" in html
+    # 三员分立: the 系统管理员's home shows no audit log.
+    assert "审计链校验" not in login(org.admin).get("/").content.decode()
 
 
 def test_home_counts_audit_events_up_to_a_bound(org, login, monkeypatch):
     """Issue 9: the log grows without end; the card counts a bounded number of rows."""
     from fengping.desk import views
     from fengping.desk.audit_views import visible_events
+    from tests.conftest import audit_admin
 
-    client = login(org.admin)
+    auditor = audit_admin(org)
+    client = login(auditor)
     html = client.get("/").content.decode()
-    n = visible_events(org.admin).count()
+    n = visible_events(auditor).count()
     assert n > 3 and re.search(rf'stat-value">{n:,}<', html)
     monkeypatch.setattr(views, "EVENT_COUNT_BOUND", 3)
     html = client.get("/").content.decode()
@@ -65,7 +71,7 @@ def test_sidebar_hides_admin_pages_from_members(org, login):
     html = login(org.rsj_handler).get("/").content.decode()
     assert "/org/import/" not in html and "/audit/" not in html
     html = login(org.admin).get("/").content.decode()
-    assert "/org/import/" in html and "/audit/" in html
+    assert "/org/import/" in html and "/audit/" not in html  # 三员分立
 
 
 def test_language_switch_to_english_and_back(org, login):
@@ -199,8 +205,14 @@ def test_lists_have_constant_query_counts(org, login, django_assert_max_num_quer
         )
     for i in range(60):
         actions.do_create_department(org.admin, name=f"科室{i}", code=f"K{i}", parent=org.rsj)
+    from tests.conftest import audit_admin
+
     client = login(org.admin)
-    for url in ("/org/users/", "/org/users/?page=2", "/org/departments/", "/audit/", "/"):
+    for url in ("/org/users/", "/org/users/?page=2", "/org/departments/", "/"):
         # 15: one of them is the notification bell's unread count (supervision.context).
         with django_assert_max_num_queries(15):
             assert client.get(url).status_code == 200
+    auditor = login(audit_admin(org))
+    for url in ("/audit/", "/"):
+        with django_assert_max_num_queries(15):
+            assert auditor.get(url).status_code == 200

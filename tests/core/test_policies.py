@@ -63,7 +63,6 @@ def routes_with(policy):
 def test_only_expected_views_are_for_org_admins():
     """fengping.org.policy.org_admin: organisation administrators (and superusers)."""
     assert routes_with("org_admin") == [
-        "audit/verify/",
         "org/departments/new/",
         "org/import/",
         "org/users/new/",
@@ -74,13 +73,19 @@ def test_only_expected_views_are_for_org_admins():
 
 
 def test_only_expected_views_are_for_admins_and_supervisors():
-    """fengping.org.policy.admin_or_supervisor: the audit log."""
-    assert routes_with("admin_or_supervisor") == [
-        "audit/",
-        "audit/<int:seq>/",
-        "audit/export.xlsx",
-        "supervision/dashboard/refresh/",
-    ]
+    """fengping.org.policy.admin_or_supervisor."""
+    assert routes_with("admin_or_supervisor") == ["supervision/dashboard/refresh/"]
+
+
+def test_only_expected_views_are_for_audit_readers():
+    """fengping.org.policy.audit_reader: the audit log, read by the 审计管理员 and
+    supervisors, not by the 系统管理员 (三员分立)."""
+    assert routes_with("audit_reader") == ["audit/", "audit/<int:seq>/", "audit/export.xlsx"]
+
+
+def test_only_expected_views_are_for_the_audit_admin():
+    """fengping.org.policy.audit_admin: verifying the chain now, the signed bundle."""
+    assert routes_with("audit_admin") == ["audit/bundle/", "audit/verify/"]
 
 
 def test_only_expected_views_are_for_the_security_admin():
@@ -91,11 +96,6 @@ def test_only_expected_views_are_for_the_security_admin():
     ]
 
 
-def test_only_expected_views_are_for_audit_admins():
-    """desk.audit_bundle.audit_admin (org.access.is_audit_admin): the signed bundle."""
-    assert routes_with("audit_admin") == ["audit/bundle/"]
-
-
 def test_every_policy_is_known():
     known = {
         "public",
@@ -103,6 +103,7 @@ def test_every_policy_is_known():
         "org_admin",
         "admin_or_supervisor",
         "security_admin",
+        "audit_reader",
         "audit_admin",
     }
     policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
@@ -140,14 +141,17 @@ def test_org_admin_gate(org, client, login):
     assert login(org.superuser).get(url).status_code == 200
 
 
-def test_admin_or_supervisor_gate(org, client, login):
+def test_audit_reader_gate(org, client, login):
+    from tests.conftest import audit_admin
+
     url = "/audit/"
     assert client.get(url).status_code == 302
-    response = login(org.rsj_handler).get(url)
-    assert response.status_code == 403
-    assert "只有系统管理员和督查人员可以查看审计日志" in response.content.decode()
+    for user in (org.rsj_handler, org.admin):  # 三员分立: not the 系统管理员
+        response = login(user).get(url)
+        assert response.status_code == 403
+        assert "只有审计管理员和督查人员可以查看审计日志" in response.content.decode()
     assert login(org.supervisor).get(url).status_code == 200
-    assert login(org.admin).get(url).status_code == 200
+    assert login(audit_admin(org)).get(url).status_code == 200
 
 
 def test_api_endpoints_require_auth_except_health(client, db):

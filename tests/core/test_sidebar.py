@@ -33,6 +33,8 @@ def test_each_role_sees_its_entries_and_the_page_is_active(org, login):
     assert reverse("org:import") not in supervisor
     admin = links(login(org.admin).get(reverse("home")).content.decode())
     assert reverse("org:import") in admin and "active" in admin[reverse("home")]
+    # 三员分立: the 系统管理员 does not read the audit log.
+    assert reverse("audit:events") not in admin
 
 
 def test_every_entry_opens(org, login):
@@ -42,12 +44,14 @@ def test_every_entry_opens(org, login):
 
 
 def test_active_entry_rules():
-    assert nav.NAV[nav.active_index("/cases/screening/runs/3/", False, False)].url == (
+    worker = frozenset({nav.EVERYONE, nav.WORK})
+    assert nav.NAV[nav.active_index("/cases/screening/runs/3/", worker)].url == (
         "cases:screening_runs"
     )
-    assert nav.NAV[nav.active_index("/cases/12/", False, False)].url == "cases:list"
-    assert nav.NAV[nav.active_index("/supervision/reports/overview/", True, True)].url == (
+    assert nav.NAV[nav.active_index("/cases/12/", worker)].url == "cases:list"
+    admin = worker | {nav.ADMIN, nav.SUPERVISOR}
+    assert nav.NAV[nav.active_index("/supervision/reports/overview/", admin)].url == (
         "supervision:report_overview"
     )
     # Not shown to a handler: not active either; the reports entry does not claim it.
-    assert nav.active_index("/supervision/reports/overview/", False, False) is None
+    assert nav.active_index("/supervision/reports/overview/", worker) is None

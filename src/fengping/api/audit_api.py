@@ -1,5 +1,5 @@
-"""The audit chain's state: its last verification (administrators and supervisors read
-it, as they read the log) and verifying it now (administrators; the action checks)."""
+"""The audit chain's state: its last verification (the 审计管理员 and supervisors read
+it, as they read the log) and verifying it now (the 审计管理员; the action checks)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def _check(check: ChainCheck | None) -> AuditCheckOut | None:
 @router.get("/audit/chain", response=AuditChainOut)
 def chain_state(request: HttpRequest) -> AuditChainOut:
     user = request.user
-    if not (access.is_org_admin(user) or access.is_supervisor(user)):
-        raise PermissionDenied(_("只有系统管理员和督查人员可以查看审计日志"))
+    if not (access.is_audit_admin(user) or access.is_supervisor(user)):
+        raise PermissionDenied(_("只有审计管理员和督查人员可以查看审计日志"))
     seq, digest = head()
     return AuditChainOut(
         head_seq=seq,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -152,6 +153,15 @@ def _users(request: HttpRequest) -> Any:
     )
 
 
+def _account(request: HttpRequest, user_id: int) -> User:
+    """A user whose account the caller manages: 404 out of sight, else 403 with the reason
+    (`access.account_refusal`; the action checks again)."""
+    target = access.get_for_user(request.user, _users(request), user_id)
+    if refusal := access.account_refusal(request.user, target):
+        raise PermissionDenied(refusal)
+    return target
+
+
 UserFilters = listing.api_filters(USERS, "UserFilters")
 
 
@@ -244,7 +254,7 @@ def create_user(request: HttpRequest, payload: UserCreate) -> Any:
 
 @router.patch("/users/{user_id}", response=UserOut)
 def update_user(request: HttpRequest, user_id: int, payload: UserUpdate) -> Any:
-    target = access.get_for_user(request.user, User, user_id, need="change")
+    target = _account(request, user_id)
     fields = payload.dict(exclude_unset=True)
     actions.do_update_user(
         request.user,
@@ -262,13 +272,15 @@ def update_user(request: HttpRequest, user_id: int, payload: UserUpdate) -> Any:
 @router.post("/users/{user_id}/reset-password", response=PasswordOut)
 def reset_password(request: HttpRequest, user_id: int) -> Any:
     """生成一次性临时密码（只返回一次）；原密码和该用户的 API 令牌立即失效。"""
-    target = access.get_for_user(request.user, User, user_id, need="change")
+    target = _account(request, user_id)
     return {"temporary_password": actions.do_reset_password(request.user, target)}
 
 
 @router.post("/users/{user_id}/memberships", response={201: MembershipCreated})
 def add_membership(request: HttpRequest, user_id: int, payload: MembershipIn) -> Any:
-    target = access.get_for_user(request.user, User, user_id, need="change")
+    """分配角色：安全管理员（本组织尚无安全管理员时为系统管理员）；三员不得兼任。"""
+    # The action decides who grants (access.membership_refusal), as on the page.
+    target = access.get_for_user(request.user, _users(request), user_id)
     department = access.get_for_user(request.user, Department, payload.department_id)
     membership = actions.do_add_membership(request.user, target, department, payload.role)
     return Status(201, membership)

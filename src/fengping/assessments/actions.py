@@ -1721,10 +1721,11 @@ def filings_received(actor: Any) -> Any:
     ).order_by("acknowledged_at", "-filed_on", "-id")
     if scope.everything:
         return qs
+    # 三员分立: a 安全管理员 or 审计管理员 membership opens no business data.
     paths = list(
-        Membership.objects.filter(user=actor, department__is_active=True).values_list(
-            "department__path", flat=True
-        )
+        Membership.objects.filter(user=actor, department__is_active=True)
+        .exclude(role__in=access.SEPARATED_ROLES)
+        .values_list("department__path", flat=True)
     )
     if not paths:
         return qs.none()

@@ -1,4 +1,4 @@
-"""The audit log's one state change: an administrator verifies the chain now. (It lives
+"""The audit log's one state change: the 审计管理员 verifies the chain now. (It lives
 in `desk` because the audit app lies below `org` and cannot check roles itself.)"""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from fengping.org import access
 
 
 def do_verify_chain(actor: Any) -> ChainCheck:
-    """Verify the chain now (a 系统管理员): in the request for a small log, else queued for
+    """Verify the chain now (the 审计管理员): in the request for a small log, else queued for
     the job worker; the result is kept as a `ChainCheck`. Refused while an earlier queued
     verification has not finished."""
-    if not access.is_org_admin(actor):
-        raise PermissionDenied(_("只有系统管理员可以校验审计链"))
+    if not access.is_audit_admin(actor):
+        raise PermissionDenied(_("只有审计管理员可以校验审计链"))
     if checks.pending_check() is not None:
         raise ActionError(_("已有一次校验在排队或进行中，请稍后刷新查看结果"))
     seq, _digest = head()

@@ -27,8 +27,7 @@ from fengping.audit.bundle import BundleError, Written, export_bundle, grouped, 
 from fengping.audit.trail import root_path
 from fengping.core.errors import ActionError
 from fengping.core.forms import StyledForm
-from fengping.core.policy import role_gate
-from fengping.org import access
+from fengping.org import access, policy
 
 from .audit_views import visible_events
 
@@ -72,9 +71,7 @@ class BundleForm(StyledForm):
     )
 
 
-audit_admin = role_gate(
-    "audit_admin", access.is_audit_admin, gettext_lazy("只有审计管理员可以导出审计包")
-)
+only_audit_admin = policy.audit_admin(gettext_lazy("只有审计管理员可以导出审计包"))
 
 
 def download(actor: Any, date_from: dt.date, date_to: dt.date) -> FileResponse:
@@ -99,7 +96,7 @@ def download(actor: Any, date_from: dt.date, date_to: dt.date) -> FileResponse:
     return response
 
 
-@audit_admin
+@only_audit_admin
 def bundle(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if request.method == "POST":

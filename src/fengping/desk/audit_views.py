@@ -1,5 +1,6 @@
-"""The audit log pages: administrators and supervisors read the events of their
-organisation; nobody can change them."""
+"""The audit log pages: the 审计管理员 reads the events of their subtree and the
+system-wide ones, supervisors those of their organisation; nobody can change them. The
+系统管理员 reads none (三员分立: they are among the people the log watches)."""
 
 from __future__ import annotations
 
@@ -27,28 +28,31 @@ from fengping.core.listing import ChoiceFilter, Column, DateRangeFilter, ListSpe
 from fengping.core.pages import run_action
 from fengping.org import access
 from fengping.org.models import Role, User
-from fengping.org.policy import admin_or_supervisor, org_admin
+from fengping.org.policy import audit_admin, audit_reader
 
 from .audit_actions import do_verify_chain, inline_limit
 
 
 def visible_events(user: Any) -> QuerySet[Event]:
-    """Events whose object lies in a department the user administers or supervises."""
+    """Events whose object lies in a department where the user is 审计管理员 (and the
+    system-wide events: those with no department, e.g. a failed login of an unknown user
+    name or a policy change), or in the organisation a supervisor supervises."""
     scope = access.scope_of(user)
     if scope.everything:
         return Event.objects.all()
-    paths = set(scope.role_paths.get(Role.ADMIN, frozenset()))
+    audited = scope.role_paths.get(Role.AUDIT_ADMIN, frozenset())
+    paths = set(audited)
     paths |= {p.split("/", 1)[0] + "/" for p in scope.role_paths.get(Role.SUPERVISOR, frozenset())}
     if not paths:
         return Event.objects.none()
-    q = Q()
+    q = Q(scope_path="") if audited else Q()
     for path in paths:
         q |= Q(scope_path__startswith=path)
     return Event.objects.filter(q)
 
 
-reader = admin_or_supervisor(gettext_lazy("只有系统管理员和督查人员可以查看审计日志"))
-verifier = org_admin(gettext_lazy("只有系统管理员可以校验审计链"))
+reader = audit_reader(gettext_lazy("只有审计管理员和督查人员可以查看审计日志"))
+verifier = audit_admin(gettext_lazy("只有审计管理员可以校验审计链"))
 
 
 def _events(user: Any) -> QuerySet[Event]:
@@ -186,7 +190,7 @@ def chain_status() -> dict[str, Any]:
 def events(request: HttpRequest) -> HttpResponse:
     context = {
         "chain": chain_status(),
-        "can_verify": access.is_org_admin(request.user),
+        "can_verify": access.is_audit_admin(request.user),
         "can_bundle": access.is_audit_admin(request.user),
     }
     return listing.render_list(request, EVENTS, context=context)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from fengping.org import access
 
-from .nav import Sidebar
+from .nav import Sidebar, flags
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +19,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_is_admin": is_admin,
         "nav_is_supervisor": is_supervisor,
-        "nav_sidebar": Sidebar(request.path, is_admin, is_supervisor),
+        "nav_sidebar": Sidebar(request.path, flags(user)),
     }

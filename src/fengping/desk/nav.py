@@ -2,9 +2,14 @@
 active entry (not by the template engine on every page: its forty links and their
 conditions were a tenth of a list page's time).
 
-An entry shows for everyone, or only to org admins (`admin`), or to org admins and
-supervisors (`supervisor`). `active(path)` says whether the page being shown belongs to
-the entry; the first entry that claims the path is highlighted."""
+An entry names the kinds of user it shows to (`show`, a set of flags; `flags(user)` says
+which a user has): everyone, people with business work (`work`: any membership other than
+安全管理员 or 审计管理员), the 系统管理员 (`admin`), supervisors, the 安全管理员
+(`security`) and the 审计管理员 (`audit`). 三员分立: each administrator sees their own
+entries — the audit log for the 审计管理员 and supervisors, never for the 系统管理员;
+people and roles for the 安全管理员, and no business pages (their role opens no business
+data). `active(path)` says whether the page being shown belongs to the entry; the first
+entry that claims the path is highlighted."""
 
 from __future__ import annotations
 
@@ -19,7 +24,39 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-ALL, ADMIN, SUPERVISOR = "all", "admin", "supervisor"
+EVERYONE, WORK, ADMIN, SUPERVISOR, SECURITY, AUDIT = (
+    "everyone",
+    "work",
+    "admin",
+    "supervisor",
+    "security",
+    "audit",
+)
+ALL = frozenset({EVERYONE})
+WORKERS = frozenset({WORK})
+ADMINS = frozenset({ADMIN})
+OVERSIGHT = frozenset({ADMIN, SUPERVISOR})
+AUDITORS = frozenset({AUDIT, SUPERVISOR})
+ORG = frozenset({WORK, SECURITY})
+
+
+def flags(user: Any) -> frozenset[str]:
+    """The kinds of entry `user` sees (superusers: all of them)."""
+    from fengping.org import access
+
+    scope = access.scope_of(user)
+    found = {EVERYONE}
+    if scope.everything or scope.view_paths:
+        found.add(WORK)
+    for flag, predicate in (
+        (ADMIN, access.is_org_admin),
+        (SUPERVISOR, access.is_supervisor),
+        (SECURITY, access.is_security_admin),
+        (AUDIT, access.is_audit_admin),
+    ):
+        if predicate(user):
+            found.add(flag)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -27,13 +64,13 @@ class Entry:
     label: Any
     url: str  # a URL name, or a path starting with "/"
     active: Callable[[str], bool] | None = None
-    show: str = ALL
+    show: frozenset[str] = WORKERS
 
 
 @dataclass(frozen=True)
 class Heading:
     label: Any
-    show: str = ALL
+    show: frozenset[str] = WORKERS
 
 
 def starts(prefix: str) -> Callable[[str], bool]:
@@ -51,7 +88,7 @@ def _cases(path: str) -> bool:
 
 
 NAV: tuple[Entry | Heading, ...] = (
-    Entry(_("工作台"), "home", lambda path: path == reverse("home")),
+    Entry(_("工作台"), "home", lambda path: path == reverse("home"), ALL),
     Heading(_("社会稳定风险评估")),
     Entry(_("评估事项"), "matters:list", starts("/matters/")),
     Entry(_("风险评估"), "assessments:list", starts("/assessments/")),
@@ -81,52 +118,48 @@ NAV: tuple[Entry | Heading, ...] = (
         _("月度报告汇总"),
         "supervision:report_overview",
         has("/supervision/reports/overview"),
-        SUPERVISOR,
+        OVERSIGHT,
     ),
     Entry(
-        _("应评未评"), "supervision:unassessed_matters", has("/supervision/unassessed"), SUPERVISOR
+        _("应评未评"), "supervision:unassessed_matters", has("/supervision/unassessed"), OVERSIGHT
     ),
-    Entry(_("事件调查"), "supervision:incidents", has("/supervision/incidents"), SUPERVISOR),
+    Entry(_("事件调查"), "supervision:incidents", has("/supervision/incidents"), OVERSIGHT),
     Entry(
-        _("责任追究"), "supervision:accountability", has("/supervision/accountability"), SUPERVISOR
+        _("责任追究"), "supervision:accountability", has("/supervision/accountability"), OVERSIGHT
     ),
     Heading(_("评估依据")),
     Entry(_("评估方案"), "schemebook:schemes", starts("/schemes/")),
-    Entry(_("报告模板"), "reports:template", has("/reports/template"), ADMIN),
-    Heading(_("组织机构")),
-    Entry(_("部门"), "org:departments", has("/org/departments")),
-    Entry(_("人员与角色"), "org:users", has("/org/users")),
+    Entry(_("报告模板"), "reports:template", has("/reports/template"), ADMINS),
+    Heading(_("组织机构"), ORG),
+    Entry(_("部门"), "org:departments", has("/org/departments"), ORG),
+    Entry(_("人员与角色"), "org:users", has("/org/users"), ORG),
     Entry(_("领导小组"), "org:leadership_groups", has("/org/leadership")),
-    Entry(_("批量导入"), "org:import", has("/org/import"), ADMIN),
-    Heading(_("监督"), SUPERVISOR),
-    Entry(_("审计日志"), "audit:events", has("/audit"), SUPERVISOR),
-    Heading(_("系统")),
-    Entry(_("API 文档"), "/api/docs"),
+    Entry(_("批量导入"), "org:import", has("/org/import"), ADMINS),
+    Heading(_("监督"), AUDITORS),
+    Entry(_("审计日志"), "audit:events", has("/audit"), AUDITORS),
+    Heading(_("系统"), ALL),
+    Entry(_("API 文档"), "/api/docs", None, ALL),
 )
 
 
-def _shown(item: Entry | Heading, is_admin: bool, is_supervisor: bool) -> bool:
-    if item.show == ADMIN:
-        return is_admin
-    if item.show == SUPERVISOR:
-        return is_admin or is_supervisor
-    return True
+def _shown(item: Entry | Heading, user_flags: frozenset[str]) -> bool:
+    return bool(item.show & user_flags)
 
 
-def active_index(path: str, is_admin: bool, is_supervisor: bool) -> int | None:
+def active_index(path: str, user_flags: frozenset[str]) -> int | None:
     for i, item in enumerate(NAV):
         if not isinstance(item, Entry) or item.active is None:
             continue
-        if _shown(item, is_admin, is_supervisor) and item.active(path):
+        if _shown(item, user_flags) and item.active(path):
             return i
     return None
 
 
 @lru_cache(maxsize=512)
-def _html(language: str | None, is_admin: bool, is_supervisor: bool, active: int | None) -> str:
+def _html(language: str | None, user_flags: frozenset[str], active: int | None) -> str:
     parts = []
     for i, item in enumerate(NAV):
-        if not _shown(item, is_admin, is_supervisor):
+        if not _shown(item, user_flags):
             continue
         if isinstance(item, Heading):
             parts.append(
@@ -149,16 +182,16 @@ def _html(language: str | None, is_admin: bool, is_supervisor: bool, active: int
     return "".join(parts)
 
 
-def render(path: str, is_admin: bool, is_supervisor: bool) -> SafeString:
-    active = active_index(path, is_admin, is_supervisor)
-    return SafeString(_html(get_language(), is_admin, is_supervisor, active))
+def render(path: str, user_flags: frozenset[str]) -> SafeString:
+    active = active_index(path, user_flags)
+    return SafeString(_html(get_language(), user_flags, active))
 
 
 class Sidebar:
     """Rendered when the template prints it (a partial htmx response never does)."""
 
-    def __init__(self, path: str, is_admin: bool, is_supervisor: bool) -> None:
-        self.args = (path, is_admin, is_supervisor)
+    def __init__(self, path: str, user_flags: frozenset[str]) -> None:
+        self.args = (path, user_flags)
 
     def __html__(self) -> str:
         return render(*self.args)

@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
             user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
     }
-    if access.is_org_admin(user) or access.is_supervisor(user):
+    if access.is_audit_admin(user) or access.is_supervisor(user):
         from .audit_views import visible_events
 
         # Bounded: the log grows without end, the card need not count all of it.

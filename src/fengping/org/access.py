@@ -14,6 +14,15 @@ what is the responsible department's alone (need="change": plan, grade, decision
 Every list goes through `visible()`, every object through `get_for_user()`, and every
 action re-checks with `require()` inside its transaction. A *user* is changed only by an
 administrator whose subtrees hold every membership of that user (`_manageable_users`).
+
+三员分立 (GB/T 22239-2019 8.1.4.2, 8.1.5.1–8.1.5.3): a 安全管理员 or 审计管理员 membership
+opens no business data — it adds no view path. The 安全管理员 sees the departments, users
+and memberships of their subtree (the organisation models, `org_model`) and grants and
+removes memberships there (`grant_paths`); the 审计管理员 reads the audit log only (the
+desk's `visible_events`). While an organisation has no active 安全管理员 its 系统管理员
+still grants memberships (the transition from the single administrator role); the
+accounts of the 安全管理员 and 审计管理员 are never managed by a 系统管理员, so deactivating
+them cannot reopen that transition.
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import THREE_ADMIN_ROLES, WORK_ROLES, Membership, Role, User
+
+# Roles whose membership opens no business data (三员分立): no view path at all.
+SEPARATED_ROLES = frozenset({Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 Need = Literal["view", "work", "change"]
 M = TypeVar("M", bound=models.Model)
@@ -47,6 +59,12 @@ class Scope:
         # Administrators may change anything in their subtree, whatever the model.
         paths |= self.role_paths.get(Role.ADMIN, frozenset())
         return frozenset(paths)
+
+    @property
+    def org_view_paths(self) -> frozenset[str]:
+        """Where the user sees the organisation models (departments, users, memberships):
+        their view paths and, for a 安全管理员, the subtrees they grant roles in."""
+        return self.view_paths | self.role_paths.get(Role.SECURITY_ADMIN, frozenset())
 
     def covers(self, path: str, need: Need, roles: frozenset[str]) -> bool:
         if self.everything:
@@ -72,6 +90,8 @@ def scope_of(user: Any) -> Scope:
         )
         for path, role in rows:
             roles.setdefault(role, set()).add(path)
+            if role in SEPARATED_ROLES:
+                continue
             # A supervisor reads across the whole organisation (the root of the tree).
             view.add(path.split("/", 1)[0] + "/" if role == Role.SUPERVISOR else path)
         scope = Scope(
@@ -145,6 +165,12 @@ def visible(user: Any, queryset: QuerySet[M], need: Need = "view") -> QuerySet[M
         return queryset
     roles: frozenset[str] = getattr(model, "change_roles", frozenset())
     paths = scope.view_paths if need == "view" else scope.change_paths(roles)
+    if need == "view" and (model is User or getattr(model, "org_model", False)):
+        paths = scope.org_view_paths
+    if model is Membership and need != "view":
+        # Memberships are changed by whoever grants roles there (安全管理员; 系统管理员
+        # during the transition), never by the work roles.
+        return queryset.filter(_prefix_q("department__path", grant_paths(user)))
     # Members of a matter's lead and assisting departments: every work role sees the rows
     # and may do the work given to them; supervisors already read the whole organisation.
     shared: frozenset[str] = frozenset()
@@ -189,10 +215,127 @@ def _manageable_users(queryset: QuerySet[M], admin_paths: frozenset[str]) -> Que
     by no administrator."""
     if not admin_paths:
         return queryset.none()
-    inside = _prefix_q("department__path", admin_paths)
+    # 三员分立: the accounts of the 安全管理员 and the 审计管理员 are out of the 系统管理员's
+    # reach (deactivating the 安全管理员 would hand role granting back to them).
+    separated = Membership.objects.filter(role__in=SEPARATED_ROLES).values("user_id")
+    return _members_only_inside(queryset, admin_paths).exclude(pk__in=separated)
+
+
+def _members_only_inside(queryset: QuerySet[M], paths: frozenset[str]) -> QuerySet[M]:
+    """Users all of whose memberships lie inside `paths` (and who have one), superusers
+    excepted."""
+    if not paths:
+        return queryset.none()
+    inside = _prefix_q("department__path", paths)
     members = Membership.objects.filter(inside).values("user_id")
     outsiders = Membership.objects.exclude(inside).values("user_id")
     return queryset.filter(pk__in=members).exclude(pk__in=outsiders).exclude(is_superuser=True)
+
+
+def _root(path: str) -> str:
+    return path.split("/", 1)[0] + "/" if path else ""
+
+
+def active_holders(role: str, root: str) -> QuerySet[Membership]:
+    """The memberships through which active people hold `role` in the organisation whose
+    root path is `root` (departments active too: an inactive department grants nothing)."""
+    return Membership.objects.filter(
+        role=role,
+        department__path__startswith=root,
+        department__is_active=True,
+        user__is_active=True,
+    )
+
+
+def in_transition(root: str) -> bool:
+    """The organisation has no active 安全管理员 yet: its 系统管理员 still grants roles."""
+    return not active_holders(Role.SECURITY_ADMIN, root).exists()
+
+
+def grant_paths(user: Any) -> frozenset[str]:
+    """The subtrees where the user grants and removes memberships: where they are
+    安全管理员, and where they are 系统管理员 of an organisation still in transition.
+    Not cached: the first 安全管理员 granted ends the transition at once."""
+    scope = scope_of(user)
+    if scope.everything:
+        return frozenset({""})
+    paths = set(scope.role_paths.get(Role.SECURITY_ADMIN, frozenset()))
+    admin = scope.role_paths.get(Role.ADMIN, frozenset())
+    open_roots = {r for r in {_root(p) for p in admin} if in_transition(r)}
+    paths |= {p for p in admin if _root(p) in open_roots}
+    return frozenset(paths)
+
+
+def grant_departments(user: Any) -> QuerySet[Any]:
+    """The active departments where the user may grant roles (the form's choices)."""
+    from .models import Department
+
+    qs = Department.objects.filter(is_active=True)
+    if scope_of(user).everything:
+        return qs
+    paths = grant_paths(user)
+    return qs.filter(_prefix_q("path", paths)) if paths else qs.none()
+
+
+def may_grant_under(user: Any, path: str) -> bool:
+    return any(path.startswith(p) for p in grant_paths(user))
+
+
+def grantable_users(user: Any, queryset: QuerySet[M] | None = None) -> QuerySet[M]:
+    """The users whose memberships `user` may change: all of them lie inside the user's
+    grant paths (one role in the subtree is not enough when the person also holds roles
+    elsewhere, or is a superuser). A superuser grants to anyone."""
+    qs: QuerySet[Any] = User.objects.all() if queryset is None else queryset
+    if scope_of(user).everything:
+        return qs
+    return _members_only_inside(qs, grant_paths(user))
+
+
+def separated_role_of(target: Any) -> str | None:
+    """The 安全管理员 or 审计管理员 role `target` holds (anywhere), or None."""
+    return (
+        Membership.objects.filter(user=target, role__in=SEPARATED_ROLES)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def account_refusal(actor: Any, target: Any) -> str | None:
+    """Why `actor` may not edit, deactivate or reset the password of `target`'s account, or
+    None. The 系统管理员 manages accounts, except those of the 安全管理员 and 审计管理员 (the
+    roles keep each other in check); those are managed by a superuser or on the command
+    line (`fengping manage changepassword`)."""
+    if scope_of(actor).everything:
+        return None
+    role = separated_role_of(target)
+    if role is not None:
+        return _("%(user)s 是%(role)s，其账号不由系统管理员管理（三员分立）") % {
+            "user": target,
+            "role": Role(role).label,
+        }
+    if not can(actor, target, "change"):
+        return _("您没有修改此对象的权限")
+    return None
+
+
+def membership_refusal(actor: Any, target: Any, path: str | None = None) -> str | None:
+    """Why `actor` may not change `target`'s memberships (at `path`, when one is named),
+    or None: nobody changes their own; roles are granted by the 安全管理员, or by the
+    系统管理员 while the organisation has none yet."""
+    if target is not None and target.pk == getattr(actor, "pk", None):
+        return _("不能修改自己的任职和角色")
+    if scope_of(actor).everything:
+        return None
+    paths = grant_paths(actor)
+    if not paths:
+        if is_org_admin(actor):
+            return _("本组织已有安全管理员：角色和任职由安全管理员分配（三员分立）")
+        return _("只有安全管理员可以分配角色")
+    if path is not None and not any(path.startswith(p) for p in paths):
+        return _("该部门不在您分配角色的范围内")
+    if target is not None and not grantable_users(actor).filter(pk=target.pk).exists():
+        return _("该人员在您的范围之外还有任职，您不能修改其角色")
+    return None
 
 
 def _queryset(model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
@@ -233,6 +376,11 @@ def can_change_under(user: Any, path: str, roles: frozenset[str]) -> bool:
 def is_org_admin(user: Any) -> bool:
     scope = scope_of(user)
     return scope.everything or bool(scope.role_paths.get(Role.ADMIN))
+
+
+def may_grant_roles(user: Any) -> bool:
+    """Grants roles somewhere (the gate of the role pages; the action checks the rest)."""
+    return bool(grant_paths(user))
 
 
 def is_security_admin(user: Any) -> bool:

@@ -18,6 +18,7 @@ from fengping.core.registry import password_reset
 from . import access
 from .models import (
     ADMIN_ROLES,
+    THREE_ADMIN_ROLES,
     Department,
     DepartmentKind,
     LeaderPosition,
@@ -36,6 +37,22 @@ def _require_admin_under(actor: Any, department: Department | None) -> None:
         return
     if not access.can_change_under(actor, department.path, ADMIN_ROLES):
         raise PermissionDenied(_("您不是“%(dept)s”的系统管理员") % {"dept": department})
+
+
+def _refuse_separated_subtree(actor: Any, dept: Department, what: str) -> None:
+    """A 系统管理员 may not deactivate or move a department where a 安全管理员 or 审计管理员
+    holds their role: an inactive department grants nothing, so that would take the
+    role away (and reopen the transition) without the 安全管理员's grant."""
+    if actor is not None and actor.is_superuser:
+        return
+    held = Membership.objects.filter(
+        department__path__startswith=dept.path, role__in=access.SEPARATED_ROLES
+    ).exists()
+    if held:
+        raise ActionError(
+            _("“%(dept)s”或其下级部门有安全管理员或审计管理员任职，不能%(what)s（三员分立）")
+            % {"dept": dept, "what": what}
+        )
 
 
 def _clean_code(code: str) -> str:
@@ -107,6 +124,10 @@ def do_update_department(
         raise ActionError(_("部门名称不能为空"), field="name")
     moved = (parent.pk if parent else None) != dept.parent_id
     if moved:
+        _refuse_separated_subtree(actor, dept, _("移动"))
+    if dept.is_active and not is_active:
+        _refuse_separated_subtree(actor, dept, _("停用"))
+    if moved:
         if parent is not None and parent.path.startswith(dept.path):
             raise ActionError(_("不能把部门移到它自己或它的下级部门之下"), field="parent")
         _require_admin_under(actor, parent)
@@ -166,6 +187,16 @@ def do_delete_department(actor: Any, dept: Department) -> None:
 # ---------------------------------------------------------------- users
 
 
+def _require_account(actor: Any, target: User) -> None:
+    """Refuse unless `actor` manages `target`'s account (`access.account_refusal`)."""
+    refusal = access.account_refusal(actor, target)
+    if refusal is None:
+        return
+    if not access.can(actor, target, "view"):
+        raise PermissionDenied(_("您没有修改此对象的权限"))
+    raise PermissionDenied(refusal)
+
+
 def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
@@ -196,6 +227,12 @@ def do_create_user(
         raise ActionError(_("用户名“%(u)s”已存在") % {"u": username}, field="username")
     if role not in Role.values:
         raise ActionError(_("未知的角色：%(role)s") % {"role": role}, field="role")
+    if role in THREE_ADMIN_ROLES:
+        # The three administrator roles are granted, like every later role, by whoever
+        # grants roles here (the 安全管理员; the 系统管理员 only during the transition).
+        refusal = access.membership_refusal(actor, None, department.path)
+        if refusal:
+            raise ActionError(refusal, field="role")
     generated = None
     if not password:
         generated = password = secrets.token_urlsafe(9)
@@ -230,7 +267,7 @@ def do_update_user(
     email: str,
     is_active: bool,
 ) -> User:
-    access.require(actor, target, "change")  # every membership inside the actor's subtree
+    _require_account(actor, target)  # every membership inside the actor's subtree
     target = lock(target, version)
     if target.pk == getattr(actor, "pk", None) and not is_active:
         raise ActionError(_("不能停用自己的账号"), field="is_active")
@@ -263,7 +300,7 @@ def do_reset_password(actor: Any, target: User) -> str:
     and handed over in person. The administrator knows it, so it is good for one login
     only: the user must choose a new one before anything else (`must_change_password`).
     The audit event records that a reset happened, never the password."""
-    access.require(actor, target, "change")
+    _require_account(actor, target)
     target = User.objects.select_for_update().get(pk=target.pk)
     password = secrets.token_urlsafe(9)
     _check_password(password, target)
@@ -302,15 +339,53 @@ def do_change_own_password(actor: User, old_password: str, new_password: str) ->
 # ---------------------------------------------------------------- memberships
 
 
+def _require_grant(actor: Any, target: User, path: str) -> None:
+    refusal = access.membership_refusal(actor, target, path)
+    if refusal is None:
+        return
+    if target.pk == getattr(actor, "pk", None):
+        raise ActionError(refusal)
+    raise PermissionDenied(refusal)
+
+
+def refuse_second_admin_role(user: User, role: str, adding: set[str] | None = None) -> None:
+    """No one holds two of the three administrator roles (三员分立), anywhere. The caller
+    holds the user's row lock (`select_for_update`), so two grants at once cannot both
+    see the other missing. `adding`: roles given in the same operation (an import)."""
+    if role not in THREE_ADMIN_ROLES:
+        return
+    held = set(
+        Membership.objects.filter(user=user, role__in=THREE_ADMIN_ROLES).values_list(
+            "role", flat=True
+        )
+    )
+    held |= adding or set()
+    held.discard(role)
+    if held:
+        raise ActionError(
+            _(
+                "%(user)s 已担任%(held)s，不能再担任%(role)s：系统管理员、安全管理员和审计管理员不得兼任"
+            )
+            % {
+                "user": user,
+                "held": "、".join(str(Role(r).label) for r in sorted(held)),
+                "role": Role(role).label,
+            },
+            field="role",
+        )
+
+
 @transaction.atomic
 def do_add_membership(actor: Any, user: User, department: Department, role: str) -> Membership:
-    _require_admin_under(actor, department)
+    """Give `user` a role in `department`: the 安全管理员 of a subtree holding all the
+    person's memberships (the 系统管理员 while the organisation has no 安全管理员)."""
     access.require(actor, department, "view")
-    # Giving a role is managing the person: one role in the actor's department is not
-    # enough when the person also holds roles elsewhere (or is the superuser).
-    access.require(actor, user, "change")
+    _require_grant(actor, user, department.path)
     if role not in Role.values:
         raise ActionError(_("未知的角色：%(role)s") % {"role": role}, field="role")
+    # The row lock serialises grants to one person: the two-roles check below cannot be
+    # passed by two grants at once.
+    refuse_second_admin_role(User.objects.select_for_update().get(pk=user.pk), role)
     try:
         with transaction.atomic():
             membership = Membership.objects.create(user=user, department=department, role=role)
@@ -329,13 +404,27 @@ def do_add_membership(actor: Any, user: User, department: Department, role: str)
     return membership
 
 
+def _refuse_last_holder(actor: Any, membership: Membership) -> None:
+    """An organisation that has a holder of one of the three roles keeps one: the roles
+    keep each other in check, so none of them can be left empty by another (grant the
+    successor first). A superuser may (the console is the way out of any corner)."""
+    if membership.role not in THREE_ADMIN_ROLES or (actor is not None and actor.is_superuser):
+        return
+    root = membership.department.root_path
+    others = access.active_holders(membership.role, root).exclude(pk=membership.pk)
+    if membership.user.is_active and membership.department.is_active and not others.exists():
+        raise ActionError(
+            _("%(user)s 是本组织唯一的%(role)s，请先为继任者分配该角色再移除")
+            % {"user": membership.user, "role": Role(membership.role).label}
+        )
+
+
 @transaction.atomic
 def do_remove_membership(actor: Any, membership: Membership) -> None:
-    access.require(actor, membership, "change")
     user = membership.user
-    access.require(actor, user, "change")
-    if user.pk == getattr(actor, "pk", None) and membership.role == Role.ADMIN:
-        raise ActionError(_("不能移除自己的系统管理员角色，以免无人管理"))
+    _require_grant(actor, user, membership.department.path)
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    _refuse_last_holder(actor, membership)
     before = snapshot(membership, Membership.audit_fields)
     path = membership.department.path
     pk, name = membership.pk, str(membership)
@@ -488,3 +577,60 @@ def do_create_superuser(
         scope_path=root.path if root else "",
     )
     return user
+
+
+THREE_ADMIN_DEFAULTS = {
+    Role.ADMIN: ("sysadmin", "系统管理员"),
+    Role.SECURITY_ADMIN: ("secadmin", "安全管理员"),
+    Role.AUDIT_ADMIN: ("auditadmin", "审计管理员"),
+}
+
+
+@transaction.atomic
+def do_create_three_admins(
+    *,
+    usernames: dict[str, str] | None = None,
+    org_name: str = "",
+    org_code: str = "ORG",
+) -> list[tuple[User, str, str]]:
+    """`fengping createadmin`: the 系统管理员, the 安全管理员 and the 审计管理员 (三员分立),
+    three ordinary accounts (no superuser), each with a generated password to be shown
+    once and changed at the first login, each holding its one role in the top-level
+    organisation (the one named, created when missing; else the first). Returns
+    (user, role, password) for each. Recorded as done by the system (there is no actor)."""
+    names = {role: (usernames or {}).get(role) or d[0] for role, d in THREE_ADMIN_DEFAULTS.items()}
+    if len({n.lower() for n in names.values()}) < len(names):
+        raise ActionError(_("三个管理员的用户名必须各不相同"), field="username")
+    for name in names.values():
+        if not name.strip():
+            raise ActionError(_("用户名不能为空"), field="username")
+        if User.objects.filter(username__iexact=name.strip()).exists():
+            raise ActionError(_("用户名“%(u)s”已存在") % {"u": name}, field="username")
+    if org_name:
+        root = Department.objects.filter(parent=None, name=org_name).first()
+    else:
+        root = Department.objects.filter(parent=None).order_by("path").first()
+    if root is None:
+        if not org_name:
+            raise ActionError(_("尚无组织：请用 --org 指定顶级组织名称"), field="org")
+        if Department.objects.filter(code=org_code).exists():
+            raise ActionError(
+                _("部门编码“%(code)s”已被使用") % {"code": org_code}, field="org_code"
+            )
+        root = Department.objects.create(name=org_name, code=org_code, kind=DepartmentKind.DECIDING)
+        root.path, root.depth = f"{root.pk:07d}/", 0
+        root.save(update_fields=["path", "depth"])
+        record(None, "org.department.create", root, after=snapshot(root, Department.audit_fields))
+    created = []
+    for role, (_default, real_name) in THREE_ADMIN_DEFAULTS.items():
+        password = secrets.token_urlsafe(12)
+        user = User(username=names[role].strip(), real_name=real_name, must_change_password=True)
+        _check_password(password, user)
+        user.set_password(password)
+        user.save()
+        Membership.objects.create(user=user, department=root, role=role)
+        after = snapshot(user, User.audit_fields)
+        after["membership"] = {"department": root.pk, "role": role}
+        record(None, "org.user.create_admin", user, after=after, scope_path=root.path)
+        created.append((user, str(role), password))
+    return created

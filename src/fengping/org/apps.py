@@ -24,6 +24,7 @@ class OrgConfig(AppConfig):
                 "org.membership.remove": _("撤销角色"),
                 "org.user.create": _("新建用户"),
                 "org.user.create_superuser": _("创建超级管理员"),
+                "org.user.create_admin": _("创建三员管理员账号"),
                 "org.user.update": _("修改用户"),
                 "org.user.profile": _("修改个人资料"),
                 "org.user.change_password": _("修改密码"),

@@ -43,6 +43,9 @@ DEPARTMENTS = [
 USERS = [
     # username, real name, position, department code, role
     ("admin", "系统管理员", "信息中心工程师", "SFS", Role.ADMIN),
+    # 三员分立: the security and the audit administrator beside the system administrator.
+    ("secadmin", "安全管理员", "信息中心安全管理员", "SFS", Role.SECURITY_ADMIN),
+    ("auditadmin", "审计管理员", "信息中心审计管理员", "SFS", Role.AUDIT_ADMIN),
     ("zhouguangyao", "周光耀", "局长", "SFS-RSJ", Role.HEAD),
     ("liusuixian", "刘遂弦", "副局长", "SFS-RSJ", Role.LEADER),
     ("liuzegui", "刘泽贵", "副局长", "SFS-RSJ", Role.LEADER),
@@ -78,7 +81,10 @@ def load_demo() -> int:
             username="admin",
             password=DEMO_PASSWORD,
             real_name="系统管理员",
-            org_name="",
+            # Creates the city (code SFS) with admin as its 系统管理员: nobody grants
+            # themselves a role afterwards (三员分立).
+            org_name=DEPARTMENTS[0][1],
+            org_code=DEPARTMENTS[0][0],
         )
         created += 1
     by_code = {d.code: d for d in Department.objects.filter(code__in=[d[0] for d in DEPARTMENTS])}

@@ -29,7 +29,16 @@ from fengping.core.errors import ActionError
 from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet
 
 from . import access
-from .models import ADMIN_ROLES, Department, DepartmentKind, Membership, Role, User
+from .actions import refuse_second_admin_role
+from .models import (
+    ADMIN_ROLES,
+    THREE_ADMIN_ROLES,
+    Department,
+    DepartmentKind,
+    Membership,
+    Role,
+    User,
+)
 
 DEPT_SHEET = "部门"
 USER_SHEET = "用户"
@@ -164,6 +173,8 @@ class OrgImporter(Importer):
         self.usernames: set[str] = set()  # lower-case, existing
         self.new_users: set[str] = set()  # lower-case, created by a row above
         self.pairs: set[tuple[str, str, str]] = set()  # (username, dept code, role) in this file
+        # lower-case username -> the three administrator roles given in this file (三员分立)
+        self.admin_roles: dict[str, set[str]] = {}
         self.generated: list[list[str]] = []
         self.users: dict[str, User] = {}  # lower-case username -> user, during commit
 
@@ -222,6 +233,7 @@ class OrgImporter(Importer):
         elif dept not in self.new_codes:
             raise RowInvalid(("部门编码", _("部门编码“%(c)s”不存在") % {"c": dept}))
         key = username.lower()
+        self._check_grant(username, key, dept, role)
         if (key, dept, role) in self.pairs or (
             key in self.usernames
             and dept in self.paths
@@ -256,6 +268,47 @@ class OrgImporter(Importer):
             "password_hash": make_password(password),
             "generated": generated,
         }
+
+    def _check_grant(self, username: str, key: str, dept: str, role: str) -> None:
+        """The rules of `actions.do_add_membership` for a row: a role for someone who
+        already exists, or one of the three administrator roles, is a grant (the
+        安全管理员's; the 系统管理员's only while the organisation has none); nobody
+        changes their own roles; nobody holds two of the three administrator roles."""
+        if key == getattr(self.actor, "username", "").lower():
+            raise RowInvalid(("用户名", _("不能修改自己的任职和角色")))
+        path = self.paths.get(dept) or self.new_codes.get(dept, "")
+        existing = key in self.usernames
+        if existing or role in THREE_ADMIN_ROLES:
+            refusal = access.membership_refusal(self.actor, None, path)
+            if refusal is None and existing:
+                person = User.objects.filter(username__iexact=username)
+                if not access.grantable_users(self.actor, person).exists():
+                    refusal = _("该人员在您的范围之外还有任职，您不能修改其角色")
+            if refusal:
+                raise RowInvalid(("角色", refusal))
+        if role not in THREE_ADMIN_ROLES:
+            return
+        held = set(self.admin_roles.get(key, set()))
+        if existing:
+            held |= set(
+                Membership.objects.filter(
+                    user__username__iexact=username, role__in=THREE_ADMIN_ROLES
+                ).values_list("role", flat=True)
+            )
+        held.discard(role)
+        if held:
+            raise RowInvalid(
+                (
+                    "角色",
+                    _("用户“%(u)s”已担任%(held)s，不能再担任%(role)s：三员不得兼任")
+                    % {
+                        "u": username,
+                        "held": "、".join(str(Role(r).label) for r in sorted(held)),
+                        "role": Role(role).label,
+                    },
+                )
+            )
+        self.admin_roles.setdefault(key, set()).add(role)
 
     # ------------------------------------------------------------ commit
 
@@ -338,6 +391,16 @@ class OrgImporter(Importer):
                 query |= Q(username__iexact=name)
             self.users.update({u.username.lower(): u for u in User.objects.filter(query)})
         by_name = self.users
+        # Existing people given an administrator role: re-checked under their row lock, so
+        # a grant on another page between clean() and now cannot make two of the three.
+        granted = [r for r in rows if not r["create"] and r["role"] in THREE_ADMIN_ROLES]
+        if granted:
+            ids = [by_name[r["username"].lower()].pk for r in granted]
+            locked = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=ids)}
+            for r in granted:
+                user = locked[by_name[r["username"].lower()].pk]
+                mine = self.admin_roles.get(r["username"].lower(), set())
+                refuse_second_admin_role(user, r["role"], mine)
         Membership.objects.bulk_create(
             Membership(
                 user=by_name[r["username"].lower()],

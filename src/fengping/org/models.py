@@ -55,6 +55,9 @@ class Scoped(models.Model):
     scope_path_lookup: ClassVar[str] = "department__path"
     # Roles that may change a row (view needs any membership in scope).
     change_roles: ClassVar[frozenset[str]] = WORK_ROLES
+    # The organisation's own structure (departments, memberships): a 安全管理员 sees it in
+    # their subtree though their role opens no business data (三员分立).
+    org_model: ClassVar[bool] = False
 
     class Meta:
         abstract = True
@@ -90,6 +93,7 @@ class Department(Scoped):
 
     scope_path_lookup = "path"
     change_roles = ADMIN_ROLES
+    org_model = True
     audit_fields: ClassVar[tuple[str, ...]] = (
         "name",
         "code",
@@ -169,6 +173,7 @@ class Membership(Scoped):
     created_at = models.DateTimeField(auto_now_add=True)
 
     change_roles = ADMIN_ROLES
+    org_model = True
     audit_fields: ClassVar[tuple[str, ...]] = ("user", "department", "role")
 
     class Meta:

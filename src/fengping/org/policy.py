@@ -24,3 +24,17 @@ def _admin_or_supervisor(user: Any) -> bool:
 def admin_or_supervisor(message: Any) -> Callable[[View], View]:
     """Administrators and supervisors (督查); others get 403 with `message`."""
     return role_gate("admin_or_supervisor", _admin_or_supervisor, message)
+
+
+def _audit_reader(user: Any) -> bool:
+    return access.is_audit_admin(user) or access.is_supervisor(user)
+
+
+def audit_reader(message: Any) -> Callable[[View], View]:
+    """审计管理员 and supervisors (督查) read the audit log; the 系统管理员 does not (三员分立)."""
+    return role_gate("audit_reader", _audit_reader, message)
+
+
+def audit_admin(message: Any) -> Callable[[View], View]:
+    """Only the 审计管理员 (and superusers)."""
+    return role_gate("audit_admin", access.is_audit_admin, message)

@@ -206,12 +206,17 @@ def users_export(request: HttpRequest) -> HttpResponse:
 @authenticated
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     target = access.get_for_user(request.user, _visible_users(request.user), pk)
+    user = request.user
+    # The buttons of the administrators, off with the reason the action would give.
+    manages = access.is_org_admin(user) or access.may_grant_roles(user)
     return render(
         request,
         "org/user.html",
         {
             "target": target,
-            "can_change": access.can(request.user, target, "change"),
+            "manages": manages,
+            "account_refusal": access.account_refusal(user, target) if manages else None,
+            "grant_refusal": access.membership_refusal(user, target) if manages else None,
             "new_password": request.session.pop("new_password", None),
         },
     )
@@ -242,9 +247,18 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return form_page(request, form, _("新建用户"), [USER_CRUMB], reverse("org:users"))
 
 
+def _account(request: HttpRequest, pk: int) -> User:
+    """A user whose account the requester manages: 404 out of sight, else 403 with the
+    reason (`access.account_refusal`, e.g. 三员分立)."""
+    target = access.get_for_user(request.user, _visible_users(request.user), pk)
+    if refusal := access.account_refusal(request.user, target):
+        raise PermissionDenied(refusal)
+    return target
+
+
 @authenticated
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk, need="change")
+    target = _account(request, pk)
     form = UserEditForm(
         request.POST or None,
         initial={
@@ -275,7 +289,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk, need="change")
+    target = _account(request, pk)
     if request.method == "POST":
 
         def reset() -> None:
@@ -301,8 +315,10 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 @authenticated
 def membership_add(request: HttpRequest, pk: int) -> HttpResponse:
-    target = access.get_for_user(request.user, User, pk, need="change")
-    form = MembershipForm(request.POST or None, departments=_admin_departments(request.user))
+    target = access.get_for_user(request.user, _visible_users(request.user), pk)
+    if refusal := access.membership_refusal(request.user, target):
+        raise PermissionDenied(refusal)
+    form = MembershipForm(request.POST or None, departments=access.grant_departments(request.user))
     if done := submit(
         request,
         form,

@@ -36,6 +36,9 @@ def test_only_expected_views_are_public():
         if view.fengping_policy == "public"
     )
     assert public == [
+        # The login's second step: the password step's success is in the session
+        # (tests/security/test_second_factor.py)
+        "accounts/2fa/",
         "accounts/login/",
         "accounts/logout/",
         "i18n/setlang/",
@@ -79,8 +82,19 @@ def test_only_expected_views_are_for_admins_and_supervisors():
     ]
 
 
+def test_only_expected_views_are_for_security_admins():
+    """fengping.security.views.security_admin: the 安全管理员 (tests/security/)."""
+    assert routes_with("security_admin") == [
+        "security/lockouts/",
+        "security/lockouts/<int:pk>/unlock/",
+        "security/policy/",
+        "security/second-factor/",
+        "security/second-factor/<int:user_id>/reset/",
+    ]
+
+
 def test_every_policy_is_known():
-    known = {"public", "authenticated", "org_admin", "admin_or_supervisor"}
+    known = {"public", "authenticated", "org_admin", "admin_or_supervisor", "security_admin"}
     policies = {view.fengping_policy for _route, view in walk(get_resolver().url_patterns)}
     assert policies <= known
 

@@ -196,3 +196,7 @@ api.add_router("/", reports_api.router)
 from . import audit_api  # noqa: E402
 
 api.add_router("/", audit_api.router)
+
+from fengping.security import api as security_api  # noqa: E402
+
+api.add_router("/security/", security_api.router)

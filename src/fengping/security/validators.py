@@ -21,8 +21,9 @@ from . import policy as policies
 CLASSES = (
     ("lower", lambda c: c in string.ascii_lowercase),
     ("upper", lambda c: c in string.ascii_uppercase),
-    ("digit", lambda c: c.isdigit()),
-    ("symbol", lambda c: not c.isalnum()),
+    ("digit", lambda c: c in string.digits),
+    # Anything else: punctuation, spaces, and letters beyond ASCII (汉字) alike.
+    ("symbol", lambda c: c not in string.ascii_letters and c not in string.digits),
 )
 
 

@@ -128,12 +128,14 @@ def pass_second_factor(client, user: User) -> None:
 
 
 def force_login(client, user: User):
-    """`client.force_login`, then the second step where the user must pass one (a fresh
-    copy of the user is asked, so no access scope is cached on the caller's object)."""
+    """`client.force_login`, then the second step where the user must pass one: an
+    administrator, or anyone with a device (a fresh copy of the user is asked, so no
+    access scope is cached on the caller's object)."""
     from fengping.security import otp
 
     client.force_login(user)
-    if otp.must_use(type(user).objects.get(pk=user.pk)):
+    fresh = type(user).objects.get(pk=user.pk)
+    if otp.must_use(fresh) or otp.has_device(fresh):
         pass_second_factor(client, user)
     return client
 

@@ -42,7 +42,9 @@ def zjj_sec_admin(org) -> User:
 
 def code_for(device: TOTPDevice, offset: int = 0) -> str:
     """The code the user's authenticator shows now (or `offset` steps away)."""
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + offset):06d}"
+    return (
+        f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + offset):06d}"
+    )
 
 
 def enrol(user: User) -> tuple[TOTPDevice, list[str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -124,7 +123,11 @@ def test_an_expired_password_must_be_changed_before_anything(org, login):
     assert api.status_code == 403 and api.json()["code"] == "password_expired"
     changed = client.post(
         "/me/password/",
-        {"old_password": PASSWORD, "new_password1": "Renewed-pass-1", "new_password2": "Renewed-pass-1"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Renewed-pass-1",
+            "new_password2": "Renewed-pass-1",
+        },
     )
     assert changed.status_code == 302
     assert client.get("/").status_code == 200

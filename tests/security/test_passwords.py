@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -177,3 +178,14 @@ def test_the_profile_shows_the_password_age_in_local_time(org, login):
     expires = timezone.localtime(passwords.expires_at(org.rsj_handler)).date()
     assert "密码到期" in body and f"{expires.year}年{expires.month}月{expires.day}日" in body
     assert "双因素认证" in body and "未启用" in body
+
+
+def test_temporary_passwords_always_pass_the_policy(sec_admin):
+    from fengping.org.passwords import temporary_password
+
+    for _ in range(200):
+        password = temporary_password()
+        assert classes_in(password) == 4 and len(password) == 16
+        validate_password(password)
+    actions.do_update_policy(sec_admin, version=1, min_length=20)
+    assert len(temporary_password()) == 20

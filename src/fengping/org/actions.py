@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -27,6 +26,7 @@ from .models import (
     Role,
     User,
 )
+from .passwords import temporary_password
 
 
 def _require_admin_under(actor: Any, department: Department | None) -> None:
@@ -198,7 +198,7 @@ def do_create_user(
         raise ActionError(_("未知的角色：%(role)s") % {"role": role}, field="role")
     generated = None
     if not password:
-        generated = password = secrets.token_urlsafe(9)
+        generated = password = temporary_password()
     user = User(
         username=username,
         real_name=(real_name or "").strip(),
@@ -265,7 +265,7 @@ def do_reset_password(actor: Any, target: User) -> str:
     The audit event records that a reset happened, never the password."""
     access.require(actor, target, "change")
     target = User.objects.select_for_update().get(pk=target.pk)
-    password = secrets.token_urlsafe(9)
+    password = temporary_password()
     _check_password(password, target)
     target.set_password(password)
     target.must_change_password = True

@@ -11,7 +11,6 @@ write; `commit` creates everything in bulk, and the import writes one `org.impor
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +29,7 @@ from fengping.core.imports import CleanRow, Column, Importer, RowInvalid, Sheet
 
 from . import access
 from .models import ADMIN_ROLES, Department, DepartmentKind, Membership, Role, User
+from .passwords import temporary_password
 
 DEPT_SHEET = "部门"
 USER_SHEET = "用户"
@@ -236,7 +236,7 @@ class OrgImporter(Importer):
             return {"username": username, "department": dept, "role": role, "create": False}
         password, generated = values["password"], ""
         if not password:
-            generated = password = secrets.token_urlsafe(9)
+            generated = password = temporary_password()
         probe = User(
             username=username,
             real_name=values["real_name"],

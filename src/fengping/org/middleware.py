@@ -1,7 +1,7 @@
 """A user must choose a new password before using fengping when an administrator set the
-current one (reset, or generated at creation: the administrator knows it), or when it is
-older than the security policy allows (fengping.security.passwords). Accounts without a
-usable local password (directory users) are never asked."""
+current one (reset, or generated at creation: the administrator knows it), or for a reason
+another app registers in `core.registry.password_change_reasons` (the security app: the
+password is older than the policy allows)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from fengping.security import passwords
+from fengping.core.registry import password_change_reasons
 
 # Pages a flagged user may still open: the password page itself, logging out, the language
 # switch, the second factor's page (its recovery codes are shown once, there). Static
@@ -37,18 +37,19 @@ class PasswordChangeRequiredMiddleware:
         ):
             return self.get_response(request)
         if getattr(user, "must_change_password", False):
-            code = "password_change_required"
-            api_detail = _("管理员为您设置了临时密码，请先登录网页修改密码")
-            page_message = _("管理员为您设置了临时密码，请先设置您自己的新密码。")
-        elif passwords.expired_for_request(request):
-            code = "password_expired"
-            api_detail = _("您的密码已过期，请先登录网页修改密码")
-            page_message = _("您的密码已超过安全策略规定的有效期，请先设置新密码。")
+            reason = {
+                "code": "password_change_required",
+                "detail": _("管理员为您设置了临时密码，请先登录网页修改密码"),
+                "message": _("管理员为您设置了临时密码，请先设置您自己的新密码。"),
+            }
         else:
-            return self.get_response(request)
+            reasons = password_change_reasons.collect(request)
+            if not reasons:
+                return self.get_response(request)
+            reason = reasons[0]
         if request.path.startswith("/api/"):
-            return JsonResponse({"detail": api_detail, "code": code}, status=403)
-        messages.warning(request, page_message)
+            return JsonResponse({"detail": reason["detail"], "code": reason["code"]}, status=403)
+        messages.warning(request, reason["message"])
         if request.headers.get("HX-Request"):
             return HttpResponseClientRedirect(reverse("password_change"))
         return redirect("password_change")

@@ -10,6 +10,11 @@ class SecurityConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from fengping.audit.labels import register as register_labels
+        from fengping.core.registry import password_change_reasons
+
+        from .passwords import expiry_reason
+
+        password_change_reasons.add(expiry_reason)
 
         register_labels(
             {

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from . import policy as policies
 from .models import PasswordHistory
@@ -59,3 +60,15 @@ def expired_for_request(request: HttpRequest) -> bool:
         when = changed_at(user)
         session[SESSION_KEY] = [fingerprint, when.isoformat()]
     return expired(user, when)
+
+
+def expiry_reason(request: HttpRequest) -> dict[str, str] | None:
+    """For org.middleware (core.registry.password_change_reasons): an expired password
+    must be changed before anything else."""
+    if not expired_for_request(request):
+        return None
+    return {
+        "code": "password_expired",
+        "detail": _("您的密码已过期，请先登录网页修改密码"),
+        "message": _("您的密码已超过安全策略规定的有效期，请先设置新密码。"),
+    }

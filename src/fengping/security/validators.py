@@ -56,6 +56,10 @@ class ComplexityValidator:
         if problems:
             raise ValidationError(problems)
 
+    def minimum_length(self) -> int:
+        """Read by org.passwords.temporary_password: a generated password is long enough."""
+        return policies.current().min_length
+
     def get_help_text(self) -> str:
         policy = policies.current()
         return _("至少 %(n)d 个字符，包含小写字母、大写字母、数字、符号中的至少 %(k)d 类") % {

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -48,8 +47,6 @@ class SecondFactorMiddleware:
                 },
                 status=403,
             )
-        if step == "enrol":
-            messages.warning(request, _("您的账号必须启用双因素认证，请先完成绑定。"))
         if request.headers.get("HX-Request"):
             return HttpResponseClientRedirect(target)
         return redirect(target)

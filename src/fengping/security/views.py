@@ -182,6 +182,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             },
         )
     form = CodeForm(request.POST or None)
+    form.fields["code"].help_text = _("验证器上显示的 6 位数字")
     pending = actions.start_enrolment(user)
 
     def enrol(data: dict[str, Any]) -> None:

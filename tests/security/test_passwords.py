@@ -189,3 +189,28 @@ def test_temporary_passwords_always_pass_the_policy(sec_admin):
         validate_password(password)
     actions.do_update_policy(sec_admin, version=1, min_length=20)
     assert len(temporary_password()) == 20
+
+
+def test_imported_accounts_change_their_password_at_first_login(org, client):
+    from tests.org.test_import import import_org_workbook, workbook
+
+    data = workbook(
+        [],
+        [
+            ["wang", "王五", "RSJ", "承办人", "", "", "", ""],
+            ["zhao", "赵六", "RSJ", "承办人", "", "", "", "Strong-pass-2026"],
+        ],
+    )
+    result = import_org_workbook(org.admin, data)
+    assert result.status == "done", result.errors
+    from fengping.org.models import User
+
+    assert all(
+        User.objects.filter(username__in=["wang", "zhao"]).values_list(
+            "must_change_password", flat=True
+        )
+    )
+    client.post("/accounts/login/", {"username": "zhao", "password": "Strong-pass-2026"})
+    assert client.get("/").url == "/me/password/"
+    # Counted from its creation (bulk import writes no history row): not expired.
+    assert not passwords.expired(User.objects.get(username="zhao"))

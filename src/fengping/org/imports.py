@@ -327,6 +327,9 @@ class OrgImporter(Importer):
                 position=r["position"],
                 email=r["email"],
                 password=r["password_hash"],
+                # The importing administrator set (or was shown) the password: the person
+                # chooses their own at the first login.
+                must_change_password=True,
             )
             for r in fresh
         )

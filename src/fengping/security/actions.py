@@ -149,7 +149,7 @@ def do_regenerate_recovery_codes(user: Any) -> list[str]:
     return codes
 
 
-def verify_second_factor(user: Any, code: str) -> tuple[Any, bool]:
+def do_verify_second_factor(user: Any, code: str) -> tuple[Any, bool]:
     """(the device that accepted `code` or None, whether it was a recovery code). A six-digit
     code goes to the authenticator (refused if already used in its window: django-otp keeps
     the last accepted time step), anything else to the recovery codes (each deleted once

@@ -114,7 +114,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect("login")  # replaced by the lockout page (AxesMiddleware)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device, recovery = actions.verify_second_factor(user, form.cleaned_data["code"])
+        device, recovery = actions.do_verify_second_factor(user, form.cleaned_data["code"])
         if device is not None:
             next_url = _safe_next(request, pending["next"] if pending else request.GET.get("next"))
             request.session.pop(PENDING_KEY, None)

@@ -109,3 +109,13 @@ def test_the_api(org, sec_admin, api):
     assert ok.status_code == 200 and ok.json()["history_count"] == 8 and ok.json()["version"] == 2
     stale = call("put", "/security/policy", {"version": 1, "history_count": 9})
     assert stale.status_code == 409
+
+
+def test_a_weak_environment_value_stops_start_up():
+    from fengping import conf
+
+    conf.security_floor({"min_length": 8, "idle_minutes": 120, "otp_for_everyone": False})
+    with pytest.raises(conf.ConfigError) as refused:
+        conf.security_floor({"min_length": 8, "idle_minutes": 480})
+    assert "FENGPING_SESSION_IDLE_MINUTES=480" in str(refused.value)
+    assert "1–120" in str(refused.value)

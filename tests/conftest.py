@@ -123,13 +123,51 @@ def security_admin(org: Org, username: str = "security") -> User:
     return _user(org.superuser, username, org.root, Role.SECURITY_ADMIN)
 
 
+def pass_second_factor(client, user: User) -> None:
+    """Mark the client's session as having passed the login's second step with a TOTP
+    device of the user's (made if missing), as `security.views.otp_verify` does after a
+    good code. Administrators must pass it before any page (security.middleware)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user_id=user.pk, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def force_login(client, user: User):
+    """`client.force_login`, then the second step where the user must pass one: an
+    administrator, or anyone with a device (a fresh copy of the user is asked, so no
+    access scope is cached on the caller's object)."""
+    from fengping.security import otp
+
+    client.force_login(user)
+    fresh = type(user).objects.get(pk=user.pk)
+    if otp.must_use(fresh) or otp.has_device(fresh):
+        pass_second_factor(client, user)
+    return client
+
+
 @pytest.fixture
 def login(client):
     def as_user(user: User):
-        client.force_login(user)
-        return client
+        return force_login(client, user)
 
     return as_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_security_policy():
+    """Each test reads the security policy from its own database state: the row a test
+    changed is rolled back, so no process-wide copy of it may outlive the test."""
+    from fengping.security import policy
+
+    policy.forget()
+    yield
+    policy.forget()
 
 
 @pytest.fixture

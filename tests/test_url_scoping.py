@@ -407,6 +407,12 @@ OTHER_OBJECT_URLS = {
     "opinions:public_thanks",
     # A user's calendar feed: the token is the access (tests/supervision/test_calendar_feed.py).
     "supervision:feed",
+    # The 安全管理员's pages (role gate: everyone else 403 before any object is read). A
+    # lockout is a user name and address, not a department's object; resetting a second
+    # factor answers 404 for a user outside the security administrator's departments
+    # (tests/security/test_second_factor.py, tests/security/test_lockout.py).
+    "security:unlock",
+    "security:reset_second_factor",
 }
 
 # url name -> (object kind, whether a POST changes something)
@@ -525,6 +531,8 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     "POST /api/schemes": {"kind": "uploaded_scheme", "readers": ADMIN_ONLY},
     "POST /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
     "DELETE /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
+    # The security policy: the 安全管理员 only (tests/security/test_policy.py).
+    "PUT /api/security/policy": {"kind": "department", "readers": ADMIN_ONLY},
     # Verifying the audit chain: administrators only (tests/audit/test_audit_browser.py).
     "POST /api/audit/chain/verify": {"kind": "department", "readers": ADMIN_ONLY},
     # The signed audit bundle: 审计管理员 only (tests/audit/test_bundle.py).

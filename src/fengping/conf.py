@@ -178,3 +178,16 @@ def audit_retention_days(name: str = "FENGPING_AUDIT_RETENTION_DAYS") -> int:
             " Cybersecurity Law (art. 21) requires network logs to be kept at least six months"
         )
     return days
+
+
+def security_floor(values: dict[str, Any]) -> None:
+    """The security policy's values from the environment may not be weaker than the
+    level-3 floor (fengping.security.floors)."""
+    from fengping.security.floors import ENV_NAMES, out_of_bounds
+
+    for name, low, high in out_of_bounds(values):
+        env = ENV_NAMES[name]
+        raise ConfigError(
+            f"{env}={values[name]} 超出允许范围 {low}–{high}（等保三级要求）"
+            f" / {env}={values[name]} is outside {low}–{high} (GB/T 22239 level 3)"
+        )

@@ -3,6 +3,7 @@ from django.urls import include, path
 from fengping.api.main import api
 from fengping.desk import import_views, token_admin
 from fengping.desk import views as desk
+from fengping.security import views as security
 
 urlpatterns = [
     path("", desk.home, name="home"),
@@ -11,6 +12,9 @@ urlpatterns = [
     path("accounts/oidc/", include("fengping.directory.urls")),
     path("me/", desk.profile, name="profile"),
     path("me/password/", desk.password_change, name="password_change"),
+    path("me/2fa/", security.otp_setup, name="otp_setup"),
+    path("me/2fa/recovery/", security.otp_recovery, name="otp_recovery"),
+    path("accounts/2fa/", security.otp_verify, name="otp_verify"),
     path("me/tokens/", desk.token_create, name="token_create"),
     path("me/tokens/<int:token_id>/revoke/", desk.token_revoke, name="token_revoke"),
     path("security/tokens/", token_admin.token_list, name="security_tokens"),
@@ -38,6 +42,7 @@ urlpatterns = [
     path("supervision/", include("fengping.supervision.urls")),
     path("", include("fengping.opinions.urls")),
     path("audit/", include("fengping.desk.audit_urls")),
+    path("security/", include("fengping.security.urls")),
     path("schemes/", include("fengping.schemebook.urls")),
     path("api/", api.urls),
 ]

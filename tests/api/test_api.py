@@ -4,6 +4,7 @@ from fengping.api.models import ApiToken
 from fengping.api.tokens import do_create_token, do_revoke_token
 from fengping.org import actions
 from fengping.org.models import Department, Role
+from tests.conftest import force_login
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_session_writes_need_csrf(org):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(org.admin)
+    force_login(client, org.admin)
     response = client.post(
         "/api/departments",
         {"name": "x", "code": "X", "parent_id": org.root.pk},

@@ -13,6 +13,7 @@ from fengping.audit.models import Event
 from fengping.core.concurrency import StaleVersion
 from fengping.opinions import actions as opinion_actions
 from fengping.opinions.models import Question
+from tests.conftest import force_login
 
 from .flow import ESTIMATES, register
 
@@ -133,7 +134,7 @@ def _login(user):
     from django.test import Client
 
     client = Client()
-    client.force_login(user)
+    force_login(client, user)
     return client
 
 

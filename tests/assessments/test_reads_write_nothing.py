@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fengping.assessments.views import TABS
+from tests.conftest import force_login
 
 from .flow import to_analyse_step
 
@@ -55,7 +56,7 @@ def writes(ran):
 
 
 def test_pages_write_nothing(org, a, client):
-    client.force_login(org.admin)
+    force_login(client, org.admin)
     client.get("/")  # the first request after signing in may refresh the session
     for url in pages(a):
         with CaptureQueriesContext(connection) as ran:

@@ -43,8 +43,37 @@ def log_in(browser, username, errors):
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/accounts/login/"))
+    if page.url.endswith("/accounts/2fa/"):
+        page.fill("#id_code", next_code(username))
+        page.click("button[type=submit]")
     page.wait_for_url(browser.base + "/")
     return page
+
+
+def totp_code(secret_b32: str, step_offset: int = 0) -> str:
+    """What an authenticator app shows for the secret (django_otp.oath.totp)."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    return f"{totp(b32decode(secret_b32), drift=step_offset):06d}"
+
+
+def next_code(username: str) -> str:
+    """A code of the user's authenticator not used yet: the current step's, or the next
+    one when this step's code was already used (a second login within 30 seconds)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    clock.time = time.time()
+    offset = max(0, device.last_t + 1 - clock.t())
+    clock.drift = device.drift + offset
+    return f"{clock.token():06d}"
 
 
 def body(page):

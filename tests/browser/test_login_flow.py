@@ -75,9 +75,18 @@ def test_login_and_chinese_home(page, org):
 
 @pytest.mark.django_db(transaction=True)
 def test_htmx_search_filters_users(page, org):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .conftest import next_code
+
+    # An administrator signs in with a second factor (tests/browser/test_second_factor_flow.py).
+    TOTPDevice.objects.create(user=org.admin, name="phone", confirmed=True)
     page.goto(page.base + "/accounts/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "Test-password-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(page.base + "/accounts/2fa/")
+    page.fill("#id_code", next_code("admin"))
     page.click("button[type=submit]")
     page.wait_for_url(page.base + "/")
     page.goto(page.base + "/org/users/")

@@ -36,6 +36,9 @@ def test_only_expected_views_are_public():
         if view.fengping_policy == "public"
     )
     assert public == [
+        # The login's second step: the password step's success is in the session
+        # (tests/security/test_second_factor.py)
+        "accounts/2fa/",
         "accounts/login/",
         "accounts/logout/",
         # OIDC login (tests/directory/test_oidc_login.py); 404 while OIDC is not configured
@@ -93,6 +96,17 @@ def test_only_expected_views_are_for_the_security_admin():
     assert routes_with("security_admin") == [
         "security/tokens/",
         "security/tokens/export.xlsx",
+    ]
+
+
+def test_only_expected_views_are_for_security_admins():
+    """fengping.security.views.security_admin: the 安全管理员 (tests/security/)."""
+    assert routes_with("security_admin") == [
+        "security/lockouts/",
+        "security/lockouts/<int:pk>/unlock/",
+        "security/policy/",
+        "security/second-factor/",
+        "security/second-factor/<int:user_id>/reset/",
     ]
 
 

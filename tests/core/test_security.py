@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from fengping.security.policy import axes_failure_limit
+from tests.conftest import PASSWORD, force_login
 
 
 def test_csp_and_headers(client, db):
@@ -36,7 +37,7 @@ def test_login_logout(org):
 
 def test_login_is_throttled(org):
     client = Client()
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(axes_failure_limit() - 1):
         response = client.post("/accounts/login/", {"username": "rsj_handler", "password": "wrong"})
         assert "用户名或密码不正确" in response.content.decode()
     response = client.post("/accounts/login/", {"username": "rsj_handler", "password": "wrong"})
@@ -49,7 +50,7 @@ def test_login_is_throttled(org):
 
 def test_csrf_enforced_on_pages(org):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(org.admin)
+    force_login(client, org.admin)
     response = client.post("/org/departments/new/", {"name": "x", "code": "X", "kind": "unit"})
     assert response.status_code == 403
 
@@ -67,7 +68,7 @@ def test_reading_pages_does_not_write_the_session_each_time(org, client, monkeyp
 
     clock = [1_000_000.0]
     monkeypatch.setattr("fengping.core.middleware.time.time", lambda: clock[0])
-    client.force_login(org.rsj_handler)
+    force_login(client, org.rsj_handler)
     assert client.get("/").status_code == 200  # the first request stamps the session
     row = Session.objects.get()
     expiry = row.expire_date

@@ -214,3 +214,7 @@ api.add_router("/", tokens_api.router)
 from . import audit_bundle_api  # noqa: E402
 
 api.add_router("/", audit_bundle_api.router)
+
+from fengping.security import api as security_api  # noqa: E402
+
+api.add_router("/security/", security_api.router)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
 POLICY = "; ".join(
     [
@@ -141,21 +142,34 @@ class NoStoreForUsersMiddleware:
 
 
 class SessionRefreshMiddleware:
-    """The idle timeout without a write per read: a signed-in session's expiry is pushed
-    forward at most once every `FENGPING_SESSION_REFRESH_SECONDS` (default 300), not on
-    every request (`SESSION_SAVE_EVERY_REQUEST` would write the session row on each GET,
-    and on SQLite every write waits for the one write lock). A session idle for longer
-    than `SESSION_COOKIE_AGE` still ends, up to one refresh interval early."""
+    """The idle timeout without a write per read. The time of the last activity is kept in
+    the session, refreshed at most once per interval (`FENGPING_SESSION_REFRESH_SECONDS`,
+    default 300, and at most a quarter of the idle timeout), not on every request
+    (`SESSION_SAVE_EVERY_REQUEST` would write the session row on each GET, and on SQLite
+    every write waits for the one write lock). A session whose last activity is older
+    than the idle timeout is ended here, before anyone is authenticated from it; it may
+    end up to one refresh interval early.
+
+    The idle timeout is the security policy's (`FENGPING_IDLE_SECONDS`, a dotted path to
+    a function of no arguments returning seconds: core imports no app above it)."""
 
     KEY = "_fp_refreshed"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.idle_seconds = import_string(settings.FENGPING_IDLE_SECONDS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
         if session is not None and session.session_key and session.get("_auth_user_id"):
             now = int(time.time())
-            if now - int(session.get(self.KEY, 0)) >= settings.FENGPING_SESSION_REFRESH_SECONDS:
+            idle = int(self.idle_seconds())
+            last = int(session.get(self.KEY, 0))
+            if last and now - last >= idle:
+                session.flush()
+                request.fengping_idle_logout = True  # type: ignore[attr-defined]
+                return self.get_response(request)
+            interval = min(settings.FENGPING_SESSION_REFRESH_SECONDS, max(idle // 4, 1))
+            if now - last >= interval:
                 session[self.KEY] = now  # modified: saved with a new expiry at the end
         return self.get_response(request)

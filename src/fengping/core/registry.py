@@ -44,6 +44,10 @@ matter_panels = Registry("matter_panels")
 # (user) -> {"fact": value} for the reset's audit event: what else an administrator's
 # password reset ends (the API app revokes the user's tokens)
 password_reset = Registry("password_reset")
+# (request) -> None, or why the signed-in user must change their password before anything
+# else, as {"code", "detail" (for the API), "message" (for the page)} — e.g. the security
+# app's password expiry (org.middleware.PasswordChangeRequiredMiddleware asks each)
+password_change_reasons = Registry("password_change_reasons")
 # (matter) -> a refusal (str) or None: why the matter's consultation records (responses,
 # comments, replies, activities and their attachments) may not change now — e.g. a
 # generated assessment report rests on them (the assessments app)

@@ -27,13 +27,25 @@ class PasswordForm(StyledForm):
         label=_("新密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
-        help_text=_("至少 10 个字符，不能全是数字，不能与个人信息过于相似。"),
     )
     new_password2 = forms.CharField(
         label=_("再次输入新密码"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The security policy's rules, as they stand now.
+        from fengping.security.validators import ComplexityValidator, HistoryValidator
+
+        self.fields["new_password1"].help_text = "；".join(
+            [
+                ComplexityValidator().get_help_text(),
+                HistoryValidator().get_help_text(),
+                str(_("不能全是数字，不能与个人信息过于相似")),
+            ]
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -23,12 +23,16 @@ from fengping.core.policy import authenticated, public
 from fengping.core.registry import home_cards
 from fengping.org import access, actions
 from fengping.org.models import Department, Membership, User
+from fengping.security.views import LoginView as SecondStepLoginView
+from fengping.security.views import security_state
 
 from .forms import PasswordForm, ProfileForm, TokenForm
 
 EVENT_COUNT_BOUND = 100_000  # the home card counts this many audit events at most
 
-login = public(auth_views.LoginView.as_view(redirect_authenticated_user=True))
+# The password step; a user with a second factor is asked for a code next
+# (fengping.security.views.otp_verify) before being logged in.
+login = public(SecondStepLoginView.as_view(redirect_authenticated_user=True))
 logout = public(auth_views.LogoutView.as_view())
 set_language = public(django_set_language)
 
@@ -90,6 +94,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
             "memberships": Membership.objects.filter(user=user).select_related("department"),
             "new_token": request.session.pop("new_token", None),
+            **security_state(user),
         },
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -28,6 +27,7 @@ from .models import (
     Role,
     User,
 )
+from .passwords import temporary_password
 
 
 def _require_admin_under(actor: Any, department: Department | None) -> None:
@@ -235,7 +235,7 @@ def do_create_user(
             raise ActionError(refusal, field="role")
     generated = None
     if not password:
-        generated = password = secrets.token_urlsafe(9)
+        generated = password = temporary_password()
     user = User(
         username=username,
         real_name=(real_name or "").strip(),
@@ -302,7 +302,7 @@ def do_reset_password(actor: Any, target: User) -> str:
     The audit event records that a reset happened, never the password."""
     _require_account(actor, target)
     target = User.objects.select_for_update().get(pk=target.pk)
-    password = secrets.token_urlsafe(9)
+    password = temporary_password()
     _check_password(password, target)
     target.set_password(password)
     target.must_change_password = True
@@ -623,7 +623,7 @@ def do_create_three_admins(
         record(None, "org.department.create", root, after=snapshot(root, Department.audit_fields))
     created = []
     for role, (_default, real_name) in THREE_ADMIN_DEFAULTS.items():
-        password = secrets.token_urlsafe(12)
+        password = temporary_password()
         user = User(username=names[role].strip(), real_name=real_name, must_change_password=True)
         _check_password(password, user)
         user.set_password(password)

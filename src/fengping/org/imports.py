@@ -11,7 +11,6 @@ write; `commit` creates everything in bulk, and the import writes one `org.impor
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +38,7 @@ from .models import (
     Role,
     User,
 )
+from .passwords import temporary_password
 
 DEPT_SHEET = "部门"
 USER_SHEET = "用户"
@@ -248,7 +248,7 @@ class OrgImporter(Importer):
             return {"username": username, "department": dept, "role": role, "create": False}
         password, generated = values["password"], ""
         if not password:
-            generated = password = secrets.token_urlsafe(9)
+            generated = password = temporary_password()
         probe = User(
             username=username,
             real_name=values["real_name"],
@@ -380,6 +380,9 @@ class OrgImporter(Importer):
                 position=r["position"],
                 email=r["email"],
                 password=r["password_hash"],
+                # The importing administrator set (or was shown) the password: the person
+                # chooses their own at the first login.
+                must_change_password=True,
             )
             for r in fresh
         )

@@ -1,0 +1,83 @@
+"""Lockout and idle timeout follow the policy; the 安全管理员 lists and lifts lockouts."""
+
+from __future__ import annotations
+
+import pytest
+from axes.models import AccessAttempt
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+
+from fengping.audit.models import Event
+from fengping.core.errors import ActionError
+from fengping.security import actions
+
+from .conftest import password_step
+
+
+def _lock_out(username="rsj_handler", times=3):
+    client = Client()
+    for _ in range(times):
+        response = password_step(client, username, "wrong")
+    return client, response
+
+
+def test_the_lockout_follows_the_policy(org, sec_admin):
+    actions.do_update_policy(sec_admin, version=1, lockout_failures=3, lockout_minutes=30)
+    client, response = _lock_out(times=3)
+    assert response.status_code == 429
+    body = password_step(client, "rsj_handler").content.decode()
+    assert "暂时锁定" in body and "请 30 分钟后再试" in body
+
+
+def test_two_failures_do_not_lock_under_a_limit_of_three(org, sec_admin):
+    actions.do_update_policy(sec_admin, version=1, lockout_failures=3)
+    client, response = _lock_out(times=2)
+    assert response.status_code == 200
+    assert password_step(client, "rsj_handler").status_code == 302
+
+
+def test_the_security_admin_lists_and_lifts_a_lockout(org, sec_admin, login):
+    actions.do_update_policy(sec_admin, version=1, lockout_failures=3)
+    client, _response = _lock_out(times=3)
+    attempt = AccessAttempt.objects.get(username="rsj_handler")
+    page = login(sec_admin)
+    listing = page.get("/security/lockouts/").content.decode()
+    assert "rsj_handler" in listing and "已锁定" in listing
+    confirm = page.get(f"/security/lockouts/{attempt.pk}/unlock/")
+    assert confirm.status_code == 200 and "确定解除“rsj_handler”" in confirm.content.decode()
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()  # nothing before the POST
+    done = page.post(f"/security/lockouts/{attempt.pk}/unlock/")
+    assert done.status_code == 302 and not AccessAttempt.objects.exists()
+    event = Event.objects.get(action="security.lockout.unlock")
+    assert event.before["username"] == "rsj_handler" and event.actor_id == sec_admin.pk
+    assert password_step(client, "rsj_handler").status_code == 302  # may log in again
+    with pytest.raises(ActionError):
+        actions.do_unlock(sec_admin, attempt.pk)  # twice: gone
+
+
+def test_others_may_not_list_or_lift_lockouts(org, login):
+    _lock_out(times=5)
+    attempt = AccessAttempt.objects.get()
+    for user in (org.admin, org.rsj_head):
+        client = login(user)
+        assert client.get("/security/lockouts/").status_code == 403
+        assert client.post(f"/security/lockouts/{attempt.pk}/unlock/").status_code == 403
+        with pytest.raises(PermissionDenied):
+            actions.do_unlock(user, attempt.pk)
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_the_idle_timeout_follows_the_policy(org, sec_admin, login, monkeypatch):
+    actions.do_update_policy(sec_admin, version=1, idle_minutes=10)
+    clock = [1_000_000.0]
+    monkeypatch.setattr("fengping.core.middleware.time.time", lambda: clock[0])
+    client = login(org.rsj_handler)
+    assert client.get("/").status_code == 200
+    clock[0] += 9 * 60  # active within the timeout: still signed in, and refreshed
+    assert client.get("/").status_code == 200
+    clock[0] += 9 * 60
+    assert client.get("/").status_code == 200
+    clock[0] += 10 * 60 + 1  # idle past the policy's 10 minutes
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    assert client.get("/api/me").status_code == 401

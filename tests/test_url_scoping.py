@@ -533,6 +533,14 @@ API_OPERATIONS: dict[str, dict[str, Any]] = {
     "DELETE /api/report-templates/{template_key}": {"org_wide": True, "readers": ADMIN_ONLY},
     # The security policy: the 安全管理员 only (tests/security/test_policy.py).
     "PUT /api/security/policy": {"kind": "department", "readers": ADMIN_ONLY},
+    # A login lockout belongs to a user name, not a department: only the 安全管理员 of
+    # that account's departments lifts it (tests/security/test_lockout.py); the others
+    # are refused before the record is looked up.
+    "POST /api/security/lockouts/{attempt_id}/unlock": {
+        "org_wide": True,
+        "params": {"attempt_id": "department"},
+        "readers": ADMIN_ONLY,
+    },
     # Verifying the audit chain: administrators only (tests/audit/test_audit_browser.py).
     "POST /api/audit/chain/verify": {"kind": "department", "readers": ADMIN_ONLY},
     # The signed audit bundle: 审计管理员 only (tests/audit/test_bundle.py).

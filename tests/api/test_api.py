@@ -38,7 +38,7 @@ def test_token_stored_hashed_and_revocable(org, client):
     do_revoke_token(org.rsj_handler, row.pk)
     response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
-    assert response.json()["detail"] == "需要登录或有效的 API 令牌"
+    assert response.json() == {"detail": "API 令牌已撤销", "code": "token_revoked"}
 
 
 def test_session_auth_works_for_reads(org, login):

@@ -66,7 +66,7 @@ def test_pages_write_nothing(org, a, client):
     # The audit log is the 审计管理员's to read (三员分立).
     from tests.conftest import audit_admin
 
-    client.force_login(audit_admin(org))
+    force_login(client, audit_admin(org))
     client.get("/")
     for url in ("/audit/", "/"):
         with CaptureQueriesContext(connection) as ran:

@@ -91,14 +91,6 @@ def test_only_expected_views_are_for_the_audit_admin():
     assert routes_with("audit_admin") == ["audit/bundle/", "audit/verify/"]
 
 
-def test_only_expected_views_are_for_the_security_admin():
-    """The 安全管理员's pages (三员分立)."""
-    assert routes_with("security_admin") == [
-        "security/tokens/",
-        "security/tokens/export.xlsx",
-    ]
-
-
 def test_only_expected_views_are_for_security_admins():
     """fengping.security.views.security_admin: the 安全管理员 (tests/security/)."""
     assert routes_with("security_admin") == [
@@ -107,6 +99,8 @@ def test_only_expected_views_are_for_security_admins():
         "security/policy/",
         "security/second-factor/",
         "security/second-factor/<int:user_id>/reset/",
+        "security/tokens/",
+        "security/tokens/export.xlsx",
     ]
 
 

@@ -17,7 +17,7 @@ from fengping.core.errors import ActionError
 from fengping.desk.audit_views import visible_events
 from fengping.org import access, actions, separation
 from fengping.org.models import Membership, Role, User
-from tests.conftest import PASSWORD, audit_admin, security_admin
+from tests.conftest import PASSWORD, audit_admin, force_login, security_admin
 from tests.org.test_import import import_org_workbook, workbook
 
 
@@ -124,7 +124,7 @@ def test_who_may_do_what(three, who, client, api):
     }
     person = getattr(three, who)
     column = ["admin", "security", "auditor"].index(who)
-    client.force_login(person)
+    force_login(client, person)
     call_api = api(person)
     wrong = []
     for door, method, url, body, expected in TABLE:

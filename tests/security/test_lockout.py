@@ -81,3 +81,47 @@ def test_the_idle_timeout_follows_the_policy(org, sec_admin, login, monkeypatch)
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
     assert client.get("/api/me").status_code == 401
+
+
+def test_the_api_lists_and_lifts_lockouts_of_the_admins_own_accounts_only(org, login):
+    """The API twins of the lockout page: the 安全管理员 of 示范市 sees and lifts the
+    lockout of one of its accounts; one of another organisation neither sees nor lifts it."""
+    from axes.models import AccessAttempt
+
+    from fengping.org import actions as org_actions
+    from fengping.org.models import DepartmentKind, Role
+    from tests.conftest import security_admin
+
+    mine = security_admin(org)
+    other_org = org_actions.do_create_department(
+        org.superuser, name="邻县", code="LX", kind=DepartmentKind.DECIDING
+    )
+    theirs, _ = org_actions.do_create_user(
+        org.superuser,
+        username="lx_security",
+        real_name="邻县安全管理员",
+        department=other_org,
+        role=Role.SECURITY_ADMIN,
+        password="Test-password-2026",
+    )
+    attempt = AccessAttempt.objects.create(
+        username="zjj_handler",
+        ip_address="10.0.0.9",
+        failures_since_start=5,
+        user_agent="",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+    )
+    outsider = login(theirs)
+    assert outsider.get("/api/security/lockouts").json() == []
+    refused = outsider.post(f"/api/security/lockouts/{attempt.pk}/unlock")
+    assert refused.status_code == 400 and AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    client = login(mine)
+    listed = client.get("/api/security/lockouts").json()
+    assert [r["username"] for r in listed] == ["zjj_handler"]
+    done = client.post(f"/api/security/lockouts/{attempt.pk}/unlock")
+    assert done.status_code == 200, done.content
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    for reader in (org.rsj_head, org.admin):
+        assert login(reader).get("/api/security/lockouts").status_code == 403

@@ -38,6 +38,8 @@ ADMINS = frozenset({ADMIN})
 OVERSIGHT = frozenset({ADMIN, SUPERVISOR})
 AUDITORS = frozenset({AUDIT, SUPERVISOR})
 ORG = frozenset({WORK, SECURITY})
+SECURITIES = frozenset({SECURITY})
+AUDITS = frozenset({AUDIT})
 
 
 def flags(user: Any) -> frozenset[str]:
@@ -127,15 +129,22 @@ NAV: tuple[Entry | Heading, ...] = (
     Entry(
         _("责任追究"), "supervision:accountability", has("/supervision/accountability"), OVERSIGHT
     ),
-    Heading(_("评估依据")),
-    Entry(_("评估方案"), "schemebook:schemes", starts("/schemes/")),
+    Heading(_("评估依据"), ALL),
+    # Reference data every signed-in user reads (the 安全管理员 and 审计管理员 too).
+    Entry(_("评估方案"), "schemebook:schemes", starts("/schemes/"), ALL),
     Entry(_("报告模板"), "reports:template", has("/reports/template"), ADMINS),
     Heading(_("组织机构"), ORG),
     Entry(_("部门"), "org:departments", has("/org/departments"), ORG),
     Entry(_("人员与角色"), "org:users", has("/org/users"), ORG),
     Entry(_("领导小组"), "org:leadership_groups", has("/org/leadership")),
     Entry(_("批量导入"), "org:import", has("/org/import"), ADMINS),
+    Heading(_("安全管理"), SECURITIES),
+    Entry(_("安全策略"), "security:policy", has("/security/policy"), SECURITIES),
+    Entry(_("登录锁定"), "security:lockouts", has("/security/lockouts"), SECURITIES),
+    Entry(_("双因素认证"), "security:second_factors", has("/security/second-factor"), SECURITIES),
+    Entry(_("API 令牌管理"), "security_tokens", has("/security/tokens"), SECURITIES),
     Heading(_("监督"), AUDITORS),
+    Entry(_("审计包"), "audit:bundle", has("/audit/bundle"), AUDITS),
     Entry(_("审计日志"), "audit:events", has("/audit"), AUDITORS),
     Heading(_("系统"), ALL),
     Entry(_("API 文档"), "/api/docs", None, ALL),

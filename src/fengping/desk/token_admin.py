@@ -19,14 +19,10 @@ from fengping.api.models import ApiToken, TokenScope
 from fengping.core import listing
 from fengping.core.listing import ChoiceFilter, Column, ListSpec, SearchFilter
 from fengping.core.pages import run_action
-from fengping.core.policy import authenticated, role_gate
-from fengping.org import access
+from fengping.core.policy import authenticated
+from fengping.org import policy
 
-security_admin = role_gate(
-    "security_admin",
-    access.is_security_admin,
-    gettext_lazy("只有安全管理员可以管理他人的 API 令牌"),
-)
+security_admin = policy.security_admin(gettext_lazy("只有安全管理员可以管理他人的 API 令牌"))
 
 STATES = (
     ("active", gettext_lazy("有效")),

@@ -38,3 +38,8 @@ def audit_reader(message: Any) -> Callable[[View], View]:
 def audit_admin(message: Any) -> Callable[[View], View]:
     """Only the 审计管理员 (and superusers)."""
     return role_gate("audit_admin", access.is_audit_admin, message)
+
+
+def security_admin(message: Any) -> Callable[[View], View]:
+    """Only the 安全管理员 (and superusers): policy, lockouts, second factors, tokens."""
+    return role_gate("security_admin", access.is_security_admin, message)

@@ -69,11 +69,22 @@ def do_update_policy(actor: Any, *, version: int | None, **values: Any) -> Secur
 # ---------------------------------------------------------------- lockouts
 
 
+def administered_attempts(actor: Any) -> Any:
+    """The login failures a 安全管理员 may see and lift: those of the user names of the
+    accounts in the departments they administer (a superuser: all). A name that is no
+    account locks nobody out and is not listed."""
+    rows = AccessAttempt.objects.all()
+    if access.scope_of(actor).everything:
+        return rows
+    names = access.visible(actor, User.objects.all()).values("username")
+    return rows.filter(username__in=names)
+
+
 def do_unlock(actor: Any, attempt_id: int) -> None:
     """Lift a login lockout (django-axes' record of failures for a user name and address)."""
     _require_security_admin(actor)
     with transaction.atomic():
-        attempt = AccessAttempt.objects.select_for_update().filter(pk=attempt_id).first()
+        attempt = administered_attempts(actor).select_for_update().filter(pk=attempt_id).first()
         if attempt is None:
             raise ActionError(_("该锁定记录已不存在（可能已被解除或已过期）"))
         facts = {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
@@ -57,3 +60,52 @@ def update_policy(request: HttpRequest, payload: PolicyIn) -> Any:
     _gate(request)
     values = {k: v for k, v in payload.dict(exclude={"version"}).items() if v is not None}
     return actions.do_update_policy(request.user, version=payload.version, **values)
+
+
+class LockoutOut(Schema):
+    id: int
+    username: str
+    ip_address: str | None
+    failures: int = Field(..., description="本轮连续失败次数")
+    attempt_time: dt.datetime
+
+
+@router.get("/lockouts", response=list[LockoutOut])
+def list_lockouts(request: HttpRequest) -> Any:
+    """安全管理员：所管理部门中账号的登录失败与锁定记录（冷却期内，最新在前，至多 500 条）。"""
+    _gate(request)
+    since = timezone.now() - policies.axes_cooloff()
+    rows = (
+        actions.administered_attempts(request.user)
+        .filter(attempt_time__gte=since)
+        .order_by("-attempt_time")[:500]
+    )
+    return [
+        {
+            "id": r.pk,
+            "username": r.username,
+            "ip_address": r.ip_address,
+            "failures": r.failures_since_start,
+            "attempt_time": r.attempt_time,
+        }
+        for r in rows
+    ]
+
+
+class Done(Schema):
+    detail: str
+
+
+@router.post("/lockouts/{attempt_id}/unlock", response=Done)
+def unlock(request: HttpRequest, attempt_id: int) -> Any:
+    """安全管理员解除一条登录锁定（写入审计日志）。"""
+    actions.do_unlock(request.user, attempt_id)
+    return {"detail": _("已解除锁定")}
+
+
+@router.post("/second-factor/{user_id}/reset", response=Done)
+def reset_second_factor(request: HttpRequest, user_id: int) -> Any:
+    """安全管理员重置某用户的双因素认证（遗失手机等；不能重置自己的；写入审计日志）。"""
+    target = access.get_for_user(request.user, get_user_model(), user_id, need="view")
+    actions.do_reset_second_factor(request.user, target)
+    return {"detail": _("已重置双因素认证")}

@@ -16,6 +16,12 @@ class SecurityConfig(AppConfig):
 
         password_change_reasons.add(expiry_reason)
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from .otp import remember_at_login
+
+        user_logged_in.connect(remember_at_login, dispatch_uid="security.remember_at_login")
+
         register_labels(
             {
                 "security.policy.update": _("修改安全策略"),

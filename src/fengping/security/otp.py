@@ -59,3 +59,16 @@ def needs_step(request: HttpRequest) -> str | None:
         return "enrol"
     session[SESSION_NO_DEVICE] = True
     return None
+
+
+def remember_at_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """At login, put in the session what the pages would otherwise read on the first
+    request after it: the password's age and whether the user has no device (and need
+    not use one). The login does its queries once; every page after costs none."""
+    if request is None or not hasattr(request, "session"):
+        return
+    from . import passwords
+
+    passwords.remember(request.session, user)
+    if not must_use(user) and not has_device(user):
+        request.session[SESSION_NO_DEVICE] = True

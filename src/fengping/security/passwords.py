@@ -57,9 +57,16 @@ def expired_for_request(request: HttpRequest) -> bool:
     if isinstance(kept, list) and len(kept) == 2 and kept[0] == fingerprint:
         when = parse_datetime(kept[1])
     if when is None:
-        when = changed_at(user)
-        session[SESSION_KEY] = [fingerprint, when.isoformat()]
+        when = remember(session, user)
     return expired(user, when)
+
+
+def remember(session: Any, user: Any) -> datetime:
+    """Keep the password's change time in the session (with the hash's fingerprint)."""
+    when = changed_at(user)
+    if applies_to(user):
+        session[SESSION_KEY] = [_fingerprint(user), when.isoformat()]
+    return when
 
 
 def expiry_reason(request: HttpRequest) -> dict[str, str] | None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import segno
 from axes.handlers.proxy import AxesProxyHandler
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -29,8 +28,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengping.core.pages import run_action, submit
-from fengping.core.policy import authenticated, public, role_gate
+from fengping.core.policy import authenticated, public
 from fengping.org import access
+from fengping.org import policy as org_policy
 
 from . import actions, otp, passwords
 from . import policy as policies
@@ -40,9 +40,7 @@ PENDING_KEY = "_fp_otp_pending"
 PENDING_SECONDS = 300  # the password step is good this long for the second step
 CODES_KEY = "_fp_recovery_codes"
 
-security_admin = role_gate(
-    "security_admin", access.is_security_admin, gettext_lazy("只有安全管理员可以打开此页面")
-)
+security_admin = org_policy.security_admin(gettext_lazy("只有安全管理员可以打开此页面"))
 SECURITY_CRUMB = (gettext_lazy("安全策略"), "/security/policy/")
 
 
@@ -242,7 +240,11 @@ def policy_page(request: HttpRequest) -> HttpResponse:
 def lockouts(request: HttpRequest) -> HttpResponse:
     policy = policies.current()
     since = timezone.now() - policies.axes_cooloff()
-    rows = AccessAttempt.objects.filter(attempt_time__gte=since).order_by("-attempt_time")[:500]
+    rows = (
+        actions.administered_attempts(request.user)
+        .filter(attempt_time__gte=since)
+        .order_by("-attempt_time")[:500]
+    )
     return render(
         request,
         "security/lockouts.html",
@@ -252,7 +254,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 
 @security_admin
 def unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = AccessAttempt.objects.filter(pk=pk).first()
+    attempt = actions.administered_attempts(request.user).filter(pk=pk).first()
     if request.method == "POST":
         return run_action(
             request,

@@ -55,6 +55,14 @@ def _user(admin: User, username: str, dept: Department, role: str) -> User:
     user, _ = actions.do_create_user(
         admin, username=username, real_name=username, department=dept, role=role, password=PASSWORD
     )
+    return settled(user)
+
+
+def settled(user: User) -> User:
+    """A persona who has already replaced the password the administrator chose (an account
+    made by `do_create_user` must change it at its first login)."""
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    user.must_change_password = False
     return user
 
 

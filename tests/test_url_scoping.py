@@ -50,7 +50,7 @@ from fengping.schemebook.actions import do_upload_scheme
 from fengping.schemes import BUILTIN_DIR
 from tests.assessments.flow import ESTIMATES, approve_reviews, to_decide_step, to_grade_step
 from tests.cases import scoping as cases_scoping
-from tests.conftest import Org, build_org
+from tests.conftest import Org, build_org, settled
 from tests.infosec import scoping as infosec_scoping
 from tests.module_db import module_data
 from tests.opinions.conftest import build_questionnaire
@@ -73,6 +73,7 @@ def build_lead_department(org: Org) -> User:
         role="handler",
         password="Test-password-2026",
     )
+    settled(user)
     return user
 
 

@@ -20,7 +20,7 @@ from fengping.audit.models import Event
 from fengping.core.errors import ActionError
 from fengping.org import actions
 from fengping.org.models import DepartmentKind, Membership, Role
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settled
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ def secadmin(org):
         role=Role.HANDLER,
         password=PASSWORD,
     )
+    settled(user)
     Membership.objects.filter(user=user).update(role=Role.SECURITY_ADMIN)
     return user
 
@@ -59,6 +60,7 @@ def other_secadmin(org):
         role=Role.HANDLER,
         password=PASSWORD,
     )
+    settled(user)
     Membership.objects.filter(user=user).update(role=Role.SECURITY_ADMIN)
     return user
 

@@ -20,6 +20,7 @@ from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org import actions as org_actions
 from fengping.org.models import Role
+from tests.conftest import settled
 from tests.dates import YEAR
 
 from .flow import approve_reviews, to_grade_step
@@ -43,6 +44,7 @@ def leader(org):
         role=Role.LEADER,
         password="Test-password-2026",
     )
+    settled(user)
     return user
 
 

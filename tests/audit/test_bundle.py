@@ -26,6 +26,7 @@ from fengping.audit.models import BundleExport, Event
 from fengping.cli import main
 from fengping.org import actions
 from fengping.org.models import Role
+from tests.conftest import settled
 
 from .bundles import join, lines, members, resign, write
 
@@ -205,6 +206,7 @@ def auditor(org):
         role=Role.AUDIT_ADMIN,
         password="Test-password-2026",
     )
+    settled(user)
     return user
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from fengping.org import actions as org_actions
 from fengping.supervision.actions import incidents as actions
 from fengping.supervision.models import AccountabilityDecision
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settled
 
 from .conftest import log_in
 from .test_login_flow import HAVE_CHROMIUM
@@ -35,6 +35,7 @@ def test_choose_the_person_held_accountable(browser, org):
         role="handler",
         password=PASSWORD,
     )
+    settled(zhang)
     incident = actions.do_record_incident(
         org.supervisor,
         office=org.wwb,

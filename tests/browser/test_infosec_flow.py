@@ -22,6 +22,7 @@ from fengping.infosec.models import (
     Vulnerability,
 )
 from fengping.org.actions import do_create_user
+from tests.conftest import settled
 
 from .conftest import body, log_in
 from .test_login_flow import HAVE_CHROMIUM
@@ -261,13 +262,15 @@ def test_system_to_approved_acceptance(browser, org, tmp_path):
     assert decision.approval == ApprovalState.PENDING and decision.approved_by is None
 
     # 7. A 分管领导 of 人社局 approves it on the page.
-    do_create_user(
-        org.superuser,
-        username="rsj_leader",
-        real_name="刘副局长",
-        department=org.rsj,
-        role="leader",
-        password=PASSWORD,
+    settled(
+        do_create_user(
+            org.superuser,
+            username="rsj_leader",
+            real_name="刘副局长",
+            department=org.rsj,
+            role="leader",
+            password=PASSWORD,
+        )[0]
     )
     leader = log_in(browser, "rsj_leader", errors)
     leader.goto(browser.base + f"/infosec/scenarios/{top.pk}/decision/")

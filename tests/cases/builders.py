@@ -14,6 +14,7 @@ from typing import Any
 from fengping.cases.models import Case, OrganProfile, encode_codes
 from fengping.org import actions as org_actions
 from fengping.org.models import Department, DepartmentKind, Role, User
+from tests.conftest import settled
 
 from ..conftest import PASSWORD, Org
 
@@ -52,6 +53,7 @@ def _user(org: Org, username: str, dept: Department, role: str) -> User:
         role=role,
         password=PASSWORD,
     )
+    settled(user)
     return user
 
 

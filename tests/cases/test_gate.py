@@ -29,6 +29,7 @@ from fengping.core.imports import run_import
 from fengping.org import actions as org_actions
 from fengping.org.models import Department, DepartmentKind, Role, User
 from fengping.schemes.loader import load_builtin
+from tests.conftest import settled
 
 from ..conftest import PASSWORD, build_org
 from ..module_db import module_data
@@ -84,6 +85,7 @@ def _build() -> World:
             role=Role.HANDLER,
             password=PASSWORD,
         )
+        settled(user)
         organs[code], handlers[code] = dept.pk, user.pk
     assert set(organs) == {k.code for k in SECTION.organ_kinds}
     return World(organs, handlers)

@@ -23,6 +23,7 @@ from fengping.infosec.models import (
 )
 from fengping.org import actions as org_actions
 from fengping.org.models import Role, User
+from tests.conftest import settled
 
 from ..conftest import PASSWORD, Org
 
@@ -40,6 +41,7 @@ def leader_of(org: Org, username: str = "rsj_leader") -> User:
         role=Role.LEADER,
         password=PASSWORD,
     )
+    settled(user)
     return user
 
 

@@ -14,6 +14,7 @@ from fengping.infosec.models import (
 )
 from fengping.org import actions as org_actions
 from fengping.org.models import Role, User
+from tests.conftest import settled
 
 from ..conftest import PASSWORD, Org
 from .builders import add_assets, make_system, start
@@ -34,6 +35,7 @@ def user_in(org: Org, username: str, department, role: str) -> User:
         role=role,
         password=PASSWORD,
     )
+    settled(user)
     return user
 
 

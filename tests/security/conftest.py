@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from fengping.org import actions
 from fengping.org.models import Role, User
 from fengping.security import actions as security
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settled
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def sec_admin(org) -> User:
         role=Role.SECURITY_ADMIN,
         password=PASSWORD,
     )
-    return user
+    return settled(user)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def zjj_sec_admin(org) -> User:
         role=Role.SECURITY_ADMIN,
         password=PASSWORD,
     )
-    return user
+    return settled(user)
 
 
 def code_for(device: TOTPDevice, offset: int = 0) -> str:

@@ -10,6 +10,7 @@ from django.test import Client
 from fengping.audit.models import Event
 from fengping.core.errors import ActionError
 from fengping.security import actions
+from tests.conftest import settled
 
 from .conftest import password_step
 
@@ -104,6 +105,7 @@ def test_the_api_lists_and_lifts_lockouts_of_the_admins_own_accounts_only(org, l
         role=Role.SECURITY_ADMIN,
         password="Test-password-2026",
     )
+    settled(theirs)
     attempt = AccessAttempt.objects.create(
         username="zjj_handler",
         ip_address="10.0.0.9",

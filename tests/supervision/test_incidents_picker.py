@@ -17,7 +17,7 @@ from fengping.org import actions as org_actions
 from fengping.org.models import DepartmentKind, Role
 from fengping.supervision.actions import incidents as actions
 from fengping.supervision.models import AccountabilityDecision
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settled
 
 from . import incident_builders as b
 
@@ -33,6 +33,7 @@ def person(org, username, real_name, department, role=Role.HANDLER):
         role=role,
         password=PASSWORD,
     )
+    settled(user)
     return user
 
 

@@ -31,7 +31,7 @@ from fengping.supervision.models import (
     ObligationKind,
     SupervisionNotice,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, settled
 
 _keys = itertools.count(1)
 
@@ -128,6 +128,7 @@ def test_a_member_of_both_the_office_and_the_department_may_not_issue(org):
         org.superuser, username="both", real_name="两头", department=org.wwb,
         role=Role.HANDLER, password=PASSWORD,
     )  # fmt: skip
+    settled(both)
     org_actions.do_add_membership(org.superuser, both, department=org.rsj_unit, role=Role.ASSESSOR)
     with pytest.raises(PermissionDenied):
         issue(both, overdue(org))
@@ -142,6 +143,7 @@ def test_an_office_handler_issues_and_sees_the_offices_notices(org, login):
         org.superuser, username="wwb_clerk", real_name="办事员", department=org.wwb,
         role=Role.HANDLER, password=PASSWORD,
     )  # fmt: skip
+    settled(clerk)
     notice = issue(clerk, overdue(org))
     client = login(clerk)
     assert notice.doc_number in client.get(reverse("supervision:notices")).content.decode()

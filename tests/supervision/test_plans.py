@@ -29,7 +29,7 @@ from fengping.supervision.actions import plans
 from fengping.supervision.models import AnnualPlan, PlanEntry, PlanFiling, PlanStatus
 from tests.assessments.flow import approve_reviews, to_decide_step, to_grade_step
 from tests.assessments.test_every_refusal import SCHEMES, factor_for
-from tests.conftest import PASSWORD, Org, build_org
+from tests.conftest import PASSWORD, Org, build_org, settled
 from tests.module_db import module_data
 
 YEAR = timezone.localdate().year
@@ -55,6 +55,7 @@ def build_world() -> World:
         role=Role.HANDLER,
         password=PASSWORD,
     )
+    settled(dual)
     org_actions.do_add_membership(org.superuser, dual, org.wwb, Role.HANDLER)
     return World(org, a.pk, dual.pk)
 

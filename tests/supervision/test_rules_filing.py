@@ -20,7 +20,7 @@ from fengping.supervision import deadlines
 from fengping.supervision.actions import plans
 from fengping.supervision.actions import rules_filing as rules
 from fengping.supervision.models import RulesFiling, RulesReceipt
-from tests.conftest import PASSWORD, Org, build_org
+from tests.conftest import PASSWORD, Org, build_org, settled
 from tests.module_db import module_data
 
 YEAR = timezone.localdate().year
@@ -40,6 +40,7 @@ def build_world() -> tuple[Org, int]:
         role=Role.HANDLER,
         password=PASSWORD,
     )
+    settled(dual)
     org_actions.do_add_membership(org.superuser, dual, org.lxb, Role.HANDLER)
     return org, dual.pk
 

@@ -245,8 +245,9 @@ def do_create_user(
     )
     _check_password(password, user)
     user.set_password(password)
-    # A generated password was shown to the administrator: it is good for the first login only.
-    user.must_change_password = generated is not None
+    # The administrator knows the password, chosen or generated (shown to them): it is
+    # good for the first login only (GB/T 22239-2019 8.1.4.1).
+    user.must_change_password = True
     user.save()
     Membership.objects.create(user=user, department=department, role=role)
     after = snapshot(user, User.audit_fields)

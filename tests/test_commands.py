@@ -97,6 +97,8 @@ def test_demo_is_idempotent(db, capsys):
         LeadershipGroup.objects.count(),
     ) == counts
     assert "Fengping-demo-2026" in capsys.readouterr().out
+    # The printed demo password is the demo people's own: nobody is sent to change it.
+    assert not User.objects.filter(must_change_password=True).exists()
     group = LeadershipGroup.objects.get()
     assert group.members.get(position="head").user.real_name == "周光耀"
     assert main(["audit", "verify"]) == 0

@@ -554,6 +554,9 @@ def _demo(args: Any) -> int:
     from fengping.supervision.demo import load_demo as load_supervision
 
     load_supervision()
+    from fengping.org.demo import settle_demo_accounts
+
+    settle_demo_accounts()
     print(
         f"演示数据已就绪（本次新建 {created} 项组织数据、{matters} 个评估事项、"
         f"{systems} 项信息系统风险评估、{cases} 件政法案件） / demo data ready ({created} new "

@@ -366,3 +366,21 @@ def test_the_upgrade_keeps_old_tokens_working_for_the_configured_life(org, clien
         "/api/me", {"real_name": "仍可用"}, content_type="application/json", **bearer(token)
     )
     assert response.status_code == 200, response.content
+
+
+def test_a_token_stops_when_its_holders_password_has_expired(org, client):
+    """The pages send a holder whose password has expired to change it; their tokens stop
+    too until they have, at no extra query per request."""
+    from fengping.security.models import PasswordHistory
+
+    _, token = tokens.do_create_token(org.rsj_handler, "到期的密码")
+    assert client.get("/api/me", **bearer(token)).status_code == 200
+    PasswordHistory.objects.filter(user=org.rsj_handler).update(
+        created_at=timezone.now() - timedelta(days=400)
+    )
+    refused = client.get("/api/me", **bearer(token))
+    assert refused.status_code == 403 and refused.json()["code"] == "password_expired"
+    user = org.rsj_handler
+    user.set_password("Another-pass-2026!")
+    user.save()
+    assert client.get("/api/me", **bearer(token)).status_code == 200

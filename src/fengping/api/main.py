@@ -21,6 +21,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from fengping.core.dbcheck import database_problem
 from fengping.core.errors import ActionError
+from fengping.security.passwords import expired as password_expired
 
 from .errors import StrictParser, logger, refused_cause, validation_message
 from .tokens import TokenRefused, user_for_token
@@ -33,6 +34,10 @@ class TokenAuth(HttpBearer):
             # The same rule as the pages (org.middleware): whoever holds a password an
             # administrator set uses nothing, by page or by token, until they choose their own.
             raise PermissionDenied(_("管理员为您设置了临时密码，请先登录网页修改密码"))
+        if user is not None and password_expired(user, user.password_changed_at):
+            # The same rule as the pages: an expired password stops its tokens too, until
+            # its holder sets a new one on the web.
+            raise TokenRefused("password_expired", _("您的密码已过期，请先登录网页修改密码"))
         if user is not None:
             request.user = user
             # Which door the request came in by: a token may not make another token.
@@ -68,7 +73,7 @@ def on_403(request: HttpRequest, exc: Exception) -> HttpResponse:
 def on_token_refused(request: HttpRequest, exc: TokenRefused) -> HttpResponse:
     # An expired or revoked token authenticates nobody (401); a read-only token is a
     # known user refused a change (403).
-    status = 403 if exc.code == "token_read_only" else 401
+    status = 403 if exc.code in {"token_read_only", "password_expired"} else 401
     return _error(request, status, exc.message, exc.code)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from fengping.audit.chain import record
 from fengping.core.errors import ActionError
 from fengping.org import access
 from fengping.org.models import Membership, Role, User
+from fengping.security.models import PasswordHistory
 
 from .models import ApiToken, TokenScope
 
@@ -198,13 +199,18 @@ def user_for_token(token: str, method: str = "GET") -> Any:
     TokenRefused when the token is known but may not make a `method` request."""
     if not token.startswith(PREFIX):
         return None
+    # The holder's last password change comes in the same query (a token stops when its
+    # holder's password has expired, `api.main.TokenAuth`).
+    changed = PasswordHistory.objects.filter(user_id=OuterRef("user_id")).order_by("-created_at")
     row = (
         ApiToken.objects.select_related("user")
+        .annotate(password_changed_at=Subquery(changed.values("created_at")[:1]))
         .filter(digest=_digest(token), user__is_active=True)
         .first()
     )
     if row is None:
         return None
+    row.user.password_changed_at = row.password_changed_at or row.user.date_joined
     now = timezone.now()
     refusal = row.refusal(method, now)
     if refusal is not None:

@@ -99,6 +99,7 @@ def build_org() -> Org:
         password=PASSWORD,
     )
     nobody.memberships.all().delete()
+    settled(nobody)
     return Org(
         root=root,
         rsj=rsj,

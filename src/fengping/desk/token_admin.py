@@ -145,5 +145,6 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
                 "撤销后使用该令牌的程序立即无法访问接口，不可恢复；持有人需另建令牌。撤销会记入审计日志。"
             ),
             "cancel_url": back,
+            "confirm_label": _("确认撤销"),
         },
     )
